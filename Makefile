@@ -1,0 +1,41 @@
+# kpilib: reproducible KPI reports.  `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STORE  ?= data/kpi.sqlite
+
+.DEFAULT_GOAL := help
+.PHONY: help install test report demo lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its test dependencies
+
+test: $(STAMP) ## run the whole test suite (unit, CLI, notebooks with nbval, browser)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
+	@test -f $(STORE) || $(BIN)/kpi demo --store $(STORE)
+
+report: demo ## run the demo's latest month (core) and latest quarter (service, health)
+	$(BIN)/kpi run params/2025-03.yaml
+	$(BIN)/kpi run params/2024-25-Q4.yaml
+
+bench: $(STAMP) ## print load and report-run figures (bench/)
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/run_bench.py
+
+lint: $(STAMP) ## ruff, if installed
+	$(BIN)/python -m ruff check kpilib tests bench || true
+
+clean: ## remove the virtualenv, demo store and rendered outputs
+	rm -rf $(VENV) data/kpi.sqlite data/demo outputs/*/

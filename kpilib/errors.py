@@ -1,0 +1,75 @@
+"""Exceptions.  One base class, specific subclasses (as papermill does).
+
+Every error a *user* can cause (a bad file, a bad parameter, an unknown
+period) is a :class:`KpiError`; the CLI prints its message and exits non-zero
+without a traceback.  Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KpiError(Exception):
+    """Base class for every user-facing error."""
+
+
+class PeriodError(KpiError, ValueError):
+    """A period, month, quarter or financial-year id is malformed."""
+
+
+class CatalogueError(KpiError):
+    """The catalogue cannot answer a question (unknown ref, no KPI set for a year)."""
+
+
+class StoreError(KpiError):
+    """The data store is missing, unreadable or of an unexpected shape."""
+
+
+class ParamsError(KpiError):
+    """A report run's parameter set is invalid."""
+
+
+class RunError(KpiError):
+    """A report run failed; the previous published output is intact."""
+
+
+class AuditError(KpiError):
+    """A run folder cannot be audited (no manifest, unreadable manifest)."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in an input file: where it is and what was expected.
+
+    ``row`` is the 1-based line number in the file as a spreadsheet shows it
+    (the header is row 1, the first data row is row 2); ``None`` for a problem
+    with the file as a whole (a missing column, an unreadable file).
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        value = "" if self.value is None else f": {self.value!r}"
+        return f"{where}{value}: {self.message}"
+
+
+class ValidationError(KpiError):
+    """A file failed validation.  Carries every problem found, not just the first."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
+        n = len(self.problems)
+        lines = [f"{file}: {n} problem{'s' if n != 1 else ''}; nothing from this file was stored"]
+        lines += [f"  {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
