@@ -1,0 +1,137 @@
+"""How a KPI's values combine over a report column (spec section 2).
+
+Pure functions over plain values.  A column (YTD, a quarter, a month) spans
+one or more periods; :func:`aggregate` combines the observations of those
+periods with the KPI's ``measure``:
+
+========== =====================================================
+sum        sum of the periods with data
+snapshot   value of the last period with data
+ratio      sum of numerators / sum of denominators (scaled by unit)
+cumulative value of the last period with data
+mean       mean of the periods with data
+========== =====================================================
+
+A ratio whose denominators sum to 0 has no value (``status == "zero"``,
+shown as ``N/A (0 out of 0)``): never an error, never 0% or 100%.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MEASURES = ("sum", "snapshot", "ratio", "cumulative", "mean")
+UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
+
+OK, MISSING, ARREARS, ZERO = "ok", "missing", "arrears", "zero"
+
+
+def scale(unit: str) -> float:
+    """Multiplier from numerator/denominator to a value: percent x100, rate x100,000, else x1."""
+    return UNIT_SCALE.get(unit, 1.0)
+
+
+def _num(x: float | None) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+@dataclass(frozen=True)
+class Obs:
+    """One period's return for one KPI (and breakdown), as read from the store."""
+
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    status: str = ""
+
+    @classmethod
+    def of(cls, value=None, numerator=None, denominator=None, status="") -> Obs:
+        return cls(_num(value), _num(numerator), _num(denominator), status or "")
+
+    @property
+    def has_ratio(self) -> bool:
+        return self.numerator is not None and self.denominator is not None
+
+    def usable(self, measure: str) -> bool:
+        """True when this period contributes to an aggregate."""
+        if self.status:
+            return False
+        if measure == "ratio":
+            return self.has_ratio
+        return self.value is not None or self.has_ratio
+
+
+@dataclass(frozen=True)
+class Cell:
+    """An aggregated figure for one column.
+
+    ``status``: ``ok`` (a value), ``missing`` (no data: missing, unavailable or
+    never returned), ``arrears`` (the column's last period is reported one
+    month in arrears), ``zero`` (a ratio of 0 out of 0).
+    """
+
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    status: str = OK
+
+
+def _ratio_value(num: float, den: float, unit: str) -> float | None:
+    return None if den == 0 else num / den * scale(unit)
+
+
+def single_value(obs: Obs, unit: str) -> float | None:
+    """A period's own value: the given value, else derived from numerator/denominator."""
+    if obs.value is not None:
+        return obs.value
+    if obs.has_ratio:
+        return _ratio_value(obs.numerator, obs.denominator, unit)
+    return None
+
+
+def _no_value(observations: Sequence[Obs | None], measure: str) -> Cell:
+    last = observations[-1] if observations else None
+    if last is not None and last.status == ARREARS:
+        return Cell(None, status=ARREARS)
+    zero = [o for o in observations if o is not None and not o.status and o.has_ratio
+            and o.denominator == 0]
+    if zero:
+        return Cell(None, 0.0, 0.0, ZERO)
+    return Cell(None, status=MISSING)
+
+
+def aggregate(observations: Sequence[Obs | None], measure: str, unit: str) -> Cell:
+    """Combine the observations of a column's periods (in period order).
+
+    ``None`` stands for a period with no return at all.
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    usable = [o for o in observations if o is not None and o.usable(measure)]
+    if measure == "ratio":
+        if not usable:
+            return _no_value(observations, measure)
+        num = math.fsum(o.numerator for o in usable)
+        den = math.fsum(o.denominator for o in usable)
+        value = _ratio_value(num, den, unit)
+        return Cell(value, num, den, OK if value is not None else ZERO)
+
+    with_value = [(o, single_value(o, unit)) for o in usable]
+    with_value = [(o, v) for o, v in with_value if v is not None]
+    if not with_value:
+        return _no_value(observations, measure)
+    if measure == "sum":
+        return Cell(math.fsum(v for _, v in with_value))
+    if measure == "mean":
+        return Cell(math.fsum(v for _, v in with_value) / len(with_value))
+    # snapshot, cumulative: the last period with data
+    o, v = with_value[-1]
+    return Cell(v, o.numerator, o.denominator)

@@ -1,0 +1,93 @@
+import pytest
+
+from kpilib.travel import describe, travel
+
+
+@pytest.mark.parametrize(
+    "prev, cur, polarity, target, expected",
+    [
+        # the council's own February 2024 report
+        pytest.param(3, 7, "lower", 10, "↑", id="council: lower is better 3 -> 7, target 10, worse but on target"),
+        pytest.param(78.13, 46.43, "higher", 85, "↓R", id="council: higher is better 78.13 -> 46.43, target 85"),
+        pytest.param(16.3, 10.0, "higher", "review", "↓R", id="council: higher is better 16.3 -> 10.0, target under review"),
+        # improved
+        pytest.param(80, 85, "higher", 90, "↑G", id="higher is better, improved"),
+        pytest.param(10, 8, "lower", 5, "↓G", id="lower is better, improved"),
+        # the same
+        pytest.param(80, 80, "higher", 90, "→", id="higher is better, equal values"),
+        pytest.param(8, 8, "lower", 5, "→", id="lower is better, equal values"),
+        # worse within the 5% range
+        pytest.param(100, 95, "higher", 120, "↓", id="higher is better, worse by exactly 5%"),
+        pytest.param(100, 94.99, "higher", 120, "↓R", id="higher is better, worse by just over 5%"),
+        pytest.param(20, 21, "lower", 10, "↑", id="lower is better, worse by exactly 5%"),
+        pytest.param(20, 21.01, "lower", 10, "↑R", id="lower is better, worse by just over 5%"),
+        # worse but on target
+        pytest.param(100, 85, "higher", 85, "↓", id="higher is better, worse by 15% but exactly on target"),
+        pytest.param(100, 84.9, "higher", 85, "↓R", id="higher is better, worse by 15% and just off target"),
+        pytest.param(5, 10, "lower", 10, "↑", id="lower is better, doubled but exactly on target"),
+        pytest.param(100, 50, "higher", None, "↓R", id="tracking KPI (no target) worse by more than 5%"),
+        # zero previous value
+        pytest.param(0, 0, "lower", 0, "→", id="zero previous, still zero"),
+        pytest.param(0, 1, "lower", None, "↑R", id="zero previous, any rise is more than 5%"),
+        pytest.param(0, 1, "lower", 5, "↑", id="zero previous, worse but on target"),
+        pytest.param(0, 3, "higher", 10, "↑G", id="zero previous, improved"),
+        # missing values
+        pytest.param(None, 7, "lower", 10, "n/a", id="missing previous value"),
+        pytest.param(7, None, "lower", 10, "n/a", id="missing current value"),
+        # no polarity
+        pytest.param(5, 6, "none", None, "↑", id="no polarity, rose"),
+        pytest.param(6, 5, "none", None, "↓", id="no polarity, fell"),
+        pytest.param(5, 5, "none", None, "⇔", id="no polarity, the same"),
+    ],
+)
+def test_nnc(prev, cur, polarity, target, expected):
+    assert travel(cur, prev, polarity, "nnc", target) == expected
+
+
+@pytest.mark.parametrize(
+    "prev, cur, polarity, expected",
+    [
+        pytest.param(12.3, 12.2, "lower", "↑G", id="council: Children's Trust lower is better 12.3 -> 12.2"),
+        pytest.param(12.2, 12.3, "lower", "↓A", id="lower is better, declined"),
+        pytest.param(80, 81, "higher", "↑G", id="higher is better, improved"),
+        pytest.param(81, 80, "higher", "↓A", id="higher is better, declined"),
+        pytest.param(80, 80, "higher", "→", id="the same"),
+        pytest.param(None, 80, "higher", "n/a", id="no previous value"),
+        pytest.param(5, 6, "none", "↑", id="no polarity, rose"),
+        pytest.param(6, 5, "none", "↓", id="no polarity, fell"),
+        pytest.param(5, 5, "none", "⇔", id="no polarity, the same"),
+    ],
+)
+def test_trust(prev, cur, polarity, expected):
+    assert travel(cur, prev, polarity, "trust") == expected
+
+
+@pytest.mark.parametrize(
+    "prev, cur, polarity, expected",
+    [
+        pytest.param(100, 102.1, "higher", "↑", id="improved by more than 2%"),
+        pytest.param(100, 102, "higher", "↔", id="improved by exactly 2%"),
+        pytest.param(100, 98, "higher", "↔", id="declined by exactly 2%"),
+        pytest.param(100, 97.9, "higher", "↓", id="declined by more than 2%"),
+        pytest.param(100, 97.9, "lower", "↑", id="lower is better, fell more than 2% is improved"),
+        pytest.param(100, 102.1, "lower", "↓", id="lower is better, rose more than 2% is declined"),
+        pytest.param(0, 0, "higher", "↔", id="zero previous, the same"),
+        pytest.param(0, 1, "higher", "↑", id="zero previous, improved"),
+        pytest.param(None, 5, "higher", "n/a", id="not recorded previously"),
+        pytest.param(5, 6, "none", "↑", id="no polarity, rose"),
+    ],
+)
+def test_graded(prev, cur, polarity, expected):
+    assert travel(cur, prev, polarity, "graded") == expected
+
+
+def test_every_symbol_has_words():
+    assert describe("↓R", "nnc", "higher") == "Worse by more than 5% and not on target"
+    assert describe("↓A", "trust", "lower") == "Declined"
+    assert describe("⇔", "nnc", "none") == "No change (no polarity)"
+    assert describe("n/a", "nnc", "higher") == "No previous value to compare"
+
+
+def test_unknown_scheme_is_an_error():
+    with pytest.raises(ValueError, match="unknown travel_scheme"):
+        travel(1, 2, "higher", "rainbow")
