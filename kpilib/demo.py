@@ -1,0 +1,649 @@
+"""Deterministic demo data for a council: catalogues, monthly and quarterly returns, revisions.
+
+The KPI set is North Northamptonshire Council's 2024-25 monthly ("core") list
+(seed ``nnc-kpi-catalogue-2024-25.txt``), plus quarterly service KPIs modelled
+on Kent's QPR and the 2013 Northamptonshire County report, and quarterly
+organisational-health KPIs.  Values are generated with per-KPI
+``random.Random`` instances seeded from a fixed string, so two runs write
+byte-identical files.  Nothing depends on the clock, hash seeds or set order.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .periods import fy_months, fy_quarters, parse_period, shift
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store import LoadResult, Store
+
+SEED = 20240201
+YEARS = ("2023-24", "2024-25")
+CATALOGUE_COLUMNS = (
+    "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
+    "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
+    "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory",
+)  # fmt: skip
+RETURNS_COLUMNS = (
+    "ref", "period", "breakdown", "value", "numerator", "denominator", "status", "commentary",
+)  # fmt: skip
+
+DIRS = {"A": "Adults, Health Partnerships & Housing", "C": "Children's Services",
+        "P": "Place & Economy", "F": "Finance & Performance", "X": "Chief Executive's Office"}
+COMS = {"afl": "Active, fulfilled lives", "bbf": "Better, brighter futures",
+        "mps": "Modern public services", "stp": "Safe and thriving places",
+        "gse": "Greener, sustainable environment", "cc": "Connected communities"}
+DEPTS = {"ASC": "Adult Social Care", "H": "Housing", "Ed": "Education", "CT": "Children's Trust",
+         "EH": "Early Help", "YOS": "Youth Offending Service", "HW": "Highways & Waste",
+         "GR": "Growth & Regeneration", "CSf": "Community Safety", "RS": "Regulatory Services",
+         "Lib": "Libraries", "RB": "Revenues & Benefits", "Fin": "Finance",
+         "CS": "Customer Services", "LD": "Legal & Democratic Services", "HR": "Human Resources"}
+_TRUST, _FLOOR = {"rag": "trust", "travel": "trust"}, {"rag": "floor"}
+_GRADED = {"rag": "graded", "travel": "graded"}
+_CT = "10.9;20.1;29.3;38.5;47.6;56.8;65.9;75.0;84.1;93.0;96.2;98"
+_NNDR = "11.8;20.4;29.6;38.9;47.9;57.0;66.1;75.2;84.0;92.1;95.8;98"
+_HCLIC, _PS = "DLUHC H-CLIC quarterly return", "DLUHC quarterly return PS1/PS2"
+_Q4 = {"P1": (2, 0.5), "P2": (45, 0.2), "P3": (380, 0.1), "P4": (950, 0.06)}
+
+# One KPI per entry: ref, "directorate department commitment" (keys of DIRS, DEPTS, COMS),
+# "measure unit polarity", targets "2023-24|2024-25" ("-": not in that year's set; empty:
+# tracking), generator (level, noise[, denominator]), extras, name (2024-25).  Extras: old
+# (2023-24 name), tol ("a|b" per year), floor, rag, travel, theme, bd (generator per breakdown),
+# ovr (override targets), den_from, bench, stat, seas (seasonal amplitude, peak in January),
+# drift (level change per year), nd (annual debit per year: cumulative as numerator/denominator),
+# arrears (always reported one month in arrears).
+_CORE: list[tuple] = [
+    ("AFL26", "A ASC afl", "ratio percent higher", "-|95", (94, 3, 45),
+     {"bench": "National average 2022-23: 91%"},
+     "Proportion of Section 42 where risk is reduced or removed"),
+    ("AFL07", "A ASC afl", "ratio rate lower", "564|480", (520, 0.05, 75000),
+     {"drift": -40, "arrears": True, "stat": "ASCOF 2A(2); SALT return (CLD from 2024-25)",
+      "bench": "England average 2022-23: 560.8 per 100,000"},
+     "Long-term support needs met by admission to residential and nursing care homes, per "
+     "100,000 population (older people)"),
+    ("AFL03", "A ASC afl", "ratio percent higher", "35|40", (37, 4, 70), {"tol": "5%", "drift": 2},
+     "Percentage of New Requests for Services (all ages) where Route of Access was Discharge "
+     "from Hospital, with a sequel of ST-MAX"),
+    ("AFL08", "A ASC afl", "ratio percent higher", "80|80", (79, 3, 110),
+     {"stat": "Oflog", "bench": "CIPFA near neighbours 77.5%", "old": "Number of people who "
+      "were prevented from requiring statutory care or whose need was reduced"},
+     "Short term service provision: Proportion of those that received short-term service during "
+     "the year where sequel was either no ongoing support or support of a lower level"),
+    ("AFL15", "A H afl", "sum count none", "|", (260, 0.08), {"seas": 0.08, "drift": 15,
+     "stat": _HCLIC}, "Total number of homeless approaches"),
+    ("AFL13", "A H afl", "sum count higher", "252 (21 per month)|264 (22 per month)", (22, 0.2),
+     {}, "Number of households whose homelessness was prevented"),
+    ("AFL14", "A H afl", "sum count higher", "300 (25 per month)|300 (25 per month)", (24, 0.2),
+     {}, "Number of households whose homelessness was relieved"),
+    ("AFL17", "A H afl", "snapshot count lower", "245|260", (232, 0.02), {"drift": 22,
+     "stat": _HCLIC}, "Number of households in Temporary Accommodation"),
+    ("AFL12", "A H afl", "snapshot count lower", "9|9", (8, 0.2), {},
+     "Rough Sleepers in North Northants - single night snapshot"),
+    ("BBF22", "C Ed bbf", "snapshot count lower", "|0", (35, 0.12), {"tol": "none",
+     "old": "Number of children without a school place"}, "Number of children missing education"),
+    ("BBF33", "C Ed bbf", "snapshot count lower", "|0", (120, 0.08), {"tol": "none",
+     "old": "Number of children currently missing from education (Year 1-11)"},
+     "Number of children who are absent from education for prolonged periods"),
+    ("BBF18b", "C Ed bbf", "ratio percent higher", "|100", (55, 10, 45), {"drift": 9,
+     "bench": "England average 2023: 50.3%"}, "% of EHC (education health care) plans "
+     "completed in month issued within 20 weeks (including exceptions)"),
+    ("BBF36", "C Ed bbf", "ratio percent higher", "|100", (70, 8, 150), {},
+     "% of EHC Plan Annual Reviews completed within 4 weeks of meeting"),
+    ("BBF47", "C CT bbf", "sum count higher", "-|", (4200, 0.1), _TRUST,
+     "Number of unique visits to Family Hubs digital platforms"),
+    ("BBF48", "C CT bbf", "sum count higher", "-|", (650, 0.12), _TRUST,
+     "Number of families accessing Family Hubs services through digital platforms"),
+    ("BBF50", "C CT bbf", "sum count higher", "-|", (1900, 0.1), {**_TRUST, "seas": 0.1},
+     "Number of service users attending sessions held by commissioned services at Family Hubs "
+     "sites"),
+    ("BBF05", "C CT bbf", "ratio percent lower", "29|29", (27.5, 3, 320), {**_TRUST,
+     "bench": "England average 2022-23: 22.4%", "stat": "DfE Children in Need census"},
+     "% of referrals with a previous referral within 12 months"),
+    ("BBF06", "C CT bbf", "ratio percent higher", "85|85", (83.5, 4, 260), {**_TRUST,
+     "tol": "5pp", "bench": "England average 2022-23: 82%", "stat": "DfE Children in Need "
+     "census"}, "% of single assessments authorised within 45 working days"),
+    ("BBF27", "C CT bbf", "ratio percent higher", "81|81", (80, 7, 40), {**_TRUST,
+     "bench": "England average 2022-23: 78%"}, "% of initial child protection conferences held "
+     "within 15 days of a strategy discussion being initiated"),
+    ("BBF07", "C CT bbf", "ratio percent lower", "10|10", (9.8, 1.2, 360), {**_TRUST,
+     "bench": "England average 2022-23: 10%", "stat": "DfE SSDA903 return"},
+     "% Children in care with three or more placements in the previous 12 months"),
+    ("BBF28", "C CT bbf", "snapshot count none", "|", (290, 0.04), _TRUST,
+     "Number of children with a Child Protection Plan"),
+    ("BBF29", "C CT bbf", "snapshot count none", "|", (640, 0.015), {**_TRUST, "drift": 12},
+     "Number of children in care"),
+    ("BBF08", "C CT bbf", "ratio percent higher", "55|55", (54, 3, 250), {**_TRUST,
+     "bench": "England average 2022-23: 56%"}, "% of young people now aged 17 - 21 and in "
+     "employment, education or training who were looked after when aged 16"),
+    ("BBF09", "C CT bbf", "ratio percent higher", "90|90", (89, 2, 250), {**_TRUST,
+     "bench": "England average 2022-23: 88%"}, "% of young people now aged 17 - 21 and living in "
+     "suitable accommodation who were looked after when aged 16"),
+    ("STP09", "A H mps", "sum count none", "|", (620, 0.1), {"seas": 0.15},
+     "Number of emergency Responsive Repairs completed"),
+    ("STP10", "A H mps", "sum count none", "|", (1850, 0.08), {"seas": 0.1},
+     "Number of non-emergency responsive repairs completed"),
+    ("MPS04", "F RB mps", "cumulative percent higher", f"98 ({_NNDR})|98 ({_NNDR})", (0, 0.5),
+     {"old": "% of business rates collected in the year debit raised", "stat": "Oflog; NNDR3",
+      "bench": "CIPFA near neighbours 97.1% (2022-23)"},
+     "Non-domestic rates collection rates (in year)"),
+    ("MPS05", "F RB mps", "cumulative percent higher", f"98 ({_CT})|98 ({_CT})", (0, 0.5),
+     {"old": "% of council tax collected in the year debit raised", "stat": "Oflog; QRC4",
+      "bench": "CIPFA near neighbours 96.4% (2022-23)", "nd": (241_350_000, 253_420_000)},
+     "Council tax collection rates (in year)"),
+    ("STP37", "A H stp", "ratio days lower", "56|56", (57, 7, 28), {"tol": "56-63"},
+     "Average time taken to re-let NNC standard void properties"),
+    ("STP44", "P HW stp", "ratio percent higher", "99|99", (99.15, 0.35, 31500), {"tol": "none",
+     "stat": "PFI contract service level agreement"}, "Percentage of lights in light during "
+     "light up period (within the PFI with Balfour Beatty)"),
+    ("STP29", "P HW stp", "snapshot count lower", "|", (), {"seas": 0.2, "bd": _Q4},
+     "Number of Defects Outstanding (at end of period), split by category"),
+    ("STP30", "P HW stp", "sum count none", "|", (), {"seas": 0.2, "bd": {"P1": (55, 0.2),
+     "P2": (310, 0.15), "P3": (880, 0.12), "P4": (420, 0.15)}},
+     "Number of Defects Repaired in period, split by category"),
+    ("STP31", "P HW stp", "ratio percent higher", "|", (), {"den_from": "STP30",
+     "bd": {"P1": (98.2, 1.5), "P2": (96.8, 1.8), "P3": (90.5, 3), "P4": (88.5, 3.5)},
+     "ovr": {"P1": "97.5", "P2": "97.5", "P3": "90", "P4": "90"},
+     "stat": "Highways maintenance contract KPI"}, "Percentage of defects responded to within "
+     "the timeframes specified, split by category. P1: 2 hours, P2: 7 days, P3: 28 days, P4: 26 "
+     "weeks."),
+    ("STP15", "P GR stp", "ratio percent higher", "90|88", (89, 8, 5), {"tol": "87-90|85-88",
+     "stat": f"{_PS}; Oflog", "bench": "England average 88%"},
+     "Percentage of major planning applications decided on time"),
+    ("STP16", "P GR stp", "ratio percent higher", "85|86", (86, 3, 150), {"stat": f"{_PS}; Oflog",
+     "bench": "England average 84%", "old": "Percentage of minor planning applications decided "
+     "on time"}, "Percentage of non-major planning applications decided on time"),
+    ("STP17", "P GR stp", "ratio percent higher", "85|-", (88, 3, 120), {"stat": _PS},
+     "Percentage of other planning applications decided on time"),
+]
+_SERVICE: list[tuple] = [
+    ("SVC01", "P HW stp", "ratio percent higher", "90|90", (89, 4, 1900), {**_FLOOR,
+     "floor": "80", "seas": 0.25}, "Percentage of routine potholes repaired in 28 days"),
+    ("SVC02", "P HW stp", "ratio percent higher", "90|90", (87, 4, 1100), {**_FLOOR,
+     "floor": "80"}, "Percentage of routine highway repairs reported by residents completed "
+     "within 28 days"),
+    ("SVC03", "X CS mps", "ratio percent higher", "90|90", (88, 3, 52000), {**_FLOOR,
+     "floor": "85", "seas": 0.1}, "Percentage of phone calls to the Customer Service Centre "
+     "which were answered"),
+    ("SVC04", "X CS mps", "ratio percent higher", "85|85", (84, 3, 310), {**_FLOOR,
+     "floor": "80"}, "Percentage of complaints responded to within timescale"),
+    ("SVC05", "X LD mps", "ratio percent higher", "92|92", (91, 2.5, 420), {**_FLOOR,
+     "floor": "90", "stat": "Freedom of Information Act 2000, s.10"},
+     "Freedom of Information Act (FoI) requests completed within 20 working days"),
+    ("SVC06", "C EH bbf", "ratio percent lower", "15|15", (16, 3, 240), {**_FLOOR,
+     "floor": "20"}, "% of Early Help cases closed with outcomes achieved that come back to "
+     "Early Help or Children's Social Care within 3 months"),
+    ("SVC07", "C CT bbf", "snapshot count higher", "-|160", (152, 0.03), {**_FLOOR,
+     "floor": "150"}, "Number of foster households"),
+    ("SVC08", "A H stp", "sum count higher", "40 (10 per quarter)|48 (12 per quarter)",
+     (11, 0.3), {}, "Number of empty homes brought back into use"),
+    ("SVC09", "P HW gse", "ratio percent higher", "50|50", (49, 2.5, 42000), {"seas": -0.15,
+     "stat": "WasteDataFlow", "bench": "England average 2022-23: 41.7%"},
+     "Percentage of household waste sent for reuse, recycling and composting"),
+    ("SVC10", "P CSf stp", "sum count lower", "2800 (700 per quarter)|2800 (700 per quarter)",
+     (690, 0.1), {**_GRADED, "seas": -0.15},
+     "Fire Service - Total number of attended incidents (Excluding co-responding)"),
+    ("SVC11", "P CSf stp", "ratio percent higher", "75|75", (82, 5, 650), _GRADED,
+     "Fire Service - % of home safety fire checks completed in high or very high risk areas"),
+    ("SVC12", "P RS stp", "ratio percent lower", "10|10", (9, 6, 15), _GRADED, "Percentage of "
+     "illegal sales of age restricted products from test purchases (Trading Standards)"),
+    ("SVC13", "P Lib cc", "sum count none", "|", (165000, 0.06), {"seas": -0.08},
+     "Number of visits to libraries"),
+    ("SVC14", "X LD mps", "sum count none", "|", (420, 0.08), {},
+     "Number of FoI requests received"),
+    ("SVC15", "C Ed bbf", "snapshot percent higher", "96|96", (96, 0.008), {**_FLOOR,
+     "floor": "93", "bench": "England average 96%"},
+     "Percentage of Early Years settings with Good or Outstanding Ofsted inspection judgements"),
+    ("SVC16", "C YOS bbf", "sum count lower", "|-", (28, 0.2), {},
+     "Number of first-time entrants to the youth justice system"),
+]
+_HEALTH: list[tuple] = [
+    ("OH01", "F Fin mps", "snapshot currency lower", "0|0", (300, 1.5), {"tol": "none",
+     "theme": "Financial"}, "Revenue budget forecast outturn variance (£000, overspend positive)"),
+    ("OH02", "F Fin mps", "ratio percent higher", "95|95", (94.6, 1.5, 21000),
+     {"theme": "Financial"}, "Percentage of undisputed invoices paid within 30 days"),
+    ("OH03", "F Fin mps", "snapshot currency lower", "2500|2500", (2600, 0.08),
+     {"theme": "Financial"}, "Sundry debt over 90 days old (£000)"),
+    ("OH04", "F Fin mps", "sum currency lower", "review|review", (1450, 0.1),
+     {"theme": "Financial"}, "Agency staff spend (£000)"),
+    ("OH05", "X CS mps", "ratio percent higher", "97|97", (96.5, 1.2, 2400), {**_FLOOR,
+     "floor": "90", "theme": "Customer"},
+     "Percentage of callers who rated the advisor who dealt with their call as good"),
+    ("OH06", "X CS mps", "mean number lower", "120|120", (125, 0.15), {"theme": "Customer"},
+     "Average speed of answer - all services (seconds)"),
+    ("OH07", "X LD mps", "ratio percent higher", "90|90", (88, 5, 45), {**_FLOOR, "floor": "85",
+     "theme": "Customer", "stat": "UK GDPR Art. 15"},
+     "Subject Access Requests completed within statutory timescales"),
+    ("OH08", "X CS mps", "sum count none", "|", (310, 0.1), {"theme": "Customer"},
+     "Number of complaints received (stage 1)"),
+    ("OH09", "X HR mps", "snapshot days lower", "9.5|9", (9.3, 0.03), {"theme": "Workforce",
+     "bench": "Local government average 10.5 days"},
+     "Average working days lost to sickness absence per FTE (rolling 12 months)"),
+    ("OH10", "X HR mps", "snapshot percent lower", "12|12", (12.5, 0.05), {"theme": "Workforce"},
+     "Staff turnover (rolling 12 months)"),
+    ("OH11", "X HR mps", "snapshot percent higher", "95|95", (91, 0.02), {"theme": "Workforce",
+     "tol": "5pp"}, "Percentage of staff who have completed mandatory training"),
+    ("OH12", "X HR mps", "mean number none", "|", (2950, 0.01), {"theme": "Workforce"},
+     "Number of employees (FTE)"),
+]
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    """One demo file and the moment it is loaded into the store."""
+
+    path: Path
+    kind: Literal["catalogue", "returns"]
+    loaded_at: str
+
+
+@dataclass(frozen=True)
+class _Kpi:
+    ref: str
+    name: str
+    dirc: str
+    dept: str
+    com: str
+    measure: str
+    unit: str
+    pol: str
+    targets: dict[str, str]
+    g: tuple
+    x: dict[str, Any]
+    report: str
+    freq: str
+    series: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def periods(self) -> list[str]:
+        f = fy_months if self.freq == "monthly" else fy_quarters
+        return [p for fy in YEARS if fy in self.targets for p in f(fy)]
+
+    def per_year(self, key: str, fy: str) -> str:
+        v = self.x.get(key, "").split("|")
+        return v[YEARS.index(fy)] if len(v) == 2 else v[0]
+
+
+def _kpis() -> list[_Kpi]:
+    out = []
+    for table, report, freq in ((_CORE, "core", "monthly"), (_SERVICE, "service", "quarterly"),
+                                (_HEALTH, "health", "quarterly")):
+        for ref, org, mup, t, g, x, name in table:
+            d, dept, com = org.split()
+            targets = {fy: v for fy, v in zip(YEARS, t.split("|")) if v != "-"}
+            out.append(_Kpi(ref, name, d, dept, com, *mup.split(), targets, g, x, report, freq))
+    return out
+
+
+# --------------------------------------------------------------------------- values
+
+_DP = {"percent": 1, "rate": 1, "days": 1, "number": 1, "currency": 0, "count": 0}
+_SCALE = {"percent": 100.0, "rate": 100_000.0}
+
+
+def _fmt(x: float | None, dp: int) -> str:
+    if x is None:
+        return ""
+    s = f"{x:.{dp}f}"
+    return f"{0:.{dp}f}" if float(s) == 0 else s
+
+
+def _profile(target: str) -> list[float]:
+    return [float(v) for v in target.split("(")[1].rstrip(")").split(";")]
+
+
+def _atoms(k: _Kpi, g: tuple, rng: random.Random, dens: list[int] | None = None) -> list[tuple]:
+    """(value, numerator, denominator) per period of ``k``; value None where derived."""
+    level, noise, den = (tuple(g) + (0,))[:3]
+    seas, drift = k.x.get("seas", 0.0), k.x.get("drift", 0.0)
+    step = 12 if k.freq == "monthly" else 4
+    out: list[tuple] = []
+    walk = None
+    for i, pid in enumerate(k.periods()):
+        p = parse_period(pid)
+        mid = int(p.months[len(p.months) // 2][5:])
+        s = 1 + seas * math.cos(2 * math.pi * (mid - 1) / 12)
+        lvl = level + drift * i / step
+        z = rng.gauss(0, 1)
+        if k.measure == "ratio":
+            if dens is not None:
+                d = dens[i]
+            elif k.unit == "rate":
+                d = round(den * (1 + 0.008 * i / step))
+            else:
+                d = max(0, round(rng.gauss(den * s, math.sqrt(den * s))))
+            if k.unit == "rate":
+                n = max(0, round(lvl * d / 1e5 * (1 + noise * z)))
+            elif k.unit == "days":
+                n = round(d * max(5.0, lvl + noise * z))
+            else:
+                n = min(d, max(0, round(d * min(100.0, max(0.0, lvl + noise * z)) / 100)))
+            out.append((None, n, d))
+        elif k.measure == "cumulative":
+            fy = p.fy
+            m = fy_months(fy).index(pid)
+            prof = _profile(k.targets[fy])[m]
+            pct = min(99.6, prof + noise * z * (m + 1) / 12)
+            if "nd" in k.x:
+                debit = k.x["nd"][YEARS.index(fy)]
+                out.append((None, round(debit * pct / 100), debit))
+            else:
+                out.append((round(pct, 1), None, None))
+        else:
+            target = lvl * s
+            if k.measure == "snapshot":
+                walk = target if walk is None else walk + 0.4 * (target - walk)
+                walk += noise * abs(level) * z * 0.8
+                v = walk
+            else:
+                v = target * (1 + noise * z)
+            if k.unit == "percent":
+                v = min(100.0, max(0.0, v))
+            elif k.unit != "currency":
+                v = max(0.0, v)
+            out.append((round(v, _DP[k.unit]), None, None))
+    return out
+
+
+def _row(k: _Kpi, pid: str, bd: str, atom: tuple) -> dict[str, Any]:
+    """A returns row; ratios carry numerator/denominator, ``value`` only in 2023-24."""
+    v, n, d = atom
+    shown = _fmt(v, _DP[k.unit])
+    if n is not None:
+        v = n / d * _SCALE.get(k.unit, 1.0) if d else None
+        shown = _fmt(v, _DP[k.unit]) if parse_period(pid).fy == YEARS[0] and d else ""
+    return {"ref": k.ref, "period": pid, "breakdown": bd, "value": shown, "status": "",
+            "numerator": "" if n is None else str(n), "denominator": "" if n is None else str(d),
+            "commentary": "", "_v": v}
+
+
+def _generate(kpis: list[_Kpi]) -> None:
+    by_ref = {k.ref: k for k in kpis}
+    for k in kpis:
+        rng = random.Random(f"{SEED}:{k.ref}")
+        periods = k.periods()
+        if "bd" not in k.x:
+            for pid, atom in zip(periods, _atoms(k, k.g, rng)):
+                k.series[(pid, "")] = _row(k, pid, "", atom)
+            continue
+        parts = {}
+        for bd, g in k.x["bd"].items():
+            src = by_ref.get(k.x.get("den_from", ""))
+            dens = [int(src.series[(p, bd)]["value"]) for p in periods] if src else None
+            parts[bd] = _atoms(k, g, rng, dens)
+        for i, pid in enumerate(periods):
+            atoms = [parts[bd][i] for bd in k.x["bd"]]
+            if k.measure == "ratio":
+                total = (None, sum(a[1] for a in atoms), sum(a[2] for a in atoms))
+            else:
+                total = (sum(a[0] for a in atoms), None, None)
+            k.series[(pid, "")] = _row(k, pid, "", total)
+            for bd, atom in zip(k.x["bd"], atoms):
+                k.series[(pid, bd)] = _row(k, pid, bd, atom)
+
+
+# --------------------------------------------------------------------------- commentary
+
+_FLAVOUR = {  # by department key; other departments use their directorate's entry
+    "ASC": ("Demand from hospital discharges remains high over the winter period.",
+            "The team is working with health partners through the integrated discharge hub."),
+    "H": ("Demand remains high, reflecting the cost-of-living pressures seen across the area.",
+          "Cases are reviewed weekly at the Housing performance clinic."),
+    "Ed": ("The SEND improvement plan continues to focus on timeliness and quality.",
+           "Casework officers are following up every open case with schools and families."),
+    "CT": ("The Children's Trust has given assurance on data quality at the contract meeting.",
+           "Caseloads have stabilised following recruitment to permanent social worker posts."),
+    "HW": ("Weather conditions over the period affected the volume of defects reported.",
+           "The contractor's performance is monitored against the service level agreement."),
+    "GR": ("Extensions of time have been agreed with applicants where appropriate.",
+           "The team is now at full establishment following recruitment."),
+    "RB": ("Recovery action is in line with the timetable, with reminders issued on schedule.",
+           "The team continues to promote direct debit and the online account."),
+    "A": ("Demand on the service remains high.",), "C": ("Partners have been briefed.",),
+    "P": ("The service has reviewed its processes this period.",),
+    "F": ("Performance is reported to the Executive with the budget monitoring report.",),
+    "X": ("Channel shift to online forms continues to reduce avoidable contact.",
+          "Training for new advisers has now been completed."),
+}
+_ACTIONS = (
+    "A recovery plan has been agreed with the Assistant Director; progress will be reported "
+    "next period.", "The service is reviewing the cases behind this result to identify common "
+    "causes.", "Additional capacity has been put in place for the coming quarter.",
+    "This is being monitored through the directorate performance board.",
+)
+_GOOD = ("<p>{lab}: {v} against a target of {t}, so the indicator is on target. {f}</p>",
+         "<p>Performance of {v} in {lab} meets the target of {t}.</p><p>{f}</p>")
+_BAD = ("<p>{lab}: {v} against a target of {t}. {f}</p><p><b>Action:</b> {a}</p>",
+        "<p>Performance of {v} has not met the target of {t} this period. {f} {a}</p>")
+_TRACK = ("<p>{v} in {lab}. This indicator tracks demand and has no target. {f}</p>",
+          "<p>{lab}: {v}. {f}</p>")
+
+
+_SHOW = {"percent": "{:.1f}%", "rate": "{:,.1f} per 100,000", "days": "{:.1f} days",
+         "currency": "£{:,.0f}k", "count": "{:,.0f}", "number": "{:,.1f}"}
+
+
+def _period_target(k: _Kpi, pid: str) -> float | None:
+    p = parse_period(pid)
+    t = k.targets[p.fy]
+    if not t or t == "review":
+        return None
+    idx = (fy_months(p.fy) if p.kind == "month" else fy_quarters(p.fy)).index(pid) + 1
+    if "(" not in t:
+        return float(t)
+    if ";" in t:
+        return _profile(t)[idx - 1]
+    per = float(t.split("(")[1].split()[0])
+    return per * idx if k.measure == "cumulative" else per
+
+
+def _commentate(kpis: list[_Kpi]) -> None:
+    for k in kpis:
+        rng = random.Random(f"{SEED}:{k.ref}:commentary")
+        for pid in k.periods():
+            row = k.series[(pid, "")]
+            p = parse_period(pid)
+            last = p.kind == "quarter" or p.months[0][5:] in ("06", "09", "12", "03")
+            if rng.random() > (0.65 if last else 0.3) or row["_v"] is None:
+                continue
+            t = _period_target(k, pid)
+            v = row["_v"]
+            f = rng.choice(_FLAVOUR.get(k.dept, _FLAVOUR[k.dirc]))
+            a = rng.choice(_ACTIONS)
+            if t is None or k.pol == "none":
+                tpl = _TRACK
+            else:
+                good = v >= t if k.pol == "higher" else v <= t
+                tpl = _GOOD if good else _BAD
+            row["commentary"] = rng.choice(tpl).format(
+                lab=p.label, v=_SHOW[k.unit].format(v), t=_SHOW[k.unit].format(t or 0), f=f, a=a)
+
+
+# --------------------------------------------------------------------------- special cases
+
+HOSTILE = ('<p>Improving.</p><script>alert(1)</script>'
+           '<a href="javascript:alert(2)" onclick="x()">link</a>')
+# (ref, period, breakdown) -> status and commentary; the value is cleared unless kept.
+_SPECIAL: dict[tuple[str, str, str], dict[str, str]] = {
+    ("STP15", "2024-08", ""): {"zero": "1", "commentary": "<p>No major applications were due "
+                               "for determination in August, so no percentage can be given."
+                               "</p>"},
+    ("BBF36", "2024-01", ""): {"status": "missing", "commentary": "<p>Data was not received "
+                               "from the SEND case management system in time for this report."
+                               "</p>"},
+    ("BBF47", "2024-06", ""): {"status": "unavailable", "commentary": "<p>Analytics for the "
+                               "digital platform are unavailable following its migration to a "
+                               "new host; the supplier is restoring the data.</p>"},
+    ("SVC13", "2024-25-Q2", ""): {"status": "unavailable", "commentary": "<p>People counters "
+                                  "at three libraries failed during the quarter.</p>"},
+    ("OH08", "2023-24-Q3", ""): {"status": "missing", "commentary": ""},
+    ("STP44", "2025-03", ""): {"keep": "1", "commentary": HOSTILE},
+}
+# Revision files: name, loaded_at, [(ref, period, breakdown, deltas, commentary)].
+_REVISIONS: list[tuple[str, str, list[tuple]]] = [
+    ("revisions-2024-03.csv", "2024-04-22T11:05:00.000000Z", [
+        ("STP31", "2024-02", "P2", {"numerator": -4}, "<p>Restated: four P2 defects were "
+         "recorded as completed on time in error.</p>"),
+        ("STP31", "2024-02", "", {"numerator": -4}, "<p>Total restated for the P2 correction."
+         "</p>"),
+        ("AFL17", "2024-02", "", {"value": 6}, "<p>Revised: six placements made out of hours "
+         "were notified late.</p>")]),
+    ("revisions-2024-09.csv", "2024-10-23T10:40:00.000000Z", [
+        ("MPS05", "2024-08", "", {"numerator": 412_650}, "<p>Restated after suspense account "
+         "payments were allocated to accounts.</p>"),
+        ("BBF06", "2024-07", "", {"numerator": 5, "denominator": 5}, "<p>Five assessments "
+         "authorised in July were recorded late by the Trust.</p>")]),
+    ("revisions-2024-25-Q1.csv", "2024-11-06T15:20:00.000000Z", [
+        ("SVC01", "2024-25-Q1", "", {"numerator": 37, "denominator": 40}, "<p>Amended: jobs "
+         "closed late on the contractor's system have been added to quarter 1.</p>")]),
+]
+
+
+def _apply_specials(by_ref: dict[str, _Kpi]) -> None:
+    for (ref, pid, bd), spec in _SPECIAL.items():
+        row = by_ref[ref].series[(pid, bd)]
+        row["commentary"] = spec["commentary"]
+        if "zero" in spec:
+            row.update(value="", numerator="0", denominator="0", _v=None)
+        elif "keep" not in spec:
+            row.update(value="", numerator="", denominator="", status=spec["status"], _v=None)
+
+
+def _revised(k: _Kpi, pid: str, bd: str, deltas: dict[str, int], note: str) -> dict[str, Any]:
+    row = dict(k.series[(pid, bd)])
+    for col, delta in deltas.items():
+        row[col] = _fmt(float(row[col]) + delta, 0 if col != "value" else _DP[k.unit])
+    if row["numerator"] and row["value"]:
+        n, d = float(row["numerator"]), float(row["denominator"])
+        row["value"] = _fmt(n / d * _SCALE.get(k.unit, 1.0), _DP[k.unit])
+    row["commentary"] = note
+    return row
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _stamp(d: date, hm: str) -> str:
+    while d.weekday() >= 5:  # the next working day
+        d += timedelta(days=1)
+    return f"{d.isoformat()}T{hm}:00.000000Z"
+
+
+def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([[r.get(c, "") for c in columns] for r in rows])
+
+
+def _catalogue_rows(kpis: list[_Kpi], fy: str) -> list[dict[str, str]]:
+    rows = []
+    for k in kpis:
+        if fy not in k.targets:
+            continue
+        core = k.report == "core"
+        rows.append({
+            "year": fy, "ref": k.ref, "name": k.x.get("old", k.name) if fy == YEARS[0] else k.name,
+            "directorate": DIRS[k.dirc], "department": DEPTS[k.dept], "commitment": COMS[k.com],
+            "report": k.report, "theme": k.x.get("theme", ""), "frequency": k.freq,
+            "measure": k.measure, "unit": k.unit, "polarity": k.pol, "target": k.targets[fy],
+            "tolerance": k.per_year("tol", fy), "floor": k.x.get("floor", ""),
+            "rag_scheme": k.x.get("rag", "tolerance" if core else ""),
+            "travel_scheme": k.x.get("travel", "nnc" if core else ""),
+            "breakdowns": ";".join(k.x.get("bd", {})), "benchmark": k.x.get("bench", ""),
+            "statutory": k.x.get("stat", "")})
+        for bd, target in k.x.get("ovr", {}).items():
+            rows.append({"year": fy, "ref": k.ref, "breakdown": bd, "target": target})
+    return rows
+
+
+def _returns_rows(kpis: list[_Kpi], pid: str) -> list[dict[str, Any]]:
+    p = parse_period(pid)
+    rows = []
+    for k in kpis:
+        if p.fy not in k.targets or (k.freq == "monthly") != (p.kind == "month"):
+            continue
+        if k.x.get("arrears"):
+            rows.append({"ref": k.ref, "period": pid, "status": "arrears",
+                         "commentary": "<p>Reported one month in arrears: the figure for "
+                         f"{p.label} will be included in next month's return.</p>"})
+            prev = shift(pid, -1).id
+            rows += [r for (q, _), r in k.series.items() if q == prev]
+            continue
+        rows += [r for (q, _), r in k.series.items() if q == pid]
+    return rows
+
+
+def write_demo_files(out_dir: str | Path) -> list[DemoFile]:
+    """Write the demo catalogues, returns and revisions as CSV files.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into (created if absent).  Existing demo files are
+        overwritten.
+
+    Returns
+    -------
+    list of DemoFile
+        Every file written, in the order it must be loaded (strictly
+        increasing ``loaded_at``): ``catalogue-2023-24.csv``,
+        ``catalogue-2024-25.csv``, ``returns-YYYY-MM.csv`` (April 2023 to
+        March 2025, loaded around the 8th of the next month),
+        ``returns-YYYY-YY-Qn.csv`` (loaded around 20 days after the quarter)
+        and ``revisions-*.csv``.  Output is byte-identical on every run.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    kpis = _kpis()
+    by_ref = {k.ref: k for k in kpis}
+    _generate(kpis)
+    _commentate(kpis)
+    _apply_specials(by_ref)
+    files: list[DemoFile] = []
+    for fy, when in zip(YEARS, ("2023-04-03T08:30:00.000000Z", "2024-04-02T08:30:00.000000Z")):
+        path = out / f"catalogue-{fy}.csv"
+        _write(path, CATALOGUE_COLUMNS, _catalogue_rows(kpis, fy))
+        files.append(DemoFile(path, "catalogue", when))
+    for fy in YEARS:
+        for pid in fy_months(fy) + fy_quarters(fy):
+            p = parse_period(pid)
+            end = shift(p.months[-1], 1).id
+            y, m = int(end[:4]), int(end[5:])
+            when = (_stamp(date(y, m, 8), "09:30") if p.kind == "month"
+                    else _stamp(date(y, m, 20), "14:00"))
+            path = out / f"returns-{pid}.csv"
+            _write(path, RETURNS_COLUMNS, _returns_rows(kpis, pid))
+            files.append(DemoFile(path, "returns", when))
+    for name, when, changes in _REVISIONS:
+        rows = [_revised(by_ref[ref], pid, bd, deltas, note)
+                for ref, pid, bd, deltas, note in changes]
+        _write(out / name, RETURNS_COLUMNS, rows)
+        files.append(DemoFile(out / name, "returns", when))
+    return sorted(files, key=lambda f: f.loaded_at)
+
+
+def build_demo_store(store: Store, out_dir: str | Path) -> list[LoadResult]:
+    """Write the demo files and load them into ``store`` in order.
+
+    Parameters
+    ----------
+    store : kpilib.store.Store
+        An open store; each file is loaded with its historic ``loaded_at``.
+    out_dir : str or Path
+        Folder the CSV files are written to (kept, as the loads' sources).
+
+    Returns
+    -------
+    list of LoadResult
+        One per file, in load order.
+    """
+    results = []
+    for f in write_demo_files(out_dir):
+        load = store.load_catalogue if f.kind == "catalogue" else store.load_returns
+        results.append(load(f.path, loaded_at=f.loaded_at))
+    return results
