@@ -1,0 +1,126 @@
+"""Parameter sets of report runs (``params/*.yaml``), validated before anything runs.
+
+papermill only *warns* about an unknown parameter and then renders the
+notebook's default, so every key is checked here first: a misspelt key, a bad
+period id or an unknown report set is an error naming the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ParamsError, PeriodError
+from .periods import parse_period
+
+REPORT_CHOICES = ("core", "service", "health", "all")
+KEYS = {
+    "period": "month id (2024-02) or quarter id (2024-25-Q3), quoted",
+    "report": "core, service, health or all",
+    "store": "data store: SQLite file path or SQLAlchemy URL",
+    "as_of": "optional: read the data as it stood at this moment (ISO 8601, UTC)",
+    "output_dir": "optional: where run folders go (default outputs/)",
+}
+REQUIRED = ("period", "report", "store")
+
+
+@dataclass(frozen=True)
+class RunParams:
+    period: str
+    report: str
+    store: str
+    as_of: str | None = None
+    output_dir: str = "outputs"
+    source: str = "<params>"
+
+    def reports(self) -> list[str]:
+        """The report sets this run produces.  ``all`` for a month is the core report
+        (service and health KPIs are quarterly); for a quarter it is all three."""
+        if self.report != "all":
+            return [self.report]
+        return ["core"] if parse_period(self.period).kind == "month" else [
+            "core", "service", "health"]
+
+    def as_dict(self) -> dict:
+        return {"period": self.period, "report": self.report, "store": self.store,
+                "as_of": self.as_of, "output_dir": self.output_dir}
+
+
+def normalise_moment(value, where: str = "as_of") -> str:
+    """An ISO-8601 moment as the store writes it: ``2024-03-10T12:00:00.000000Z`` (UTC)."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ParamsError(
+                f"{where}: {text!r} is not a moment (expected ISO 8601 such as "
+                "2024-03-10 or 2024-03-10T12:00:00Z)"
+            ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def validate(raw: dict, source: str = "<params>") -> RunParams:
+    """Check a parameter mapping; report every problem at once."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
+    problems = []
+    for key in raw:
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), KEYS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(KEYS)}")
+    for key in REQUIRED:
+        if raw.get(key) in (None, ""):
+            problems.append(f"missing key '{key}': {KEYS[key]}")
+    period = raw.get("period")
+    if isinstance(period, (dt.date, int, float)):
+        problems.append(f"key 'period': {period!r} was read as a {type(period).__name__}; "
+                        "quote it, e.g. period: \"2024-02\"")
+    elif period not in (None, ""):
+        try:
+            period = parse_period(str(period)).id
+        except PeriodError as e:
+            problems.append(f"key 'period': {e}")
+    report = raw.get("report")
+    if report not in (None, "") and report not in REPORT_CHOICES:
+        close = difflib.get_close_matches(str(report), REPORT_CHOICES, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(f"key 'report': {report!r} is not a report set{hint}; "
+                        f"expected one of {', '.join(REPORT_CHOICES)}")
+    as_of = raw.get("as_of")
+    if as_of not in (None, ""):
+        try:
+            as_of = normalise_moment(as_of, "key 'as_of'")
+        except ParamsError as e:
+            problems.append(str(e))
+    else:
+        as_of = None
+    if problems:
+        raise ParamsError(f"{source}: invalid parameters:\n" + "\n".join(f"  {p}" for p in problems))
+    return RunParams(str(period), str(report), str(raw["store"]), as_of,
+                     str(raw.get("output_dir") or "outputs"), source)
+
+
+def read_params(path: str | Path, **overrides) -> RunParams:
+    """Read and validate a YAML parameter file; ``overrides`` (not None) replace its keys."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"no parameter file {str(p)!r}") from None
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{p}: not valid YAML: {e}") from None
+    raw = dict(raw or {})
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return validate(raw, str(p))

@@ -1,0 +1,310 @@
+"""HTML fragments of a report: pure functions from a :class:`~kpilib.report.Report` to strings.
+
+Accessibility (WCAG 2.2 AA): every RAG status carries its word and a symbol
+as well as its colour (colours chosen for at least 4.5:1 text contrast); travel
+arrows carry words; tables have captions and header cells with ``scope``;
+charts have a text alternative.  Commentary is sanitised with nh3.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+import plotly.io as pio
+
+from .formats import format_value, is_blank
+from .report import REPORT_TITLES, Report
+
+# status -> (css class, symbol, colour, text colour)
+RAG_STYLE = {
+    "Green+": ("rag-greenplus", "★", "#0b5d2a", "#ffffff"),
+    "Green": ("rag-green", "✔", "#1b7a3a", "#ffffff"),
+    "Amber": ("rag-amber", "▲", "#ffbf47", "#000000"),
+    "Red": ("rag-red", "✖", "#b00020", "#ffffff"),
+    "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff"),
+    "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff"),
+    "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff"),
+}
+CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
+                 "Data missing": "circle-open", "Target under review": "diamond",
+                 "Tracking": "square", "": "circle"}
+_ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"}
+_SAFE_URL = {"http", "https", "mailto"}
+
+
+def esc(x) -> str:
+    return html.escape("" if is_blank(x) else str(x), quote=True)
+
+
+def slug(text: str) -> str:
+    """A stable file/anchor name: ``Place & Economy`` -> ``place-economy``."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return s or "section"
+
+
+def page_file(section: str) -> str:
+    return f"{slug(section)}.html"
+
+
+def sanitise(fragment: str) -> str:
+    """Commentary may hold simple HTML: keep ``<p>``, ``<b>`` and friends, drop the rest.
+
+    Scripts, event handlers, styles and ``javascript:`` links never survive.
+    """
+    if is_blank(fragment) or not str(fragment).strip():
+        return ""
+    return nh3.clean(str(fragment), tags=_ALLOWED_TAGS, attributes={"a": {"href"}},
+                     url_schemes=_SAFE_URL, link_rel="noopener noreferrer nofollow")
+
+
+def rag_badge(status: str) -> str:
+    if not status:
+        return '<span class="rag rag-none">–</span>'
+    cls, symbol, _, _ = RAG_STYLE[status]
+    return (f'<span class="rag {cls}"><span class="sym" aria-hidden="true">{symbol}</span> '
+            f"{esc(status)}</span>")
+
+
+def travel_badge(symbol: str, words: str) -> str:
+    kind = "r" if symbol.endswith("R") else "g" if symbol.endswith("G") else \
+        "a" if symbol.endswith("A") else "n"
+    return (f'<span class="dot dot-{kind}" title="{esc(words)}"><span aria-hidden="true">'
+            f'{esc(symbol)}</span><span class="words"> {esc(words)}</span></span>')
+
+
+def legend() -> str:
+    """The key to RAG statuses and travel symbols, in words and symbols."""
+    rag = "".join(f"<li>{rag_badge(s)}</li>" for s in RAG_STYLE)
+    return (
+        '<section class="key" aria-labelledby="key-h"><h2 id="key-h">Key</h2>'
+        f'<ul class="rag-key">{rag}</ul>'
+        "<p>Direction of travel compares the current period with the previous one. "
+        "<b>↑G</b>/<b>↓G</b> improved; <b>→</b> same; <b>↓</b>/<b>↑</b> worse but on target "
+        "or within 5%; <b>↓R</b>/<b>↑R</b> worse by more than 5% and not on target; "
+        "<b>↓A</b> declined (Children's Trust); <b>↔</b> within 2% (graded); "
+        "<b>⇔</b> no change for a KPI with no polarity; <b>n/a</b> no previous value.</p>"
+        "</section>"
+    )
+
+
+def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None = None) -> str:
+    """The top of every page: titles, the data's as-of moment, and navigation."""
+    links = "".join(f'<li><a href="{esc(href)}">{esc(name)}</a></li>' for name, href in nav or [])
+    as_of = f"Data as of {esc(report.as_of)}" if report.as_of else "Data as of the latest load"
+    return (
+        f'<header class="page"><p class="kicker">{esc(REPORT_TITLES[report.report])} · '
+        f'{esc(report.period.label)}</p><h1>{esc(heading)}</h1>'
+        f'<p class="asof">{as_of}</p>'
+        + (f'<nav aria-label="Report pages"><ul class="nav">{links}</ul></nav>' if links else "")
+        + "</header>"
+    )
+
+
+def contents(report: Report) -> str:
+    """Table of contents of a page: its key commitments and KPIs."""
+    out = ['<nav class="toc" aria-labelledby="toc-h"><h2 id="toc-h">Contents</h2><ol>']
+    h = report.headline()
+    for group in dict.fromkeys(h["commitment"]):
+        items = "".join(
+            f'<li><a href="#kpi-{slug(r.ref)}">{esc(r.ref)} {esc(r.name)}</a> '
+            f"{rag_badge(r.rag)}</li>" for r in h[h["commitment"] == group].itertuples()
+        )
+        out.append(f'<li><a href="#c-{slug(group)}">{esc(group)}</a><ol>{items}</ol></li>')
+    out.append("</ol></nav>")
+    return "".join(out)
+
+
+def _values_table(report: Report, ref: str, name: str) -> str:
+    cols = report.columns
+    head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in cols)
+    rows = []
+    kpis = report.kpis[report.kpis["ref"] == ref]
+    cells = report.cells[report.cells["ref"] == ref]
+    for k in kpis.itertuples():
+        kc = cells[cells["breakdown"] == k.breakdown].set_index("column")
+        tds = "".join(
+            f'<td class="num{" cur" if c.current else ""} st-{esc(kc.at[c.id, "status"])}">'
+            f'{esc(kc.at[c.id, "display"])}</td>' for c in cols
+        )
+        label = esc(k.breakdown) if k.breakdown else "Total"
+        rows.append(
+            f'<tr class="{"bd" if k.breakdown else "total"}"><th scope="row">{label}</th>{tds}'
+            f"<td>{esc(k.target_text)}</td><td>{esc(k.tolerance_text)}</td>"
+            f"<td>{esc(k.polarity.capitalize())}</td>"
+            f"<td>{travel_badge(k.travel, k.travel_text)}</td><td>{rag_badge(k.rag)}</td></tr>"
+        )
+    return (
+        f'<table class="kpi"><caption class="vh">{esc(ref)} {esc(name)}: values by period'
+        f'</caption><thead><tr><th scope="col">Breakdown</th>{head}<th scope="col">Target</th>'
+        '<th scope="col">Tolerance</th><th scope="col">Polarity</th>'
+        '<th scope="col">Travel</th><th scope="col">RAG</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _period_label(pid: str) -> str:
+    from .periods import parse_period
+
+    return parse_period(pid).label
+
+
+def chart_summary(report: Report, ref: str, unit: str) -> str:
+    """A text alternative for a KPI's trend chart."""
+    s = report.series[(report.series["ref"] == ref) & (report.series["breakdown"] == "")]
+    have = s.dropna(subset=["value"])
+    if have.empty:
+        return f"Trend chart of {ref}: no values recorded in the period shown."
+    first, last = s.iloc[0]["period"], s.iloc[-1]["period"]
+    latest = have.iloc[-1]
+    hi, lo = have.loc[have["value"].idxmax()], have.loc[have["value"].idxmin()]
+    t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
+    return (
+        f"Trend chart of {ref}, {_period_label(first)} to {_period_label(last)}: latest "
+        f"{format_value(latest['value'], unit)} ({_period_label(latest['period'])}{t}); highest "
+        f"{format_value(hi['value'], unit)} ({_period_label(hi['period'])}), lowest "
+        f"{format_value(lo['value'], unit)} ({_period_label(lo['period'])})."
+    )
+
+
+def _clean(values) -> list:
+    return [None if is_blank(v) else round(float(v), 6) for v in values]
+
+
+def chart(report: Report, ref: str, name: str, unit: str) -> str:
+    """A plotly trend chart (two financial years, target line, RAG-coloured markers)."""
+    s = report.series[report.series["ref"] == ref]
+    total = s[s["breakdown"] == ""]
+    x = [_period_label(p) for p in total["period"]]
+    data = []
+    for b in [b for b in dict.fromkeys(s["breakdown"]) if b]:
+        sb = s[s["breakdown"] == b]
+        data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
+                     "y": _clean(sb["value"]), "line": {"width": 1.5}, "opacity": 0.8})
+    data.append({
+        "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
+        "x": x, "y": _clean(total["value"]), "line": {"color": "#1d3557", "width": 2.5},
+        "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2]
+                                        for r in total["rag"]],
+                   "symbol": [CHART_MARKERS.get(r, "circle") for r in total["rag"]],
+                   "line": {"color": "#1d3557", "width": 1}},
+        "text": list(total["rag"]), "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
+    })
+    if total["target"].notna().any():
+        data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
+                     "y": _clean(total["target"]), "line": {"color": "#555555", "dash": "dash",
+                                                            "shape": "hv"}})
+    layout = {
+        "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
+                                                            "size": 12, "color": "#0b0c0c"},
+        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
+        "yaxis": {"gridcolor": "#e5e5e5", "rangemode": "tozero",
+                  "ticksuffix": "%" if unit == "percent" else ""},
+    }
+    div_id = f"chart-{slug(ref)}"
+    body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
+                       full_html=False, div_id=div_id, validate=False,
+                       config={"displayModeBar": False, "responsive": True})
+    summary = esc(chart_summary(report, ref, unit))
+    return (f'<figure class="chart"><div role="img" aria-label="{summary}">{body}</div>'
+            f"<figcaption>{summary}</figcaption></figure>")
+
+
+def kpi_article(report: Report, ref: str) -> str:
+    """Everything shown for one KPI: values, targets, RAG, travel, commentary, chart."""
+    k = report.kpis[(report.kpis["ref"] == ref) & (report.kpis["breakdown"] == "")].iloc[0]
+    meta = [("Directorate", k.directorate), ("Department", k.department),
+            ("Benchmark", k.benchmark), ("Statutory reporting", k.statutory),
+            ("Measure", f"{k.measure}, {k.unit}")]
+    dl = "".join(f"<dt>{esc(a)}</dt><dd>{esc(b)}</dd>" for a, b in meta if b)
+    note = ""
+    if k.arrears:
+        note = ('<p class="note">Reported one month in arrears: RAG and travel use the latest '
+                f"period with data ({esc(_period_label(k.headline_period))}).</p>")
+    comment = sanitise(k.commentary)
+    comment_html = (f'<div class="commentary"><h4>Commentary</h4>{comment}</div>' if comment
+                    else '<div class="commentary"><h4>Commentary</h4><p>None provided.</p></div>')
+    return (
+        f'<article class="kpi" id="kpi-{slug(ref)}"><h3><span class="ref">{esc(ref)}</span> '
+        f"{esc(k['name'])} {rag_badge(k.rag)}</h3>"
+        f"{_values_table(report, ref, k['name'])}{note}<dl class=\"meta\">{dl}</dl>"
+        f"{comment_html}{chart(report, ref, k['name'], k.unit)}</article>"
+    )
+
+
+def section_body(report: Report) -> str:
+    """A directorate (or theme) page's body: KPIs grouped by key commitment."""
+    out = []
+    h = report.headline()
+    for group in dict.fromkeys(h["commitment"]):
+        out.append(f'<section class="commitment" id="c-{slug(group)}"><h2>{esc(group)}</h2>')
+        out += [kpi_article(report, ref) for ref in h[h["commitment"] == group]["ref"]]
+        out.append("</section>")
+    return "".join(out)
+
+
+def _counts_table(report: Report, by: str, caption: str, links: dict[str, str]) -> str:
+    t = report.rag_counts(by)
+    cols = list(t.columns)
+    head = "".join(f'<th scope="col">{rag_badge(c) if c in RAG_STYLE else esc(c)}</th>'
+                   for c in cols)
+    body = []
+    for name, row in t.iterrows():
+        label = f'<a href="{esc(links[name])}">{esc(name)}</a>' if name in links else esc(name)
+        body.append(f'<tr><th scope="row">{label}</th>'
+                    + "".join(f'<td class="num">{int(row[c])}</td>' for c in cols) + "</tr>")
+    total = "".join(f'<td class="num">{int(t[c].sum())}</td>' for c in cols)
+    return (f'<table class="counts"><caption>{esc(caption)}</caption><thead><tr>'
+            f'<th scope="col">{esc(by.capitalize())}</th>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody><tfoot><tr><th scope=\"row\">All KPIs</th>{total}"
+            "</tr></tfoot></table>")
+
+
+def summary_sentence(report: Report) -> str:
+    """The county report's summary line, from the headline statuses."""
+    h = report.headline()
+    n = len(h)
+    good = int(h["rag"].isin(["Green", "Green+"]).sum())
+    trend = int((h["rag"] == "Tracking").sum())
+    red = int((h["rag"] == "Red").sum())
+    return (f"Of the {n} indicators reported this period, {good} are on target or better, "
+            f"{red} are Red, and {trend} are tracking indicators with no target.")
+
+
+def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) -> str:
+    """The overview page body: counts by status, exceptions, sources, links."""
+    by = "theme" if report.report == "health" else "directorate"
+    links = {name: href for name, href in pages}
+    exc = report.exceptions()
+    items = []
+    for r in exc.itertuples():
+        href = f"{links.get(getattr(r, by), '')}#kpi-{slug(r.ref)}"
+        comment = sanitise(r.commentary) or "<p>No commentary provided.</p>"
+        items.append(f'<article class="exception"><h3><a href="{esc(href)}">{esc(r.ref)} '
+                     f"{esc(r.name)}</a> {rag_badge(r.rag)} {travel_badge(r.travel, r.travel_text)}"
+                     f'</h3><p class="meta">{esc(getattr(r, by))} · {esc(r.commitment)}</p>'
+                     f"{comment}</article>")
+    exceptions = "".join(items) or "<p>No KPI is Red this period.</p>"
+    src = "".join(f"<tr><td>{esc(s['source_file'])}</td><td>{esc(s['kind'])}</td>"
+                  f"<td>{esc(s['loaded_at'])}</td><td><code>{esc(s['sha256'][:12])}</code></td>"
+                  "</tr>" for s in sources)
+    page_list = "".join(f'<li><a href="{esc(href)}">{esc(name)}</a></li>' for name, href in pages)
+    return (
+        f'<section aria-labelledby="sum-h"><h2 id="sum-h">Summary</h2>'
+        f"<p>{esc(summary_sentence(report))}</p>"
+        f"{_counts_table(report, by, f'KPIs by RAG status and {by}', links)}"
+        + (_counts_table(report, "commitment", "KPIs by RAG status and key commitment", {})
+           if by != "commitment" else "")
+        + f'</section><section aria-labelledby="pages-h"><h2 id="pages-h">Pages</h2>'
+        f'<ul class="pages">{page_list}</ul></section>'
+        f'<section aria-labelledby="exc-h"><h2 id="exc-h">Exceptions: Red KPIs</h2>'
+        f"{exceptions}</section>"
+        f'<section aria-labelledby="src-h"><h2 id="src-h">Data sources</h2>'
+        f'<table class="sources"><caption class="vh">Files the figures were read from</caption>'
+        f'<thead><tr><th scope="col">File</th><th scope="col">Kind</th>'
+        f'<th scope="col">Loaded at</th><th scope="col">SHA-256</th></tr></thead>'
+        f"<tbody>{src}</tbody></table></section>"
+    )

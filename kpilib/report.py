@@ -1,0 +1,325 @@
+"""The report model: every figure a report shows, and its ``results.csv``.
+
+:func:`build_report` is pure: it takes the validated catalogue and returns
+frames (as read from the store at the run's ``as_of``) and computes, for each
+KPI of the report set and each of its breakdowns, the value, RAG status and
+display text of every column, the direction of travel of the current period,
+and the monthly (or quarterly) series behind the trend chart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import periods as P
+from .catalogue import parse_target, parse_tolerance
+from .formats import format_cell, format_number, format_target, format_value
+from .measures import ARREARS, Cell, Obs, aggregate
+from .rag import MISSING, STATUSES, column_target, rag_status
+from .travel import NO_TRAVEL, describe, travel
+
+REPORTS = ("core", "service", "health")
+REPORT_TITLES = {
+    "core": "Core KPIs",
+    "service": "Service KPIs",
+    "health": "Organisational health KPIs",
+}
+RESULTS_COLUMNS = ["ref", "breakdown", "column", "value", "numerator", "denominator", "rag", "travel"]
+HEALTH_THEMES = ("Financial", "Customer", "Workforce")
+_LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one report shows.  Frames are in catalogue order."""
+
+    period: P.Period
+    report: str
+    columns: tuple[P.Column, ...]
+    kpis: pd.DataFrame
+    cells: pd.DataFrame
+    series: pd.DataFrame
+    as_of: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{REPORT_TITLES[self.report]}: {self.period.label}"
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """The ``results.csv`` table, exactly the spec's columns, numbers as fixed text."""
+        df = self.cells.loc[:, RESULTS_COLUMNS].copy()
+        for c in ("value", "numerator", "denominator"):
+            df[c] = [format_number(x) for x in df[c]]
+        return df.reset_index(drop=True)
+
+    def sections(self) -> list[str]:
+        """Directorates (core, service) or themes (health) in catalogue order."""
+        key = "theme" if self.report == "health" else "directorate"
+        if self.report == "health":
+            present = set(self.kpis[key])
+            return [t for t in HEALTH_THEMES if t in present]
+        return list(dict.fromkeys(self.kpis[key]))
+
+    def section(self, name: str) -> Report:
+        """The report restricted to one directorate (or health theme)."""
+        key = "theme" if self.report == "health" else "directorate"
+        kpis = self.kpis[self.kpis[key] == name]
+        refs = set(kpis["ref"])
+        return Report(
+            self.period, self.report, self.columns, kpis.reset_index(drop=True),
+            self.cells[self.cells["ref"].isin(refs)].reset_index(drop=True),
+            self.series[self.series["ref"].isin(refs)].reset_index(drop=True),
+            self.as_of, {**self.meta, "section": name, "sections": self.sections()},
+        )
+
+    def headline(self) -> pd.DataFrame:
+        """One row per KPI (totals only): the statuses the summary counts."""
+        return self.kpis[self.kpis["breakdown"] == ""].reset_index(drop=True)
+
+    def rag_counts(self, by: str) -> pd.DataFrame:
+        """Counts of KPIs by headline RAG status per ``by`` (directorate, commitment, theme)."""
+        h = self.headline()
+        order = list(dict.fromkeys(h[by]))
+        t = pd.crosstab(h[by], h["rag"]).reindex(index=order, fill_value=0)
+        cols = [s for s in STATUSES if s in t.columns]
+        t = t.reindex(columns=cols, fill_value=0)
+        t["Total"] = t.sum(axis=1)
+        return t
+
+    def exceptions(self) -> pd.DataFrame:
+        """Every KPI whose headline status is Red, with its commentary."""
+        return self.headline().query("rag == 'Red'").reset_index(drop=True)
+
+
+def _periods_of(column: P.Column, frequency: str) -> tuple[str, ...]:
+    return column.months if frequency == "monthly" else column.quarters
+
+
+def _span(period: P.Period) -> P.Column:
+    """A one-period pseudo-column (for travel and trend points)."""
+    quarters = (period.id,) if period.kind == "quarter" else ()
+    return P.Column(period.id, period.kind, period.label, period.months, quarters)
+
+
+def _target_for(defn: dict, column: P.Column):
+    if not column.months:
+        return None
+    last = column.months[-1]
+    mnum = P.month_number_in_fy(last)
+    qnum = int(column.quarters[-1][-1]) if column.quarters else (mnum - 1) // 3 + 1
+    return column_target(
+        defn["_target"], defn["measure"], len(column.months), mnum, len(column.quarters), qnum
+    )
+
+
+def _num(x) -> float | None:
+    if x is None or x == "":
+        return None
+    f = float(x)
+    return None if math.isnan(f) else f
+
+
+class _Engine:
+    """Holds the indexed inputs for one build; all methods are pure lookups."""
+
+    def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame):
+        self.defs: dict[tuple[str, str, str], dict] = {}
+        self.order: dict[str, list[tuple[str, str]]] = {}
+        cat = catalogue.sort_values(["year", "position"], kind="stable")
+        kpi_rows = cat[cat["breakdown"] == ""]
+        overrides = {(r.year, r.ref, r.breakdown): r for r in cat[cat["breakdown"] != ""].itertuples()}
+        for r in kpi_rows.itertuples():
+            base = r._asdict()
+            keys = [(r.ref, "")]
+            for b in [b.strip() for b in str(r.breakdowns).split(";") if b.strip()]:
+                keys.append((r.ref, b))
+            for ref, b in keys:
+                d = dict(base, breakdown=b)
+                o = overrides.get((r.year, ref, b))
+                if o is not None:
+                    for c in ("target", "tolerance", "floor"):
+                        d[c] = getattr(o, c)
+                d["_target"] = parse_target(d["target"])
+                d["_tolerance"] = parse_tolerance(d["tolerance"])
+                d["_floor"] = _num(d["floor"])
+                self.defs[(r.year, ref, b)] = d
+            self.order.setdefault(r.year, []).extend(keys)
+        self.obs: dict[tuple[str, str], dict[str, Obs]] = {}
+        self.comments: dict[tuple[str, str, str], str] = {}
+        for r in returns.itertuples(index=False):
+            key = (r.ref, r.breakdown or "")
+            self.obs.setdefault(key, {})[r.period] = Obs.of(
+                r.value, r.numerator, r.denominator, r.status
+            )
+            if r.commentary:
+                self.comments[(r.ref, r.breakdown or "", r.period)] = r.commentary
+
+    def defn(self, fy: str, ref: str, breakdown: str, fallback: dict) -> dict:
+        return self.defs.get((fy, ref, breakdown), fallback)
+
+    def cell(self, d: dict, column: P.Column) -> Cell:
+        periods = _periods_of(column, d["frequency"])
+        if not periods:
+            return Cell(None, status="na")
+        series = self.obs.get((d["ref"], d["breakdown"]), {})
+        return aggregate([series.get(p) for p in periods], d["measure"], d["unit"])
+
+    def rag(self, d: dict, column: P.Column, cell: Cell):
+        """(RAG status, effective target) of a cell, using the column's own year's KPI rules."""
+        if not column.months:
+            return "", None
+        dd = self.defn(P.month(column.months[-1]).fy, d["ref"], d["breakdown"], d)
+        target = _target_for(dd, column)
+        if cell.status in (ARREARS, "zero", "na"):
+            return "", target
+        status = rag_status(cell.value, target, dd["polarity"], dd["rag_scheme"],
+                            dd["_tolerance"], dd["_floor"])
+        return status, target
+
+    def step_period(self, d: dict, report_period: P.Period) -> P.Period:
+        """The KPI's own current period: the report period, as a quarter for quarterly KPIs."""
+        if d["frequency"] != "monthly" and report_period.kind == "month":
+            return P.quarter(P.quarter_of_month(report_period.id))
+        return report_period
+
+    def travel(self, d: dict, current: P.Period, cur_cell: Cell):
+        """(symbol, rag of the headline period, headline period id)."""
+        pairs: list[tuple[P.Period, Cell]] = []
+        p = current
+        if cur_cell.status == ARREARS:
+            for _ in range(_LOOKBACK):
+                p = P.previous(p)
+                c = self.cell(d, _span(p))
+                if c.value is not None:
+                    pairs.append((p, c))
+                    if len(pairs) == 2:
+                        break
+        else:
+            pairs.append((current, cur_cell))
+            prev = P.previous(current)
+            pairs.append((prev, self.cell(d, _span(prev))))
+        if not pairs:
+            return NO_TRAVEL, MISSING, current.id
+        (p1, c1) = pairs[0]
+        rag, target = self.rag(d, _span(p1), c1)
+        if len(pairs) < 2 or c1.value is None or pairs[1][1].value is None:
+            return NO_TRAVEL, rag, p1.id
+        p0, c0 = pairs[1]
+        if d["measure"] == "cumulative" and p0.fy != p1.fy:
+            return NO_TRAVEL, rag, p1.id  # a year-to-date figure restarts each April
+        return travel(c1.value, c0.value, d["polarity"], d["travel_scheme"], target), rag, p1.id
+
+
+def _tolerance_text(d: dict) -> str:
+    scheme = d["rag_scheme"]
+    if scheme == "floor":
+        return f"Floor {format_value(d['_floor'], d['unit'])}" if d["_floor"] is not None else ""
+    if scheme == "graded":
+        return "Graded: Green+ >10% better, Amber 5-10% worse, Red >10% worse"
+    tol = (d["tolerance"] or "").strip()
+    return tol if tol else "5% (default)"
+
+
+def _drop_empty_last_year(per: P.Period, columns: list[P.Column], cells: list[dict]):
+    """A quarterly report shows last year's quarter only where data exists."""
+    if per.kind != "quarter":
+        return columns
+    last = columns[-1].id
+    if any(c["column"] == last and c["value"] is not None for c in cells):
+        return columns
+    return columns[:-1]
+
+
+def build_report(
+    catalogue: pd.DataFrame,
+    returns: pd.DataFrame,
+    period: str,
+    report: str,
+    as_of: str | None = None,
+) -> Report:
+    """Compute a report (pure).
+
+    Parameters
+    ----------
+    catalogue : validated catalogue rows of every year (KPI rows and override rows).
+    returns : the latest return row per (ref, period, breakdown) as of the run.
+    period : a month id (monthly report) or a quarter id (quarterly report).
+    report : ``core``, ``service`` or ``health``.
+    as_of : the moment the data was read at, shown on the report.
+    """
+    if report not in REPORTS:
+        raise ValueError(f"unknown report {report!r} (expected one of {', '.join(REPORTS)})")
+    per = P.parse_period(period)
+    columns = P.report_columns(per.id)
+    eng = _Engine(catalogue, returns)
+    cur_col = P.current_column(columns)
+    kpi_rows, cells, series = [], [], []
+    trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
+    for ref, b in eng.order.get(per.fy, []):
+        d = eng.defs[(per.fy, ref, b)]
+        if d["report"] != report:
+            continue
+        row_cells = {}
+        for col in columns:
+            c = eng.cell(d, col)
+            rag, target = eng.rag(d, col, c)
+            row_cells[col.id] = c
+            cells.append({
+                "ref": ref, "breakdown": b, "column": col.id, "value": c.value,
+                "numerator": c.numerator, "denominator": c.denominator, "rag": rag,
+                "travel": "", "status": c.status, "target": target,
+                "display": format_cell(c.value, c.numerator, c.denominator, c.status, d["unit"],
+                                       d["measure"] in ("ratio", "cumulative")),
+            })
+        step = eng.step_period(d, per)
+        cur_cell = row_cells[cur_col.id] if d["frequency"] == "monthly" else eng.cell(d, _span(step))
+        symbol, headline_rag, headline_period = eng.travel(d, step, cur_cell)
+        cur_index = len(cells) - len(columns) + [c.id for c in columns].index(cur_col.id)
+        cells[cur_index]["travel"] = symbol
+        cur_target = cells[cur_index]["target"]
+        comment = eng.comments.get((ref, b, step.id)) or eng.comments.get((ref, b, headline_period), "")
+        kpi_rows.append({
+            "ref": ref, "breakdown": b, "is_breakdown": b != "",
+            **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",
+                                 "frequency", "measure", "unit", "polarity", "rag_scheme",
+                                 "travel_scheme", "benchmark", "statutory")},
+            "target_text": format_target(cur_target, d["unit"]) + (
+                f" (annual {format_value(d['_target'].value, d['unit'])})"
+                if (d["_target"].per_month or d["_target"].per_quarter or d["_target"].profile)
+                else ""),
+            "tolerance_text": _tolerance_text(d),
+            "rag": headline_rag, "travel": symbol,
+            "travel_text": describe(symbol, d["travel_scheme"], d["polarity"]),
+            "headline_period": headline_period, "commentary": comment,
+            "arrears": cur_cell.status == ARREARS,
+        })
+        unit_periods = []
+        for fy in trend_fys:
+            unit_periods += P.fy_months(fy) if d["frequency"] == "monthly" else P.fy_quarters(fy)
+        last = step.id
+        for pid in unit_periods[: unit_periods.index(last) + 1] if last in unit_periods else []:
+            pp = P.parse_period(pid)
+            c = eng.cell(d, _span(pp))
+            rag, target = eng.rag(d, _span(pp), c)
+            series.append({"ref": ref, "breakdown": b, "period": pid, "value": c.value,
+                           "target": target if not isinstance(target, str) else None,
+                           "rag": rag or "", "status": c.status})
+    columns = _drop_empty_last_year(per, columns, cells)
+    kept = {c.id for c in columns}
+    cells = [c for c in cells if c["column"] in kept]
+    kpis = pd.DataFrame(kpi_rows, columns=None if kpi_rows else ["ref", "breakdown", "directorate",
+                                                                 "commitment", "theme", "rag"])
+    cell_cols = RESULTS_COLUMNS + ["status", "target", "display"]
+    series_cols = ["ref", "breakdown", "period", "value", "target", "rag", "status"]
+    return Report(
+        per, report, tuple(columns), kpis,
+        pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
+                                                       "denominator": float}),
+        pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
+        as_of,
+    )

@@ -1,0 +1,258 @@
+"""``kpi run``: a parameter set -> published report folders.
+
+For each report set the run:
+
+1. validates the parameters and reads the store as of the run's ``as_of``
+   (default: the moment the run started) to know the pages and check there is
+   data for the period;
+2. executes the overview notebook and one notebook per directorate (or health
+   theme) with papermill, in parallel worker processes, each notebook in a
+   fresh kernel (IPC transport with a unique socket path, immediate shutdown;
+   a kernel that fails to start is retried once);
+3. renders each executed notebook to HTML in the worker (in-process nbconvert
+   with kpilib's template), writes ``results.csv``, the executed notebooks,
+   ``assets/plotly.min.js`` and ``manifest.json`` into a staging folder;
+4. swaps the staging folder into ``<output_dir>/<period>/<report>/``
+   atomically.  A failure leaves the published folder untouched and keeps the
+   failed notebooks in ``<report>.failed/``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import publish, render
+from .errors import RunError
+from .notebook import open_report
+from .params import RunParams
+from .report import Report
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+KERNEL = "python3"
+MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Job:
+    notebook: str  # file name in notebooks/
+    stem: str  # output base name: index, place-economy, ...
+    section: str | None
+    title: str
+    parameters: dict
+    cwd: str = "."
+
+
+@dataclass
+class JobResult:
+    job: Job
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class RunSummary:
+    period: str
+    report: str
+    folder: Path
+    as_of: str
+    pages: int
+    kpis: int
+    statuses: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def index(self) -> Path:
+        return self.folder / "index.html"
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def notebook_path(name: str) -> Path:
+    return NOTEBOOKS / name
+
+
+def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
+    import papermill as pm
+    from jupyter_client import KernelManager
+
+    km = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(workdir / "kernel"))
+    try:
+        return pm.execute_notebook(
+            str(src), str(out), parameters=params, kernel_name=KERNEL, progress_bar=False,
+            request_save_on_cell_execute=False, cwd=cwd, km=km,
+            shutdown_kernel="immediate",
+        )
+    finally:  # nbclient leaves a kernel manager it did not create running: stop it here
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        km.cleanup_resources()
+
+
+def _failure_text(exc) -> str:
+    cell = getattr(exc, "exec_count", None)
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    where = f"cell {cell}" if cell is not None else "start-up"
+    return f"{where}: {ename}: {evalue}"
+
+
+def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
+    """Run one notebook and render its page (runs in a worker process)."""
+    from papermill.exceptions import PapermillExecutionError
+
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    start = time.perf_counter()
+    out = Path(staging) / "notebooks" / f"{job.stem}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nb = None
+    for attempt in (1, 2):
+        workdir = Path(tempfile.mkdtemp(prefix="kpi-kernel-"))
+        try:
+            nb = _execute_once(notebook_path(job.notebook), out, job.parameters, workdir, job.cwd)
+            break
+        except PapermillExecutionError as e:
+            return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
+        except Exception as e:  # a kernel that failed to start: retry once
+            if attempt == 2:
+                return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    publish.clean_notebook(nb)
+    import nbformat
+
+    publish.write_text(out, nbformat.writes(nb) + "\n")
+    page = publish.to_html(nb, job.title, publish.footer_text(job.parameters.get("as_of")),
+                           self_contained)
+    publish.write_text(Path(staging) / f"{job.stem}.html", page)
+    return JobResult(job, True, time.perf_counter() - start)
+
+
+def plan(report: Report, params: RunParams, report_set: str, as_of: str) -> list[Job]:
+    """The notebooks of one report set: the overview, then one per page.
+
+    The store is passed exactly as the parameter set gives it and the kernels
+    run in the current directory, so that a relative store path gives the same
+    executed notebooks in any clone.
+    """
+    base = {"store": params.store, "period": params.period, "report_set": report_set,
+            "as_of": as_of}
+    title = report.title
+    cwd = os.getcwd()
+    jobs = [Job("overview.ipynb", "index", None, title, dict(base), cwd)]
+    nb, key = (("health_theme.ipynb", "theme") if report_set == "health"
+               else ("directorate.ipynb", "directorate"))
+    for section in report.sections():
+        jobs.append(Job(nb, render.page_file(section)[:-5], section, f"{section} · {title}",
+                        {**base, key: section}, cwd))
+    return jobs
+
+
+def check_has_data(report: Report, store: str) -> None:
+    if report.kpis.empty:
+        raise RunError(
+            f"no {report.report} KPIs in the catalogue for financial year {report.period.fy} "
+            f"(store {store})"
+        )
+    current = [c.id for c in report.columns if c.current][0]
+    cur = report.cells[report.cells["column"] == current]
+    if not (cur["value"].notna() | cur["status"].isin(["arrears", "zero"])).any():
+        raise RunError(
+            f"no data for period {report.period.id} in the {report.report} report "
+            f"(store {store}, as of {report.as_of}): load the period's returns first"
+        )
+
+
+def _pool(n_jobs: int):
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    return cf.ProcessPoolExecutor(max_workers=min(MAX_WORKERS, n_jobs), mp_context=ctx)
+
+
+def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,
+               self_contained: bool = False) -> RunSummary:
+    """Produce and publish one report set's folder."""
+    start = time.perf_counter()
+    report = open_report(params.store, params.period, report_set, as_of)
+    check_has_data(report, params.store)
+    final = Path(params.output_dir) / params.period / report_set
+    staging = final.with_name(f".{report_set}.staging-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    jobs = plan(report, params, report_set, as_of)
+    task = progress.add_task(f"{report_set} {params.period}", total=len(jobs)) if progress else None
+    futures = [pool.submit(execute_job, j, str(staging), self_contained) for j in jobs]
+    failures = []
+    for fut in cf.as_completed(futures):
+        res = fut.result()
+        if not res.ok:
+            failures.append(res)
+        if progress:
+            progress.advance(task)
+    if failures:
+        failed = publish.keep_failed(staging, final)
+        lines = [f"  {f.job.notebook} for {f.job.section or 'the overview'}: {f.error}"
+                 for f in sorted(failures, key=lambda f: f.job.stem)]
+        raise RunError(
+            f"the {report_set} report for {params.period} failed:\n" + "\n".join(lines)
+            + f"\nThe published folder {final} is unchanged; the failed notebooks, with their "
+            f"errors, are in {failed}/notebooks/"
+        )
+    publish.write_text(staging / "results.csv", report.results.to_csv(index=False,
+                                                                      lineterminator="\n"))
+    if not self_contained:
+        publish.copy_assets(staging)
+    from .audit import write_manifest
+
+    write_manifest(staging, params, report_set, as_of, report, jobs, self_contained,
+                   seconds=round(time.perf_counter() - start, 3))
+    publish.publish(staging, final)
+    h = report.headline()
+    return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
+                      h["rag"].value_counts().to_dict(), time.perf_counter() - start)
+
+
+def prepare_workers() -> None:
+    """Import the heavy modules once in the parent, so forked workers inherit them."""
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+    from jupyter_client import KernelManager  # noqa: F401
+
+    publish._exporter()
+
+
+def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,
+        started_at: str | None = None) -> list[RunSummary]:
+    """Run every report set of a parameter set.  ``as_of`` defaults to the run's start."""
+    as_of = params.as_of or started_at or now_utc()
+    prepare_workers()
+    summaries = []
+    reports = params.reports()
+    with _pool(8) as pool:
+        progress = None
+        if show_progress:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import TimeElapsedColumn
+
+            progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=Console(stderr=True))
+        try:
+            if progress:
+                progress.start()
+            for r in reports:
+                summaries.append(run_report(params, r, as_of, pool, progress, self_contained))
+        finally:
+            if progress:
+                progress.stop()
+    return summaries
