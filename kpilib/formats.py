@@ -6,6 +6,7 @@ Determinism depends on these: the same float always gives the same text.
 from __future__ import annotations
 
 import math
+import re
 
 ARREARS_TEXT = "N/A - reported one month in arrears"
 MISSING_TEXT = "Data missing"
@@ -65,4 +66,5 @@ def format_target(target, unit: str) -> str:
         return "Tracking"
     if isinstance(target, str):
         return "Under review" if target == "review" else target
-    return format_value(target, unit)
+    text = format_value(target, unit)
+    return re.sub(r"\.0(%?)$", r"\1", text)

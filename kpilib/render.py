@@ -34,6 +34,17 @@ _ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"
 _SAFE_URL = {"http", "https", "mailto"}
 
 
+def human_moment(iso: str) -> str:
+    """``2024-03-10T09:05:00.000000Z`` -> ``10 March 2024, 09:05 UTC`` (no locale involved)."""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})", str(iso))
+    if not m:
+        return str(iso)
+    y, mo, d, hh, mm = m.groups()
+    return f"{int(d)} {months[int(mo) - 1]} {y}, {hh}:{mm} UTC"
+
+
 def esc(x) -> str:
     return html.escape("" if is_blank(x) else str(x), quote=True)
 
@@ -92,7 +103,8 @@ def legend() -> str:
 def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None = None) -> str:
     """The top of every page: titles, the data's as-of moment, and navigation."""
     links = "".join(f'<li><a href="{esc(href)}">{esc(name)}</a></li>' for name, href in nav or [])
-    as_of = f"Data as of {esc(report.as_of)}" if report.as_of else "Data as of the latest load"
+    as_of = (f'Data as of <time datetime="{esc(report.as_of)}">{esc(human_moment(report.as_of))}'
+             f"</time>" if report.as_of else "Data as of the latest load")
     return (
         f'<header class="page"><p class="kicker">{esc(REPORT_TITLES[report.report])} · '
         f'{esc(report.period.label)}</p><h1>{esc(heading)}</h1>'
@@ -152,7 +164,7 @@ def _period_label(pid: str) -> str:
 
 def chart_summary(report: Report, ref: str, unit: str) -> str:
     """A text alternative for a KPI's trend chart."""
-    s = report.series[(report.series["ref"] == ref) & (report.series["breakdown"] == "")]
+    s = _trimmed(report.series[(report.series["ref"] == ref) & (report.series["breakdown"] == "")])
     have = s.dropna(subset=["value"])
     if have.empty:
         return f"Trend chart of {ref}: no values recorded in the period shown."
@@ -168,13 +180,22 @@ def chart_summary(report: Report, ref: str, unit: str) -> str:
     )
 
 
+def _trimmed(series):
+    """Drop the leading periods before a KPI's first value (a new KPI has no history)."""
+    have = series.dropna(subset=["value"])
+    if have.empty:
+        return series
+    first = min(have["period"])
+    return series[series["period"] >= first]
+
+
 def _clean(values) -> list:
     return [None if is_blank(v) else round(float(v), 6) for v in values]
 
 
 def chart(report: Report, ref: str, name: str, unit: str) -> str:
     """A plotly trend chart (two financial years, target line, RAG-coloured markers)."""
-    s = report.series[report.series["ref"] == ref]
+    s = _trimmed(report.series[report.series["ref"] == ref])
     total = s[s["breakdown"] == ""]
     x = [_period_label(p) for p in total["period"]]
     data = []
@@ -263,6 +284,17 @@ def _counts_table(report: Report, by: str, caption: str, links: dict[str, str]) 
             "</tr></tfoot></table>")
 
 
+def _headline_text(report: Report, k) -> str:
+    """``Feb 2024: 79.0% against a target of 85.0%`` for a KPI's headline period."""
+    cells = report.series[(report.series["ref"] == k.ref) & (report.series["breakdown"] == "")
+                          & (report.series["period"] == k.headline_period)]
+    if cells.empty or is_blank(cells.iloc[0]["value"]):
+        return f"{_period_label(k.headline_period)}: no value"
+    c = cells.iloc[0]
+    target = "" if is_blank(c["target"]) else f" against a target of {format_value(c['target'], k.unit)}"
+    return f"{_period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
+
+
 def summary_sentence(report: Report) -> str:
     """The county report's summary line, from the headline statuses."""
     h = report.headline()
@@ -286,7 +318,7 @@ def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) 
         items.append(f'<article class="exception"><h3><a href="{esc(href)}">{esc(r.ref)} '
                      f"{esc(r.name)}</a> {rag_badge(r.rag)} {travel_badge(r.travel, r.travel_text)}"
                      f'</h3><p class="meta">{esc(getattr(r, by))} · {esc(r.commitment)}</p>'
-                     f"{comment}</article>")
+                     f"<p>{esc(_headline_text(report, r))}</p>{comment}</article>")
     exceptions = "".join(items) or "<p>No KPI is Red this period.</p>"
     src = "".join(f"<tr><td>{esc(s['source_file'])}</td><td>{esc(s['kind'])}</td>"
                   f"<td>{esc(s['loaded_at'])}</td><td><code>{esc(s['sha256'][:12])}</code></td>"

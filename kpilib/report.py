@@ -217,6 +217,8 @@ class _Engine:
 
 def _tolerance_text(d: dict) -> str:
     scheme = d["rag_scheme"]
+    if d["_target"].kind != "number":
+        return "–"
     if scheme == "floor":
         return f"Floor {format_value(d['_floor'], d['unit'])}" if d["_floor"] is not None else ""
     if scheme == "graded":

@@ -1,0 +1,97 @@
+import pytest
+
+from kpilib.errors import ParamsError
+from kpilib.params import normalise_moment, read_params, validate
+
+GOOD = {"period": "2024-02", "report": "core", "store": "data/kpi.sqlite"}
+
+
+def test_a_good_parameter_set():
+    p = validate(dict(GOOD, as_of="2024-03-10", output_dir="elsewhere"))
+    assert (p.period, p.report, p.store, p.output_dir) == ("2024-02", "core", "data/kpi.sqlite",
+                                                           "elsewhere")
+    assert p.as_of == "2024-03-10T00:00:00.000000Z"
+    assert validate(GOOD).output_dir == "outputs" and validate(GOOD).as_of is None
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        pytest.param({"perod": "2024-02"}, "unknown key 'perod' (did you mean 'period'?)",
+                     id="misspelt key is named, with a suggestion"),
+        pytest.param({"colour": "blue"}, "unknown key 'colour'", id="unknown key"),
+        pytest.param({"period": "2024-13"}, "key 'period'", id="bad month id"),
+        pytest.param({"period": "Feb 2024"}, "key 'period'", id="period in words"),
+        pytest.param({"report": "cor"}, "did you mean 'core'?", id="report set that does not exist"),
+        pytest.param({"report": "monthly"}, "expected one of core, service, health, all",
+                     id="report set lists the choices"),
+        pytest.param({"store": None}, "missing key 'store'", id="store is required"),
+        pytest.param({"as_of": "yesterday"}, "key 'as_of'", id="as_of not a moment"),
+    ],
+)
+def test_bad_parameters_name_the_key(change, message):
+    raw = dict(GOOD)
+    raw.update(change)
+    if "perod" in change:
+        del raw["period"]
+    with pytest.raises(ParamsError) as e:
+        validate(raw, "params/x.yaml")
+    assert message in str(e.value)
+    assert "params/x.yaml" in str(e.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ParamsError) as e:
+        validate({"perod": "2024-02", "report": "cor", "stor": "x"})
+    text = str(e.value)
+    for part in ("unknown key 'perod'", "unknown key 'stor'", "missing key 'period'",
+                 "missing key 'store'", "'cor' is not a report set"):
+        assert part in text
+
+
+def test_unquoted_yaml_date_is_caught(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("period: 2024-02-01\nreport: core\nstore: s.sqlite\n")
+    with pytest.raises(ParamsError, match="quote it"):
+        read_params(f)
+
+
+def test_read_params_file_and_overrides(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text('period: "2024-25-Q3"\nreport: all\nstore: s.sqlite\n')
+    p = read_params(f, output_dir="o")
+    assert p.output_dir == "o"
+    assert p.reports() == ["core", "service", "health"]
+    assert validate(GOOD | {"report": "all"}).reports() == ["core"]
+
+
+def test_missing_or_broken_file(tmp_path):
+    with pytest.raises(ParamsError, match="no parameter file"):
+        read_params(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("period: [unclosed\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        read_params(bad)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("2024-03-10", "2024-03-10T00:00:00.000000Z", id="a date is midnight UTC"),
+        pytest.param("2024-03-10T12:30:00Z", "2024-03-10T12:30:00.000000Z", id="Z suffix"),
+        pytest.param("2024-03-10T13:30:00+01:00", "2024-03-10T12:30:00.000000Z",
+                     id="offset converted to UTC"),
+    ],
+)
+def test_moments_are_normalised(text, expected):
+    assert normalise_moment(text) == expected
+
+
+def test_committed_parameter_sets_are_valid():
+    from pathlib import Path
+
+    files = sorted(Path(__file__).parent.parent.glob("params/*.yaml"))
+    assert len(files) >= 12
+    for f in files:
+        p = read_params(f)
+        assert f.stem == p.period
