@@ -1,0 +1,110 @@
+"""`kpi run`: the folder it publishes, atomic replacement, and failures that lose nothing."""
+
+import json
+import shutil
+
+import nbformat
+import pandas as pd
+import pytest
+
+from kpilib import runner
+from kpilib.audit import output_hashes
+from kpilib.errors import RunError
+from kpilib.notebook import open_report
+from kpilib.params import validate
+
+AS_OF = "2025-06-30T00:00:00.000000Z"
+PAGES = ["index.html", "adults-health-partnerships-housing.html", "children-s-services.html",
+         "finance-performance.html", "place-economy.html"]
+
+
+def params(store, out, **kw):
+    return validate({"period": "2024-02", "report": "core", "store": str(store), "as_of": AS_OF,
+                     "output_dir": str(out), **kw})
+
+
+def test_run_folder_layout(core_run):
+    f = core_run.folder
+    assert f.name == "core" and f.parent.name == "2024-02"
+    for page in PAGES:
+        assert (f / page).is_file(), page
+    assert (f / "assets" / "plotly.min.js").is_file()
+    assert (f / "results.csv").is_file() and (f / "manifest.json").is_file()
+    assert sorted(p.name for p in (f / "notebooks").iterdir()) == sorted(
+        p.replace(".html", ".ipynb") for p in PAGES)
+    # nothing half-written or left over beside the published folder
+    assert sorted(p.name for p in f.parent.iterdir()) == ["core"]
+
+
+def test_results_csv_is_the_report_results(core_run, test_store):
+    got = pd.read_csv(core_run.folder / "results.csv", dtype=str, keep_default_na=False)
+    expected = open_report(str(test_store), "2024-02", "core", AS_OF).results
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_pages_are_under_300_kb(core_run):
+    for page in PAGES:
+        assert (core_run.folder / page).stat().st_size <= 300_000, page
+
+
+def test_executed_notebooks_carry_no_run_noise(core_run):
+    nb = nbformat.read(core_run.folder / "notebooks" / "place-economy.ipynb", as_version=4)
+    assert "papermill" not in nb.metadata
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and injected[0].id == "injected-parameters"
+    assert 'directorate = "Place & Economy"' in injected[0].source
+    for c in nb.cells:
+        assert "execution" not in c.metadata and "papermill" not in c.metadata
+
+
+def test_summary_points_at_the_index(core_run):
+    assert core_run.index.is_file()
+    assert core_run.pages == len(PAGES) and core_run.kpis > 30
+
+
+def _broken_notebooks(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    shutil.copytree(runner.NOTEBOOKS, nbdir)
+    nb = nbformat.read(nbdir / "directorate.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(
+        'if directorate == "Place & Economy":\n    raise ValueError("boom in the chart cell")')
+    cell.id = "deliberately-broken"
+    nb.cells.append(cell)
+    nbformat.write(nb, nbdir / "directorate.ipynb")
+    return nbdir
+
+
+def test_a_failed_run_leaves_the_published_folder_intact(tmp_path, test_store, monkeypatch):
+    out = tmp_path / "out"
+    first = runner.run(params(test_store, out), show_progress=False)[0]
+    before = output_hashes(first.folder)
+    manifest_before = (first.folder / "manifest.json").read_bytes()
+    monkeypatch.setattr(runner, "NOTEBOOKS", _broken_notebooks(tmp_path))
+    with pytest.raises(RunError) as e:
+        runner.run(params(test_store, out), show_progress=False)
+    msg = str(e.value)
+    assert "directorate.ipynb for Place & Economy" in msg
+    assert "ValueError: boom in the chart cell" in msg and "cell" in msg
+    assert output_hashes(first.folder) == before
+    assert (first.folder / "manifest.json").read_bytes() == manifest_before
+    failed = out / "2024-02" / "core.failed"
+    nb = json.loads((failed / "notebooks" / "place-economy.ipynb").read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors and errors[0]["evalue"] == "boom in the chart cell"
+    # no staging folders left behind
+    assert sorted(p.name for p in (out / "2024-02").iterdir()) == ["core", "core.failed"]
+
+
+def test_a_period_with_no_data_is_an_error(tmp_path, test_store):
+    p = validate({"period": "2026-01", "report": "core", "store": str(test_store),
+                  "output_dir": str(tmp_path)})
+    with pytest.raises(RunError, match="no .*2025-26|no data for period 2026-01"):
+        runner.run(p, show_progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_missing_store_is_an_error(tmp_path):
+    p = validate({"period": "2024-02", "report": "core", "store": str(tmp_path / "none.sqlite"),
+                  "output_dir": str(tmp_path)})
+    with pytest.raises(Exception, match="no data store"):
+        runner.run(p, show_progress=False)
