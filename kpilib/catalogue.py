@@ -1,0 +1,469 @@
+"""The KPI catalogue: schema, validation, target and tolerance grammar.
+
+``read_catalogue_file`` reads one catalogue file (CSV or ``.xlsx``) and
+returns the validated catalogue frame of ``docs/design.md``; every problem in
+the file is reported at once in a :class:`~kpilib.errors.ValidationError`.
+``parse_target``, ``parse_tolerance``, ``kpi_rows`` and ``for_year`` are pure
+helpers for the report engine.  ``read_table``, ``check_columns`` and
+``schema_problems`` are shared with :mod:`kpilib.returns`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import CatalogueError, PeriodError, Problem, ValidationError
+from .periods import parse_fy
+
+COLUMNS = (
+    "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
+    "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
+    "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory",
+)  # fmt: skip
+REQUIRED = ("year", "ref", "name", "directorate", "commitment", "report", "frequency",
+            "measure", "unit", "polarity")  # fmt: skip
+OVERRIDE_COLUMNS = ("year", "ref", "breakdown", "target", "tolerance", "floor")
+ENUMS = {
+    "report": ("core", "service", "health"),
+    "theme": ("Financial", "Customer", "Workforce"),
+    "frequency": ("monthly", "quarterly", "annual"),
+    "measure": ("sum", "snapshot", "ratio", "cumulative", "mean"),
+    "unit": ("percent", "count", "days", "rate", "currency", "number"),
+    "polarity": ("higher", "lower", "none"),
+    "rag_scheme": ("tolerance", "floor", "graded", "trust"),
+    "travel_scheme": ("nnc", "trust", "graded"),
+}
+DEFAULTS = {"rag_scheme": "tolerance", "travel_scheme": "nnc"}
+
+NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_NUMBER_RE = re.compile(rf"^{NUMBER}$")
+_TARGET_RE = re.compile(rf"^({NUMBER})\s*(?:\((.*)\))?$")
+_TARGET_SHAPE = rf"^(?:|(?i:review)|{NUMBER}\s*(?:\(.*\))?)$"
+_PER_RE = re.compile(rf"^({NUMBER})\s+per\s+(month|quarter)$", re.I)
+_TOLERANCE_RE = re.compile(
+    rf"^(?:|({NUMBER})\s*%|({NUMBER})\s*(?i:pp)|({NUMBER})\s*-\s*({NUMBER})|(?i:none))$"
+)
+TARGET_EXPECTED = (
+    "expected a number, empty (tracking only), 'review', or a number with a profile "
+    "such as '264 (22 per month)', '400 (100 per quarter)' or '98 (v1;...;v12)'"
+)
+TOLERANCE_EXPECTED = "expected '5%', '5pp', a band such as '85-90', 'none' or empty"
+
+
+# --------------------------------------------------------------------------- grammar
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed ``target`` cell (see the target grammar in docs/design.md)."""
+
+    kind: str  # "none" | "review" | "number"
+    value: float | None = None
+    per_month: float | None = None
+    per_quarter: float | None = None
+    profile: tuple[float, ...] | None = None  # 12 cumulative values, April first
+
+    @property
+    def has_profile(self) -> bool:
+        return self.per_month is not None or self.per_quarter is not None or bool(self.profile)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A parsed ``tolerance`` cell; ``default`` is an empty cell (the scheme's default)."""
+
+    kind: str  # "percent" | "pp" | "band" | "none" | "default"
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+def parse_target(text: str) -> Target:
+    """Parse a target cell; raise ``ValueError`` saying what was expected."""
+    s = str(text).strip()
+    if not s or s.lower() == "review":
+        return Target("review" if s else "none")
+    m = _TARGET_RE.match(s)
+    if not m:
+        raise ValueError(TARGET_EXPECTED)
+    value, inner = float(m.group(1)), m.group(2)
+    if inner is None:
+        return Target("number", value)
+    inner = inner.strip()
+    if per := _PER_RE.match(inner):
+        field = "per_month" if per.group(2).lower() == "month" else "per_quarter"
+        return Target("number", value, **{field: float(per.group(1))})
+    parts = [p.strip() for p in inner.split(";")]
+    if len(parts) < 2 or not all(_NUMBER_RE.match(p) for p in parts):
+        raise ValueError(f"the profile in brackets must be 'N per month', 'N per quarter' or "
+                         f"twelve ';'-separated numbers, not {inner!r}")
+    if len(parts) != 12:
+        raise ValueError(f"a monthly profile needs exactly 12 values (April to March), "
+                         f"got {len(parts)}")
+    profile = tuple(float(p) for p in parts)
+    for i in range(1, 12):
+        if profile[i] < profile[i - 1]:
+            raise ValueError(f"a monthly profile is cumulative: expected non-decreasing values, "
+                             f"but value {i + 1} ({parts[i]}) is below value {i} ({parts[i - 1]})")
+    return Target("number", value, profile=profile)
+
+
+def parse_tolerance(text: str) -> Tolerance:
+    """Parse a tolerance cell; raise ``ValueError`` saying what was expected."""
+    s = str(text).strip()
+    m = _TOLERANCE_RE.match(s)
+    if not m:
+        raise ValueError(TOLERANCE_EXPECTED)
+    if not s or s.lower() == "none":
+        return Tolerance("none" if s else "default")
+    if m.group(1) is not None:
+        return Tolerance("percent", float(m.group(1)))
+    if m.group(2) is not None:
+        return Tolerance("pp", float(m.group(2)))
+    low, high = float(m.group(3)), float(m.group(4))
+    if not low < high:
+        raise ValueError(f"a tolerance band must be low-high with low < high, got {s!r}")
+    return Tolerance("band", low=low, high=high)
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def _cell_text(v: object) -> str:
+    """An xlsx cell as the text a CSV export would hold."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, dt.date):  # Excel turns a typed "2024-02" into 1 Feb 2024: a month id
+        midnight = not isinstance(v, dt.datetime) or v.time() == dt.time(0)
+        return v.strftime("%Y-%m") if v.day == 1 and midnight else v.isoformat()
+    return str(v)
+
+
+def _read_records(path: Path, data: bytes) -> list[list[str]]:
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = wb.worksheets[0].iter_rows(values_only=True)
+            return [[_cell_text(v) for v in row] for row in rows]
+        finally:
+            wb.close()
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), strict=True))
+
+
+def _file_error(name: str, message: str) -> ValidationError:
+    return ValidationError(name, [Problem(name, None, None, None, message)])
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of an input file; a missing or unreadable file is a :class:`ValidationError`."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise _file_error(path.name, f"file not found: {path}") from None
+    except OSError as e:
+        raise _file_error(path.name, f"cannot read the file: {e}") from None
+
+
+def read_table(path: str | Path, keep_spaces: tuple[str, ...] = (),
+               data: bytes | None = None) -> tuple[pd.DataFrame, list[Problem]]:  # fmt: skip
+    """Read a CSV (UTF-8) or .xlsx file as text (``data``: its bytes, if already read).
+
+    Returns the frame (header names stripped, every value a string, stripped
+    except in the ``keep_spaces`` columns; index = spreadsheet row number,
+    header = 1, blank rows dropped) and the problems found in the file's
+    shape. An unreadable or empty file raises :class:`ValidationError` at once.
+    """
+    name = Path(path).name
+    try:
+        records = _read_records(Path(path), read_bytes(path) if data is None else data)
+    except UnicodeDecodeError as e:
+        raise _file_error(name, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                                f"{e.start}): save the file as UTF-8 CSV") from None
+    except (csv.Error, ValueError, KeyError, zipfile.BadZipFile) as e:  # openpyxl: several
+        raise _file_error(name, f"cannot read the file: {e}") from None
+    if not records or not any(c.strip() for c in records[0]):
+        raise ValidationError(name, [Problem(name, 1, None, None, "expected a header row")])
+    if not any(any(c.strip() for c in rec) for rec in records[1:]):
+        raise _file_error(name, "no data rows: expected at least one row under the header")
+    header = [c.strip() for c in records[0]]
+    while header and not header[-1]:  # trailing empty header cells (xlsx)
+        header.pop()
+    width, problems, values, index = len(header), [], [], []
+    for i, rec in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in rec):
+            continue
+        if any(c.strip() for c in rec[width:]):
+            problems.append(Problem(name, i, None, None, f"row has {len(rec)} values but the "
+                                                         f"header has {width} columns"))
+            continue
+        values.append((rec + [""] * width)[:width])
+        index.append(i)
+    frame = pd.DataFrame(values, columns=range(width), dtype=str,
+                         index=pd.Index(index, dtype="int64", name="row"))
+    for i, col in enumerate(header):
+        if col not in keep_spaces:
+            frame[i] = frame[i].str.strip()
+    frame.columns = header
+    return frame, problems
+
+
+def check_columns(name: str, header: list[str], allowed: tuple[str, ...],
+                  required: tuple[str, ...]) -> list[Problem]:  # fmt: skip
+    """Unknown (with the closest valid name), duplicated, unnamed and missing columns."""
+    problems, seen = [], set()
+    unused = [a for a in allowed if a not in header]
+    for i, col in enumerate(header, start=1):
+        if not col:
+            message = f"column {i} has no name in the header row"
+        elif col in seen:
+            message = "column appears more than once in the header"
+        elif col not in allowed:
+            close = difflib.get_close_matches(col.lower(), unused, n=1, cutoff=0.6)
+            message = "unknown column: " + (f"did you mean '{close[0]}'?" if close
+                                            else f"expected one of {', '.join(allowed)}")
+        else:
+            message = None
+        if message:
+            problems.append(Problem(name, 1, col or None, None, message))
+        seen.add(col)
+    missing = [c for c in required if c not in header]
+    return problems + [Problem(name, None, c, None, "required column is missing") for c in missing]
+
+
+def select_columns(raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``raw``'s known columns (first of duplicates) in contract order, absent ones as ``""``."""
+    df = raw.loc[:, ~raw.columns.duplicated()]
+    df = df.loc[:, [c for c in df.columns if c in columns]]
+    for col in columns:
+        if col not in df.columns:
+            df[col] = ""
+    return df[list(columns)].astype(str)
+
+
+def schema_problems(name: str, schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Problem]:
+    """Validate ``frame`` lazily; every failure case becomes a :class:`Problem`."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        def opt(v, cast):
+            return None if pd.isna(v) else cast(v)
+
+        return [Problem(name, opt(r.index, int), opt(r.column, str), opt(r.failure_case, str),
+                        str(r.check)) for r in e.failure_cases.itertuples(index=False)]
+    return []
+
+
+def enum_check(values: tuple[str, ...]) -> pa.Check:
+    return pa.Check.isin([*values, ""], error=f"expected one of {', '.join(values)}")
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _is_fy(text: str) -> bool:
+    try:
+        return not text or bool(parse_fy(text))
+    except PeriodError:
+        return False
+
+
+def _breakdowns_ok(text: str) -> bool:
+    items = [b.strip() for b in text.split(";")]
+    return not text or (all(items) and len(set(items)) == len(items))
+
+
+CATALOGUE_SCHEMA = pa.DataFrameSchema(
+    {
+        "year": pa.Column(str, pa.Check(_is_fy, element_wise=True,
+                                        error="expected a financial year id such as 2024-25")),
+        **{col: pa.Column(str, enum_check(values)) for col, values in ENUMS.items()},
+        "target": pa.Column(str, pa.Check.str_matches(_TARGET_SHAPE, error=TARGET_EXPECTED)),
+        "tolerance": pa.Column(str, pa.Check.str_matches(_TOLERANCE_RE.pattern,
+                                                         error=TOLERANCE_EXPECTED)),
+        "floor": pa.Column(str, pa.Check.str_matches(
+            rf"^(?:|{NUMBER})$", error="expected a number (the floor) or empty")),
+        "breakdowns": pa.Column(str, pa.Check(_breakdowns_ok, element_wise=True,
+                                              error="expected ';'-separated breakdown names, "
+                                                    "each once, e.g. P1;P2;P3;P4")),
+    },
+    strict=False,
+    name="catalogue",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> None:
+    """Checks within one row; an override row is judged with its KPI row's columns."""
+    def via_kpi(col: str) -> str:
+        return f" (its KPI row {kpi.name} has {col} {kpi[col]!r})" if override else ""
+
+    target = None
+    try:
+        target = parse_target(r["target"])
+    except ValueError as e:
+        if re.match(_TARGET_SHAPE, r["target"]):  # otherwise the schema has said it
+            add(idx, "target", r["target"], str(e))
+    try:
+        parse_tolerance(r["tolerance"])
+    except ValueError as e:
+        if _TOLERANCE_RE.match(r["tolerance"]):
+            add(idx, "tolerance", r["tolerance"], str(e))
+    if target is not None and target.kind == "number":
+        if kpi["polarity"] == "none":
+            col = "target" if override else "polarity"
+            add(idx, col, r[col], "a numeric target needs polarity higher or lower"
+                + via_kpi("polarity"))
+        if kpi["rag_scheme"] == "floor" and r["floor"] == "":
+            add(idx, "floor", "", "required: the floor scheme needs a floor for a numeric target"
+                + (" (an override row gives its own floor)" if override else ""))
+        if target.has_profile and kpi["measure"] in ("snapshot", "ratio", "mean"):
+            add(idx, "target", r["target"], "a profile is only allowed for sum and cumulative "
+                "measures" + via_kpi("measure"))
+        if kpi["unit"] == "percent" and any(
+            not 0 <= v <= 100 for v in (target.value, *(target.profile or ()))
+        ):
+            add(idx, "target", r["target"], "a percent target must be between 0 and 100")
+    if not override:
+        if r["report"] == "core" and r["frequency"] in ("quarterly", "annual"):
+            add(idx, "frequency", r["frequency"],
+                "a core KPI is reported monthly: expected monthly")
+        if r["report"] == "health" and r["theme"] == "":
+            add(idx, "theme", "", f"required for a health KPI: expected one of "
+                                  f"{', '.join(ENUMS['theme'])}")
+
+
+def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Problem]:
+    """Checks across columns and rows that the schema cannot express."""
+    out: list[Problem] = []
+
+    def add(row, col, value, msg):
+        out.append(Problem(name, int(row), col, value, msg))
+
+    is_kpi = df["breakdown"] == ""
+    kpis = df[is_kpi]
+    for col in (c for c in REQUIRED if c not in missing):  # year, ref on every row
+        rows = df if col in ("year", "ref") else kpis
+        for row in rows.index[rows[col] == ""]:
+            add(row, col, "", "required value is empty")
+    for keys, what in (["year", "ref"], "KPI row"), (["year", "ref", "breakdown"], "override row"):
+        part = kpis if what == "KPI row" else df[~is_kpi]
+        part = part[(part["year"] != "") & (part["ref"] != "")]
+        for _, group in part[part.duplicated(keys, keep=False)].groupby(keys, sort=False):
+            for row in group.index:
+                others = ", ".join(str(o) for o in group.index if o != row)
+                key = " ".join(f"{k}={group.at[row, k]!r}" for k in keys)
+                add(row, "ref", group.at[row, "ref"], f"duplicate {what} ({key}, also on row "
+                    f"{others}): a ref must be unique within its year")
+    kpi_at = {(r.year, r.ref): idx for idx, r in kpis.iterrows()}
+    for idx, r in df.iterrows():
+        override = r["breakdown"] != ""
+        parent = kpi_at.get((r["year"], r["ref"])) if override else idx
+        if override:
+            for col in (c for c in df.columns if c not in OVERRIDE_COLUMNS and r[c] != ""):
+                add(idx, col, r[col], "an override row (breakdown set) may only fill target, "
+                                      "tolerance and floor besides year, ref and breakdown")
+            if parent is None:
+                if r["ref"]:
+                    add(idx, "ref", r["ref"], f"override row for {r['ref']}, but there is no KPI "
+                                              f"row for {r['ref']} in {r['year']} in this file")
+                continue
+            allowed = [b.strip() for b in df.at[parent, "breakdowns"].split(";") if b.strip()]
+            if r["breakdown"] not in allowed:
+                expected = f"one of {', '.join(allowed)}" if allowed else "none (no breakdowns)"
+                add(idx, "breakdown", r["breakdown"],
+                    f"not a breakdown of {r['ref']} (row {parent}); expected {expected}")
+        _row_problems(add, idx, r, df.loc[parent], override)
+    return out
+
+
+def validate_catalogue(name: str, raw: pd.DataFrame,
+                       problems: list[Problem] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
+    problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
+    df = select_columns(raw, COLUMNS)
+    problems += schema_problems(name, CATALOGUE_SCHEMA, df)
+    problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
+    if problems:
+        raise ValidationError(name, problems)
+    is_kpi = df["breakdown"] == ""
+    for col, default in DEFAULTS.items():
+        df.loc[is_kpi & (df[col] == ""), col] = default
+    df = df.reset_index(drop=True)
+    df["position"] = pd.Series(range(len(df)), dtype="int64")
+    return df
+
+
+def read_catalogue_file(path: str | Path, data: bytes | None = None) -> pd.DataFrame:
+    """Read and validate one catalogue file (CSV or .xlsx; ``data``: its bytes, if already read).
+
+    Raises :class:`ValidationError` listing every problem in the file.
+    """
+    raw, problems = read_table(path, data=data)
+    return validate_catalogue(Path(path).name, raw, problems)
+
+
+# --------------------------------------------------------------------------- report helpers
+
+
+def empty_catalogue() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series([], dtype=str) for c in COLUMNS})
+    df["position"] = pd.Series([], dtype="int64")
+    return df
+
+
+def kpi_rows(cat: pd.DataFrame, all_breakdowns: bool = False) -> pd.DataFrame:
+    """One full row per (year, ref, breakdown); breakdown ``""`` is the KPI itself.
+
+    Each override row is resolved into the KPI's row with the override's
+    target, tolerance and floor. With ``all_breakdowns=True`` every breakdown
+    listed in ``breakdowns`` gets a row, those without an override carrying the
+    KPI's own target, tolerance and floor. Rows come in report order (year,
+    catalogue order, total before its breakdowns in ``breakdowns`` order);
+    ``position`` is the KPI row's position for all of them.
+    """
+    keys = ["year", "ref"]
+    is_kpi = cat["breakdown"] == ""
+    kpis = cat[is_kpi]
+    listed = kpis.loc[kpis["breakdowns"] != "", [*keys, "breakdowns"]]
+    listed = listed.assign(breakdown=listed["breakdowns"].str.split(";")).explode("breakdown")
+    listed = listed.assign(breakdown=listed["breakdown"].str.strip(),
+                           _order=listed.groupby(keys).cumcount() + 1).drop(columns="breakdowns")
+    overrides = cat.loc[~is_kpi, list(OVERRIDE_COLUMNS)]
+    resolved = kpis.drop(columns=["breakdown", "target", "tolerance", "floor"]).merge(overrides,
+                                                                                     on=keys)
+    if all_breakdowns:
+        base = kpis.drop(columns="breakdown").merge(listed[[*keys, "breakdown"]], on=keys)
+        have = pd.MultiIndex.from_frame(resolved[[*keys, "breakdown"]])
+        base = base[~pd.MultiIndex.from_frame(base[[*keys, "breakdown"]]).isin(have)]
+        resolved = pd.concat([resolved, base], ignore_index=True)
+    resolved = resolved.merge(listed, on=[*keys, "breakdown"], how="left")
+    rows = pd.concat([kpis.assign(_order=0), resolved], ignore_index=True)
+    rows = rows.sort_values(["year", "position", "_order"], kind="stable")
+    return rows[[*COLUMNS, "position"]].reset_index(drop=True)
+
+
+def for_year(cat: pd.DataFrame, fy: str) -> pd.DataFrame:
+    """The catalogue rows of financial year ``fy``; :class:`CatalogueError` if it has none."""
+    parse_fy(fy)
+    rows = cat[cat["year"] == fy]
+    if rows.empty:
+        years = ", ".join(sorted(set(cat["year"]))) or "none"
+        raise CatalogueError(f"no KPI set for {fy} in the catalogue (years loaded: {years})")
+    return rows.sort_values("position", kind="stable").reset_index(drop=True)

@@ -1,0 +1,351 @@
+"""Append-only data store (SQLAlchemy Core): loads, as-of reads, revisions.
+
+Rows are only ever inserted, never updated or deleted.  A load is one
+transaction: the whole file is validated first and nothing is stored unless
+it is valid.  Every load has a ``loaded_at`` time (ISO-8601 UTC with
+microseconds and ``Z``, so it sorts lexically); reads "as of" a time see only
+the loads made by then:
+
+* catalogue: for each financial year, the rows of the latest catalogue load
+  containing that year;
+* returns: per ``(ref, period, breakdown)``, the row of the latest load.
+
+SQLite by default (a plain path); any SQLAlchemy URL (e.g.
+``postgresql+psycopg://...``) is passed through.  Only portable SQL is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .catalogue import COLUMNS as CATALOGUE_COLUMNS
+from .catalogue import empty_catalogue, read_bytes, read_catalogue_file
+from .errors import StoreError
+from .periods import parse_period
+from .returns import COLUMNS as RETURN_COLUMNS
+from .returns import NUMBERS, read_returns
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
+REVISION_COLUMNS = ("ref", "period", "breakdown", "first_value", "first_loaded_at", "first_source",
+                    "value", "revised_at", "source_file")  # fmt: skip
+SOURCE_COLUMNS = ("kind", "source_file", "sha256", "loaded_at", "n_rows")
+_KEY = ["ref", "period", "breakdown"]
+
+metadata = sa.MetaData()
+loads = sa.Table(
+    "loads", metadata,
+    sa.Column("load_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("loaded_at", sa.String(32), nullable=False, index=True),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.UniqueConstraint("kind", "sha256", name="uq_loads_kind_sha256"),
+)  # fmt: skip
+catalogue_rows = sa.Table(
+    "catalogue_rows", metadata,
+    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    *(sa.Column(c, sa.Text, nullable=False) for c in CATALOGUE_COLUMNS),
+)  # fmt: skip
+return_rows = sa.Table(
+    "return_rows", metadata,
+    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
+    sa.Column("row_number", sa.Integer, primary_key=True),
+    *(sa.Column(c, sa.Text, nullable=False) for c in ("ref", "period", "breakdown")),
+    *(sa.Column(c, sa.Double, nullable=True) for c in NUMBERS),
+    *(sa.Column(c, sa.Text, nullable=False) for c in ("status", "commentary")),
+    sa.Index("ix_return_rows_key", "ref", "period", "breakdown"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    kind: str  # "catalogue" | "returns"
+    source_file: str
+    sha256: str
+    loaded_at: str  # of this load, or of the earlier identical load when already_loaded
+    n_rows: int
+    already_loaded: bool
+
+
+# --------------------------------------------------------------------------- time and URLs
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def normalise_timestamp(value: str | dt.datetime | dt.date) -> str:
+    """An ISO-8601 time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (naive = UTC).
+
+    A date alone means its midnight (start of the day).
+    """
+    if isinstance(value, dt.datetime):
+        t = value
+    elif isinstance(value, dt.date):
+        t = dt.datetime(value.year, value.month, value.day)
+    else:
+        try:
+            t = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise StoreError(
+                f"{value!r} is not an ISO-8601 time (expected e.g. 2024-03-10, 2024-03-10T12:00 "
+                f"or 2024-03-10T12:00:00.000000Z)"
+            ) from None
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
+    return t.strftime(TIMESTAMP_FORMAT)
+
+
+def _after(ts: str) -> str:
+    t = dt.datetime.strptime(ts, TIMESTAMP_FORMAT) + dt.timedelta(microseconds=1)
+    return t.strftime(TIMESTAMP_FORMAT)
+
+
+def store_url(url_or_path: str | Path) -> str:
+    """A SQLAlchemy URL: a URL passes through, a plain path becomes ``sqlite:///path``."""
+    s = str(url_or_path)
+    return s if "://" in s else f"sqlite:///{s}"
+
+
+def sqlite_path(url_or_path: str | Path) -> Path | None:
+    """The database file of a SQLite store; ``None`` for other databases and in-memory SQLite."""
+    url = sa.engine.make_url(store_url(url_or_path))
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _frame(result: sa.CursorResult, columns) -> pd.DataFrame:
+    return pd.DataFrame(result.all(), columns=list(columns))
+
+
+def _text_columns(df: pd.DataFrame, columns) -> pd.DataFrame:
+    for c in columns:
+        df[c] = df[c].fillna("").astype(str)
+    return df
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """The append-only store. Open with :meth:`Store.open`."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+
+    @classmethod
+    def open(cls, url_or_path: str | Path) -> Store:
+        """Open (creating tables if absent) the store at a SQLAlchemy URL or a SQLite file path."""
+        url = store_url(url_or_path)
+        path = sqlite_path(url)
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url)
+            metadata.create_all(engine)
+            insp = sa.inspect(engine)
+            for table in metadata.sorted_tables:
+                have = {c["name"] for c in insp.get_columns(table.name)}
+                lacking = [c.name for c in table.columns if c.name not in have]
+                if lacking:
+                    raise StoreError(f"store {url}: table {table.name} lacks columns "
+                                     f"{', '.join(lacking)}; is this a kpilib store?")
+        except (sa.exc.SQLAlchemyError, OSError, ImportError) as e:  # ImportError: no DB driver
+            detail = getattr(e, "orig", None) or e
+            raise StoreError(f"cannot open store {url}: {detail}") from e
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # ----------------------------------------------------------------- loading
+
+    def load_catalogue(self, path: str | Path, loaded_at: str | None = None) -> LoadResult:
+        """Validate and store a catalogue file; it replaces the KPI set of each year it holds."""
+        return self._load("catalogue", Path(path), loaded_at)
+
+    def load_returns(self, path: str | Path, loaded_at: str | None = None) -> LoadResult:
+        """Validate (against the catalogue as now stored) and store a returns file."""
+        return self._load("returns", Path(path), loaded_at)
+
+    def _load(self, kind: str, path: Path, loaded_at: str | None) -> LoadResult:
+        data = read_bytes(path)
+        sha = hashlib.sha256(data).hexdigest()
+        with self.engine.begin() as conn:
+            prev = conn.execute(
+                sa.select(loads.c.loaded_at, loads.c.n_rows)
+                .where(loads.c.kind == kind, loads.c.sha256 == sha)
+            ).first()
+            if prev is not None:
+                return LoadResult(kind, path.name, sha, prev.loaded_at, prev.n_rows, True)
+            if kind == "catalogue":
+                frame = read_catalogue_file(path, data=data)
+                table, records = catalogue_rows, frame.to_dict("records")
+            else:
+                frame, row_numbers = read_returns(path, self._catalogue(conn, None), data=data)
+                frame = frame.astype(object).where(frame.notna(), None)
+                frame["row_number"] = row_numbers
+                table, records = return_rows, frame.to_dict("records")
+            latest = conn.execute(sa.select(sa.func.max(loads.c.loaded_at))).scalar()
+            if loaded_at is None:
+                stamp = utc_now()
+                if latest is not None and stamp <= latest:
+                    stamp = _after(latest)
+            else:
+                stamp = normalise_timestamp(loaded_at)
+            load_id = conn.execute(
+                loads.insert().values(kind=kind, source_file=path.name, sha256=sha,
+                                      loaded_at=stamp, n_rows=len(records))
+            ).inserted_primary_key[0]
+            for rec in records:
+                rec["load_id"] = load_id
+            conn.execute(table.insert(), records)
+        return LoadResult(kind, path.name, sha, stamp, len(records), False)
+
+    # ----------------------------------------------------------------- reading
+
+    def catalogue(self, as_of: str | None = None) -> pd.DataFrame:
+        """Every year's KPI set as it stood at ``as_of`` (default: now), in catalogue order."""
+        with self.engine.connect() as conn:
+            return self._catalogue(conn, as_of)
+
+    def _catalogue_loads(self, conn: sa.Connection, as_of: str | None) -> pd.DataFrame:
+        """(year, load_id) of the catalogue load in effect for each year."""
+        q = (
+            sa.select(catalogue_rows.c.year, loads.c.load_id, loads.c.loaded_at)
+            .distinct()
+            .select_from(catalogue_rows.join(loads))
+            .where(loads.c.kind == "catalogue")
+        )
+        if as_of is not None:
+            q = q.where(loads.c.loaded_at <= normalise_timestamp(as_of))
+        picks = _frame(conn.execute(q), ["year", "load_id", "loaded_at"])
+        picks = picks.sort_values(["loaded_at", "load_id"]).groupby("year").tail(1)
+        return picks[["year", "load_id"]]
+
+    def _catalogue(self, conn: sa.Connection, as_of: str | None) -> pd.DataFrame:
+        picks = self._catalogue_loads(conn, as_of)
+        if picks.empty:
+            return empty_catalogue()
+        cols = [catalogue_rows.c[c] for c in (*CATALOGUE_COLUMNS, "position", "load_id")]
+        q = sa.select(*cols).where(catalogue_rows.c.load_id.in_(picks["load_id"].tolist()))
+        df = _frame(conn.execute(q), [*CATALOGUE_COLUMNS, "position", "load_id"])
+        df = df.merge(picks, on=["year", "load_id"])
+        df = df.sort_values(["year", "position"], kind="stable").reset_index(drop=True)
+        df = _text_columns(df, CATALOGUE_COLUMNS)
+        df["position"] = df["position"].astype("int64")
+        return df[[*CATALOGUE_COLUMNS, "position"]]
+
+    def _latest_returns(self, as_of: str | None, periods) -> sa.Subquery:
+        r = return_rows.c
+        rn = sa.func.row_number().over(
+            partition_by=[r.ref, r.period, r.breakdown],
+            order_by=[loads.c.loaded_at.desc(), loads.c.load_id.desc()],
+        )
+        q = sa.select(
+            *(r[c] for c in RETURN_COLUMNS), loads.c.loaded_at, loads.c.source_file,
+            loads.c.sha256.label("source_sha256"), loads.c.load_id, rn.label("rn"),
+        ).select_from(return_rows.join(loads))
+        return self._filter(q, as_of, periods).subquery()
+
+    @staticmethod
+    def _filter(q: sa.Select, as_of: str | None, periods) -> sa.Select:
+        if as_of is not None:
+            q = q.where(loads.c.loaded_at <= normalise_timestamp(as_of))
+        if periods is not None:
+            periods = [periods] if isinstance(periods, str) else list(periods)
+            q = q.where(return_rows.c.period.in_([parse_period(p).id for p in periods]))
+        return q
+
+    def returns(self, as_of: str | None = None, periods=None) -> pd.DataFrame:
+        """Per (ref, period, breakdown) the row of the latest load with loaded_at <= as_of.
+
+        ``periods``: a period id or an iterable of them (default: all).
+        """
+        sub = self._latest_returns(as_of, periods)
+        q = sa.select(*(sub.c[c] for c in RETURNS_FRAME_COLUMNS)).where(sub.c.rn == 1)
+        with self.engine.connect() as conn:
+            df = _frame(conn.execute(q), RETURNS_FRAME_COLUMNS)
+        df = _text_columns(df, [c for c in RETURNS_FRAME_COLUMNS if c not in NUMBERS])
+        for c in NUMBERS:
+            df[c] = df[c].astype(float)
+        return df.sort_values(_KEY, kind="stable").reset_index(drop=True)
+
+    def revisions(self, period: str | None = None, as_of: str | None = None) -> pd.DataFrame:
+        """One row per revision: a load after the first that changed value, numerator,
+        denominator or status of a (ref, period, breakdown)."""
+        r = return_rows.c
+        q = sa.select(
+            *(r[c] for c in (*_KEY, *NUMBERS, "status")), r.row_number,
+            loads.c.loaded_at, loads.c.source_file, loads.c.load_id,
+        ).select_from(return_rows.join(loads))
+        q = self._filter(q, as_of, period)
+        cols = [*_KEY, *NUMBERS, "status", "row_number", "loaded_at", "source_file", "load_id"]
+        with self.engine.connect() as conn:
+            df = _frame(conn.execute(q), cols)
+        if df.empty:
+            return pd.DataFrame({c: pd.Series([], dtype=float if c.endswith("value") else str)
+                                 for c in REVISION_COLUMNS})
+        for c in NUMBERS:
+            df[c] = df[c].astype(float)
+        df = df.sort_values([*_KEY, "loaded_at", "load_id"], kind="stable").reset_index(drop=True)
+        groups = df.groupby(_KEY, sort=False)
+        compared = [*NUMBERS, "status"]
+        prev = groups[compared].shift(1)
+        same = (df[compared] == prev) | (df[compared].isna() & prev.isna())
+        nth = groups.cumcount()
+        revised = df[(nth > 0) & ~same.all(axis=1)]
+        first = df[nth == 0][[*_KEY, "value", "loaded_at", "source_file"]].rename(
+            columns={"value": "first_value", "loaded_at": "first_loaded_at",
+                     "source_file": "first_source"})
+        out = revised.rename(columns={"loaded_at": "revised_at"}).merge(first, on=_KEY, how="left")
+        out = out.sort_values([*_KEY, "revised_at"], kind="stable").reset_index(drop=True)
+        return out[list(REVISION_COLUMNS)]
+
+    def sources(self, as_of: str | None = None) -> pd.DataFrame:
+        """The loads in effect at ``as_of``: each year's catalogue load and every returns load
+        that supplies at least one current row. Columns: kind, source_file, sha256,
+        loaded_at, n_rows; oldest first."""
+        with self.engine.connect() as conn:
+            ids = set(self._catalogue_loads(conn, as_of)["load_id"].tolist())
+            sub = self._latest_returns(as_of, None)
+            current = sa.select(sub.c.load_id).where(sub.c.rn == 1).distinct()
+            ids |= set(conn.execute(current).scalars())
+            q = sa.select(*(loads.c[c] for c in SOURCE_COLUMNS), loads.c.load_id).where(
+                loads.c.load_id.in_(sorted(int(i) for i in ids)))
+            df = _frame(conn.execute(q), [*SOURCE_COLUMNS, "load_id"])
+        df = df.sort_values(["loaded_at", "load_id"], kind="stable").reset_index(drop=True)
+        df = _text_columns(df, ["kind", "source_file", "sha256", "loaded_at"])
+        df["n_rows"] = df["n_rows"].astype("int64")
+        return df[list(SOURCE_COLUMNS)]
+
+    def last_loaded_at(self) -> str | None:
+        """The ``loaded_at`` of the latest load, ``None`` for an empty store."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(loads.c.loaded_at))).scalar()
+
+    def counts(self) -> dict[str, int]:
+        """Row count of each table (the store only ever grows)."""
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    for t in metadata.sorted_tables}

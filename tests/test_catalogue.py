@@ -1,0 +1,340 @@
+"""kpilib.catalogue: validation of catalogue files, target/tolerance grammar, kpi_rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import CATALOGUE_2024, DATA, problem_keys, read_csv_rows, write_csv
+from kpilib.catalogue import (
+    COLUMNS,
+    Target,
+    Tolerance,
+    for_year,
+    kpi_rows,
+    parse_target,
+    parse_tolerance,
+    read_catalogue_file,
+)
+from kpilib.errors import CatalogueError, KpiError, PeriodError, ValidationError
+
+PROFILE = "9.5;18.6;27.8;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;98"
+
+
+def catalogue_with(tmp_path, edits=None, extra=(), rename=None, drop=()):
+    """The valid fixture catalogue with changes; ``edits`` maps a spreadsheet row to new values."""
+    header, rows = read_csv_rows(CATALOGUE_2024)
+    for row, changes in (edits or {}).items():
+        rows[row - 2].update(changes)
+    rows += [dict(r) for r in extra]
+    rename = rename or {}
+    out_header = [rename.get(h, h) for h in header if h not in drop]
+    out_rows = [{rename.get(k, k): v for k, v in r.items() if k not in drop} for r in rows]
+    return write_csv(tmp_path / "catalogue.csv", out_header, out_rows)
+
+
+def problems_of(path):
+    with pytest.raises(ValidationError) as exc:
+        read_catalogue_file(path)
+    return exc.value
+
+
+def case(id, where, says, **change):
+    """``where``: (row, column) of the expected problem; ``says``: part of its message."""
+    return pytest.param(change, (*where, says), id=id)
+
+
+HSG01_COPY = dict(read_csv_rows(CATALOGUE_2024)[1][0])
+OVERRIDE = {"year": "2024-25", "ref": "HSG03", "breakdown": "P1", "target": "97.5"}
+UNSORTED = "98 (9.5;18.6;17;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;98)"
+
+# fmt: off
+RULES = [
+    case("unknown column suggests the closest", (1, "targt"), "did you mean 'target'",
+         rename={"target": "targt"}),
+    case("unknown column lists the valid ones", (1, "colour"), "expected one of year, ref",
+         rename={"statutory": "colour"}),
+    case("missing required column", (None, "measure"), "required column is missing",
+         drop=("measure",)),
+    case("required value empty", (2, "name"), "required value is empty",
+         edits={2: {"name": ""}}),
+    case("required ref empty on an override row", (5, "ref"), "required value is empty",
+         edits={5: {"ref": ""}}),
+    case("report not an option", (2, "report"), "expected one of core, service, health",
+         edits={2: {"report": "corporate"}}),
+    case("theme not an option", (14, "theme"), "expected one of Financial, Customer, Workforce",
+         edits={14: {"theme": "Money"}}),
+    case("frequency not an option", (2, "frequency"), "expected one of monthly, quarterly, annual",
+         edits={2: {"frequency": "weekly"}}),
+    case("measure not an option", (2, "measure"), "expected one of sum, snapshot, ratio",
+         edits={2: {"measure": "average"}}),
+    case("unit not an option", (2, "unit"), "expected one of percent, count, days, rate",
+         edits={2: {"unit": "percentage"}}),
+    case("polarity not an option", (2, "polarity"), "expected one of higher, lower, none",
+         edits={2: {"polarity": "up"}}),
+    case("rag_scheme not an option", (2, "rag_scheme"), "expected one of tolerance, floor, graded",
+         edits={2: {"rag_scheme": "traffic"}}),
+    case("travel_scheme not an option", (2, "travel_scheme"), "expected one of nnc, trust, graded",
+         edits={2: {"travel_scheme": "arrows"}}),
+    case("year id not consecutive years", (2, "year"), "expected a financial year id such as",
+         edits={2: {"year": "2024-26"}}),
+    case("year id malformed", (2, "year"), "financial year id",
+         edits={2: {"year": "24/25"}}),
+    case("duplicate ref within a year", (15, "ref"), "a ref must be unique within its year",
+         extra=[HSG01_COPY]),
+    case("duplicate override row", (15, "ref"), "duplicate override row",
+         extra=[OVERRIDE]),
+    case("target not a number", (2, "target"), "expected a number, empty (tracking only), 'review'",
+         edits={2: {"target": "high"}}),
+    case("target with a bad profile", (10, "target"), "'N per month', 'N per quarter' or twelve",
+         edits={10: {"target": "264 (22 a month)"}}),
+    case("profile without 12 values", (9, "target"), "exactly 12 values (April to March), got 3",
+         edits={9: {"target": "98 (10;20;30)"}}),
+    case("profile decreasing", (9, "target"), "non-decreasing values, but value 3 (17) is below",
+         edits={9: {"target": UNSORTED}}),
+    case("profile on a snapshot measure", (2, "target"), "only allowed for sum and cumulative",
+         edits={2: {"target": "480 (40 per month)"}}),
+    case("profile on an override of a ratio KPI", (5, "target"), "KPI row 4 has measure 'ratio'",
+         edits={5: {"target": "97.5 (8 per month)"}}),
+    case("tolerance grammar", (2, "tolerance"), "expected '5%', '5pp', a band such as '85-90'",
+         edits={2: {"tolerance": "5"}}),
+    case("tolerance band low not below high", (7, "tolerance"), "low < high",
+         edits={7: {"tolerance": "90-85"}}),
+    case("floor not a number", (12, "floor"), "expected a number (the floor) or empty",
+         edits={12: {"floor": "twenty"}}),
+    case("floor required by the floor scheme", (12, "floor"), "the floor scheme needs a floor",
+         edits={12: {"floor": ""}}),
+    case("numeric target needs a polarity", (2, "polarity"), "needs polarity higher or lower",
+         edits={2: {"polarity": "none"}}),
+    case("override target needs the KPI's polarity", (5, "target"), "has polarity 'none'",
+         edits={4: {"polarity": "none"}}),
+    case("core KPI must be monthly", (2, "frequency"), "a core KPI is reported monthly",
+         edits={2: {"frequency": "quarterly"}}),
+    case("health KPI needs a theme", (14, "theme"), "required for a health KPI: expected one of",
+         edits={14: {"theme": ""}}),
+    case("override row without its KPI row", (15, "ref"), "no KPI row for ZZZ01 in 2024-25",
+         extra=[{**OVERRIDE, "ref": "ZZZ01"}]),
+    case("override breakdown not in the KPI's breakdowns", (5, "breakdown"),
+         "expected one of P1, P2, P3, P4", edits={5: {"breakdown": "P5"}}),
+    case("override row fills another column", (5, "name"), "may only fill target, tolerance",
+         edits={5: {"name": "P1 repairs"}}),
+    case("percent target above 100", (4, "target"), "a percent target must be between 0 and 100",
+         edits={4: {"target": "105"}}),
+    case("percent profile value above 100", (9, "target"), "between 0 and 100",
+         edits={9: {"target": f"98 ({PROFILE[:-2]}101)"}}),
+    case("breakdowns list malformed", (4, "breakdowns"), "';'-separated breakdown names, each once",
+         edits={4: {"breakdowns": "P1;;P2"}}),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("change", "expected"), RULES)
+def test_each_rule_reports_file_row_column_and_expectation(tmp_path, change, expected):
+    err = problems_of(catalogue_with(tmp_path, **change))
+    row, column, fragment = expected
+    hits = [p for p in err.problems if (p.row, p.column) == (row, column)]
+    assert hits, f"no problem at row {row}, column {column}: {err}"
+    assert all(p.file == "catalogue.csv" for p in err.problems)
+    assert any(fragment in p.message for p in hits), str(err)
+    assert "nothing from this file was stored" in str(err)
+
+
+def test_the_unchanged_fixture_is_valid(tmp_path):
+    cat = read_catalogue_file(catalogue_with(tmp_path))
+    assert len(cat) == 13
+
+
+def test_duplicate_ref_names_both_rows(tmp_path):
+    err = problems_of(catalogue_with(tmp_path, extra=[HSG01_COPY]))
+    dup = {p.row: p.message for p in err.problems if "unique within its year" in p.message}
+    assert set(dup) == {2, 15}
+    assert "also on row 15" in dup[2] and "also on row 2" in dup[15]
+
+
+def test_several_problems_are_all_reported_at_once():
+    err = problems_of(DATA / "catalogue-broken.csv")
+    assert problem_keys(err) == {
+        (1, "targt"),
+        (2, "year"),
+        (3, "frequency"),
+        (3, "measure"),
+        (3, "tolerance"),
+        (5, "breakdown"),
+    }
+    assert str(err).startswith("catalogue-broken.csv: 6 problems")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        pytest.param(b"year,ref\n2024-25,A\xe91\n", "not UTF-8", id="not UTF-8"),
+        pytest.param(b",,\n", "expected a header row", id="no header"),
+        pytest.param(",".join(COLUMNS).encode() + b"\n", "no data rows", id="header only"),
+        pytest.param(b"year,ref,ref\n2024-25,A,B\n", "more than once", id="duplicate column"),
+        pytest.param(b"year,ref\n2024-25,A,extra\n", "2 columns", id="row longer than the header"),
+    ],
+)
+def test_file_level_problems(tmp_path, content, fragment):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(content)
+    err = problems_of(path)
+    assert any(fragment in p.message and p.file == "odd.csv" for p in err.problems), str(err)
+
+
+def test_missing_file_is_a_validation_error(tmp_path):
+    err = problems_of(tmp_path / "nope.csv")
+    assert "file not found" in str(err)
+
+
+def test_frame_shape_defaults_and_position():
+    cat = read_catalogue_file(CATALOGUE_2024)
+    assert list(cat.columns) == [*COLUMNS, "position"]
+    assert cat["position"].tolist() == list(range(13))
+    assert cat["position"].dtype == "int64"
+    assert all(pd.api.types.is_string_dtype(cat[c]) for c in COLUMNS)
+    kpis = cat[cat["breakdown"] == ""].set_index("ref")
+    assert (
+        kpis.at["HSG01", "rag_scheme"] == "tolerance" and kpis.at["HSG01", "travel_scheme"] == "nnc"
+    )
+    assert kpis.at["HR01", "rag_scheme"] == "trust" and kpis.at["BEN01", "rag_scheme"] == "floor"
+    overrides = cat[cat["breakdown"] != ""]
+    assert overrides["breakdown"].tolist() == ["P1", "P2", "P3", "P4"]
+    assert set(overrides["rag_scheme"]) == {""} and set(overrides["name"]) == {""}
+    assert kpis.at["FIN01", "target"] == f"98 ({PROFILE})"  # kept as written
+
+
+def test_leading_and_trailing_blanks_and_bom_are_tolerated(tmp_path):
+    header, rows = read_csv_rows(CATALOGUE_2024)
+    text = CATALOGUE_2024.read_text(encoding="utf-8").replace("HSG01,", " HSG01 ,", 1)
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\n\n", 2).encode())
+    cat = read_catalogue_file(path)
+    assert cat.at[0, "ref"] == "HSG01" and len(cat) == len(rows)
+
+
+def test_xlsx_loads_the_same_as_its_csv():
+    from_csv = read_catalogue_file(CATALOGUE_2024)
+    from_xlsx = read_catalogue_file(DATA / "catalogue-2024-25.xlsx")
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+def test_xlsx_problems_use_spreadsheet_rows(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(DATA / "catalogue-2024-25.xlsx")
+    wb.active["L2"] = "sideways"  # column L is polarity; row 2 is HSG01
+    wb.save(tmp_path / "cat.xlsx")
+    err = problems_of(tmp_path / "cat.xlsx")
+    assert problem_keys(err) == {(2, "polarity")}
+
+
+# --------------------------------------------------------------------------- grammar
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", Target("none"), id="empty is tracking"),
+        pytest.param("review", Target("review"), id="review"),
+        pytest.param("Review", Target("review"), id="review any case"),
+        pytest.param("95", Target("number", 95.0), id="integer"),
+        pytest.param("97.5", Target("number", 97.5), id="decimal"),
+        pytest.param("264 (22 per month)", Target("number", 264.0, per_month=22.0), id="per month"),
+        pytest.param(
+            "400 (100 per quarter)", Target("number", 400.0, per_quarter=100.0), id="per quarter"
+        ),
+        pytest.param(
+            f"98 ({PROFILE})",
+            Target("number", 98.0, profile=tuple(float(v) for v in PROFILE.split(";"))),
+            id="twelve cumulative values",
+        ),
+        pytest.param(
+            "98 (9;9;9;9;9;9;9;9;9;9;9;9)",
+            Target("number", 98.0, profile=(9.0,) * 12),
+            id="flat profile is non-decreasing",
+        ),
+    ],
+)
+def test_parse_target(text, expected):
+    assert parse_target(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        pytest.param("high", "expected a number", id="word"),
+        pytest.param("95%", "expected a number", id="percent sign"),
+        pytest.param("nan", "expected a number", id="nan"),
+        pytest.param("98 (1;2;3)", "exactly 12 values", id="short profile"),
+        pytest.param("98 (2;1;3;4;5;6;7;8;9;10;11;12)", "non-decreasing", id="decreasing profile"),
+        pytest.param("264 (22 a month)", "per month", id="unknown profile wording"),
+    ],
+)
+def test_parse_target_rejects(text, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse_target(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", Tolerance("default"), id="empty is the scheme default"),
+        pytest.param("5%", Tolerance("percent", 5.0), id="percent of target"),
+        pytest.param("2.5pp", Tolerance("pp", 2.5), id="percentage points"),
+        pytest.param("85-90", Tolerance("band", low=85.0, high=90.0), id="band"),
+        pytest.param("none", Tolerance("none"), id="none"),
+    ],
+)
+def test_parse_tolerance(text, expected):
+    assert parse_tolerance(text) == expected
+
+
+@pytest.mark.parametrize("text", ["5", "5 percent", "90-85", "85-85", "-"])
+def test_parse_tolerance_rejects(text):
+    with pytest.raises(ValueError, match="expected|low < high"):
+        parse_tolerance(text)
+
+
+# --------------------------------------------------------------------------- report helpers
+
+
+def test_kpi_rows_resolves_overrides_into_full_rows():
+    rows = kpi_rows(read_catalogue_file(CATALOGUE_2024))
+    assert list(rows.columns) == [*COLUMNS, "position"]
+    assert not rows.duplicated(["year", "ref", "breakdown"]).any()
+    hsg03 = rows[rows["ref"] == "HSG03"]
+    assert hsg03["breakdown"].tolist() == ["", "P1", "P2", "P3", "P4"]
+    assert hsg03["target"].tolist() == ["95", "97.5", "97.5", "90", "90"]
+    assert hsg03["tolerance"].tolist() == ["5pp", "", "", "85-90", "85-90"]
+    assert set(hsg03["measure"]) == {"ratio"} and set(hsg03["name"]) == {
+        "Repair defects responded to on time"
+    }
+    assert set(hsg03["rag_scheme"]) == {"tolerance"} and set(hsg03["position"]) == {2}
+    assert rows["ref"].tolist()[:2] == ["HSG01", "HSG02"] and rows["ref"].iloc[-1] == "HR01"
+    assert len(rows) == 13
+
+
+def test_kpi_rows_all_breakdowns_fills_unlisted_ones(tmp_path):
+    path = catalogue_with(tmp_path, edits={4: {"breakdowns": "P1;P2;P3;P4;P5"}})
+    rows = kpi_rows(read_catalogue_file(path), all_breakdowns=True)
+    hsg03 = rows[rows["ref"] == "HSG03"].set_index("breakdown")
+    assert hsg03.index.tolist() == ["", "P1", "P2", "P3", "P4", "P5"]
+    assert hsg03.at["P5", "target"] == "95" and hsg03.at["P1", "target"] == "97.5"
+
+
+def test_for_year(catalogue_frame):
+    rows = for_year(catalogue_frame, "2023-24")
+    assert rows["ref"].tolist() == ["HSG01", "OLD01"]
+    with pytest.raises(CatalogueError, match="no KPI set for 2022-23.*2023-24, 2024-25"):
+        for_year(catalogue_frame, "2022-23")
+    with pytest.raises(PeriodError):
+        for_year(catalogue_frame, "2024")
+
+
+def test_validation_error_is_a_kpi_error(tmp_path):
+    err = problems_of(catalogue_with(tmp_path, edits={2: {"unit": "x"}}))
+    assert isinstance(err, KpiError)
+    assert [str(p) for p in err.problems] == [
+        "catalogue.csv, row 2, column 'unit': 'x': expected one of percent, count, days, rate, "
+        "currency, number"
+    ]
