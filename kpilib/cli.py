@@ -1,0 +1,275 @@
+"""``kpi``: the command-line shell over kpilib (argparse; parsing and printing only).
+
+Adding a command: write ``_add_<name>(sub, common)`` registering a subparser
+(``parents=[common]`` gives it ``--store``) with ``set_defaults(func=cmd_<name>)``,
+write ``cmd_<name>(args) -> int``, and list ``_add_<name>`` in ``COMMANDS``.
+``args.store`` is always set (default ``data/kpi.sqlite``).
+
+Every :class:`~kpilib.errors.KpiError` is printed to stderr with exit code 1;
+usage errors exit 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import KpiError, StoreError, ValidationError
+from .store import Store, sqlite_path
+
+DEFAULT_STORE = "data/kpi.sqlite"
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- kpi load
+
+
+def _add_load(sub, common) -> None:
+    p = sub.add_parser("load", help="validate and store catalogue or returns files")
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="{catalogue,returns}")
+    for kind, what in (("catalogue", "KPI catalogue files (one per year)"),
+                       ("returns", "returns files (measured values)")):
+        k = kinds.add_parser(kind, parents=[common], help=f"load {what}")
+        k.add_argument("files", nargs="+", metavar="FILE", type=Path, help="CSV or .xlsx file")
+        k.set_defaults(func=cmd_load)
+
+
+def cmd_load(args) -> int:
+    store = Store.open(args.store)
+    load = store.load_catalogue if args.kind == "catalogue" else store.load_returns
+    failed = 0
+    for path in args.files:
+        try:
+            res = load(path)
+        except ValidationError as e:
+            _err(str(e))
+            failed += 1
+            continue
+        if res.already_loaded:
+            print(f"{res.source_file}: already loaded on {res.loaded_at}, nothing stored")
+        else:
+            print(f"loaded {res.source_file}: {res.n_rows} rows (sha256 {res.sha256[:8]}…)")
+    if failed:
+        _err(f"{failed} of {len(args.files)} file{'s' if len(args.files) != 1 else ''} failed")
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- kpi revisions
+
+
+def _add_revisions(sub, common) -> None:
+    p = sub.add_parser("revisions", parents=[common], help="values revised after their first load")
+    p.add_argument("run", nargs="?", type=Path, metavar="RUN_FOLDER",
+                   help="a published run folder (outputs/2024-02/core): list the values it "
+                        "shows that have been revised since it was run")
+    p.add_argument("--period", help="a month (2024-02) or quarter (2023-24-Q3); default: all")
+    p.add_argument("--as-of", dest="as_of", help="ISO-8601 time; default: now")
+    p.set_defaults(func=cmd_revisions)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:.6f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def format_table(header: list[str], rows: list[list]) -> str:
+    """Plain aligned text (numbers right-aligned)."""
+    cells = [header] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    numeric = [all(isinstance(r[i], float | int) for r in rows) for i in range(len(header))]
+    lines = []
+    for r in cells:
+        cols = zip(r, widths, numeric, strict=True)
+        lines.append("  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in cols).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_revisions(args) -> int:
+    if args.run is not None:
+        return _run_revisions(args)
+    revs = Store.open(args.store).revisions(period=args.period, as_of=args.as_of)
+    scope = f"period {args.period}" if args.period else "any period"
+    if revs.empty:
+        print(f"no revisions for {scope}")
+        return 0
+    header = ["ref", "period", "breakdown", "first value", "first loaded", "first source",
+              "value", "revised at", "source"]
+    print(format_table(header, revs.values.tolist()))
+    print(f"{len(revs)} revision{'s' if len(revs) != 1 else ''} for {scope}")
+    return 0
+
+
+def _run_revisions(args) -> int:
+    from .audit import published_revisions, read_manifest
+
+    revs = published_revisions(args.run, args.store if args.store_given else None)
+    as_of = read_manifest(args.run)["as_of"]
+    if revs.empty:
+        print(f"no value shown in {args.run} has been revised since it was run (as of {as_of})")
+        return 0
+    header = ["ref", "period", "breakdown", "published", "current", "published status",
+              "current status", "revised at", "source"]
+    print(format_table(header, revs.values.tolist()))
+    print(f"{len(revs)} value{'s' if len(revs) != 1 else ''} in {args.run} revised since it "
+          f"was run (as of {as_of})")
+    return 0
+
+
+# --------------------------------------------------------------------------- kpi run
+
+
+def _add_run(sub, common) -> None:
+    p = sub.add_parser("run", parents=[common], help="run a parameter set: notebooks to HTML")
+    p.add_argument("params", type=Path, metavar="PARAMS", help="parameter file, e.g. "
+                   "params/2024-02.yaml (keys: period, report, store, as_of, output_dir)")
+    p.add_argument("--as-of", dest="as_of", help="read the data as it stood at this moment "
+                   "(overrides the file; default: the run's start)")
+    p.add_argument("--output-dir", dest="output_dir", help="overrides the file's output_dir")
+    p.add_argument("--self-contained", action="store_true",
+                   help="inline plotly.js in every page (single files to email)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args) -> int:
+    from .params import read_params
+    from .runner import run
+
+    params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
+                         store=args.store if args.store_given else None)
+    for s in run(params, self_contained=args.self_contained, show_progress=not args.quiet):
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(s.statuses.items()))
+        print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
+              f"{s.seconds:.1f} s -> {s.index}")
+    return 0
+
+
+# --------------------------------------------------------------------------- kpi results
+
+
+def _add_results(sub, common) -> None:
+    p = sub.add_parser("results", parents=[common],
+                       help="the results table of a report, straight from the store")
+    p.add_argument("--period", required=True, help="a month (2024-02) or quarter (2024-25-Q3)")
+    p.add_argument("--report", required=True, choices=("core", "service", "health"))
+    p.add_argument("--as-of", dest="as_of", help="ISO-8601 time; default: now")
+    p.add_argument("--output", type=Path, help="write results.csv here instead of stdout")
+    p.set_defaults(func=cmd_results)
+
+
+def cmd_results(args) -> int:
+    from .notebook import open_report
+    from .params import normalise_moment
+
+    as_of = normalise_moment(args.as_of) if args.as_of else None
+    table = open_report(args.store, args.period, args.report, as_of).results
+    text = table.to_csv(index=False, lineterminator="\n")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(table)} rows to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- kpi audit
+
+
+def _add_audit(sub, common) -> None:
+    p = sub.add_parser("audit", parents=[common],
+                       help="re-execute published runs and prove them identical")
+    p.add_argument("path", type=Path, metavar="PATH",
+                   help="a run folder (outputs/2024-02/core) or a folder of runs (outputs/)")
+    p.add_argument("--jobs", type=int, default=2, help="runs re-executed at once (default 2)")
+    p.set_defaults(func=cmd_audit)
+
+
+def cmd_audit(args) -> int:
+    from .audit import audit_tree
+
+    results = audit_tree(args.path, args.store if args.store_given else None, args.jobs)
+    for r in results:
+        print("\n".join(r.lines()))
+    same = sum(r.identical for r in results)
+    if len(results) > 1 or not results[0].identical:
+        print(f"{len(results)} run{'s' if len(results) != 1 else ''} audited: {same} identical, "
+              f"{len(results) - same} not")
+    return 0 if same == len(results) else 1
+
+
+# --------------------------------------------------------------------------- kpi demo
+
+
+def _add_demo(sub, common) -> None:
+    p = sub.add_parser("demo", parents=[common], help="build the demo store from generated data")
+    p.add_argument("--data-dir", default="data/demo", type=Path,
+                   help="where the demo CSV files are written (default: data/demo)")
+    p.add_argument("--force", action="store_true", help="replace an existing SQLite store file")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args) -> int:
+    from .demo import build_demo_store  # written separately; imported only when needed
+
+    path = sqlite_path(args.store)
+    if args.force:
+        if path is None:
+            raise StoreError(f"--force only replaces SQLite store files, not {args.store}")
+        if path.exists():
+            path.unlink()
+    store = Store.open(args.store)
+    last = store.last_loaded_at()
+    if last is not None:
+        raise StoreError(f"store {args.store} already has data (last load {last}); "
+                         f"use --force to replace it, or another --store")
+    results = build_demo_store(store, args.data_dir) or []
+    rows = sum(r.n_rows for r in results)
+    print(f"demo store built at {args.store}: {len(results)} files, {rows} rows loaded "
+          f"(files in {args.data_dir}), last load {store.last_loaded_at()}")
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+COMMANDS = (_add_load, _add_run, _add_results, _add_audit, _add_revisions, _add_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --store is accepted before the command (main parser, with the default) and after
+    # it (each command's parser; SUPPRESS keeps the main parser's value when absent).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", default=argparse.SUPPRESS, metavar="URL",
+                        help=f"SQLite file or SQLAlchemy URL (default: {DEFAULT_STORE})")
+    parser = argparse.ArgumentParser(prog="kpi", description="Reproducible KPI reports.")
+    parser.add_argument("--store", default=None, metavar="URL",
+                        help=f"SQLite file or SQLAlchemy URL (default: {DEFAULT_STORE})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage error (2) or --help (0)
+        return e.code if isinstance(e.code, int) else 2
+    args.store_given = args.store is not None
+    args.store = args.store or DEFAULT_STORE
+    try:
+        return args.func(args)
+    except KpiError as e:
+        _err(f"kpi {args.command}: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

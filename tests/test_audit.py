@@ -1,0 +1,173 @@
+"""Audit, tested through the `kpi` command: re-execution proves a published report identical
+even after revisions; tampering is caught; revisions since publication are listed."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpilib.audit import frame_digest, output_hashes, read_manifest
+from kpilib.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+REVISION = """ref,period,breakdown,value,numerator,denominator,status,commentary
+AFL17,2024-02,,260,,,,<p>Restated after a data cleanse.</p>
+STP44,2024-02,,,31000,31678,,
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path, test_store, monkeypatch):
+    """A working folder with its own copy of the demo store and a Feb 2024 parameter set."""
+    shutil.copyfile(test_store, tmp_path / "kpi.sqlite")
+    (tmp_path / "p.yaml").write_text('period: "2024-02"\nreport: core\nstore: kpi.sqlite\n')
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def kpi(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def results(folder):
+    return pd.read_csv(Path(folder) / "results.csv", dtype=str, keep_default_na=False)
+
+
+def value(df, ref, column):
+    return df[(df["ref"] == ref) & (df["column"] == column) & (df["breakdown"] == "")].iloc[0]
+
+
+def test_revised_data_does_not_change_an_earlier_report(workdir, capsys):
+    code, out, err = kpi(capsys, "run", "p.yaml")
+    assert code == 0, err
+    run = workdir / "outputs" / "2024-02" / "core"
+    assert "outputs/2024-02/core/index.html" in out
+    published = results(run)
+
+    (workdir / "rev.csv").write_text(REVISION)
+    code, out, err = kpi(capsys, "load", "returns", "rev.csv", "--store", "kpi.sqlite")
+    assert code == 0, err
+
+    code, out, err = kpi(capsys, "audit", run)
+    assert code == 0, out + err
+    assert "identical" in out
+
+    code, out, err = kpi(capsys, "revisions", run)
+    assert code == 0, err
+    lines = [ln for ln in out.splitlines() if ln.startswith(("AFL17", "STP44"))]
+    assert len(lines) == 2, out
+    afl17 = next(ln for ln in lines if ln.startswith("AFL17"))
+    assert "2024-02" in afl17 and "260" in afl17 and "rev.csv" in afl17
+    assert value(published, "AFL17", "2024-02")["value"] in afl17
+
+    code, out, err = kpi(capsys, "run", "p.yaml")
+    assert code == 0, err
+    again = results(run)
+    assert value(again, "AFL17", "2024-02")["value"] == "260"
+    assert value(again, "STP44", "2024-02")["numerator"] == "31000"
+    assert value(published, "AFL17", "2024-02")["value"] != "260"
+
+
+def test_editing_one_byte_of_a_published_page_fails_the_audit(workdir, capsys):
+    assert kpi(capsys, "run", "p.yaml")[0] == 0
+    run = workdir / "outputs" / "2024-02" / "core"
+    page = run / "place-economy.html"
+    data = bytearray(page.read_bytes())
+    i = data.index(b"Place")
+    data[i] = ord("p")
+    page.write_bytes(bytes(data))
+    code, out, err = kpi(capsys, "audit", run)
+    assert code == 1
+    assert "place-economy.html" in out
+    assert "tampered" in out
+
+
+def test_edited_results_csv_is_named_with_the_values(workdir, capsys):
+    assert kpi(capsys, "run", "p.yaml")[0] == 0
+    run = workdir / "outputs" / "2024-02" / "core"
+    text = (run / "results.csv").read_text()
+    (run / "results.csv").write_text(text.replace("AFL12,,2024-02,", "AFL12,,2024-02,1", 1))
+    code, out, _ = kpi(capsys, "audit", run)
+    assert code == 1 and "results.csv" in out
+
+
+def test_manifest_is_the_receipt(workdir, capsys):
+    assert kpi(capsys, "run", "p.yaml")[0] == 0
+    run = workdir / "outputs" / "2024-02" / "core"
+    m = read_manifest(run)
+    assert m["parameters"]["period"] == "2024-02" and m["parameters"]["report"] == "core"
+    assert m["as_of"].endswith("Z")
+    assert len(m["data"]["catalogue_sha256"]) == 64 and len(m["data"]["returns_sha256"]) == 64
+    assert {s["source_file"] for s in m["data"]["sources"]} >= {"catalogue-2023-24.csv",
+                                                                "returns-2024-02.csv"}
+    assert m["code"]["kpilib_version"] and "commit" in m["code"] and "dirty" in m["code"]
+    assert m["environment"]["python"] == sys.version.split()[0]
+    assert "pandas" in m["environment"]["packages"]
+    assert set(m["notebooks"]) == {"overview.ipynb", "directorate.ipynb"}
+    assert m["outputs"] == output_hashes(run)
+    assert "manifest.json" not in m["outputs"]
+
+
+def test_data_hash_does_not_depend_on_row_order():
+    df = pd.DataFrame({"ref": ["A", "B"], "period": ["2024-01", "2024-01"], "breakdown": ["", ""],
+                       "value": [1.0, float("nan")]})
+    cols = list(df.columns)
+    key = ["ref", "period", "breakdown"]
+    assert frame_digest(df, cols, key) == frame_digest(df.iloc[::-1], cols, key)
+    changed = df.assign(value=[1.5, float("nan")])
+    assert frame_digest(df, cols, key) != frame_digest(changed, cols, key)
+
+
+def test_audit_of_a_whole_tree(workdir, capsys):
+    for month in ("2024-01", "2024-02"):
+        (workdir / f"{month}.yaml").write_text(
+            f'period: "{month}"\nreport: core\nstore: kpi.sqlite\nas_of: "2025-06-30T00:00:00Z"\n')
+        assert kpi(capsys, "run", f"{month}.yaml")[0] == 0
+    code, out, err = kpi(capsys, "audit", "outputs")
+    assert code == 0, out + err
+    lines = out.strip().splitlines()
+    assert sum(ln.endswith(": identical") for ln in lines) == 2
+    assert "2 runs audited: 2 identical" in lines[-1]
+
+
+def test_audit_of_a_folder_without_a_manifest(workdir, capsys):
+    (workdir / "empty").mkdir()
+    code, out, err = kpi(capsys, "audit", "empty")
+    assert code == 1 and "no run folders" in err
+
+
+def _clone(src_root: Path, dest: Path, store: Path) -> Path:
+    dest.mkdir()
+    for part in ("kpilib", "notebooks"):
+        shutil.copytree(src_root / part, dest / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(store, dest / "kpi.sqlite")
+    (dest / "p.yaml").write_text(
+        'period: "2024-02"\nreport: core\nstore: kpi.sqlite\nas_of: "2025-06-30T00:00:00Z"\n')
+    return dest
+
+
+def test_two_clones_give_identical_outputs(tmp_path, test_store):
+    hashes = []
+    for name in ("clone-a", "clone-b"):
+        clone = _clone(ROOT, tmp_path / name, test_store)
+        env = dict(os.environ, PYTHONPATH=str(clone))
+        code = ("import kpilib, sys; from kpilib.cli import main; "
+                f"assert kpilib.__file__.startswith({str(clone)!r}), kpilib.__file__; "
+                "sys.exit(main(['run', 'p.yaml', '--quiet']))")
+        proc = subprocess.run([sys.executable, "-c", code], cwd=clone, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        hashes.append(output_hashes(clone / "outputs" / "2024-02" / "core"))
+    assert hashes[0] == hashes[1]
+    assert len(hashes[0]) >= 12
+    m = json.loads((tmp_path / "clone-a" / "outputs" / "2024-02" / "core" / "manifest.json")
+                   .read_text())
+    assert m["outputs"] == hashes[0]
