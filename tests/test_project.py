@@ -1,0 +1,92 @@
+"""Project hygiene: dependency lists agree, the README documents every command, notebooks stay thin."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from kpilib.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~ \[;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _spec(req: str) -> str:
+    return re.sub(r"\s+", "", req.split(";")[0]).lower().replace("_", "-")
+
+
+def test_environment_yml_and_pyproject_list_the_same_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pyproject = {_spec(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {_spec(d) for d in env["dependencies"] if isinstance(d, str)} - {"pip"}
+    conda = {d for d in conda if not d.startswith("python")}
+    assert conda == pyproject, (
+        f"only in environment.yml: {sorted(conda - pyproject)}; "
+        f"only in pyproject.toml: {sorted(pyproject - conda)}")
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip_section
+
+
+def _commands():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    out = []
+    for name, p in sub.choices.items():
+        nested = [a for a in p._actions if getattr(a, "choices", None) and a.dest == "kind"]
+        if nested:
+            out += [f"kpi {name} {k}" for k in nested[0].choices]
+        else:
+            out.append(f"kpi {name}")
+    return out
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_readme_documents_every_command(command):
+    assert command in (ROOT / "README.md").read_text(), f"README.md does not mention `{command}`"
+
+
+def _options():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        for a in p._actions:
+            for opt in a.option_strings:
+                if opt.startswith("--") and opt != "--help":
+                    yield f"kpi {name} {opt}"
+
+
+@pytest.mark.parametrize("option", sorted(set(_options())))
+def test_readme_documents_every_flag(option):
+    flag = option.split()[-1]
+    assert flag in (ROOT / "README.md").read_text(), f"README.md does not mention {option}"
+
+
+def test_readme_quickstart_is_two_commands():
+    text = (ROOT / "README.md").read_text()
+    assert "make report" in text and "make test" in text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_are_thin_and_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].metadata.get("tags") == ["parameters"]
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
+        assert not re.search(r"^\s*(def|class|async def)\s", cell.source, re.M), \
+            f"{path.name} defines a function or class: move it into kpilib"
+        assert len(cell.source.splitlines()) <= 8, f"{path.name}: cells stay short"
+
+
+def test_modules_stay_small():
+    for path in sorted((ROOT / "kpilib").glob("*.py")):
+        n = len(path.read_text().splitlines())
+        assert n <= 500, f"{path.name} has {n} lines: it is two concepts"
