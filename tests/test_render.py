@@ -1,0 +1,505 @@
+"""HTML of the reports: sanitised commentary, accessible badges, charts and tables,
+and published pages that work offline with no notebook chrome.
+
+Fast unit tests on :mod:`kpilib.render` first; then checks of whole published
+pages (the session's ``core_run`` plus two runs of this module's own: the
+2025-03 core report, whose demo commentary is hostile, and a ``--self-contained``
+run).  The browser-side checks are in ``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from browser import DEMO_AS_OF, Tags, contrast_ratio, pages_of, report_run, url_scheme
+
+from kpilib import render
+from kpilib.notebook import open_report
+from kpilib.publish import PLOTLY_ASSET, plotly_js_path
+from kpilib.rag import STATUSES
+from kpilib.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
+
+CSS = Path(render.__file__).parent / "static" / "report.css"
+ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"}
+SAFE_SCHEMES = {"", "http", "https", "mailto"}  # "" = relative or fragment
+HOSTILE_DEMO = ('<p>Improving.</p><script>alert(1)</script>'
+                '<a href="javascript:alert(2)" onclick="x()">link</a>')  # demo STP44 2025-03
+
+
+# =========================================================================== sanitise
+
+SANITISE_HOSTILE = {
+    "script-tag": "<p>ok</p><script>alert(1)</script>",
+    "script-uppercase": "<SCRIPT>alert(1)</SCRIPT><p>ok</p>",
+    "script-split": "<scr<script>ipt>alert(1)</script>",
+    "script-in-svg": "<svg><script>alert(1)</script></svg>",
+    "img-onerror": "<img src=x onerror=alert(1)>",
+    "img-remote": '<img src="https://evil.example/x.png">',
+    "a-javascript": '<a href="javascript:alert(1)">x</a>',
+    "a-javascript-mixed-case": '<a href="JaVaScRiPt:alert(1)">x</a>',
+    "a-javascript-leading-space": '<a href="  javascript:alert(1)">x</a>',
+    "a-javascript-entity": '<a href="&#106;avascript:alert(1)">x</a>',
+    "a-javascript-hex-entity": '<a href="&#x6A;&#x61;vascript:alert(1)">x</a>',
+    "a-javascript-tab": '<a href="java&#x09;script:alert(1)">x</a>',
+    "a-javascript-colon-entity": '<a href="javascript&colon;alert(1)">x</a>',
+    "a-vbscript": '<a href="vbscript:msgbox(1)">x</a>',
+    "a-data-url": '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    "a-onclick": '<a href="https://www.gov.uk/" onclick="steal()">x</a>',
+    "p-onclick": '<p onclick="x()">t</p>',
+    "b-onmouseover": "<b onmouseover=alert(1)>bold</b>",
+    "div-onmouseover": '<div onmouseover="x()"><b>ok</b></div>',
+    "style-tag": "<style>body{display:none}</style>text",
+    "style-attr-url": '<p style="background:url(javascript:alert(1))">s</p>',
+    "iframe": '<iframe src="https://evil.example/"></iframe>text',
+    "iframe-srcdoc": '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    "svg-onload": "<svg onload=alert(1)>",
+    "object-embed": '<object data="x.swf"></object><embed src="x.swf">',
+    "base-meta-link": ('<base href="https://evil.example/"><meta http-equiv="refresh" '
+                       'content="0;url=https://evil.example/"><link rel="stylesheet" '
+                       'href="https://evil.example/x.css">'),
+    "form-action": '<form action="javascript:alert(1)"><button>b</button></form>',
+    "math-mutation": "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "noscript-mutation": '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "comment-script": "<p>a</p><!-- <script>alert(1)</script> -->",
+    "entity-encoded-script": "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "demo-hostile-commentary": HOSTILE_DEMO,
+}
+
+
+def _assert_inert(out: str) -> None:
+    """Nothing in ``out`` can execute, load a resource or restyle the page."""
+    assert not re.search(r"<\s*(script|style|iframe|img|svg|object|embed|base|meta|link|form)\b",
+                         out, re.I), out
+    parsed = Tags(out)
+    for tag, attrs in parsed.tags:
+        assert tag in ALLOWED_TAGS, f"tag <{tag}> survived: {out}"
+        for name, value in attrs.items():
+            assert not name.lower().startswith("on"), f"event handler {name} survived: {out}"
+            assert name in ("href", "rel"), f"attribute {name} survived: {out}"
+            if name == "href":
+                assert url_scheme(value or "") in SAFE_SCHEMES, f"unsafe href {value!r}: {out}"
+
+
+@pytest.mark.parametrize("fragment", SANITISE_HOSTILE.values(), ids=SANITISE_HOSTILE.keys())
+def test_sanitise_neutralises_hostile_markup(fragment):
+    out = render.sanitise(fragment)
+    _assert_inert(out)
+    assert "javascript:" not in unescape(out).lower()
+    # "alert(1)" may survive only as inert, escaped text (e.g. "&lt;script&gt;alert(1)")
+    assert "alert(" not in out or "&lt;" in out or "&gt;" in out, out
+
+
+def test_sanitise_keeps_the_text_of_hostile_commentary():
+    out = render.sanitise(HOSTILE_DEMO)
+    assert out.startswith("<p>Improving.</p>")
+    assert "alert(" not in out and "javascript:" not in out and "onclick" not in out
+    assert ">link</a>" in out  # the link text stays, its href does not
+
+
+SANITISE_BENIGN = {
+    "paragraph": ("<p>Improving.</p>", "<p>Improving.</p>"),
+    "bold": ("<p>Now <b>98%</b> of calls</p>", "<p>Now <b>98%</b> of calls</p>"),
+    "strong-em": ("<strong>a</strong> <em>b</em> <i>c</i> <u>d</u>",
+                  "<strong>a</strong> <em>b</em> <i>c</i> <u>d</u>"),
+    "list": ("<ul><li>one</li><li>two</li></ul>", "<ul><li>one</li><li>two</li></ul>"),
+    "line-break": ("a<br>b", "a<br>b"),
+    "plain-text-escaped": ("Rates < 5% & rising", "Rates &lt; 5% &amp; rising"),
+    "https-link": ('<a href="https://www.gov.uk/">GOV.UK</a>',
+                   '<a href="https://www.gov.uk/" rel="noopener noreferrer nofollow">GOV.UK</a>'),
+    "mailto-link": ('<a href="mailto:kpi@council.gov.uk">mail</a>',
+                    '<a href="mailto:kpi@council.gov.uk" '
+                    'rel="noopener noreferrer nofollow">mail</a>'),
+}
+
+
+@pytest.mark.parametrize("fragment,expected", SANITISE_BENIGN.values(), ids=SANITISE_BENIGN.keys())
+def test_sanitise_keeps_simple_formatting(fragment, expected):
+    out = render.sanitise(fragment)
+    assert out == expected
+    _assert_inert(out)
+
+
+@pytest.mark.parametrize("blank", [None, float("nan"), "", "   \n"],
+                         ids=["none", "nan", "empty", "whitespace"])
+def test_sanitise_blank_is_empty(blank):
+    assert render.sanitise(blank) == ""
+
+
+# =========================================================================== badges
+
+def _css_rule(selector: str) -> str:
+    m = re.search(re.escape(selector) + r"\s*\{([^}]*)\}", CSS.read_text(encoding="utf-8"))
+    assert m, f"no rule for {selector} in {CSS.name}"
+    return m.group(1)
+
+
+def _css_colour(rule: str, prop: str) -> str:
+    """A colour property of a rule, ``var(--name)`` resolved from ``:root``."""
+    m = re.search(rf"(?<![-\w]){prop}\s*:\s*(#[0-9a-fA-F]{{3,6}}|var\(--[\w-]+\))", rule)
+    assert m, f"no {prop} colour in {rule!r}"
+    value = m.group(1).lower()
+    if value.startswith("var("):
+        name = value[4:-1]
+        root = re.search(rf"{name}\s*:\s*(#[0-9a-fA-F]{{3,6}})", _css_rule(":root"))
+        assert root, f"{name} is not defined in :root"
+        value = root.group(1).lower()
+    return "#" + "".join(c * 2 for c in value[1:]) if len(value) == 4 else value
+
+
+def test_rag_style_covers_every_status():
+    assert list(render.RAG_STYLE) == list(STATUSES)
+
+
+@pytest.mark.parametrize("status", list(render.RAG_STYLE))
+def test_rag_badge_has_word_and_symbol(status):
+    cls, symbol, _, _ = render.RAG_STYLE[status]
+    badge = render.rag_badge(status)
+    assert symbol.strip(), f"{status} has no symbol"
+    assert f'class="rag {cls}"' in badge
+    assert f'<span class="sym" aria-hidden="true">{symbol}</span>' in badge
+    text = "".join(Tags(badge).data)
+    assert text == f"{symbol} {status}", "the word must be visible text next to the symbol"
+
+
+def test_rag_symbols_and_chart_markers_are_distinct():
+    """Without colour, every status is still told apart by its symbol and chart marker."""
+    symbols = [s for _, s, _, _ in render.RAG_STYLE.values()]
+    assert len(set(symbols)) == len(symbols)
+    markers = [render.CHART_MARKERS[s] for s in render.RAG_STYLE]
+    assert len(set(markers)) == len(markers)
+
+
+@pytest.mark.parametrize("status", list(render.RAG_STYLE))
+def test_rag_colours_meet_wcag_aa_contrast(status):
+    _, _, background, text = render.RAG_STYLE[status]
+    assert contrast_ratio(text, background) >= 4.5, (
+        f"{status}: {text} on {background} is {contrast_ratio(text, background):.2f}:1")
+
+
+@pytest.mark.parametrize("status", list(render.RAG_STYLE))
+def test_rag_css_matches_rag_style(status):
+    """report.css colours the badges: it must agree with RAG_STYLE (which the charts use)."""
+    cls, _, background, text = render.RAG_STYLE[status]
+    rule = _css_rule(f".{cls}")
+    assert _css_colour(rule, "background") == background.lower()
+    assert _css_colour(rule, "color") == text.lower()
+
+
+@pytest.mark.parametrize("selector", [".dot-r", ".dot-g", ".dot-a", ".dot .words"])
+def test_travel_colours_meet_wcag_aa_contrast_on_white(selector):
+    colour = _css_colour(_css_rule(selector), "color")
+    assert contrast_ratio(colour, "#ffffff") >= 4.5, f"{selector}: {colour}"
+
+
+def _travel_cases():
+    cases = {}
+    names = {"↑": "up", "↓": "down", "→": "same", "↔": "within", "⇔": "nochange"}
+
+    def ident(sym):
+        return "".join(names.get(c, c) for c in sym)
+
+    for scheme, table in DESCRIPTIONS.items():
+        for sym in table:
+            cases[f"{scheme}-{ident(sym)}"] = (sym, describe(sym, scheme, "higher"))
+    for sym in NO_POLARITY:
+        cases[f"no-polarity-{ident(sym)}"] = (sym, describe(sym, "nnc", "none"))
+    cases["no-previous-value"] = (NO_TRAVEL, describe(NO_TRAVEL, "nnc", "higher"))
+    return cases
+
+
+TRAVEL = _travel_cases()
+
+
+@pytest.mark.parametrize("symbol,words", TRAVEL.values(), ids=TRAVEL.keys())
+def test_travel_badge_has_words(symbol, words):
+    assert re.search(r"[A-Za-z]{3}", words), f"{symbol!r} has no words: {words!r}"
+    badge = render.travel_badge(symbol, words)
+    assert f'<span class="words"> {words}</span>' in badge.replace("&#x27;", "'")
+    assert f'<span aria-hidden="true">{symbol}</span>' in badge
+
+
+def test_legend_explains_every_status_in_words_and_symbols():
+    key = render.legend()
+    for status, (_, symbol, _, _) in render.RAG_STYLE.items():
+        assert render.rag_badge(status) in key
+    assert "Direction of travel" in key
+
+
+# =========================================================================== charts, tables
+
+@pytest.fixture(scope="module")
+def demo_report(test_store):
+    return open_report(str(test_store), "2024-02", "core", DEMO_AS_OF)
+
+
+def _first_ref(report, **where) -> tuple[str, str, str]:
+    h = report.headline()
+    for col, val in where.items():
+        h = h[h[col] == val]
+    r = h.iloc[0]
+    return r["ref"], r["name"], r["unit"]
+
+
+def test_chart_div_id_is_stable(demo_report):
+    ref, name, unit = _first_ref(demo_report)
+    first = render.chart(demo_report, ref, name, unit)
+    assert render.chart(demo_report, ref, name, unit) == first
+    div_id = f"chart-{render.slug(ref)}"
+    assert first.count(f'id="{div_id}"') == 1
+    assert re.search(rf'Plotly\.newPlot\(\s*"{div_id}"', first), "the chart draws into its div"
+
+
+def test_chart_ids_are_unique_in_a_report(demo_report):
+    refs = list(demo_report.headline()["ref"])
+    ids = [f"chart-{render.slug(r)}" for r in refs]
+    assert len(set(ids)) == len(ids)
+
+
+def test_chart_has_text_alternative(demo_report):
+    ref, name, unit = _first_ref(demo_report)
+    html = render.chart(demo_report, ref, name, unit)
+    imgs = [a for a in Tags(html).named("div") if a.get("role") == "img"]
+    assert len(imgs) == 1
+    label = imgs[0].get("aria-label") or ""
+    assert label.startswith(f"Trend chart of {ref}") and "latest" in label, label
+    assert f"<figcaption>{render.esc(label)}</figcaption>" in html
+
+
+def test_chart_loads_no_remote_resource(demo_report):
+    for ref, name, unit in demo_report.headline()[["ref", "name", "unit"]].itertuples(index=False):
+        html = render.chart(demo_report, ref, name, unit)
+        assert "http://" not in html and "https://" not in html, ref
+        assert not re.search(r"<script[^>]*\bsrc=", html), ref
+        assert "plotly.js v" not in html, f"{ref}: plotly.js must not be embedded per chart"
+        assert "mathjax" not in html.lower() and "require" not in html, ref
+
+
+def _assert_tables_accessible(html: str, where: str) -> int:
+    tables = re.findall(r"<table\b.*?</table>", html, re.S)
+    for t in tables:
+        ths = Tags(t).named("th")
+        assert ths, f"{where}: a table with no header cells"
+        assert all(a.get("scope") in ("col", "row") for a in ths), f"{where}: <th> without scope"
+        assert '<th scope="col"' in t, f"{where}: no column headers"
+        assert "<caption" in t, f"{where}: a table with no caption"
+    return len(tables)
+
+
+def test_kpi_table_has_row_and_column_headers(demo_report):
+    ref, _, _ = _first_ref(demo_report)
+    article = render.kpi_article(demo_report, ref)
+    assert _assert_tables_accessible(article, ref) == 1
+    assert '<th scope="row">Total</th>' in article
+
+
+def test_overview_tables_have_header_cells(demo_report):
+    from kpilib.notebook import pages
+
+    html = render.overview(demo_report, pages(demo_report)[1:], demo_report.meta["sources"])
+    assert _assert_tables_accessible(html, "overview") >= 3
+
+
+def test_hostile_commentary_is_sanitised_in_articles_and_exceptions(demo_report):
+    kpis = demo_report.kpis.copy()
+    kpis["commentary"] = HOSTILE_DEMO
+    rep = dataclasses.replace(demo_report, kpis=kpis)
+    red, _, _ = _first_ref(rep, rag="Red")
+    from kpilib.notebook import pages
+
+    for where, html in [("kpi_article", render.kpi_article(rep, red)),
+                        ("overview", render.overview(rep, pages(rep)[1:], rep.meta["sources"]))]:
+        assert "Improving." in html, where
+        assert "alert(" not in html and "javascript:" not in html and "onclick" not in html, where
+
+
+# =========================================================================== published pages
+
+def _strip_links(html: str) -> str:
+    """The page without ``<a href>`` values (links are not loaded; resources are)."""
+    return re.sub(r'(<a\b[^>]*?\shref=)("[^"]*"|\'[^\']*\'|[^\s>]*)', r"\1#", html, flags=re.I)
+
+
+def _remote(value: str | None) -> bool:
+    v = (value or "").strip().lower()
+    return v.startswith(("http:", "https:", "//", "ws:", "wss:"))
+
+
+def _check_no_remote_script(name, html):
+    for a in Tags(html).named("script"):
+        assert not _remote(a.get("src")), f"{name}: remote script {a.get('src')}"
+    assert not re.search(r'<script[^>]*src=["\']?(https?:)?//', html, re.I), name
+
+
+def _check_no_remote_link(name, html):
+    for tag, attrs in Tags(html).tags:
+        for attr in ("src", "href", "data", "poster", "srcset", "action", "background"):
+            if tag != "a":
+                assert not _remote(attrs.get(attr)), f"{name}: <{tag} {attr}={attrs.get(attr)}>"
+    assert not re.search(r"<link\b[^>]*href=[\"']?(https?:)?//", html, re.I), name
+
+
+def _check_no_remote_css(name, html):
+    css = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", html, re.S | re.I))
+    css += "\n".join(re.findall(r'style="([^"]*)"', html))
+    assert "@import" not in css, f"{name}: @import in CSS"
+    for url in re.findall(r"url\(\s*['\"]?([^'\")]*)", css):
+        assert not _remote(url), f"{name}: CSS url({url})"
+    assert "@font-face" not in css, f"{name}: web font"
+
+
+def _check_no_http_anywhere(name, html):
+    text = _strip_links(html)
+    assert "http://" not in text and "https://" not in text, (
+        f"{name}: {re.search(r'.{60}https?://.{60}', text, re.S).group(0)!r}")
+
+
+def _check_no_requirejs_or_mathjax(name, html):
+    low = html.lower()
+    for needle in ("require.js", "requirejs", 'require(["plotly"]', "require.config",
+                   "mathjax", "cdn.plot.ly", "cdnjs", "jsdelivr", "unpkg"):
+        assert needle not in low, f"{name}: {needle}"
+
+
+def _check_no_notebook_chrome(name, html):
+    for needle in ("jp-InputArea", "jp-Cell", "jp-OutputArea", "jp-Notebook", "jp-RenderedHTML",
+                   "In [", "Out[", "input_prompt", "output_prompt", "code_cell", "celltoolbar",
+                   "injected-parameters", "import kpilib", "kn.section_page", "kn.overview_page",
+                   "kn.open_report", "IPython.core.display", "<pre"):
+        assert needle not in html, f"{name}: notebook chrome {needle!r}"
+    classes = " ".join(re.findall(r'class="([^"]*)"', html)).split()
+    chrome = [c for c in classes if c.startswith("jp-") or c in ("prompt", "input", "output",
+                                                                   "input_area", "output_area")]
+    assert not chrome, f"{name}: notebook classes {sorted(set(chrome))}"
+
+
+def _check_one_plotly_asset(name, html):
+    srcs = [a.get("src") for a in Tags(html).named("script") if a.get("src")]
+    assert srcs == [PLOTLY_ASSET], f"{name}: script sources {srcs}"
+    assert html.count(f'<script src="{PLOTLY_ASSET}">') == 1, name
+
+
+def _check_tables(name, html):
+    _assert_tables_accessible(html, name)
+
+
+def _check_charts_have_text_alternatives(name, html):
+    parsed = Tags(html)
+    charts = [(a, anc) for a, anc in parsed.with_ancestors("div")
+              if "plotly-graph-div" in (a.get("class") or "").split()]
+    for a, anc in charts:
+        assert (a.get("id") or "").startswith("chart-"), f"{name}: chart without a stable id"
+        alt = [x for x in anc if x.get("role") == "img"]
+        assert len(alt) == 1, f"{name}: {a.get('id')} is not inside one role=img element"
+        assert (alt[0].get("aria-label") or "").startswith("Trend chart of "), (
+            f"{name}: {a.get('id')} has no text alternative")
+    if name != "index.html":
+        assert charts, f"{name}: a directorate page with no charts"
+
+
+def _check_unique_ids(name, html):
+    ids = [a["id"] for _, a in Tags(html).tags if a.get("id")]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    assert not dup, f"{name}: duplicate ids {dup}"
+
+
+def _check_page_basics(name, html):
+    assert re.search(r'<html lang="en"', html), name
+    assert re.search(r"<title>[^<]+</title>", html), name
+    assert '<a class="skip" href="#main">Skip to content</a>' in html, name
+    assert '<main id="main">' in html, name
+    assert html.count("<h1>") == 1, f"{name}: {html.count('<h1>')} h1 headings"
+
+
+PAGE_CHECKS = {
+    "no-remote-script": _check_no_remote_script,
+    "no-remote-link-or-src": _check_no_remote_link,
+    "no-remote-css-or-font": _check_no_remote_css,
+    "no-http-outside-links": _check_no_http_anywhere,
+    "no-requirejs-mathjax-cdn": _check_no_requirejs_or_mathjax,
+    "no-notebook-chrome": _check_no_notebook_chrome,
+    "one-plotly-asset-script": _check_one_plotly_asset,
+    "tables-have-scoped-headers": _check_tables,
+    "charts-have-text-alternatives": _check_charts_have_text_alternatives,
+    "unique-ids": _check_unique_ids,
+    "lang-title-skip-link-h1": _check_page_basics,
+}
+
+
+@pytest.fixture(scope="module")
+def core_pages(core_run):
+    return pages_of(core_run.folder)
+
+
+def test_core_run_publishes_every_page(core_run, core_pages):
+    assert len(core_pages) == core_run.pages
+    assert {"index.html", "place-economy.html", "children-s-services.html"} <= set(core_pages)
+
+
+@pytest.mark.parametrize("check", PAGE_CHECKS.values(), ids=PAGE_CHECKS.keys())
+def test_published_pages(core_pages, check):
+    for name, html in core_pages.items():
+        check(name, html)
+
+
+def test_plotly_asset_is_shipped(core_run):
+    asset = core_run.folder / PLOTLY_ASSET
+    assert asset.is_file()
+    assert asset.stat().st_size == plotly_js_path().stat().st_size > 1_000_000
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory, test_store):
+    """The 2025-03 core report: demo STP44's commentary for that month is hostile."""
+    return report_run(tmp_path_factory, test_store, "2025-03")
+
+
+def test_hostile_commentary_does_not_reach_the_page(hostile_run):
+    pages = pages_of(hostile_run.folder)
+    assert "Improving." in pages["place-economy.html"], "the commentary's text must survive"
+    for name, html in pages.items():
+        for needle in ("alert(", "javascript:", "onclick"):
+            assert needle not in html, f"{name}: {needle}"
+
+
+@pytest.fixture(scope="module")
+def self_contained_run(tmp_path_factory, test_store):
+    return report_run(tmp_path_factory, test_store, "2024-02", self_contained=True)
+
+
+def test_self_contained_pages_inline_plotly_once(self_contained_run):
+    plotly = plotly_js_path().read_text(encoding="utf-8")
+    banner = plotly[:120]
+    pages = pages_of(self_contained_run.folder)
+    assert len(pages) == self_contained_run.pages
+    assert not (self_contained_run.folder / "assets").exists()
+    for name, html in pages.items():
+        assert "assets/" not in html, name
+        assert html.count(banner) == 1, f"{name}: plotly.js inlined {html.count(banner)} times"
+        assert html.count(plotly) == 1, f"{name}: plotly.js is not inlined intact"
+        assert not [a for a in Tags(html.replace(plotly, "")).named("script") if a.get("src")]
+
+
+def test_self_contained_pages_equal_the_shared_asset_pages(self_contained_run, core_pages):
+    """Same period, same as_of: only the plotly.js tag differs (and runs are deterministic)."""
+    plotly = plotly_js_path().read_text(encoding="utf-8")
+    pages = pages_of(self_contained_run.folder)
+    assert set(pages) == set(core_pages)
+    for name, html in pages.items():
+        inline = re.search(r"<script[^>]*>" + re.escape(plotly[:200]), html).group(0)
+        tag_start = inline[: inline.index(">") + 1]
+        rebuilt = html.replace(tag_start + plotly + "</script>",
+                               f'<script src="{PLOTLY_ASSET}"></script>')
+        assert rebuilt == core_pages[name], name
+
+
+@pytest.mark.parametrize("check", [c for k, c in PAGE_CHECKS.items()
+                                   if k != "one-plotly-asset-script"],
+                         ids=[k for k in PAGE_CHECKS if k != "one-plotly-asset-script"])
+def test_self_contained_pages(self_contained_run, check):
+    plotly = plotly_js_path().read_text(encoding="utf-8")
+    for name, html in pages_of(self_contained_run.folder).items():
+        check(name, html.replace(plotly, ""))
