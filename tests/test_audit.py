@@ -171,3 +171,17 @@ def test_two_clones_give_identical_outputs(tmp_path, test_store):
     m = json.loads((tmp_path / "clone-a" / "outputs" / "2024-02" / "core" / "manifest.json")
                    .read_text())
     assert m["outputs"] == hashes[0]
+
+
+def test_audit_warns_but_passes_when_packages_or_code_changed(workdir, capsys):
+    assert kpi(capsys, "run", "p.yaml")[0] == 0
+    run = workdir / "outputs" / "2024-02" / "core"
+    m = json.loads((run / "manifest.json").read_text())
+    m["environment"]["packages"]["pandas"] = "0.0.1"
+    m["code"]["commit"] = "0" * 40
+    (run / "manifest.json").write_text(json.dumps(m, indent=2, sort_keys=True))
+    code, out, _ = kpi(capsys, "audit", run)
+    assert code == 0, out
+    assert "identical" in out
+    assert "warning: installed packages differ from the manifest's: pandas 0.0.1 ->" in out
+    assert "warning: code commit differs: run at 000000000000" in out

@@ -1,0 +1,58 @@
+"""`kpi run` and `kpi results` through the command line: user mistakes are messages, not tracebacks."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from kpilib.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+FINAL = "2025-06-30T00:00:00Z"
+
+
+def test_results_command_prints_the_results_table(test_store, capsys):
+    code = main(["results", "--period", "2024-02", "--report", "core", "--as-of", FINAL,
+                 "--store", str(test_store)])
+    out = capsys.readouterr().out
+    assert code == 0
+    expected = (GOLDEN / "results-2024-02-core-final.csv").read_text()
+    assert out == expected
+
+
+def test_results_command_writes_a_file(test_store, tmp_path, capsys):
+    target = tmp_path / "r" / "results.csv"
+    assert main(["--store", str(test_store), "results", "--period", "2024-25-Q4", "--report",
+                 "health", "--as-of", FINAL, "--output", str(target)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    expected = pd.read_csv(GOLDEN / "results-2024-25-Q4-health-final.csv", dtype=str,
+                           keep_default_na=False)
+    pd.testing.assert_frame_equal(pd.read_csv(target, dtype=str, keep_default_na=False), expected)
+
+
+def test_bad_parameter_file_is_a_message_naming_the_key(tmp_path, capsys):
+    p = tmp_path / "p.yaml"
+    p.write_text('perod: "2024-02"\nreport: cor\nstore: x.sqlite\n')
+    assert main(["run", str(p)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown key 'perod' (did you mean 'period'?)" in err
+    assert "'cor' is not a report set (did you mean 'core'?)" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_a_period_with_no_data_exits_1(test_store, tmp_path, capsys):
+    p = tmp_path / "p.yaml"
+    p.write_text(f'period: "2024-25-Q4"\nreport: core\nstore: {test_store}\n'
+                 f'as_of: "2024-01-01T00:00:00Z"\noutput_dir: {tmp_path / "o"}\n')
+    assert main(["run", str(p), "--quiet"]) == 1
+    assert "no core KPIs in the catalogue for financial year 2024-25" in capsys.readouterr().err
+
+
+def test_kpi_is_installed_as_a_console_script():
+    kpi = Path(sys.executable).parent / "kpi"
+    proc = subprocess.run([str(kpi), "run", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    for flag in ("--as-of", "--output-dir", "--self-contained", "--quiet"):
+        assert flag in proc.stdout
