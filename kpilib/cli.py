@@ -94,15 +94,10 @@ def cmd_revisions(args) -> int:
     if args.run is not None:
         return _run_revisions(args)
     revs = Store.open(args.store).revisions(period=args.period, as_of=args.as_of)
-    scope = f"period {args.period}" if args.period else "any period"
-    if revs.empty:
-        print(f"no revisions for {scope}")
-        return 0
+    scope = f"for period {args.period}" if args.period else "for any period"
     header = ["ref", "period", "breakdown", "first value", "first loaded", "first source",
               "value", "revised at", "source"]
-    print(format_table(header, revs.values.tolist()))
-    print(f"{len(revs)} revision{'s' if len(revs) != 1 else ''} for {scope}")
-    return 0
+    return _print_revisions(revs, header, ("revision", "revisions"), scope)
 
 
 def _run_revisions(args) -> int:
@@ -110,14 +105,18 @@ def _run_revisions(args) -> int:
 
     revs = published_revisions(args.run, args.store if args.store_given else None)
     as_of = read_manifest(args.run)["as_of"]
-    if revs.empty:
-        print(f"no value shown in {args.run} has been revised since it was run (as of {as_of})")
-        return 0
     header = ["ref", "period", "breakdown", "published", "current", "published status",
               "current status", "revised at", "source"]
+    return _print_revisions(revs, header, ("value revised", "values revised"),
+                            f"in {args.run} since it was run (as of {as_of})")
+
+
+def _print_revisions(revs, header: list[str], nouns: tuple[str, str], scope: str) -> int:
+    if revs.empty:
+        print(f"no {nouns[1]} {scope}")
+        return 0
     print(format_table(header, revs.values.tolist()))
-    print(f"{len(revs)} value{'s' if len(revs) != 1 else ''} in {args.run} revised since it "
-          f"was run (as of {as_of})")
+    print(f"{len(revs)} {nouns[len(revs) != 1]} {scope}")
     return 0
 
 

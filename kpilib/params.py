@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ParamsError, PeriodError
+from .errors import ParamsError, PeriodError, StoreError
 from .periods import parse_period
+from .store import normalise_timestamp
 
 REPORT_CHOICES = ("core", "service", "health", "all")
 KEYS = {
@@ -52,22 +53,10 @@ class RunParams:
 
 def normalise_moment(value, where: str = "as_of") -> str:
     """An ISO-8601 moment as the store writes it: ``2024-03-10T12:00:00.000000Z`` (UTC)."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip()
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ParamsError(
-                f"{where}: {text!r} is not a moment (expected ISO 8601 such as "
-                "2024-03-10 or 2024-03-10T12:00:00Z)"
-            ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        return normalise_timestamp(value)
+    except StoreError as e:
+        raise ParamsError(f"{where}: {e}") from None
 
 
 def validate(raw: dict, source: str = "<params>") -> RunParams:
