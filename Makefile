@@ -34,8 +34,8 @@ bench: $(STAMP) ## print load and report-run figures (bench/)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/run_bench.py
 
-lint: $(STAMP) ## ruff, if installed
-	$(BIN)/python -m ruff check kpilib tests bench || true
+lint: $(STAMP) ## ruff over the package, tests and benchmarks
+	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
 	rm -rf $(VENV) data/kpi.sqlite data/demo outputs/*/

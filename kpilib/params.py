@@ -62,7 +62,8 @@ def normalise_moment(value, where: str = "as_of") -> str:
 def validate(raw: dict, source: str = "<params>") -> RunParams:
     """Check a parameter mapping; report every problem at once."""
     if not isinstance(raw, dict):
-        raise ParamsError(f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
+        raise ParamsError(
+            f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
     problems = []
     for key in raw:
         if key not in KEYS:
@@ -96,7 +97,8 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     else:
         as_of = None
     if problems:
-        raise ParamsError(f"{source}: invalid parameters:\n" + "\n".join(f"  {p}" for p in problems))
+        listing = "\n".join(f"  {p}" for p in problems)
+        raise ParamsError(f"{source}: invalid parameters:\n{listing}")
     return RunParams(str(period), str(report), str(raw["store"]), as_of,
                      str(raw.get("output_dir") or "outputs"), source)
 

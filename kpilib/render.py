@@ -291,7 +291,8 @@ def _headline_text(report: Report, k) -> str:
     if cells.empty or is_blank(cells.iloc[0]["value"]):
         return f"{_period_label(k.headline_period)}: no value"
     c = cells.iloc[0]
-    target = "" if is_blank(c["target"]) else f" against a target of {format_value(c['target'], k.unit)}"
+    target = ("" if is_blank(c["target"])
+              else f" against a target of {format_value(c['target'], k.unit)}")
     return f"{_period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
 
 

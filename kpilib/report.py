@@ -27,7 +27,8 @@ REPORT_TITLES = {
     "service": "Service KPIs",
     "health": "Organisational health KPIs",
 }
-RESULTS_COLUMNS = ["ref", "breakdown", "column", "value", "numerator", "denominator", "rag", "travel"]
+RESULTS_COLUMNS = ["ref", "breakdown", "column", "value", "numerator", "denominator", "rag",
+                   "travel"]
 HEALTH_THEMES = ("Financial", "Customer", "Workforce")
 _LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
 
@@ -132,7 +133,8 @@ class _Engine:
         self.order: dict[str, list[tuple[str, str]]] = {}
         cat = catalogue.sort_values(["year", "position"], kind="stable")
         kpi_rows = cat[cat["breakdown"] == ""]
-        overrides = {(r.year, r.ref, r.breakdown): r for r in cat[cat["breakdown"] != ""].itertuples()}
+        overrides = {(r.year, r.ref, r.breakdown): r
+                     for r in cat[cat["breakdown"] != ""].itertuples()}
         for r in kpi_rows.itertuples():
             base = r._asdict()
             keys = [(r.ref, "")]
@@ -279,12 +281,14 @@ def build_report(
                                        d["measure"] in ("ratio", "cumulative")),
             })
         step = eng.step_period(d, per)
-        cur_cell = row_cells[cur_col.id] if d["frequency"] == "monthly" else eng.cell(d, _span(step))
+        cur_cell = (row_cells[cur_col.id] if d["frequency"] == "monthly"
+                    else eng.cell(d, _span(step)))
         symbol, headline_rag, headline_period = eng.travel(d, step, cur_cell)
         cur_index = len(cells) - len(columns) + [c.id for c in columns].index(cur_col.id)
         cells[cur_index]["travel"] = symbol
         cur_target = cells[cur_index]["target"]
-        comment = eng.comments.get((ref, b, step.id)) or eng.comments.get((ref, b, headline_period), "")
+        comment = (eng.comments.get((ref, b, step.id))
+                   or eng.comments.get((ref, b, headline_period), ""))
         kpi_rows.append({
             "ref": ref, "breakdown": b, "is_breakdown": b != "",
             **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",

@@ -90,3 +90,16 @@ def test_modules_stay_small():
     for path in sorted((ROOT / "kpilib").glob("*.py")):
         n = len(path.read_text().splitlines())
         assert n <= 500, f"{path.name} has {n} lines: it is two concepts"
+
+
+def test_ruff_is_clean():
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (it is in the test extra: pip install -e '.[test]')")
+    proc = subprocess.run([ruff, "check", "kpilib", "tests", "bench", "conftest.py"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -224,7 +224,7 @@ def test_travel_badge_has_words(symbol, words):
 
 def test_legend_explains_every_status_in_words_and_symbols():
     key = render.legend()
-    for status, (_, symbol, _, _) in render.RAG_STYLE.items():
+    for status in render.RAG_STYLE:
         assert render.rag_badge(status) in key
     assert "Direction of travel" in key
 
