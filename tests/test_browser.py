@@ -19,8 +19,16 @@ import shutil
 from dataclasses import dataclass, field
 
 import pytest
-from browser import (A4_PRINTABLE_WIDTH_PX, CHROMIUM_ARGS, contrast_ratio, fresh_screenshot_dir,
-                     pdf_page_count, png_size, report_run, require_chromium)
+from browser import (
+    A4_PRINTABLE_WIDTH_PX,
+    CHROMIUM_ARGS,
+    contrast_ratio,
+    fresh_screenshot_dir,
+    pdf_page_count,
+    png_size,
+    report_run,
+    require_chromium,
+)
 
 from kpilib import render
 
