@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 import nh3
 import plotly.io as pio
 
 from .formats import format_value, is_blank
+from .periods import parse_period
 from .report import REPORT_TITLES, Report
 
 # status -> (css class, symbol, colour, text colour)
@@ -128,94 +130,119 @@ def contents(report: Report) -> str:
     return "".join(out)
 
 
-def _values_table(report: Report, ref: str, name: str) -> str:
-    cols = report.columns
-    head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in cols)
-    rows = []
-    kpis = report.kpis[report.kpis["ref"] == ref]
-    cells = report.cells[report.cells["ref"] == ref]
-    for k in kpis.itertuples():
-        kc = cells[cells["breakdown"] == k.breakdown].set_index("column")
+@dataclass(frozen=True)
+class KpiRows:
+    """One KPI's rows of a report as plain dicts (rendering reads these, not DataFrames)."""
+
+    kpis: list[dict]  # the total first, then its breakdowns
+    cells: list[dict]
+    series: list[dict]
+
+
+def _group(df) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for rec in df.to_dict("records"):
+        out.setdefault(rec["ref"], []).append(rec)
+    return out
+
+
+def rows_by_ref(report: Report) -> dict[str, KpiRows]:
+    """Every KPI's rows, grouped in one pass over each frame."""
+    kpis, cells, series = _group(report.kpis), _group(report.cells), _group(report.series)
+    return {ref: KpiRows(k, cells.get(ref, []), series.get(ref, [])) for ref, k in kpis.items()}
+
+
+def _rows(report: Report, ref: str, rows: KpiRows | None) -> KpiRows:
+    if rows is not None:
+        return rows
+    pick = lambda df: df[df["ref"] == ref].to_dict("records")  # noqa: E731
+    return KpiRows(pick(report.kpis), pick(report.cells), pick(report.series))
+
+
+def _values_table(columns, ref: str, name: str, rows: KpiRows) -> str:
+    head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in columns)
+    body = []
+    for k in rows.kpis:
+        kc = {c["column"]: c for c in rows.cells if c["breakdown"] == k["breakdown"]}
         tds = "".join(
-            f'<td class="num{" cur" if c.current else ""} st-{esc(kc.at[c.id, "status"])}">'
-            f'{esc(kc.at[c.id, "display"])}</td>' for c in cols
+            f'<td class="num{" cur" if c.current else ""} st-{esc(kc[c.id]["status"])}">'
+            f'{esc(kc[c.id]["display"])}</td>' for c in columns
         )
-        label = esc(k.breakdown) if k.breakdown else "Total"
-        rows.append(
-            f'<tr class="{"bd" if k.breakdown else "total"}"><th scope="row">{label}</th>{tds}'
-            f"<td>{esc(k.target_text)}</td><td>{esc(k.tolerance_text)}</td>"
-            f"<td>{esc(k.polarity.capitalize())}</td>"
-            f"<td>{travel_badge(k.travel, k.travel_text)}</td><td>{rag_badge(k.rag)}</td></tr>"
+        label = esc(k["breakdown"]) if k["breakdown"] else "Total"
+        body.append(
+            f'<tr class="{"bd" if k["breakdown"] else "total"}"><th scope="row">{label}</th>{tds}'
+            f"<td>{esc(k['target_text'])}</td><td>{esc(k['tolerance_text'])}</td>"
+            f"<td>{esc(k['polarity'].capitalize())}</td>"
+            f"<td>{travel_badge(k['travel'], k['travel_text'])}</td><td>{rag_badge(k['rag'])}</td>"
+            "</tr>"
         )
     return (
         f'<table class="kpi"><caption class="vh">{esc(ref)} {esc(name)}: values by period'
         f'</caption><thead><tr><th scope="col">Breakdown</th>{head}<th scope="col">Target</th>'
         '<th scope="col">Tolerance</th><th scope="col">Polarity</th>'
         '<th scope="col">Travel</th><th scope="col">RAG</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table>"
     )
 
 
 def _period_label(pid: str) -> str:
-    from .periods import parse_period
-
     return parse_period(pid).label
 
 
-def chart_summary(report: Report, ref: str, unit: str) -> str:
-    """A text alternative for a KPI's trend chart."""
-    s = _trimmed(report.series[(report.series["ref"] == ref) & (report.series["breakdown"] == "")])
-    have = s.dropna(subset=["value"])
-    if have.empty:
+def _trimmed(series: list[dict]) -> list[dict]:
+    """Drop the leading periods before a KPI's first value (a new KPI has no history)."""
+    have = [r["period"] for r in series if not is_blank(r["value"])]
+    return [r for r in series if r["period"] >= min(have)] if have else series
+
+
+def chart_summary(ref: str, total: list[dict], unit: str) -> str:
+    """A text alternative for a KPI's trend chart (``total``: its series rows, in order)."""
+    s = _trimmed(total)
+    have = [r for r in s if not is_blank(r["value"])]
+    if not have:
         return f"Trend chart of {ref}: no values recorded in the period shown."
-    first, last = s.iloc[0]["period"], s.iloc[-1]["period"]
-    latest = have.iloc[-1]
-    hi, lo = have.loc[have["value"].idxmax()], have.loc[have["value"].idxmin()]
+    latest = have[-1]
+    hi = max(have, key=lambda r: r["value"])
+    lo = min(have, key=lambda r: r["value"])
     t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
     return (
-        f"Trend chart of {ref}, {_period_label(first)} to {_period_label(last)}: latest "
-        f"{format_value(latest['value'], unit)} ({_period_label(latest['period'])}{t}); highest "
-        f"{format_value(hi['value'], unit)} ({_period_label(hi['period'])}), lowest "
-        f"{format_value(lo['value'], unit)} ({_period_label(lo['period'])})."
+        f"Trend chart of {ref}, {_period_label(s[0]['period'])} to "
+        f"{_period_label(s[-1]['period'])}: latest {format_value(latest['value'], unit)} "
+        f"({_period_label(latest['period'])}{t}); highest {format_value(hi['value'], unit)} "
+        f"({_period_label(hi['period'])}), lowest {format_value(lo['value'], unit)} "
+        f"({_period_label(lo['period'])})."
     )
-
-
-def _trimmed(series):
-    """Drop the leading periods before a KPI's first value (a new KPI has no history)."""
-    have = series.dropna(subset=["value"])
-    if have.empty:
-        return series
-    first = min(have["period"])
-    return series[series["period"] >= first]
 
 
 def _clean(values) -> list:
     return [None if is_blank(v) else round(float(v), 6) for v in values]
 
 
-def chart(report: Report, ref: str, name: str, unit: str) -> str:
+def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None = None) -> str:
     """A plotly trend chart (two financial years, target line, RAG-coloured markers)."""
-    s = _trimmed(report.series[report.series["ref"] == ref])
-    total = s[s["breakdown"] == ""]
-    x = [_period_label(p) for p in total["period"]]
+    series = _rows(report, ref, rows).series
+    s = _trimmed(series)
+    total = [r for r in s if r["breakdown"] == ""]
+    x = [_period_label(r["period"]) for r in total]
     data = []
-    for b in [b for b in dict.fromkeys(s["breakdown"]) if b]:
-        sb = s[s["breakdown"] == b]
+    for b in [b for b in dict.fromkeys(r["breakdown"] for r in s) if b]:
         data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
-                     "y": _clean(sb["value"]), "line": {"width": 1.5}, "opacity": 0.8})
+                     "y": _clean([r["value"] for r in s if r["breakdown"] == b]),
+                     "line": {"width": 1.5}, "opacity": 0.8})
+    rags = [r["rag"] for r in total]
     data.append({
         "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
-        "x": x, "y": _clean(total["value"]), "line": {"color": "#1d3557", "width": 2.5},
-        "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2]
-                                        for r in total["rag"]],
-                   "symbol": [CHART_MARKERS.get(r, "circle") for r in total["rag"]],
+        "x": x, "y": _clean([r["value"] for r in total]),
+        "line": {"color": "#1d3557", "width": 2.5},
+        "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2] for r in rags],
+                   "symbol": [CHART_MARKERS.get(r, "circle") for r in rags],
                    "line": {"color": "#1d3557", "width": 1}},
-        "text": list(total["rag"]), "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
+        "text": rags, "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
     })
-    if total["target"].notna().any():
+    if any(not is_blank(r["target"]) for r in total):
         data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
-                     "y": _clean(total["target"]), "line": {"color": "#555555", "dash": "dash",
-                                                            "shape": "hv"}})
+                     "y": _clean([r["target"] for r in total]),
+                     "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
     layout = {
         "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
         "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
@@ -225,44 +252,44 @@ def chart(report: Report, ref: str, name: str, unit: str) -> str:
         "yaxis": {"gridcolor": "#e5e5e5", "rangemode": "tozero",
                   "ticksuffix": "%" if unit == "percent" else ""},
     }
-    div_id = f"chart-{slug(ref)}"
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
-                       full_html=False, div_id=div_id, validate=False,
+                       full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
-    summary = esc(chart_summary(report, ref, unit))
+    summary = esc(chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit))
     return (f'<figure class="chart"><div role="img" aria-label="{summary}">{body}</div>'
             f"<figcaption>{summary}</figcaption></figure>")
 
 
-def kpi_article(report: Report, ref: str) -> str:
+def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
     """Everything shown for one KPI: values, targets, RAG, travel, commentary, chart."""
-    k = report.kpis[(report.kpis["ref"] == ref) & (report.kpis["breakdown"] == "")].iloc[0]
-    meta = [("Directorate", k.directorate), ("Department", k.department),
-            ("Benchmark", k.benchmark), ("Statutory reporting", k.statutory),
-            ("Measure", f"{k.measure}, {k.unit}")]
+    rows = _rows(report, ref, rows)
+    k = next(r for r in rows.kpis if r["breakdown"] == "")
+    meta = [("Directorate", k["directorate"]), ("Department", k["department"]),
+            ("Benchmark", k["benchmark"]), ("Statutory reporting", k["statutory"]),
+            ("Measure", f"{k['measure']}, {k['unit']}")]
     dl = "".join(f"<dt>{esc(a)}</dt><dd>{esc(b)}</dd>" for a, b in meta if b)
     note = ""
-    if k.arrears:
+    if k["arrears"]:
         note = ('<p class="note">Reported one month in arrears: RAG and travel use the latest '
-                f"period with data ({esc(_period_label(k.headline_period))}).</p>")
-    comment = sanitise(k.commentary)
-    comment_html = (f'<div class="commentary"><h4>Commentary</h4>{comment}</div>' if comment
-                    else '<div class="commentary"><h4>Commentary</h4><p>None provided.</p></div>')
+                f"period with data ({esc(_period_label(k['headline_period']))}).</p>")
+    comment = sanitise(k["commentary"]) or "<p>None provided.</p>"
     return (
         f'<article class="kpi" id="kpi-{slug(ref)}"><h3><span class="ref">{esc(ref)}</span> '
-        f"{esc(k['name'])} {rag_badge(k.rag)}</h3>"
-        f"{_values_table(report, ref, k['name'])}{note}<dl class=\"meta\">{dl}</dl>"
-        f"{comment_html}{chart(report, ref, k['name'], k.unit)}</article>"
+        f"{esc(k['name'])} {rag_badge(k['rag'])}</h3>"
+        f"{_values_table(report.columns, ref, k['name'], rows)}{note}"
+        f'<dl class="meta">{dl}</dl><div class="commentary"><h4>Commentary</h4>{comment}</div>'
+        f"{chart(report, ref, k['name'], k['unit'], rows)}</article>"
     )
 
 
 def section_body(report: Report) -> str:
     """A directorate (or theme) page's body: KPIs grouped by key commitment."""
+    rows = rows_by_ref(report)
     out = []
     h = report.headline()
     for group in dict.fromkeys(h["commitment"]):
         out.append(f'<section class="commitment" id="c-{slug(group)}"><h2>{esc(group)}</h2>')
-        out += [kpi_article(report, ref) for ref in h[h["commitment"] == group]["ref"]]
+        out += [kpi_article(report, ref, rows[ref]) for ref in h[h["commitment"] == group]["ref"]]
         out.append("</section>")
     return "".join(out)
 
