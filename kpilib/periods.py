@@ -11,6 +11,7 @@ Everything here is pure: no clock, no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ def _check_fy(start: int, end2: int, text: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_fy(text: str) -> int:
     """Return the starting calendar year of financial year ``text`` (``2023-24`` -> 2023)."""
     m = _FY.match(str(text).strip())
@@ -76,6 +78,7 @@ def _month_fy_start(year: int, month: int) -> int:
     return year if month >= 4 else year - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def month(text: str) -> Period:
     """Parse a month id ``YYYY-MM``."""
     m = _MONTH.match(str(text).strip())
@@ -92,6 +95,7 @@ def month(text: str) -> Period:
     return Period("month", mid, fy_id(_month_fy_start(year, mon)), (mid,))
 
 
+@functools.lru_cache(maxsize=1024)
 def quarter(text: str) -> Period:
     """Parse a quarter id ``YYYY-YY-Qn``."""
     m = _QUARTER.match(str(text).strip())
@@ -104,6 +108,7 @@ def quarter(text: str) -> Period:
     return Period("quarter", f"{fy_id(start)}-Q{q}", fy_id(start), months)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_period(text: str) -> Period:
     """Parse a month id or a quarter id; raise :class:`PeriodError` naming what was expected."""
     s = str(text).strip()
@@ -127,8 +132,13 @@ def is_period(text: object) -> bool:
 
 def fy_months(fy: str) -> list[str]:
     """The twelve month ids of financial year ``fy``, April first."""
+    return list(_fy_months(fy))
+
+
+@functools.lru_cache(maxsize=256)
+def _fy_months(fy: str) -> tuple[str, ...]:
     start = parse_fy(fy)
-    return [f"{start + (m < 4):04d}-{m:02d}" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+    return tuple(f"{start + (m < 4):04d}-{m:02d}" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3))
 
 
 def fy_quarters(fy: str) -> list[str]:
@@ -136,6 +146,7 @@ def fy_quarters(fy: str) -> list[str]:
     return [f"{fy}-Q{q}" for q in (1, 2, 3, 4)]
 
 
+@functools.lru_cache(maxsize=4096)
 def month_number_in_fy(month_id: str) -> int:
     """April is 1, March is 12."""
     p = month(month_id)
