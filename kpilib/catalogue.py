@@ -1,10 +1,10 @@
-"""The KPI catalogue: schema, validation, target and tolerance grammar.
+"""The KPI catalogue: schema and validation of catalogue files.
 
 ``read_catalogue_file`` reads one catalogue file (CSV or ``.xlsx``) and
 returns the validated catalogue frame of ``docs/design.md``; every problem in
 the file is reported at once in a :class:`~kpilib.errors.ValidationError`.
-``parse_target``, ``parse_tolerance``, ``kpi_rows`` and ``for_year`` are pure
-helpers for the report engine.  ``read_table``, ``check_columns`` and
+``kpi_rows`` and ``for_year`` are pure helpers; the target and tolerance
+grammar lives in :mod:`kpilib.targets` (re-exported here).  ``read_table``, ``check_columns`` and
 ``schema_problems`` are shared with :mod:`kpilib.returns`.
 """
 
@@ -16,124 +16,30 @@ import difflib
 import io
 import re
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
+from .contracts import CATALOGUE_COLUMNS as COLUMNS
+from .contracts import CATALOGUE_REQUIRED as REQUIRED
+from .contracts import DEFAULTS, ENUMS, NUMBER, OVERRIDE_COLUMNS, empty_catalogue
 from .errors import CatalogueError, PeriodError, Problem, ValidationError
 from .periods import parse_fy
-
-COLUMNS = (
-    "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
-    "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
-    "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory",
-)  # fmt: skip
-REQUIRED = ("year", "ref", "name", "directorate", "commitment", "report", "frequency",
-            "measure", "unit", "polarity")  # fmt: skip
-OVERRIDE_COLUMNS = ("year", "ref", "breakdown", "target", "tolerance", "floor")
-ENUMS = {
-    "report": ("core", "service", "health"),
-    "theme": ("Financial", "Customer", "Workforce"),
-    "frequency": ("monthly", "quarterly", "annual"),
-    "measure": ("sum", "snapshot", "ratio", "cumulative", "mean"),
-    "unit": ("percent", "count", "days", "rate", "currency", "number"),
-    "polarity": ("higher", "lower", "none"),
-    "rag_scheme": ("tolerance", "floor", "graded", "trust"),
-    "travel_scheme": ("nnc", "trust", "graded"),
-}
-DEFAULTS = {"rag_scheme": "tolerance", "travel_scheme": "nnc"}
-
-NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
-_NUMBER_RE = re.compile(rf"^{NUMBER}$")
-_TARGET_RE = re.compile(rf"^({NUMBER})\s*(?:\((.*)\))?$")
-_TARGET_SHAPE = rf"^(?:|(?i:review)|{NUMBER}\s*(?:\(.*\))?)$"
-_PER_RE = re.compile(rf"^({NUMBER})\s+per\s+(month|quarter)$", re.I)
-_TOLERANCE_RE = re.compile(
-    rf"^(?:|({NUMBER})\s*%|({NUMBER})\s*(?i:pp)|({NUMBER})\s*-\s*({NUMBER})|(?i:none))$"
+from .targets import (
+    TARGET_EXPECTED,
+    TARGET_SHAPE,
+    TOLERANCE_EXPECTED,
+    TOLERANCE_RE,
+    Target,
+    Tolerance,
+    parse_target,
+    parse_tolerance,
 )
-TARGET_EXPECTED = (
-    "expected a number, empty (tracking only), 'review', or a number with a profile "
-    "such as '264 (22 per month)', '400 (100 per quarter)' or '98 (v1;...;v12)'"
-)
-TOLERANCE_EXPECTED = "expected '5%', '5pp', a band such as '85-90', 'none' or empty"
 
+__all__ = ["COLUMNS", "REQUIRED", "Target", "Tolerance", "empty_catalogue", "kpi_rows",
+           "for_year", "parse_target", "parse_tolerance", "read_catalogue_file"]
 
-# --------------------------------------------------------------------------- grammar
-
-
-@dataclass(frozen=True)
-class Target:
-    """A parsed ``target`` cell (see the target grammar in docs/design.md)."""
-
-    kind: str  # "none" | "review" | "number"
-    value: float | None = None
-    per_month: float | None = None
-    per_quarter: float | None = None
-    profile: tuple[float, ...] | None = None  # 12 cumulative values, April first
-
-    @property
-    def has_profile(self) -> bool:
-        return self.per_month is not None or self.per_quarter is not None or bool(self.profile)
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """A parsed ``tolerance`` cell; ``default`` is an empty cell (the scheme's default)."""
-
-    kind: str  # "percent" | "pp" | "band" | "none" | "default"
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-
-
-def parse_target(text: str) -> Target:
-    """Parse a target cell; raise ``ValueError`` saying what was expected."""
-    s = str(text).strip()
-    if not s or s.lower() == "review":
-        return Target("review" if s else "none")
-    m = _TARGET_RE.match(s)
-    if not m:
-        raise ValueError(TARGET_EXPECTED)
-    value, inner = float(m.group(1)), m.group(2)
-    if inner is None:
-        return Target("number", value)
-    inner = inner.strip()
-    if per := _PER_RE.match(inner):
-        field = "per_month" if per.group(2).lower() == "month" else "per_quarter"
-        return Target("number", value, **{field: float(per.group(1))})
-    parts = [p.strip() for p in inner.split(";")]
-    if len(parts) < 2 or not all(_NUMBER_RE.match(p) for p in parts):
-        raise ValueError(f"the profile in brackets must be 'N per month', 'N per quarter' or "
-                         f"twelve ';'-separated numbers, not {inner!r}")
-    if len(parts) != 12:
-        raise ValueError(f"a monthly profile needs exactly 12 values (April to March), "
-                         f"got {len(parts)}")
-    profile = tuple(float(p) for p in parts)
-    for i in range(1, 12):
-        if profile[i] < profile[i - 1]:
-            raise ValueError(f"a monthly profile is cumulative: expected non-decreasing values, "
-                             f"but value {i + 1} ({parts[i]}) is below value {i} ({parts[i - 1]})")
-    return Target("number", value, profile=profile)
-
-
-def parse_tolerance(text: str) -> Tolerance:
-    """Parse a tolerance cell; raise ``ValueError`` saying what was expected."""
-    s = str(text).strip()
-    m = _TOLERANCE_RE.match(s)
-    if not m:
-        raise ValueError(TOLERANCE_EXPECTED)
-    if not s or s.lower() == "none":
-        return Tolerance("none" if s else "default")
-    if m.group(1) is not None:
-        return Tolerance("percent", float(m.group(1)))
-    if m.group(2) is not None:
-        return Tolerance("pp", float(m.group(2)))
-    low, high = float(m.group(3)), float(m.group(4))
-    if not low < high:
-        raise ValueError(f"a tolerance band must be low-high with low < high, got {s!r}")
-    return Tolerance("band", low=low, high=high)
 
 
 # --------------------------------------------------------------------------- reading files
@@ -292,8 +198,8 @@ CATALOGUE_SCHEMA = pa.DataFrameSchema(
         "year": pa.Column(str, pa.Check(_is_fy, element_wise=True,
                                         error="expected a financial year id such as 2024-25")),
         **{col: pa.Column(str, enum_check(values)) for col, values in ENUMS.items()},
-        "target": pa.Column(str, pa.Check.str_matches(_TARGET_SHAPE, error=TARGET_EXPECTED)),
-        "tolerance": pa.Column(str, pa.Check.str_matches(_TOLERANCE_RE.pattern,
+        "target": pa.Column(str, pa.Check.str_matches(TARGET_SHAPE, error=TARGET_EXPECTED)),
+        "tolerance": pa.Column(str, pa.Check.str_matches(TOLERANCE_RE.pattern,
                                                          error=TOLERANCE_EXPECTED)),
         "floor": pa.Column(str, pa.Check.str_matches(
             rf"^(?:|{NUMBER})$", error="expected a number (the floor) or empty")),
@@ -318,12 +224,12 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
     try:
         target = parse_target(r["target"])
     except ValueError as e:
-        if re.match(_TARGET_SHAPE, r["target"]):  # otherwise the schema has said it
+        if re.match(TARGET_SHAPE, r["target"]):  # otherwise the schema has said it
             add(idx, "target", r["target"], str(e))
     try:
         parse_tolerance(r["tolerance"])
     except ValueError as e:
-        if _TOLERANCE_RE.match(r["tolerance"]):
+        if TOLERANCE_RE.match(r["tolerance"]):
             add(idx, "tolerance", r["tolerance"], str(e))
     if target is not None and target.kind == "number":
         if kpi["polarity"] == "none":
@@ -420,12 +326,6 @@ def read_catalogue_file(path: str | Path, data: bytes | None = None) -> pd.DataF
 
 
 # --------------------------------------------------------------------------- report helpers
-
-
-def empty_catalogue() -> pd.DataFrame:
-    df = pd.DataFrame({c: pd.Series([], dtype=str) for c in COLUMNS})
-    df["position"] = pd.Series([], dtype="int64")
-    return df
 
 
 def kpi_rows(cat: pd.DataFrame, all_breakdowns: bool = False) -> pd.DataFrame:

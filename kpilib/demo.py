@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from .contracts import CATALOGUE_COLUMNS
+from .contracts import RETURN_COLUMNS as RETURNS_COLUMNS
 from .demo_kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
 from .periods import fy_months, fy_quarters, parse_period, shift
 
@@ -26,14 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SEED = 20240201
 YEARS = ("2023-24", "2024-25")
-CATALOGUE_COLUMNS = (
-    "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
-    "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
-    "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory",
-)  # fmt: skip
-RETURNS_COLUMNS = (
-    "ref", "period", "breakdown", "value", "numerator", "denominator", "status", "commentary",
-)  # fmt: skip
 
 
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import periods as P
-from .catalogue import parse_target, parse_tolerance
+from .contracts import RESULTS_COLUMNS
 from .formats import format_cell, format_number, format_target, format_value
 from .measures import ARREARS, Cell, Obs, aggregate
 from .rag import MISSING, STATUSES, column_target, rag_status
+from .targets import parse_target, parse_tolerance
 from .travel import NO_TRAVEL, describe, travel
 
 REPORTS = ("core", "service", "health")
@@ -27,8 +28,6 @@ REPORT_TITLES = {
     "service": "Service KPIs",
     "health": "Organisational health KPIs",
 }
-RESULTS_COLUMNS = ["ref", "breakdown", "column", "value", "numerator", "denominator", "rag",
-                   "travel"]
 HEALTH_THEMES = ("Financial", "Customer", "Workforce")
 _LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
 
@@ -53,7 +52,7 @@ class Report:
     @property
     def results(self) -> pd.DataFrame:
         """The ``results.csv`` table, exactly the spec's columns, numbers as fixed text."""
-        df = self.cells.loc[:, RESULTS_COLUMNS].copy()
+        df = self.cells.loc[:, list(RESULTS_COLUMNS)].copy()
         for c in ("value", "numerator", "denominator"):
             df[c] = [format_number(x) for x in df[c]]
         return df.reset_index(drop=True)
@@ -320,7 +319,7 @@ def build_report(
     cells = [c for c in cells if c["column"] in kept]
     kpis = pd.DataFrame(kpi_rows, columns=None if kpi_rows else ["ref", "breakdown", "directorate",
                                                                  "commitment", "theme", "rag"])
-    cell_cols = RESULTS_COLUMNS + ["status", "target", "display"]
+    cell_cols = [*RESULTS_COLUMNS, "status", "target", "display"]
     series_cols = ["ref", "breakdown", "period", "value", "target", "rag", "status"]
     return Report(
         per, report, tuple(columns), kpis,

@@ -17,16 +17,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .catalogue import NUMBER, check_columns, read_table, schema_problems, select_columns
+from .catalogue import check_columns, read_table, schema_problems, select_columns
+from .contracts import NO_DATA, NUMBER, NUMBERS, STATUSES
+from .contracts import RETURN_COLUMNS as COLUMNS
+from .contracts import RETURN_REQUIRED as REQUIRED
 from .errors import PeriodError, Problem, ValidationError
 from .periods import parse_period, quarter_of_month
 
-COLUMNS = ("ref", "period", "breakdown", "value", "numerator", "denominator", "status",
-           "commentary")  # fmt: skip
-REQUIRED = ("ref", "period")
-NUMBERS = ("value", "numerator", "denominator")
-NO_DATA = ("missing", "unavailable", "arrears")
-STATUSES = ("", *NO_DATA)
 UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
 KEY = ["ref", "period", "breakdown"]
 

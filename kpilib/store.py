@@ -24,12 +24,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .catalogue import COLUMNS as CATALOGUE_COLUMNS
-from .catalogue import empty_catalogue, read_bytes, read_catalogue_file
+from .contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
 from .errors import StoreError
 from .periods import parse_period
-from .returns import COLUMNS as RETURN_COLUMNS
-from .returns import NUMBERS, read_returns
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
@@ -189,6 +186,10 @@ class Store:
         return self._load("returns", Path(path), loaded_at)
 
     def _load(self, kind: str, path: Path, loaded_at: str | None) -> LoadResult:
+        # validation (pandera) is imported only by loads: report kernels only read
+        from .catalogue import read_bytes, read_catalogue_file
+        from .returns import read_returns
+
         data = read_bytes(path)
         sha = hashlib.sha256(data).hexdigest()
         with self.engine.begin() as conn:

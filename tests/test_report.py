@@ -36,7 +36,7 @@ def kpi(report, ref, breakdown=""):
 
 
 def test_results_have_exactly_the_contract_columns(feb):
-    assert list(feb.results.columns) == RESULTS_COLUMNS
+    assert list(feb.results.columns) == list(RESULTS_COLUMNS)
 
 
 def test_columns_of_the_february_report(feb):
