@@ -243,7 +243,7 @@ def bench_startup(results: dict) -> None:
         probes.insert(1, ("rfc3987_syntax", "pulled in by jsonschema (via nbformat); "
                                             "compiles Lark grammars at import"))
     if importlib.util.find_spec("pandera") is not None:
-        probes.append(("pandera.pandas", "kpilib.catalogue imports it, so every kernel does"))
+        probes.append(("pandera.pandas", "validation only: `kpi load` imports it, kernels do not"))
     for module, why in probes:
         t = import_seconds(module)
         results.setdefault("imports", {})[module] = t

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .errors import AuditError
+from .errors import AuditError, KpiError
 from .params import RunParams
 
 MANIFEST = "manifest.json"
@@ -221,7 +221,7 @@ def check_published(folder: Path, manifest: dict) -> tuple[list[str], list[str]]
 
 def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     """Re-execute a published run from its manifest and compare every output."""
-    from .runner import _pool, run_report
+    from .runner import prepare_workers, run_report, worker_pool
 
     folder = Path(folder)
     res = AuditResult(folder)
@@ -237,11 +237,13 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
         params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
                            p.get("params_file", "<manifest>"))
         own_pool = pool is None
-        pool = pool or _pool(8)
+        if own_pool:
+            prepare_workers()
+            pool = worker_pool()
         try:
             summary = run_report(params, p["report"], manifest["as_of"], pool, None,
                                  bool(p.get("self_contained")))
-        except Exception as e:  # the re-execution itself failed: that is the verdict
+        except KpiError as e:  # the re-execution itself failed: that is the verdict
             res.error = f"re-execution failed: {e}"
             return res
         finally:
@@ -272,13 +274,13 @@ def run_folders(root: Path) -> list[Path]:
 
 def audit_tree(root: Path, store: str | None = None, jobs: int = 2) -> list[AuditResult]:
     """Audit every run under ``root``: runs re-execute concurrently on one worker pool."""
-    from .runner import _pool, prepare_workers
+    from .runner import prepare_workers, worker_pool
 
     folders = run_folders(root)
     if not folders:
         raise AuditError(f"{root}: no run folders (no {MANIFEST}) found")
     prepare_workers()
-    with _pool(8) as pool, cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+    with worker_pool() as pool, cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
         return list(threads.map(lambda f: audit_run(f, pool, store), folders))
 
 
@@ -305,9 +307,13 @@ def published_revisions(folder: Path, store: str | None = None) -> pd.DataFrame:
     m = m[m["period"].isin(periods)]
     if refs is not None:
         m = m[m["ref"].isin(refs)]
-    changed = (m["loaded_at"] > manifest["as_of"]) & (
+    later = (m["loaded_at"] > manifest["as_of"]) & (
         m["loaded_at_pub"].isna() | (m["loaded_at"] != m["loaded_at_pub"]))
-    out = m[changed].copy()
+    differs = pd.Series(False, index=m.index)
+    for c in ("value", "numerator", "denominator", "status"):
+        a, b = m[f"{c}_pub"], m[c]
+        differs |= ~((a == b) | (a.isna() & b.isna()))
+    out = m[later & differs].copy()  # a later load of the same figures is not a revision
     cols = ["ref", "period", "breakdown", "value_pub", "value", "status_pub", "status",
             "loaded_at", "source_file"]
     out = out.loc[:, cols].rename(columns={

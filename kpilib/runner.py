@@ -172,9 +172,11 @@ def check_has_data(report: Report, store: str) -> None:
         )
 
 
-def _pool(n_jobs: int):
+def worker_pool() -> cf.ProcessPoolExecutor:
+    """The notebook workers: one process per core (at most 2), reused for every notebook;
+    forked after :func:`prepare_workers` so the heavy imports are inherited."""
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    return cf.ProcessPoolExecutor(max_workers=min(MAX_WORKERS, n_jobs), mp_context=ctx)
+    return cf.ProcessPoolExecutor(max_workers=MAX_WORKERS, mp_context=ctx)
 
 
 def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,
@@ -237,7 +239,7 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
     prepare_workers()
     summaries = []
     reports = params.reports()
-    with _pool(8) as pool:
+    with worker_pool() as pool:
         progress = None
         if show_progress:
             from rich.console import Console

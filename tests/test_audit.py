@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REVISION = """ref,period,breakdown,value,numerator,denominator,status,commentary
 AFL17,2024-02,,260,,,,<p>Restated after a data cleanse.</p>
 STP44,2024-02,,,31000,31678,,
+STP15,2024-02,,{stp15},,
 """
 
 
@@ -51,7 +52,10 @@ def test_revised_data_does_not_change_an_earlier_report(workdir, capsys):
     assert "outputs/2024-02/core/index.html" in out
     published = results(run)
 
-    (workdir / "rev.csv").write_text(REVISION)
+    # STP15 is re-sent unchanged: a new load of the same figures is not a revision
+    stp15 = value(published, "STP15", "2024-02")
+    (workdir / "rev.csv").write_text(REVISION.format(
+        stp15=f"{stp15['value']},{stp15['numerator']},{stp15['denominator']}"))
     code, out, err = kpi(capsys, "load", "returns", "rev.csv", "--store", "kpi.sqlite")
     assert code == 0, err
 
