@@ -99,10 +99,27 @@ def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
         km.cleanup_resources()
 
 
-def _failure_text(exc) -> str:
-    cell = getattr(exc, "exec_count", None)
+def _failure_text(exc, executed: Path | None = None) -> str:
+    """Where and why a notebook failed: ``cell 'kpis' (code cell 6 of the executed
+    notebook): KeyError: ...``, or a kernel start-up failure.
+
+    The cell is found by its error output in the executed notebook (papermill inserts
+    anchor cells there, so its index does not match the committed notebook's).
+    """
     ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    where = f"cell {cell}" if cell is not None else "start-up"
+    if getattr(exc, "cell_index", None) is None:
+        return f"kernel start-up: {ename}: {evalue}"
+    where = f"cell {exc.cell_index + 1}"
+    try:
+        import nbformat
+
+        code = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
+        for n, cell in enumerate(code, 1):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                where = f"cell '{cell.id}' (code cell {n} of the executed notebook)"
+                break
+    except Exception:  # the notebook could not be read back: the index still locates it
+        pass
     return f"{where}: {ename}: {evalue}"
 
 
@@ -121,7 +138,7 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
             nb = _execute_once(notebook_path(job.notebook), out, job.parameters, workdir, job.cwd)
             break
         except PapermillExecutionError as e:
-            return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
+            return JobResult(job, False, time.perf_counter() - start, _failure_text(e, out))
         except Exception as e:  # a kernel that failed to start: retry once
             if attempt == 2:
                 return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
@@ -176,7 +193,11 @@ def worker_pool() -> cf.ProcessPoolExecutor:
     """The notebook workers: one process per core (at most 2), reused for every notebook;
     forked after :func:`prepare_workers` so the heavy imports are inherited."""
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    return cf.ProcessPoolExecutor(max_workers=MAX_WORKERS, mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=MAX_WORKERS, mp_context=ctx)
+    # With fork, the first submit forks every worker: do it now, while this process has one
+    # thread (before a progress bar or audit threads start), as forking threads can deadlock.
+    pool.submit(os.getpid).result()
+    return pool
 
 
 def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,

@@ -84,7 +84,7 @@ def test_a_failed_run_leaves_the_published_folder_intact(tmp_path, test_store, m
         runner.run(params(test_store, out), show_progress=False)
     msg = str(e.value)
     assert "directorate.ipynb for Place & Economy" in msg
-    assert "ValueError: boom in the chart cell" in msg and "cell" in msg
+    assert "cell 'deliberately-broken' (code cell 7 of the executed notebook): ValueError: boom in the chart cell" in msg
     assert output_hashes(first.folder) == before
     assert (first.folder / "manifest.json").read_bytes() == manifest_before
     failed = out / "2024-02" / "core.failed"
