@@ -221,7 +221,7 @@ def _tolerance_text(d: dict) -> str:
     if d["_target"].kind != "number":
         return "–"
     if scheme == "floor":
-        return f"Floor {format_value(d['_floor'], d['unit'])}" if d["_floor"] is not None else ""
+        return f"Floor {format_target(d['_floor'], d['unit'])}" if d["_floor"] is not None else ""
     if scheme == "graded":
         return "Graded: Green+ >10% better, Amber 5-10% worse, Red >10% worse"
     tol = (d["tolerance"] or "").strip()
