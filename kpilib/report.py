@@ -238,6 +238,56 @@ def _drop_empty_last_year(per: P.Period, columns: list[P.Column], cells: list[di
     return columns[:-1]
 
 
+def _column_cells(eng: _Engine, d: dict, columns) -> list[dict]:
+    """One KPI's (or breakdown's) cell of every report column."""
+    out = []
+    for col in columns:
+        c = eng.cell(d, col)
+        rag, target = eng.rag(d, col, c)
+        out.append({
+            "ref": d["ref"], "breakdown": d["breakdown"], "column": col.id, "value": c.value,
+            "numerator": c.numerator, "denominator": c.denominator, "rag": rag, "travel": "",
+            "status": c.status, "target": target, "_cell": c,
+            "display": format_cell(c.value, c.numerator, c.denominator, c.status, d["unit"],
+                                   d["measure"] in ("ratio", "cumulative")),
+        })
+    return out
+
+
+def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
+    """The points of a KPI's trend chart: each month (or quarter) of ``fys`` up to ``last``."""
+    ids = [p for fy in fys for p in (P.fy_months(fy) if d["frequency"] == "monthly"
+                                     else P.fy_quarters(fy))]
+    points = []
+    for pid in ids[: ids.index(last) + 1] if last in ids else []:
+        span = _span(P.parse_period(pid))
+        c = eng.cell(d, span)
+        rag, target = eng.rag(d, span, c)
+        points.append({"ref": d["ref"], "breakdown": d["breakdown"], "period": pid,
+                       "value": c.value, "target": None if isinstance(target, str) else target,
+                       "rag": rag or "", "status": c.status})
+    return points
+
+
+def _kpi_row(d: dict, current: dict, symbol: str, rag: str, headline_period: str,
+             comment: str) -> dict:
+    """What a KPI (or breakdown) row shows besides its cells."""
+    t = d["_target"]
+    annual = f" (annual {format_value(t.value, d['unit'])})" if t.has_profile else ""
+    return {
+        "ref": d["ref"], "breakdown": d["breakdown"], "is_breakdown": d["breakdown"] != "",
+        **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",
+                             "frequency", "measure", "unit", "polarity", "rag_scheme",
+                             "travel_scheme", "benchmark", "statutory")},
+        "target_text": format_target(current["target"], d["unit"]) + annual,
+        "tolerance_text": _tolerance_text(d),
+        "rag": rag, "travel": symbol,
+        "travel_text": describe(symbol, d["travel_scheme"], d["polarity"]),
+        "headline_period": headline_period, "commentary": comment,
+        "arrears": current["status"] == ARREARS,
+    }
+
+
 def build_report(
     catalogue: pd.DataFrame,
     returns: pd.DataFrame,
@@ -259,67 +309,31 @@ def build_report(
         raise ValueError(f"unknown report {report!r} (expected one of {', '.join(REPORTS)})")
     per = P.parse_period(period)
     columns = P.report_columns(per.id)
+    cur = [c.id for c in columns].index(P.current_column(columns).id)
     eng = _Engine(catalogue, returns)
-    cur_col = P.current_column(columns)
     kpi_rows, cells, series = [], [], []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
         d = eng.defs[(per.fy, ref, b)]
         if d["report"] != report:
             continue
-        row_cells = {}
-        for col in columns:
-            c = eng.cell(d, col)
-            rag, target = eng.rag(d, col, c)
-            row_cells[col.id] = c
-            cells.append({
-                "ref": ref, "breakdown": b, "column": col.id, "value": c.value,
-                "numerator": c.numerator, "denominator": c.denominator, "rag": rag,
-                "travel": "", "status": c.status, "target": target,
-                "display": format_cell(c.value, c.numerator, c.denominator, c.status, d["unit"],
-                                       d["measure"] in ("ratio", "cumulative")),
-            })
+        row = _column_cells(eng, d, columns)
         step = eng.step_period(d, per)
-        cur_cell = (row_cells[cur_col.id] if d["frequency"] == "monthly"
-                    else eng.cell(d, _span(step)))
-        symbol, headline_rag, headline_period = eng.travel(d, step, cur_cell)
-        cur_index = len(cells) - len(columns) + [c.id for c in columns].index(cur_col.id)
-        cells[cur_index]["travel"] = symbol
-        cur_target = cells[cur_index]["target"]
+        cur_cell = row[cur]["_cell"] if d["frequency"] == "monthly" else eng.cell(d, _span(step))
+        symbol, rag, headline_period = eng.travel(d, step, cur_cell)
+        row[cur]["travel"] = symbol
         comment = (eng.comments.get((ref, b, step.id))
                    or eng.comments.get((ref, b, headline_period), ""))
-        kpi_rows.append({
-            "ref": ref, "breakdown": b, "is_breakdown": b != "",
-            **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",
-                                 "frequency", "measure", "unit", "polarity", "rag_scheme",
-                                 "travel_scheme", "benchmark", "statutory")},
-            "target_text": format_target(cur_target, d["unit"]) + (
-                f" (annual {format_value(d['_target'].value, d['unit'])})"
-                if (d["_target"].per_month or d["_target"].per_quarter or d["_target"].profile)
-                else ""),
-            "tolerance_text": _tolerance_text(d),
-            "rag": headline_rag, "travel": symbol,
-            "travel_text": describe(symbol, d["travel_scheme"], d["polarity"]),
-            "headline_period": headline_period, "commentary": comment,
-            "arrears": cur_cell.status == ARREARS,
-        })
-        unit_periods = []
-        for fy in trend_fys:
-            unit_periods += P.fy_months(fy) if d["frequency"] == "monthly" else P.fy_quarters(fy)
-        last = step.id
-        for pid in unit_periods[: unit_periods.index(last) + 1] if last in unit_periods else []:
-            pp = P.parse_period(pid)
-            c = eng.cell(d, _span(pp))
-            rag, target = eng.rag(d, _span(pp), c)
-            series.append({"ref": ref, "breakdown": b, "period": pid, "value": c.value,
-                           "target": target if not isinstance(target, str) else None,
-                           "rag": rag or "", "status": c.status})
+        kpi_rows.append(_kpi_row(d, dict(row[cur], status=cur_cell.status), symbol, rag,
+                                 headline_period, comment))
+        cells += row
+        series += _trend(eng, d, step.id, trend_fys)
     columns = _drop_empty_last_year(per, columns, cells)
     kept = {c.id for c in columns}
     cells = [c for c in cells if c["column"] in kept]
     kpis = pd.DataFrame(kpi_rows, columns=None if kpi_rows else ["ref", "breakdown", "directorate",
                                                                  "commitment", "theme", "rag"])
-    cell_cols = [*RESULTS_COLUMNS, "status", "target", "display"]
+    cell_cols = [*RESULTS_COLUMNS, "status", "target", "display"]  # "_cell" is dropped
     series_cols = ["ref", "breakdown", "period", "value", "target", "rag", "status"]
     return Report(
         per, report, tuple(columns), kpis,
