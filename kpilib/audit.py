@@ -284,19 +284,27 @@ def audit_tree(root: Path, store: str | None = None, jobs: int = 2) -> list[Audi
         return list(threads.map(lambda f: audit_run(f, pool, store), folders))
 
 
+def shown_periods(period: str) -> set[str]:
+    """Every month and quarter whose figures a report on ``period`` shows: its columns and
+    its trend charts (the previous financial year and this one, up to the period)."""
+    from .periods import fy_id, fy_months, fy_quarters, parse_fy, parse_period, quarter_of_month
+
+    per = parse_period(period)
+    last_month = per.months[-1]
+    last_quarter = quarter_of_month(last_month)
+    shown = set(fy_months(fy_id(parse_fy(per.fy) - 1)) + fy_quarters(fy_id(parse_fy(per.fy) - 1)))
+    shown.update(m for m in fy_months(per.fy) if m <= last_month)
+    shown.update(q for q in fy_quarters(per.fy) if q <= last_quarter)
+    return shown
+
+
 def published_revisions(folder: Path, store: str | None = None) -> pd.DataFrame:
     """Values shown in a published report that the store has revised since it was run."""
     from .notebook import _open_store
-    from .periods import parse_period, report_columns
-
     manifest = read_manifest(Path(folder))
     p = manifest["parameters"]
     s = _open_store(store or p["store"])
-    periods = set()
-    for col in report_columns(p["period"]):
-        periods.update(col.months)
-        periods.update(col.quarters)
-    periods.update(parse_period(p["period"]).months)
+    periods = shown_periods(p["period"])
     results = pd.read_csv(Path(folder) / "results.csv", dtype=str, keep_default_na=False) \
         if (Path(folder) / "results.csv").exists() else None
     refs = set(results["ref"]) if results is not None else None

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REVISION = """ref,period,breakdown,value,numerator,denominator,status,commentary
 AFL17,2024-02,,260,,,,<p>Restated after a data cleanse.</p>
 STP44,2024-02,,,31000,31678,,
+AFL17,2023-05,,999,,,,<p>Last year's figure restated: shown in the trend chart.</p>
+AFL17,2024-03,,999,,,,
 STP15,2024-02,,{stp15},,
 """
 
@@ -65,9 +67,10 @@ def test_revised_data_does_not_change_an_earlier_report(workdir, capsys):
 
     code, out, err = kpi(capsys, "revisions", run)
     assert code == 0, err
-    lines = [ln for ln in out.splitlines() if ln.startswith(("AFL17", "STP44"))]
-    assert len(lines) == 2, out
-    afl17 = next(ln for ln in lines if ln.startswith("AFL17"))
+    lines = [ln for ln in out.splitlines() if ln.startswith(("AFL17", "STP44", "STP15"))]
+    # the table's figures and the trend chart's (2023-05); not March, after the report
+    assert sorted(ln.split()[1] for ln in lines) == ["2023-05", "2024-02", "2024-02"], out
+    afl17 = next(ln for ln in lines if ln.startswith("AFL17") and "2024-02" in ln)
     assert "2024-02" in afl17 and "260" in afl17 and "rev.csv" in afl17
     assert value(published, "AFL17", "2024-02")["value"] in afl17
 
