@@ -177,14 +177,14 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str) -> list
 def check_has_data(report: Report, store: str) -> None:
     if report.kpis.empty:
         raise RunError(
-            f"no {report.report} KPIs in the catalogue for financial year {report.period.fy} "
-            f"(store {store})"
+            f"key 'period': no {report.report} KPIs in the catalogue for financial year "
+            f"{report.period.fy} (store {store}, as of {report.as_of})"
         )
     current = [c.id for c in report.columns if c.current][0]
     cur = report.cells[report.cells["column"] == current]
     if not (cur["value"].notna() | cur["status"].isin(["arrears", "zero"])).any():
         raise RunError(
-            f"no data for period {report.period.id} in the {report.report} report "
+            f"key 'period': no data for {report.period.id} in the {report.report} report "
             f"(store {store}, as of {report.as_of}): load the period's returns first"
         )
 

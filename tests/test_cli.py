@@ -47,7 +47,8 @@ def test_a_period_with_no_data_exits_1(test_store, tmp_path, capsys):
     p.write_text(f'period: "2024-25-Q4"\nreport: core\nstore: {test_store}\n'
                  f'as_of: "2024-01-01T00:00:00Z"\noutput_dir: {tmp_path / "o"}\n')
     assert main(["run", str(p), "--quiet"]) == 1
-    assert "no core KPIs in the catalogue for financial year 2024-25" in capsys.readouterr().err
+    assert "key 'period': no core KPIs in the catalogue for financial year 2024-25" in \
+        capsys.readouterr().err
 
 
 def test_kpi_is_installed_as_a_console_script():
