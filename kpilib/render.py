@@ -98,6 +98,8 @@ def legend() -> str:
         "or within 5%; <b>↓R</b>/<b>↑R</b> worse by more than 5% and not on target; "
         "<b>↓A</b> declined (Children's Trust); <b>↔</b> within 2% (graded); "
         "<b>⇔</b> no change for a KPI with no polarity; <b>n/a</b> no previous value.</p>"
+        "<p>A KPI whose current figure cannot be rated (a ratio of 0 out of 0) is counted as "
+        "<b>Not rated</b> in the summary.</p>"
         "</section>"
     )
 

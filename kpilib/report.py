@@ -29,6 +29,7 @@ REPORT_TITLES = {
     "health": "Organisational health KPIs",
 }
 HEALTH_THEMES = ("Financial", "Customer", "Workforce")
+NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
 _LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
 
 
@@ -85,8 +86,9 @@ class Report:
         """Counts of KPIs by headline RAG status per ``by`` (directorate, commitment, theme)."""
         h = self.headline()
         order = list(dict.fromkeys(h[by]))
-        t = pd.crosstab(h[by], h["rag"]).reindex(index=order, fill_value=0)
-        cols = [s for s in STATUSES if s in t.columns]
+        rag = h["rag"].replace("", NOT_RATED)  # e.g. a ratio of 0 out of 0: no value, no RAG
+        t = pd.crosstab(h[by], rag).reindex(index=order, fill_value=0)
+        cols = [s for s in (*STATUSES, NOT_RATED) if s in t.columns]
         t = t.reindex(columns=cols, fill_value=0)
         t["Total"] = t.sum(axis=1)
         return t

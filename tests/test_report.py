@@ -98,6 +98,13 @@ def test_arrears_value_arrives_later(feb):
     assert cell(feb, "AFL07", "2024-02")["status"] == "ok"
 
 
+def test_a_kpi_without_a_rag_is_still_counted_in_the_summary(test_store):
+    aug = open_report(str(test_store), "2024-08", "core", FINAL)
+    counts = aug.rag_counts("directorate")
+    assert counts["Total"].sum() == len(aug.headline())
+    assert counts.loc["Place & Economy", "Not rated"] == 1  # STP15: 0 out of 0
+
+
 def test_zero_denominator_is_shown_as_na_never_as_a_percentage(test_store):
     aug = open_report(str(test_store), "2024-08", "core", FINAL)
     c = cell(aug, "STP15", "2024-08")
