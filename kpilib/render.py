@@ -217,7 +217,9 @@ def chart_summary(ref: str, total: list[dict], unit: str) -> str:
 
 
 def _clean(values) -> list:
-    return [None if is_blank(v) else round(float(v), 6) for v in values]
+    """Chart points: 2 decimals (what a reader hovers over; the exact figures are in the
+    table and results.csv), gaps for periods without a value."""
+    return [None if is_blank(v) else round(float(v), 2) for v in values]
 
 
 def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None = None) -> str:
