@@ -190,16 +190,8 @@ def timed(cmd: list[str], what: str) -> float:
 
 
 def kpi_run_command(params_file: Path) -> tuple[list[str], str]:
-    """``kpi run PARAMS`` if the CLI has it, else the runner called through ``python -c``."""
-    kpi = BIN / "kpi"
-    if kpi.exists():
-        probe = subprocess.run([str(kpi), "run", "--help"], cwd=ROOT, env=_env(),
-                               capture_output=True, text=True)
-        if probe.returncode == 0:
-            return [str(kpi), "run", str(params_file)], "kpi run"
-    code = ("from kpilib.params import read_params; from kpilib.runner import run; "
-            f"run(read_params({str(params_file)!r}), show_progress=False)")
-    return [PYTHON, "-c", code], "python -c 'run(read_params(P))' (fallback: no `kpi run` CLI yet)"
+    """The ``kpi run PARAMS`` command line, and how it is described in the output."""
+    return [str(BIN / "kpi"), "run", str(params_file)], "kpi run"
 
 
 def write_params(path: Path, store: Path, output_dir: Path) -> Path:
@@ -708,8 +700,6 @@ def summary(results: dict, errors: list[str]) -> None:
               f"{results['ratio']:.2f}  target <= {TARGET_RATIO}  "
               f"{verdict(results['ratio'] <= TARGET_RATIO)}")
         print(noise_note(results.get("run_noise")), end="")
-        if "fallback" in results["how"]:
-            print("  (timed through the runner with python -c: `kpi run` is not in the CLI yet)")
     if "largest" in results:
         name, size, ok = results["largest"]
         print(f"largest page: {name} {kb(size)}{'':18s}target <= {TARGET_PAGE_KB} KB  "
