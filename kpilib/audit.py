@@ -104,7 +104,8 @@ def write_manifest(folder: Path, params: RunParams, report_set: str, as_of: str,
                    jobs, self_contained: bool, started_at: str | None = None,
                    seconds: float | None = None) -> dict:
     """Write ``manifest.json``, the run's receipt, into ``folder``."""
-    from .runner import notebook_path, now_utc
+    from .runner import notebook_path
+    from .store import utc_now
 
     catalogue, returns = report.meta["inputs"]
     notebooks = sorted({j.notebook for j in jobs})
@@ -114,7 +115,7 @@ def write_manifest(folder: Path, params: RunParams, report_set: str, as_of: str,
                        "as_of": as_of, "output_dir": params.output_dir,
                        "self_contained": self_contained, "params_file": params.source},
         "as_of": as_of,
-        "run": {"recorded_at": started_at or now_utc(), "seconds": seconds},
+        "run": {"recorded_at": started_at or utc_now(), "seconds": seconds},
         "data": {
             "catalogue_sha256": frame_digest(catalogue, list(catalogue.columns), CATALOGUE_KEY),
             "catalogue_rows": int(len(catalogue)),

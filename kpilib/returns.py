@@ -22,9 +22,10 @@ from .contracts import NO_DATA, NUMBER, NUMBERS, STATUSES
 from .contracts import RETURN_COLUMNS as COLUMNS
 from .contracts import RETURN_REQUIRED as REQUIRED
 from .errors import PeriodError, Problem, ValidationError
+from .measures import UNIT_SCALE
+from .measures import scale as measures_scale
 from .periods import parse_period, quarter_of_month
 
-UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
 KEY = ["ref", "period", "breakdown"]
 
 _PERIOD_SHAPE = r"^(?:\d{4}-\d{2}|\d{4}-\d{2}-Q[1-4])$"
@@ -46,11 +47,6 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
 )  # fmt: skip
 
 
-def unit_scale(unit: str) -> float:
-    """Scale of a value derived from numerator/denominator: percent x100, rate x100,000, else x1."""
-    return UNIT_SCALE.get(unit, 1.0)
-
-
 def derive_value(value, numerator, denominator, unit):
     """``value`` where given, else ``numerator / denominator`` scaled by the KPI's unit.
 
@@ -63,7 +59,7 @@ def derive_value(value, numerator, denominator, unit):
     n = np.asarray(numerator, dtype=float)
     d = np.asarray(denominator, dtype=float)
     if isinstance(unit, str):
-        scale = unit_scale(unit)
+        scale = measures_scale(unit)
     else:
         units = pd.Series(np.asarray(unit, dtype=object))
         scale = units.map(UNIT_SCALE).fillna(1.0).to_numpy(float)

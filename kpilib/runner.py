@@ -20,7 +20,6 @@ For each report set the run:
 from __future__ import annotations
 
 import concurrent.futures as cf
-import datetime as dt
 import multiprocessing
 import os
 import shutil
@@ -34,6 +33,7 @@ from .errors import RunError
 from .notebook import open_report
 from .params import RunParams
 from .report import Report
+from .store import utc_now
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL = "python3"
@@ -72,10 +72,6 @@ class RunSummary:
     @property
     def index(self) -> Path:
         return self.folder / "index.html"
-
-
-def now_utc() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def notebook_path(name: str) -> Path:
@@ -256,7 +252,7 @@ def prepare_workers() -> None:
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,
         started_at: str | None = None) -> list[RunSummary]:
     """Run every report set of a parameter set.  ``as_of`` defaults to the run's start."""
-    as_of = params.as_of or started_at or now_utc()
+    as_of = params.as_of or started_at or utc_now()
     prepare_workers()
     summaries = []
     reports = params.reports()
