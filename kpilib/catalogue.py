@@ -23,7 +23,7 @@ import pandera.pandas as pa
 
 from .contracts import CATALOGUE_COLUMNS as COLUMNS
 from .contracts import CATALOGUE_REQUIRED as REQUIRED
-from .contracts import DEFAULTS, ENUMS, NUMBER, OVERRIDE_COLUMNS, empty_catalogue
+from .contracts import DEFAULTS, ENUMS, NUMBER, OVERRIDE_COLUMNS, empty_catalogue, kpi_rows
 from .errors import CatalogueError, PeriodError, Problem, ValidationError
 from .periods import parse_fy
 from .targets import (
@@ -326,37 +326,6 @@ def read_catalogue_file(path: str | Path, data: bytes | None = None) -> pd.DataF
 
 
 # --------------------------------------------------------------------------- report helpers
-
-
-def kpi_rows(cat: pd.DataFrame, all_breakdowns: bool = False) -> pd.DataFrame:
-    """One full row per (year, ref, breakdown); breakdown ``""`` is the KPI itself.
-
-    Each override row is resolved into the KPI's row with the override's
-    target, tolerance and floor. With ``all_breakdowns=True`` every breakdown
-    listed in ``breakdowns`` gets a row, those without an override carrying the
-    KPI's own target, tolerance and floor. Rows come in report order (year,
-    catalogue order, total before its breakdowns in ``breakdowns`` order);
-    ``position`` is the KPI row's position for all of them.
-    """
-    keys = ["year", "ref"]
-    is_kpi = cat["breakdown"] == ""
-    kpis = cat[is_kpi]
-    listed = kpis.loc[kpis["breakdowns"] != "", [*keys, "breakdowns"]]
-    listed = listed.assign(breakdown=listed["breakdowns"].str.split(";")).explode("breakdown")
-    listed = listed.assign(breakdown=listed["breakdown"].str.strip(),
-                           _order=listed.groupby(keys).cumcount() + 1).drop(columns="breakdowns")
-    overrides = cat.loc[~is_kpi, list(OVERRIDE_COLUMNS)]
-    resolved = kpis.drop(columns=["breakdown", "target", "tolerance", "floor"]).merge(overrides,
-                                                                                     on=keys)
-    if all_breakdowns:
-        base = kpis.drop(columns="breakdown").merge(listed[[*keys, "breakdown"]], on=keys)
-        have = pd.MultiIndex.from_frame(resolved[[*keys, "breakdown"]])
-        base = base[~pd.MultiIndex.from_frame(base[[*keys, "breakdown"]]).isin(have)]
-        resolved = pd.concat([resolved, base], ignore_index=True)
-    resolved = resolved.merge(listed, on=[*keys, "breakdown"], how="left")
-    rows = pd.concat([kpis.assign(_order=0), resolved], ignore_index=True)
-    rows = rows.sort_values(["year", "position", "_order"], kind="stable")
-    return rows[[*COLUMNS, "position"]].reset_index(drop=True)
 
 
 def for_year(cat: pd.DataFrame, fy: str) -> pd.DataFrame:

@@ -33,7 +33,8 @@ def scale(unit: str) -> float:
     return UNIT_SCALE.get(unit, 1.0)
 
 
-def _num(x: float | None) -> float | None:
+def to_number(x) -> float | None:
+    """A float, or None for None, NaN, empty text or anything not a number."""
     if x is None:
         return None
     try:
@@ -54,7 +55,7 @@ class Obs:
 
     @classmethod
     def of(cls, value=None, numerator=None, denominator=None, status="") -> Obs:
-        return cls(_num(value), _num(numerator), _num(denominator), status or "")
+        return cls(to_number(value), to_number(numerator), to_number(denominator), status or "")
 
     @property
     def has_ratio(self) -> bool:

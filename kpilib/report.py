@@ -9,15 +9,14 @@ and the monthly (or quarterly) series behind the trend chart.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from . import periods as P
-from .contracts import RESULTS_COLUMNS
+from .contracts import RESULTS_COLUMNS, kpi_rows
 from .formats import format_cell, format_number, format_target, format_value
-from .measures import ARREARS, Cell, Obs, aggregate
+from .measures import ARREARS, Cell, Obs, aggregate, to_number
 from .rag import MISSING, STATUSES, column_target, rag_status
 from .targets import parse_target, parse_tolerance
 from .travel import NO_TRAVEL, describe, travel
@@ -119,39 +118,18 @@ def _target_for(defn: dict, column: P.Column):
     )
 
 
-def _num(x) -> float | None:
-    if x is None or x == "":
-        return None
-    f = float(x)
-    return None if math.isnan(f) else f
-
-
 class _Engine:
     """Holds the indexed inputs for one build; all methods are pure lookups."""
 
     def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame):
         self.defs: dict[tuple[str, str, str], dict] = {}
         self.order: dict[str, list[tuple[str, str]]] = {}
-        cat = catalogue.sort_values(["year", "position"], kind="stable")
-        kpi_rows = cat[cat["breakdown"] == ""]
-        overrides = {(r.year, r.ref, r.breakdown): r
-                     for r in cat[cat["breakdown"] != ""].itertuples()}
-        for r in kpi_rows.itertuples():
-            base = r._asdict()
-            keys = [(r.ref, "")]
-            for b in [b.strip() for b in str(r.breakdowns).split(";") if b.strip()]:
-                keys.append((r.ref, b))
-            for ref, b in keys:
-                d = dict(base, breakdown=b)
-                o = overrides.get((r.year, ref, b))
-                if o is not None:
-                    for c in ("target", "tolerance", "floor"):
-                        d[c] = getattr(o, c)
-                d["_target"] = parse_target(d["target"])
-                d["_tolerance"] = parse_tolerance(d["tolerance"])
-                d["_floor"] = _num(d["floor"])
-                self.defs[(r.year, ref, b)] = d
-            self.order.setdefault(r.year, []).extend(keys)
+        for d in kpi_rows(catalogue, all_breakdowns=True).to_dict("records"):
+            d["_target"] = parse_target(d["target"])
+            d["_tolerance"] = parse_tolerance(d["tolerance"])
+            d["_floor"] = to_number(d["floor"])
+            self.defs[(d["year"], d["ref"], d["breakdown"])] = d
+            self.order.setdefault(d["year"], []).append((d["ref"], d["breakdown"]))
         self.obs: dict[tuple[str, str], dict[str, Obs]] = {}
         self.comments: dict[tuple[str, str, str], str] = {}
         for r in returns.itertuples(index=False):
