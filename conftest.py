@@ -1,9 +1,10 @@
 """Session set-up shared by the unit tests and the nbval notebook run.
 
-The committed notebooks' default parameters point at ``build/test-store.sqlite``
-(relative to ``notebooks/``); it is rebuilt from the deterministic demo data at
-the start of every test session, so nbval executes the notebooks against real
-data on a fresh clone.
+The committed notebooks' default store is ``$KPILIB_STORE`` (else the
+project's ``data/kpi.sqlite``); the test session points it at
+``build/test-store.sqlite``, rebuilt from the deterministic demo data at the
+start of every session, so nbval executes the notebooks against real data on
+a fresh clone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def _build_test_store() -> None:
 
 def pytest_sessionstart(session):
     _build_test_store()
+    # the committed notebooks' default store is $KPILIB_STORE (nbval's kernels inherit it)
+    os.environ["KPILIB_STORE"] = str(TEST_STORE)
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +50,8 @@ def test_store() -> Path:
 @pytest.fixture(scope="session")
 def core_run(tmp_path_factory):
     """The demo's February 2024 core report, run once per session at a fixed as_of."""
-    from kpilib.params import validate
-    from kpilib.runner import run
+    from kpilib.run.params import validate
+    from kpilib.run.runner import run
 
     out = tmp_path_factory.mktemp("runs")
     params = validate({"period": "2024-02", "report": "core", "store": str(TEST_STORE),

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kpilib.catalogue import COLUMNS, read_catalogue_file  # noqa: E402
-from kpilib.periods import fy_months, fy_quarters  # noqa: E402
-from kpilib.returns import read_returns_file  # noqa: E402
+from kpilib.ingest.catalogue import COLUMNS, read_catalogue_file  # noqa: E402
+from kpilib.ingest.returns import read_returns_file  # noqa: E402
+from kpilib.rules.periods import fy_months, fy_quarters  # noqa: E402
 from kpilib.store import Store  # noqa: E402
 
 YEARS = ("2020-21", "2021-22", "2022-23", "2023-24", "2024-25")

@@ -40,8 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kpilib.params import normalise_moment, validate  # noqa: E402
-from kpilib.periods import fy_months  # noqa: E402
+from kpilib.rules.periods import fy_months  # noqa: E402
+from kpilib.run.params import normalise_moment, validate  # noqa: E402
 from kpilib.store import Store  # noqa: E402
 
 _VENV_BIN = ROOT / ".venv" / "bin"
@@ -314,7 +314,7 @@ def bench_run_vs_baseline(tmp: Path, reps: int, results: dict) -> Path:
 
 def plotly_markers() -> list[str]:
     """Two substrings of plotly.min.js (its banner and a slice of its middle)."""
-    from kpilib.publish import plotly_js_path
+    from kpilib.run.publish import plotly_js_path
 
     js = plotly_js_path().read_text(encoding="utf-8")
     head = js[:120].strip().splitlines()
@@ -341,7 +341,7 @@ def bench_page_sizes(folder: Path | None, tmp: Path, results: dict) -> None:
         print(f"largest page: {largest.name} {kb(largest.stat().st_size)}  "
               f"(target <= {TARGET_PAGE_KB} KB, plotly.js shared)  {verdict(ok)}")
 
-    from kpilib.runner import run
+    from kpilib.run.runner import run
 
     store = tmp / "demo.sqlite"
     out = tmp / "out-self-contained"
@@ -571,8 +571,8 @@ def split(store: Path, n: int) -> dict:
     import nbformat
 
     from kpilib import notebook as kn
-    from kpilib import publish
-    from kpilib.report import build_report
+    from kpilib.reports.model import build_report
+    from kpilib.run import publish
 
     as_of = normalise_moment(AS_OF)
     out = {}
@@ -628,7 +628,7 @@ def profile_body(store: Path) -> None:
 
 
 def bench_marginal(tmp: Path, reps: int, results: dict, profile: bool) -> None:
-    from kpilib.runner import prepare_workers, run
+    from kpilib.run.runner import prepare_workers, run
 
     section("3. marginal cost per KPI: synthetic 50 vs 500 KPIs, 24 months of returns")
     stores = {}

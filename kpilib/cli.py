@@ -15,8 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import KpiError, StoreError, ValidationError
-from .store import Store, sqlite_path
+from kpilib import registry
+from kpilib.errors import KpiError, StoreError, ValidationError
+from kpilib.store import Store, sqlite_path
 
 DEFAULT_STORE = "data/kpi.sqlite"
 
@@ -101,7 +102,8 @@ def cmd_revisions(args) -> int:
 
 
 def _run_revisions(args) -> int:
-    from .audit import published_revisions, read_manifest
+    from kpilib.audit.revisions import published_revisions
+    from kpilib.run.manifest import read_manifest
 
     revs = published_revisions(args.run, args.store if args.store_given else None)
     as_of = read_manifest(args.run)["as_of"]
@@ -137,8 +139,8 @@ def _add_run(sub, common) -> None:
 
 
 def cmd_run(args) -> int:
-    from .params import read_params
-    from .runner import run
+    from kpilib.run.params import read_params
+    from kpilib.run.runner import run
 
     params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
                          store=args.store if args.store_given else None)
@@ -156,15 +158,17 @@ def _add_results(sub, common) -> None:
     p = sub.add_parser("results", parents=[common],
                        help="the results table of a report, straight from the store")
     p.add_argument("--period", required=True, help="a month (2024-02) or quarter (2024-25-Q3)")
-    p.add_argument("--report", required=True, choices=("core", "service", "health"))
+    p.add_argument("--report", required=True, choices=registry.names(),
+                   help="a report type: " + "; ".join(f"{t.name}: {t.description}"
+                                                      for t in registry.types()))
     p.add_argument("--as-of", dest="as_of", help="ISO-8601 time; default: now")
     p.add_argument("--output", type=Path, help="write results.csv here instead of stdout")
     p.set_defaults(func=cmd_results)
 
 
 def cmd_results(args) -> int:
-    from .notebook import open_report
-    from .params import normalise_moment
+    from kpilib.notebook import open_report
+    from kpilib.run.params import normalise_moment
 
     as_of = normalise_moment(args.as_of) if args.as_of else None
     table = open_report(args.store, args.period, args.report, as_of).results
@@ -191,7 +195,7 @@ def _add_audit(sub, common) -> None:
 
 
 def cmd_audit(args) -> int:
-    from .audit import audit_tree
+    from kpilib.audit.audit import audit_tree
 
     results = audit_tree(args.path, args.store if args.store_given else None, args.jobs)
     for r in results:
@@ -215,7 +219,7 @@ def _add_demo(sub, common) -> None:
 
 
 def cmd_demo(args) -> int:
-    from .demo import build_demo_store  # written separately; imported only when needed
+    from kpilib.demo import build_demo_store  # written separately; imported only when needed
 
     path = sqlite_path(args.store)
     if args.force:

@@ -22,6 +22,10 @@ class CatalogueError(KpiError):
     """The catalogue cannot answer a question (unknown ref, no KPI set for a year)."""
 
 
+class MomentError(KpiError, ValueError):
+    """A moment (``as_of``, a load time) is not an ISO-8601 time."""
+
+
 class StoreError(KpiError):
     """The data store is missing, unreadable or of an unexpected shape."""
 

@@ -1,42 +1,103 @@
 """What the report notebooks call: open a report from the store, and build page HTML.
 
 The notebooks stay thin (parameters, these calls, display); everything they
-share lives here and in :mod:`kpilib.render`.
+share lives here and in :mod:`kpilib.render`.  Every parameter a notebook gets
+is checked here with the same rules as ``kpi run``, so a notebook executed by
+papermill, nbval or "Run all" in JupyterLab fails loudly on a bad parameter
+instead of rendering an empty page.
+
+A notebook's default parameters are ``None``: the store is ``$KPILIB_STORE``,
+or else the project's ``data/kpi.sqlite`` (looked for from the current folder
+upwards, so a notebook opened in JupyterLab finds it), and the period is the
+latest one loaded for the report type.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import os
 from pathlib import Path
 
-from . import render
-from .errors import StoreError
-from .report import REPORT_TITLES, Report, build_report
+from kpilib import registry
+from kpilib.errors import ParamsError
+from kpilib.render import charts
+from kpilib.render import html as render
+from kpilib.reports.model import Report, build_report, latest_period
+from kpilib.rules.periods import parse_period
+from kpilib.run.council import load_council
+from kpilib.run.params import normalise_moment
+from kpilib.store import open_store
+
+STORE_ENV = "KPILIB_STORE"
+DEFAULT_STORE = Path("data") / "kpi.sqlite"
 
 
-def _open_store(store: str):
-    from .store import Store
+def default_store() -> str:
+    """``$KPILIB_STORE``, else ``data/kpi.sqlite`` in the current folder or the nearest
+    folder above it that has one, else ``data/kpi.sqlite``."""
+    if os.environ.get(STORE_ENV):
+        return os.environ[STORE_ENV]
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_STORE).is_file():
+            return str(folder / DEFAULT_STORE)
+    return str(DEFAULT_STORE)
 
-    if "://" not in str(store) and not Path(store).exists():
-        raise StoreError(
-            f"no data store at {store!r}: build one with `kpi demo` or `kpi load`, "
-            "or pass --store"
-        )
-    return Store.open(store)
 
-
-def open_report(store: str, period: str, report: str, as_of: str | None = None) -> Report:
+def open_report(store: str | None = None, period: str | None = None, report: str = "core",
+                as_of: str | None = None, council: str | None = None) -> Report:
     """Read the catalogue and returns as they stood at ``as_of`` and build the report.
 
     ``as_of`` None means "as of the latest load" (an interactive session); a
-    report run always passes the moment it started.
+    report run always passes the moment it started.  ``period`` None means the
+    latest period with data for the report type.
     """
-    s = _open_store(store)
-    as_of = as_of or s.last_loaded_at()
-    catalogue, returns = s.catalogue(as_of=as_of), s.returns(as_of=as_of)
-    rep = build_report(catalogue, returns, period, report, as_of)
-    rep.meta["sources"] = s.sources(as_of=as_of).to_dict("records")
-    rep.meta["inputs"] = (catalogue, returns)
-    return rep
+    rtype = registry.get(report, "report type (parameter 'report_set')")
+    s = open_store(store or default_store())
+    snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None)
+    if period is None:
+        period = latest_period(snap.catalogue, snap.returns, rtype.name)
+        if period is None:
+            raise ParamsError(f"parameter 'period': the store {s} has no data for the "
+                              f"{rtype.name} report; load returns or pass a period")
+    else:
+        period = _checked_period(period, rtype)
+    settings = load_council(council)
+    rep = build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
+                       snap.sources)
+    return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
+                               branding=settings)
+
+
+def _checked_period(period: str, rtype: registry.ReportType) -> str:
+    try:
+        per = parse_period(str(period))
+    except Exception as e:
+        raise ParamsError(f"parameter 'period': {e}") from None
+    if not rtype.accepts(per.kind):
+        raise ParamsError(f"parameter 'period': the {rtype.name} report is for a "
+                          f"{' or a '.join(rtype.periods)}, not a {per.kind} ({per.id})")
+    return per.id
+
+
+def check_section(report: Report, section: str | None) -> str:
+    """The section a page is for: ``None`` is the first; an unknown one is an error naming
+    the parameter and the valid choices."""
+    sections = report.sections()
+    if not sections:
+        raise ParamsError(f"the {report.report} report for {report.period.id} has no KPIs "
+                          f"(as of {report.as_of})")
+    if section is None:
+        return sections[0]
+    if section not in sections:
+        close = difflib.get_close_matches(str(section), sections, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParamsError(
+            f"parameter 'section': {section!r} is not a {report.type.section_label} of the "
+            f"{report.report} report for {report.period.id}{hint}; expected one of "
+            + ", ".join(repr(s) for s in sections))
+    return section
 
 
 def pages(report: Report) -> list[tuple[str, str]]:
@@ -44,20 +105,26 @@ def pages(report: Report) -> list[tuple[str, str]]:
     return [("Overview", "index.html")] + [(s, render.page_file(s)) for s in report.sections()]
 
 
-def section_page_top(report: Report, section: str) -> str:
-    """Header, navigation, key and contents of a directorate (or theme) page."""
-    page = report.section(section)
-    return (render.page_header(page, section, pages(report)) + render.legend()
-            + render.contents(page))
+def section_page_top(report: Report, section: str | None = None) -> str:
+    """Header, navigation, key and contents of a section's page (a directorate, a theme)."""
+    page = report.section(check_section(report, section))
+    return (render.page_header(page, check_section(report, section), pages(report))
+            + render.legend() + render.contents(page))
 
 
-def section_page_body(report: Report, section: str) -> str:
-    """The KPIs of one directorate (or theme), grouped by key commitment."""
-    return render.section_body(report.section(section))
+def section_page_body(report: Report, section: str | None = None) -> str:
+    """The KPIs of one section, grouped by key commitment."""
+    return render.section_body(report.section(check_section(report, section)))
 
 
 def overview_page(report: Report) -> str:
     """The overview (index) page: summary counts, exceptions, sources, links."""
-    heading = f"{REPORT_TITLES[report.report]}: {report.period.label}"
-    return (render.page_header(report, heading, pages(report)) + render.legend()
-            + render.overview(report, pages(report)[1:], report.meta.get("sources", [])))
+    check_section(report, None)  # a report with no KPIs is an error, not an empty page
+    return (render.page_header(report, report.title, pages(report)) + render.legend()
+            + render.overview(report, pages(report)[1:], list(report.sources)))
+
+
+def benchmark_chart(report: Report, ref: str, label: str, value: float) -> str:
+    """A KPI's trend against a fixed comparator (e.g. the England average): for the extra
+    analyses of a section's own notebook."""
+    return charts.against_benchmark(report, ref, label, value)

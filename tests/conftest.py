@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpilib.catalogue import read_catalogue_file
+from kpilib.ingest.catalogue import read_catalogue_file
 from kpilib.store import Store
 
 DATA = Path(__file__).parent / "data"

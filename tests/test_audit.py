@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpilib.audit import frame_digest, output_hashes, read_manifest
 from kpilib.cli import main
+from kpilib.run.manifest import frame_digest, output_hashes, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 REVISION = """ref,period,breakdown,value,numerator,denominator,status,commentary
@@ -117,7 +117,7 @@ def test_manifest_is_the_receipt(workdir, capsys):
     assert m["code"]["kpilib_version"] and "commit" in m["code"] and "dirty" in m["code"]
     assert m["environment"]["python"] == sys.version.split()[0]
     assert "pandas" in m["environment"]["packages"]
-    assert set(m["notebooks"]) == {"overview.ipynb", "directorate.ipynb"}
+    assert set(m["notebooks"]) == {"kpilib:overview.ipynb", "kpilib:section.ipynb"}
     assert m["outputs"] == output_hashes(run)
     assert "manifest.json" not in m["outputs"]
 

@@ -30,7 +30,7 @@ from browser import (
     require_chromium,
 )
 
-from kpilib import render
+from kpilib.render import html as render
 
 pytestmark = pytest.mark.browser
 

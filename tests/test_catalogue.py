@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from conftest import CATALOGUE_2024, DATA, problem_keys, read_csv_rows, write_csv
-from kpilib.catalogue import (
+from kpilib.errors import CatalogueError, KpiError, PeriodError, ValidationError
+from kpilib.ingest.catalogue import (
     COLUMNS,
     Target,
     Tolerance,
@@ -16,7 +17,6 @@ from kpilib.catalogue import (
     parse_tolerance,
     read_catalogue_file,
 )
-from kpilib.errors import CatalogueError, KpiError, PeriodError, ValidationError
 
 PROFILE = "9.5;18.6;27.8;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;98"
 

@@ -37,7 +37,7 @@ def test_bad_parameter_file_is_a_message_naming_the_key(tmp_path, capsys):
     assert main(["run", str(p)]) == 1
     err = capsys.readouterr().err
     assert "unknown key 'perod' (did you mean 'period'?)" in err
-    assert "'cor' is not a report set (did you mean 'core'?)" in err
+    assert "'cor' is not a report type (did you mean 'core'?)" in err
     assert "Traceback" not in err
     assert not (tmp_path / "outputs").exists()
 

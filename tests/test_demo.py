@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kpilib import demo
-from kpilib.periods import fy_months, fy_quarters, parse_period, shift
+from kpilib.rules.periods import fy_months, fy_quarters, parse_period, shift
 
 CATALOGUE_COLUMNS = {
     "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
@@ -219,7 +219,7 @@ def test_report_sets_schemes_and_tolerances(kpis):
 
 
 def test_catalogue_files_pass_kpilib_validation(files):
-    catalogue = pytest.importorskip("kpilib.catalogue")
+    catalogue = pytest.importorskip("kpilib.ingest.catalogue")
     for f in files:
         if f.kind == "catalogue":
             assert len(catalogue.read_catalogue_file(f.path)) > 50

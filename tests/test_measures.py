@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from kpilib.measures import Obs, aggregate, single_value
+from kpilib.rules.measures import Obs, aggregate, single_value
 
 
 def o(value=None, num=None, den=None, status=""):

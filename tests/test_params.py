@@ -1,7 +1,7 @@
 import pytest
 
 from kpilib.errors import ParamsError
-from kpilib.params import normalise_moment, read_params, validate
+from kpilib.run.params import normalise_moment, read_params, validate
 
 GOOD = {"period": "2024-02", "report": "core", "store": "data/kpi.sqlite"}
 
@@ -45,7 +45,7 @@ def test_every_problem_is_reported_at_once():
         validate({"perod": "2024-02", "report": "cor", "stor": "x"})
     text = str(e.value)
     for part in ("unknown key 'perod'", "unknown key 'stor'", "missing key 'period'",
-                 "missing key 'store'", "'cor' is not a report set"):
+                 "missing key 'store'", "'cor' is not a report type"):
         assert part in text
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from kpilib import periods as P
 from kpilib.errors import PeriodError
+from kpilib.rules import periods as P
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,15 @@ def test_readme_quickstart_is_two_commands():
     assert "make report" in text and "make test" in text
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+NOTEBOOKS = sorted([*(ROOT / "notebooks").rglob("*.ipynb"),
+                    *(ROOT / "kpilib" / "notebooks").glob("*.ipynb")])
+
+
+def test_every_notebook_is_checked():
+    assert len(NOTEBOOKS) >= 3  # the standard overview and section, and a directorate's own
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_notebooks_are_thin_and_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].metadata.get("tags") == ["parameters"]
@@ -83,13 +91,14 @@ def test_notebooks_are_thin_and_committed_without_outputs(path):
         assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
         assert not re.search(r"^\s*(def|class|async def)\s", cell.source, re.M), \
             f"{path.name} defines a function or class: move it into kpilib"
-        assert len(cell.source.splitlines()) <= 8, f"{path.name}: cells stay short"
+        if "parameters" not in cell.metadata.get("tags", []):
+            assert len(cell.source.splitlines()) <= 8, f"{path.name}: cells stay short"
 
 
 def test_modules_stay_small():
-    for path in sorted((ROOT / "kpilib").glob("*.py")):
+    for path in sorted((ROOT / "kpilib").rglob("*.py")):
         n = len(path.read_text().splitlines())
-        assert n <= 500, f"{path.name} has {n} lines: it is two concepts"
+        assert n <= 500, f"{path.relative_to(ROOT)} has {n} lines: it is two concepts"
 
 
 def test_ruff_is_clean():

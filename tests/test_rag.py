@@ -1,7 +1,7 @@
 import pytest
 
-from kpilib.catalogue import parse_target, parse_tolerance
-from kpilib.rag import column_target, rag_status
+from kpilib.ingest.catalogue import parse_target, parse_tolerance
+from kpilib.rules.rag import column_target, rag_status
 
 
 def rag(value, target, polarity="higher", scheme="tolerance", tolerance="", floor=None):

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from browser import DEMO_AS_OF, Tags, contrast_ratio, pages_of, report_run, url_scheme
 
-from kpilib import render
 from kpilib.notebook import open_report
-from kpilib.publish import PLOTLY_ASSET, plotly_js_path
-from kpilib.rag import STATUSES
-from kpilib.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
+from kpilib.render import html as render
+from kpilib.rules.rag import STATUSES
+from kpilib.rules.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
+from kpilib.run.publish import PLOTLY_ASSET, plotly_js_path
 
-CSS = Path(render.__file__).parent / "static" / "report.css"
+CSS = Path(render.__file__).parents[1] / "static" / "report.css"
 ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"}
 SAFE_SCHEMES = {"", "http", "https", "mailto"}  # "" = relative or fragment
 HOSTILE_DEMO = ('<p>Improving.</p><script>alert(1)</script>'
@@ -299,7 +299,7 @@ def test_kpi_table_has_row_and_column_headers(demo_report):
 def test_overview_tables_have_header_cells(demo_report):
     from kpilib.notebook import pages
 
-    html = render.overview(demo_report, pages(demo_report)[1:], demo_report.meta["sources"])
+    html = render.overview(demo_report, pages(demo_report)[1:], list(demo_report.sources))
     assert _assert_tables_accessible(html, "overview") >= 3
 
 
@@ -311,7 +311,7 @@ def test_hostile_commentary_is_sanitised_in_articles_and_exceptions(demo_report)
     from kpilib.notebook import pages
 
     for where, html in [("kpi_article", render.kpi_article(rep, red)),
-                        ("overview", render.overview(rep, pages(rep)[1:], rep.meta["sources"]))]:
+                        ("overview", render.overview(rep, pages(rep)[1:], list(rep.sources)))]:
         assert "Improving." in html, where
         assert "alert(" not in html and "javascript:" not in html and "onclick" not in html, where
 

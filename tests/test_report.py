@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from kpilib.notebook import open_report
-from kpilib.report import RESULTS_COLUMNS
+from kpilib.reports.model import RESULTS_COLUMNS
 
 GOLDEN = Path(__file__).parent / "golden"
 FINAL = "2025-06-30T00:00:00.000000Z"  # after every demo load

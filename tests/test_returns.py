@@ -10,7 +10,7 @@ import pytest
 
 from conftest import DATA, RETURNS_2024_04, RETURNS_HEADER, problem_keys
 from kpilib.errors import ValidationError
-from kpilib.returns import COLUMNS, derive_value, read_returns_file
+from kpilib.ingest.returns import COLUMNS, derive_value, read_returns_file
 
 GOOD = "HSG01,2024-04,,472,,,,"  # row 2 of every case file
 

@@ -1,17 +1,17 @@
 """`kpi run`: the folder it publishes, atomic replacement, and failures that lose nothing."""
 
 import json
-import shutil
 
 import nbformat
 import pandas as pd
 import pytest
 
-from kpilib import runner
-from kpilib.audit import output_hashes
 from kpilib.errors import RunError
 from kpilib.notebook import open_report
-from kpilib.params import validate
+from kpilib.run import runner
+from kpilib.run.locate import PACKAGE_NOTEBOOKS
+from kpilib.run.manifest import output_hashes
+from kpilib.run.params import validate
 
 AS_OF = "2025-06-30T00:00:00.000000Z"
 PAGES = ["index.html", "adults-health-partnerships-housing.html", "children-s-services.html",
@@ -52,7 +52,7 @@ def test_executed_notebooks_carry_no_run_noise(core_run):
     assert "papermill" not in nb.metadata
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and injected[0].id == "injected-parameters"
-    assert 'directorate = "Place & Economy"' in injected[0].source
+    assert 'section = "Place & Economy"' in injected[0].source
     for c in nb.cells:
         assert "execution" not in c.metadata and "papermill" not in c.metadata
 
@@ -62,15 +62,16 @@ def test_summary_points_at_the_index(core_run):
     assert core_run.pages == len(PAGES) and core_run.kpis > 30
 
 
-def _broken_notebooks(tmp_path):
-    nbdir = tmp_path / "notebooks"
-    shutil.copytree(runner.NOTEBOOKS, nbdir)
-    nb = nbformat.read(nbdir / "directorate.ipynb", as_version=4)
+def _broken_notebooks(project):
+    """A project whose own Place & Economy notebook fails in an analyst's extra cell."""
+    nbdir = project / "notebooks" / "core"
+    nbdir.mkdir(parents=True)
+    nb = nbformat.read(PACKAGE_NOTEBOOKS / "section.ipynb", as_version=4)
     cell = nbformat.v4.new_code_cell(
-        'if directorate == "Place & Economy":\n    raise ValueError("boom in the chart cell")')
+        'if section == "Place & Economy":\n    raise ValueError("boom in the chart cell")')
     cell.id = "deliberately-broken"
     nb.cells.append(cell)
-    nbformat.write(nb, nbdir / "directorate.ipynb")
+    nbformat.write(nb, nbdir / "place-economy.ipynb")
     return nbdir
 
 
@@ -79,11 +80,13 @@ def test_a_failed_run_leaves_the_published_folder_intact(tmp_path, test_store, m
     first = runner.run(params(test_store, out), show_progress=False)[0]
     before = output_hashes(first.folder)
     manifest_before = (first.folder / "manifest.json").read_bytes()
-    monkeypatch.setattr(runner, "NOTEBOOKS", _broken_notebooks(tmp_path))
+    project = tmp_path / "project"
+    _broken_notebooks(project)
+    monkeypatch.chdir(project)
     with pytest.raises(RunError) as e:
         runner.run(params(test_store, out), show_progress=False)
     msg = str(e.value)
-    assert "directorate.ipynb for Place & Economy" in msg
+    assert "project:notebooks/core/place-economy.ipynb for Place & Economy" in msg
     assert "cell 'deliberately-broken' (code cell 7 of the executed notebook): ValueError: boom in the chart cell" in msg
     assert output_hashes(first.folder) == before
     assert (first.folder / "manifest.json").read_bytes() == manifest_before

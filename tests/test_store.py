@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import CATALOGUE_2024, RETURNS_2024_Q1, read_csv_rows, write_csv
-from kpilib.catalogue import COLUMNS as CATALOGUE_COLUMNS
-from kpilib.catalogue import read_catalogue_file
-from kpilib.errors import PeriodError, StoreError, ValidationError
+from kpilib.clock import normalise_timestamp
+from kpilib.errors import MomentError, PeriodError, StoreError, ValidationError
+from kpilib.ingest.catalogue import COLUMNS as CATALOGUE_COLUMNS
+from kpilib.ingest.catalogue import read_catalogue_file
 from kpilib.store import (
     RETURNS_FRAME_COLUMNS,
     REVISION_COLUMNS,
     Store,
-    normalise_timestamp,
     sqlite_path,
     store_url,
 )
@@ -320,6 +320,6 @@ def test_normalise_timestamp(given, expected):
     assert normalise_timestamp(given) == expected
 
 
-def test_bad_as_of_is_a_store_error(store):
-    with pytest.raises(StoreError, match="not an ISO-8601 time"):
+def test_bad_as_of_is_a_clear_error(store):
+    with pytest.raises(MomentError, match="not an ISO-8601 time"):
         store.returns(as_of="last Tuesday")

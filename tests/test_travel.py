@@ -1,6 +1,6 @@
 import pytest
 
-from kpilib.travel import describe, travel
+from kpilib.rules.travel import describe, travel
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import nh3
 import plotly.io as pio
 
-from .formats import format_value, is_blank
-from .periods import parse_period
-from .report import REPORT_TITLES, Report
+from kpilib.reports.model import Report
+from kpilib.rules.formats import format_value, is_blank
+from kpilib.rules.periods import parse_period
 
 # status -> (css class, symbol, colour, text colour)
 RAG_STYLE = {
@@ -110,7 +110,7 @@ def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None 
     as_of = (f'Data as of <time datetime="{esc(report.as_of)}">{esc(human_moment(report.as_of))}'
              f"</time>" if report.as_of else "Data as of the latest load")
     return (
-        f'<header class="page"><p class="kicker">{esc(REPORT_TITLES[report.report])} · '
+        f'<header class="page"><p class="kicker">{esc(report.name or report.type.title)} · '
         f'{esc(report.period.label)}</p><h1>{esc(heading)}</h1>'
         f'<p class="asof">{as_of}</p>'
         + (f'<nav aria-label="Report pages"><ul class="nav">{links}</ul></nav>' if links else "")
@@ -340,7 +340,7 @@ def summary_sentence(report: Report) -> str:
 
 def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) -> str:
     """The overview page body: counts by status, exceptions, sources, links."""
-    by = "theme" if report.report == "health" else "directorate"
+    by = report.section_key
     links = {name: href for name, href in pages}
     exc = report.exceptions()
     items = []

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .catalogue import check_columns, read_table, schema_problems, select_columns
-from .contracts import NO_DATA, NUMBER, NUMBERS, STATUSES
-from .contracts import RETURN_COLUMNS as COLUMNS
-from .contracts import RETURN_REQUIRED as REQUIRED
-from .errors import PeriodError, Problem, ValidationError
-from .measures import UNIT_SCALE
-from .measures import scale as measures_scale
-from .periods import parse_period, quarter_of_month
+from kpilib.errors import PeriodError, Problem, ValidationError
+from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
+from kpilib.ingest.contracts import NO_DATA, NUMBER, NUMBERS, STATUSES
+from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
+from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
+from kpilib.rules.measures import UNIT_SCALE
+from kpilib.rules.measures import scale as measures_scale
+from kpilib.rules.periods import parse_period, quarter_of_month
 
 KEY = ["ref", "period", "breakdown"]
 

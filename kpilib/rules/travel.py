@@ -6,7 +6,7 @@ description so that a report never relies on the arrow (or its colour) alone.
 
 from __future__ import annotations
 
-from .rag import _r, margin, meets
+from kpilib.rules.rag import _r, margin, meets
 
 NO_TRAVEL = "n/a"
 SCHEMES = ("nnc", "trust", "graded")

@@ -18,13 +18,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .contracts import CATALOGUE_COLUMNS
-from .contracts import RETURN_COLUMNS as RETURNS_COLUMNS
-from .demo_kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
-from .periods import fy_months, fy_quarters, parse_period, shift
+from kpilib.demo.kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
+from kpilib.ingest.contracts import CATALOGUE_COLUMNS
+from kpilib.ingest.contracts import RETURN_COLUMNS as RETURNS_COLUMNS
+from kpilib.rules.periods import fy_months, fy_quarters, parse_period, shift
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .store import LoadResult, Store
+    from kpilib.store import LoadResult, Store
 
 SEED = 20240201
 YEARS = ("2023-24", "2024-25")

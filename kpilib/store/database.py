@@ -16,7 +16,6 @@ SQLite by default (a plain path); any SQLAlchemy URL (e.g.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
-from .errors import StoreError
-from .periods import parse_period
+from kpilib.clock import just_after, normalise_timestamp, utc_now
+from kpilib.errors import StoreError
+from kpilib.ingest.contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
+from kpilib.rules.periods import parse_period
 
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
 REVISION_COLUMNS = ("ref", "period", "breakdown", "first_value", "first_loaded_at", "first_source",
                     "value", "revised_at", "source_file")  # fmt: skip
@@ -73,38 +72,17 @@ class LoadResult:
     already_loaded: bool
 
 
-# --------------------------------------------------------------------------- time and URLs
+@dataclass(frozen=True)
+class Snapshot:
+    """The store as it stood at one moment: everything a report reads."""
+
+    as_of: str | None
+    catalogue: pd.DataFrame
+    returns: pd.DataFrame
+    sources: tuple[dict, ...]
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime(TIMESTAMP_FORMAT)
-
-
-def normalise_timestamp(value: str | dt.datetime | dt.date) -> str:
-    """An ISO-8601 time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (naive = UTC).
-
-    A date alone means its midnight (start of the day).
-    """
-    if isinstance(value, dt.datetime):
-        t = value
-    elif isinstance(value, dt.date):
-        t = dt.datetime(value.year, value.month, value.day)
-    else:
-        try:
-            t = dt.datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise StoreError(
-                f"{value!r} is not an ISO-8601 time (expected e.g. 2024-03-10, 2024-03-10T12:00 "
-                f"or 2024-03-10T12:00:00.000000Z)"
-            ) from None
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.UTC).replace(tzinfo=None)
-    return t.strftime(TIMESTAMP_FORMAT)
-
-
-def _after(ts: str) -> str:
-    t = dt.datetime.strptime(ts, TIMESTAMP_FORMAT) + dt.timedelta(microseconds=1)
-    return t.strftime(TIMESTAMP_FORMAT)
+# --------------------------------------------------------------------------- URLs
 
 
 def store_url(url_or_path: str | Path) -> str:
@@ -187,8 +165,8 @@ class Store:
 
     def _load(self, kind: str, path: Path, loaded_at: str | None) -> LoadResult:
         # validation (pandera) is imported only by loads: report kernels only read
-        from .catalogue import read_bytes, read_catalogue_file
-        from .returns import read_returns
+        from kpilib.ingest.catalogue import read_bytes, read_catalogue_file
+        from kpilib.ingest.returns import read_returns
 
         data = read_bytes(path)
         sha = hashlib.sha256(data).hexdigest()
@@ -211,7 +189,7 @@ class Store:
             if loaded_at is None:
                 stamp = utc_now()
                 if latest is not None and stamp <= latest:
-                    stamp = _after(latest)
+                    stamp = just_after(latest)
             else:
                 stamp = normalise_timestamp(loaded_at)
             load_id = conn.execute(
@@ -340,6 +318,13 @@ class Store:
         df["n_rows"] = df["n_rows"].astype("int64")
         return df[list(SOURCE_COLUMNS)]
 
+    def snapshot(self, as_of: str | None = None) -> Snapshot:
+        """The catalogue, returns and their source files as of ``as_of`` (default: the
+        latest load)."""
+        as_of = as_of or self.last_loaded_at()
+        return Snapshot(as_of, self.catalogue(as_of=as_of), self.returns(as_of=as_of),
+                        tuple(self.sources(as_of=as_of).to_dict("records")))
+
     def last_loaded_at(self) -> str | None:
         """The ``loaded_at`` of the latest load, ``None`` for an empty store."""
         with self.engine.connect() as conn:
@@ -350,3 +335,13 @@ class Store:
         with self.engine.connect() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                     for t in metadata.sorted_tables}
+
+
+def open_store(store: str | Path) -> Store:
+    """Open an existing store for reading: a missing SQLite file is an error, not a new store."""
+    if "://" not in str(store) and not Path(store).exists():
+        raise StoreError(
+            f"no data store at {str(store)!r}: build one with `kpi demo` or `kpi load`, "
+            "or pass --store"
+        )
+    return Store.open(store)

@@ -1,4 +1,4 @@
-"""Executed notebook -> deterministic notebook file and HTML page; atomic publishing.
+"""Executed notebook -> deterministic notebook and offline HTML page (pure strings).
 
 * :func:`clean_notebook` removes everything that differs between two
   executions of the same inputs (papermill timings, the injected cell's random
@@ -6,22 +6,20 @@
 * :func:`to_html` renders with kpilib's own nbconvert template (outputs only,
   no code or prompts) in-process, with plotly.js shared from ``assets/`` or
   inlined once per page (``self_contained``).
-* :func:`publish` swaps a finished staging folder into place atomically.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import shutil
 from importlib import resources
 from pathlib import Path
 
 import nbformat
 
-from . import __version__
+from kpilib import __version__
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 PLOTLY_ASSET = "assets/plotly.min.js"
 INJECTED_ID = "injected-parameters"
 
@@ -32,7 +30,7 @@ def plotly_js_path() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _css() -> str:
-    return (Path(__file__).parent / "static" / "report.css").read_text(encoding="utf-8")
+    return (STATIC / "report.css").read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,13 +64,21 @@ def clean_notebook(nb) -> nbformat.NotebookNode:
     return nb
 
 
-def to_html(nb, title: str, footer: str, self_contained: bool = False) -> str:
+def branding_resources(council) -> dict:
+    """What the page template needs of a council's settings (plain values, picklable)."""
+    return {"name": council.name, "logo": council.logo, "logo_alt": council.logo_alt,
+            "colour": council.primary_colour, "footer": council.footer}
+
+
+def to_html(nb, title: str, footer: str, self_contained: bool = False,
+            branding: dict | None = None) -> str:
     """Render an executed report notebook as one complete offline HTML page."""
     if self_contained:
         plotly = f'<script type="text/javascript">{_plotly_inline()}</script>'
     else:
         plotly = f'<script src="{PLOTLY_ASSET}"></script>'
-    res = {"kpi": {"title": title, "css": _css(), "plotly": plotly, "footer": footer}}
+    res = {"kpi": {"title": title, "css": _css(), "plotly": plotly, "footer": footer,
+                   "council": branding or {}}}
     body, _ = _exporter().from_notebook_node(nb, resources=res)
     return body
 
@@ -81,44 +87,3 @@ def footer_text(as_of: str | None) -> str:
     return (f"Produced with kpilib {__version__} from data as of {as_of or 'the latest load'}. "
             "The figures are also in results.csv; manifest.json lets anyone re-execute "
             "and verify this report.")
-
-
-def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-
-
-def copy_assets(folder: Path) -> None:
-    target = folder / PLOTLY_ASSET
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(plotly_js_path(), target)
-
-
-def publish(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging`` so that readers never see a half-written folder.
-
-    The previous folder is moved aside, the new one renamed into place (an
-    atomic rename on the same file system), then the old one removed.
-    """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        os.replace(final, old)
-    try:
-        os.replace(staging, final)
-    except OSError:
-        if old.exists():
-            os.replace(old, final)
-        raise
-    if old.exists():
-        shutil.rmtree(old)
-
-
-def keep_failed(staging: Path, final: Path) -> Path:
-    """Move a failed run's staging folder to ``<report>.failed`` (replacing an older one)."""
-    failed = final.with_name(f"{final.name}.failed")
-    if failed.exists():
-        shutil.rmtree(failed)
-    os.replace(staging, failed)
-    return failed

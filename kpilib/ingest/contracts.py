@@ -20,7 +20,6 @@ CATALOGUE_REQUIRED = ("year", "ref", "name", "directorate", "commitment", "repor
             "measure", "unit", "polarity")  # fmt: skip
 OVERRIDE_COLUMNS = ("year", "ref", "breakdown", "target", "tolerance", "floor")
 ENUMS = {
-    "report": ("core", "service", "health"),
     "theme": ("Financial", "Customer", "Workforce"),
     "frequency": ("monthly", "quarterly", "annual"),
     "measure": ("sum", "snapshot", "ratio", "cumulative", "mean"),
@@ -29,6 +28,7 @@ ENUMS = {
     "rag_scheme": ("tolerance", "floor", "graded", "trust"),
     "travel_scheme": ("nnc", "trust", "graded"),
 }
+# ``report`` takes the name of a registered report type (kpilib.registry).
 DEFAULTS = {"rag_scheme": "tolerance", "travel_scheme": "nnc"}
 
 NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # a number as written in a file

@@ -14,18 +14,24 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ParamsError, PeriodError, StoreError
-from .periods import parse_period
-from .store import normalise_timestamp
+from kpilib import registry
+from kpilib.clock import normalise_timestamp
+from kpilib.errors import MomentError, ParamsError, PeriodError
+from kpilib.rules.periods import parse_period
 
-REPORT_CHOICES = ("core", "service", "health", "all")
 KEYS = {
     "period": "month id (2024-02) or quarter id (2024-25-Q3), quoted",
-    "report": "core, service, health or all",
+    "report": "a report type (kpi run --help lists them) or all",
     "store": "data store: SQLite file path or SQLAlchemy URL",
     "as_of": "optional: read the data as it stood at this moment (ISO 8601, UTC)",
     "output_dir": "optional: where run folders go (default outputs/)",
+    "council": "optional: the council settings file (default council.yaml, if present)",
 }
+
+
+def report_choices() -> tuple[str, ...]:
+    """Every registered report type, and ``all``."""
+    return (*registry.names(), "all")
 REQUIRED = ("period", "report", "store")
 
 
@@ -37,25 +43,26 @@ class RunParams:
     as_of: str | None = None
     output_dir: str = "outputs"
     source: str = "<params>"
+    council: str | None = None
 
     def reports(self) -> list[str]:
-        """The report sets this run produces.  ``all`` for a month is the core report
-        (service and health KPIs are quarterly); for a quarter it is all three."""
+        """The report types this run produces: one, or for ``all`` every registered type
+        that declares itself part of ``all`` for this kind of period (for the built-in
+        types: core for a month; core, service and health for a quarter)."""
         if self.report != "all":
             return [self.report]
-        return ["core"] if parse_period(self.period).kind == "month" else [
-            "core", "service", "health"]
+        return list(registry.all_of(parse_period(self.period).kind))
 
     def as_dict(self) -> dict:
         return {"period": self.period, "report": self.report, "store": self.store,
-                "as_of": self.as_of, "output_dir": self.output_dir}
+                "as_of": self.as_of, "output_dir": self.output_dir, "council": self.council}
 
 
 def normalise_moment(value, where: str = "as_of") -> str:
     """An ISO-8601 moment as the store writes it: ``2024-03-10T12:00:00.000000Z`` (UTC)."""
     try:
         return normalise_timestamp(value)
-    except StoreError as e:
+    except MomentError as e:
         raise ParamsError(f"{where}: {e}") from None
 
 
@@ -73,21 +80,31 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     for key in REQUIRED:
         if raw.get(key) in (None, ""):
             problems.append(f"missing key '{key}': {KEYS[key]}")
-    period = raw.get("period")
+    period, kind = raw.get("period"), None
     if isinstance(period, (dt.date, int, float)):
         problems.append(f"key 'period': {period!r} was read as a {type(period).__name__}; "
                         "quote it, e.g. period: \"2024-02\"")
     elif period not in (None, ""):
         try:
-            period = parse_period(str(period)).id
+            parsed = parse_period(str(period))
+            period, kind = parsed.id, parsed.kind
         except PeriodError as e:
             problems.append(f"key 'period': {e}")
     report = raw.get("report")
-    if report not in (None, "") and report not in REPORT_CHOICES:
-        close = difflib.get_close_matches(str(report), REPORT_CHOICES, n=1)
+    choices = report_choices()
+    if report not in (None, "") and report not in choices:
+        close = difflib.get_close_matches(str(report), choices, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        problems.append(f"key 'report': {report!r} is not a report set{hint}; "
-                        f"expected one of {', '.join(REPORT_CHOICES)}")
+        problems.append(f"key 'report': {report!r} is not a report type{hint}; "
+                        f"expected one of {', '.join(choices)}")
+    elif report not in (None, "", "all") and kind is not None:
+        rtype = registry.get(report)
+        if not rtype.accepts(kind):
+            problems.append(f"key 'period': the {report} report is for a "
+                            f"{' or a '.join(rtype.periods)}, not a {kind} ({period})")
+    council = raw.get("council")
+    if council is not None and not isinstance(council, str):
+        problems.append(f"key 'council': expected the path of a settings file, got {council!r}")
     as_of = raw.get("as_of")
     if as_of not in (None, ""):
         try:
@@ -100,7 +117,7 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
         listing = "\n".join(f"  {p}" for p in problems)
         raise ParamsError(f"{source}: invalid parameters:\n{listing}")
     return RunParams(str(period), str(report), str(raw["store"]), as_of,
-                     str(raw.get("output_dir") or "outputs"), source)
+                     str(raw.get("output_dir") or "outputs"), source, council or None)
 
 
 def read_params(path: str | Path, **overrides) -> RunParams:

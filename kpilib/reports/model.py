@@ -9,25 +9,21 @@ and the monthly (or quarterly) series behind the trend chart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from . import periods as P
-from .contracts import RESULTS_COLUMNS, kpi_rows
-from .formats import format_cell, format_number, format_target, format_value
-from .measures import ARREARS, Cell, Obs, aggregate, to_number
-from .rag import MISSING, STATUSES, column_target, rag_status
-from .targets import parse_target, parse_tolerance
-from .travel import NO_TRAVEL, describe, travel
+from kpilib import registry
+from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
+from kpilib.rules import periods as P
+from kpilib.rules.formats import format_cell, format_number, format_target, format_value
+from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
+from kpilib.rules.rag import MISSING, STATUSES, column_target, rag_status
+from kpilib.rules.targets import parse_target, parse_tolerance
+from kpilib.rules.travel import NO_TRAVEL, describe, travel
 
-REPORTS = ("core", "service", "health")
-REPORT_TITLES = {
-    "core": "Core KPIs",
-    "service": "Service KPIs",
-    "health": "Organisational health KPIs",
-}
-HEALTH_THEMES = ("Financial", "Customer", "Workforce")
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
 _LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
 
@@ -43,11 +39,22 @@ class Report:
     cells: pd.DataFrame
     series: pd.DataFrame
     as_of: str | None = None
-    meta: dict = field(default_factory=dict)
+    name: str = ""  # the report's title ("Core KPIs"); the type's own unless retitled
+    sources: tuple[dict, ...] = ()  # the files the figures were read from (kind, file, hash)
+    branding: Any = None  # presentation settings attached by the caller; unused here
+
+    @property
+    def type(self) -> registry.ReportType:
+        return registry.get(self.report)
 
     @property
     def title(self) -> str:
-        return f"{REPORT_TITLES[self.report]}: {self.period.label}"
+        return f"{self.name or self.type.title}: {self.period.label}"
+
+    @property
+    def section_key(self) -> str:
+        """The catalogue column whose values are this report's pages."""
+        return self.type.section_key
 
     @property
     def results(self) -> pd.DataFrame:
@@ -58,24 +65,20 @@ class Report:
         return df.reset_index(drop=True)
 
     def sections(self) -> list[str]:
-        """Directorates (core, service) or themes (health) in catalogue order."""
-        key = "theme" if self.report == "health" else "directorate"
-        if self.report == "health":
-            present = set(self.kpis[key])
-            return [t for t in HEALTH_THEMES if t in present]
-        return list(dict.fromkeys(self.kpis[key]))
+        """The values of the type's section column (directorates, themes...): the type's
+        fixed order first, then catalogue order."""
+        present = list(dict.fromkeys(self.kpis[self.section_key])) if len(self.kpis) else []
+        fixed = [s for s in self.type.section_order if s in present]
+        return fixed + [s for s in present if s not in fixed]
 
     def section(self, name: str) -> Report:
-        """The report restricted to one directorate (or health theme)."""
-        key = "theme" if self.report == "health" else "directorate"
-        kpis = self.kpis[self.kpis[key] == name]
+        """The report restricted to one section (a directorate, a theme...)."""
+        kpis = self.kpis[self.kpis[self.section_key] == name]
         refs = set(kpis["ref"])
-        return Report(
-            self.period, self.report, self.columns, kpis.reset_index(drop=True),
-            self.cells[self.cells["ref"].isin(refs)].reset_index(drop=True),
-            self.series[self.series["ref"].isin(refs)].reset_index(drop=True),
-            self.as_of, {**self.meta, "section": name, "sections": self.sections()},
-        )
+        return dataclasses.replace(
+            self, kpis=kpis.reset_index(drop=True),
+            cells=self.cells[self.cells["ref"].isin(refs)].reset_index(drop=True),
+            series=self.series[self.series["ref"].isin(refs)].reset_index(drop=True))
 
     def headline(self) -> pd.DataFrame:
         """One row per KPI (totals only): the statuses the summary counts."""
@@ -274,6 +277,7 @@ def build_report(
     period: str,
     report: str,
     as_of: str | None = None,
+    sources: tuple[dict, ...] = (),
 ) -> Report:
     """Compute a report (pure).
 
@@ -282,12 +286,16 @@ def build_report(
     catalogue : validated catalogue rows of every year (KPI rows and override rows).
     returns : the latest return row per (ref, period, breakdown) as of the run.
     period : a month id (monthly report) or a quarter id (quarterly report).
-    report : ``core``, ``service`` or ``health``.
+    report : a registered report type (:mod:`kpilib.registry`).
     as_of : the moment the data was read at, shown on the report.
+    sources : the files the rows came from, shown on the overview.
     """
-    if report not in REPORTS:
-        raise ValueError(f"unknown report {report!r} (expected one of {', '.join(REPORTS)})")
+    rtype = registry.get(report)
     per = P.parse_period(period)
+    if not rtype.accepts(per.kind):
+        raise registry.RegistryError(
+            f"the {report} report is for a {' or a '.join(rtype.periods)}, not a {per.kind} "
+            f"({per.id})")
     columns = P.report_columns(per.id)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     eng = _Engine(catalogue, returns)
@@ -320,5 +328,19 @@ def build_report(
         pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
-        as_of,
+        as_of, rtype.title, tuple(sources),
     )
+
+
+def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -> str | None:
+    """The latest period a report type can be run for: the newest month (or quarter, for a
+    quarterly type) with a value, or arrears, for one of its KPIs.  ``None``: no data."""
+    rtype = registry.get(report)
+    refs = set(catalogue.loc[catalogue["report"] == report, "ref"])
+    rows = returns[returns["ref"].isin(refs) & (returns["value"].notna()
+                                                | (returns["status"] == ARREARS))]
+    for kind in rtype.periods:
+        ids = [p for p in set(rows["period"]) if P.parse_period(p).kind == kind]
+        if ids:
+            return max(ids)
+    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import functools
 import io
 import re
 import zipfile
@@ -21,12 +22,20 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .contracts import CATALOGUE_COLUMNS as COLUMNS
-from .contracts import CATALOGUE_REQUIRED as REQUIRED
-from .contracts import DEFAULTS, ENUMS, NUMBER, OVERRIDE_COLUMNS, empty_catalogue, kpi_rows
-from .errors import CatalogueError, PeriodError, Problem, ValidationError
-from .periods import parse_fy
-from .targets import (
+from kpilib import registry
+from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError
+from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
+from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
+from kpilib.ingest.contracts import (
+    DEFAULTS,
+    ENUMS,
+    NUMBER,
+    OVERRIDE_COLUMNS,
+    empty_catalogue,
+    kpi_rows,
+)
+from kpilib.rules.periods import parse_fy
+from kpilib.rules.targets import (
     TARGET_EXPECTED,
     TARGET_SHAPE,
     TOLERANCE_EXPECTED,
@@ -193,11 +202,15 @@ def _breakdowns_ok(text: str) -> bool:
     return not text or (all(items) and len(set(items)) == len(items))
 
 
-CATALOGUE_SCHEMA = pa.DataFrameSchema(
+@functools.lru_cache(maxsize=8)
+def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
+    """The catalogue schema; ``report`` takes the registered report types' names."""
+    return pa.DataFrameSchema(
     {
         "year": pa.Column(str, pa.Check(_is_fy, element_wise=True,
                                         error="expected a financial year id such as 2024-25")),
         **{col: pa.Column(str, enum_check(values)) for col, values in ENUMS.items()},
+        "report": pa.Column(str, enum_check(report_types)),
         "target": pa.Column(str, pa.Check.str_matches(TARGET_SHAPE, error=TARGET_EXPECTED)),
         "tolerance": pa.Column(str, pa.Check.str_matches(TOLERANCE_RE.pattern,
                                                          error=TOLERANCE_EXPECTED)),
@@ -209,7 +222,7 @@ CATALOGUE_SCHEMA = pa.DataFrameSchema(
     },
     strict=False,
     name="catalogue",
-)  # fmt: skip
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- validation
@@ -246,13 +259,17 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
             not 0 <= v <= 100 for v in (target.value, *(target.profile or ()))
         ):
             add(idx, "target", r["target"], "a percent target must be between 0 and 100")
-    if not override:
-        if r["report"] == "core" and r["frequency"] in ("quarterly", "annual"):
-            add(idx, "frequency", r["frequency"],
-                "a core KPI is reported monthly: expected monthly")
-        if r["report"] == "health" and r["theme"] == "":
-            add(idx, "theme", "", f"required for a health KPI: expected one of "
-                                  f"{', '.join(ENUMS['theme'])}")
+    if not override and r["report"] in registry.names():
+        rtype = registry.get(r["report"])
+        if rtype.frequencies and r["frequency"] in ENUMS["frequency"] \
+                and r["frequency"] not in rtype.frequencies:
+            add(idx, "frequency", r["frequency"], f"a {rtype.name} KPI is reported "
+                f"{' or '.join(rtype.frequencies)}: expected {' or '.join(rtype.frequencies)}")
+        for col in rtype.required:
+            if r[col] == "":
+                allowed = ENUMS.get(col)
+                add(idx, col, "", f"required for a {rtype.name} KPI"
+                    + (f": expected one of {', '.join(allowed)}" if allowed else ""))
 
 
 def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Problem]:
@@ -304,7 +321,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
-    problems += schema_problems(name, CATALOGUE_SCHEMA, df)
+    problems += schema_problems(name, catalogue_schema(registry.names()), df)
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     if problems:
         raise ValidationError(name, problems)

@@ -20,6 +20,7 @@ For each report set the run:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -28,26 +29,31 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import publish, render
-from .errors import RunError
-from .notebook import open_report
-from .params import RunParams
-from .report import Report
-from .store import utc_now
+from kpilib import registry
+from kpilib.clock import utc_now
+from kpilib.errors import RunError
+from kpilib.render import page as render_page
+from kpilib.render.html import page_file, slug
+from kpilib.reports.model import Report, build_report
+from kpilib.run import manifest, publish
+from kpilib.run.council import load_council
+from kpilib.run.locate import NotebookSource, find_notebook
+from kpilib.run.params import RunParams
+from kpilib.store import Snapshot, open_store
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL = "python3"
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
 class Job:
-    notebook: str  # file name in notebooks/
+    notebook: NotebookSource  # the notebook file and its manifest label
     stem: str  # output base name: index, place-economy, ...
     section: str | None
     title: str
     parameters: dict
     cwd: str = "."
+    branding: dict = field(default_factory=dict)  # council name, logo, colour, footer
 
 
 @dataclass
@@ -72,10 +78,6 @@ class RunSummary:
     @property
     def index(self) -> Path:
         return self.folder / "index.html"
-
-
-def notebook_path(name: str) -> Path:
-    return NOTEBOOKS / name
 
 
 def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
@@ -131,7 +133,7 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
     for attempt in (1, 2):
         workdir = Path(tempfile.mkdtemp(prefix="kpi-kernel-"))
         try:
-            nb = _execute_once(notebook_path(job.notebook), out, job.parameters, workdir, job.cwd)
+            nb = _execute_once(job.notebook.path, out, job.parameters, workdir, job.cwd)
             break
         except PapermillExecutionError as e:
             return JobResult(job, False, time.perf_counter() - start, _failure_text(e, out))
@@ -140,33 +142,38 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
                 return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    publish.clean_notebook(nb)
+    render_page.clean_notebook(nb)
     import nbformat
 
     publish.write_text(out, nbformat.writes(nb) + "\n")
-    page = publish.to_html(nb, job.title, publish.footer_text(job.parameters.get("as_of")),
-                           self_contained)
+    page = render_page.to_html(nb, job.title,
+                               render_page.footer_text(job.parameters.get("as_of")),
+                               self_contained, job.branding)
     publish.write_text(Path(staging) / f"{job.stem}.html", page)
     return JobResult(job, True, time.perf_counter() - start)
 
 
-def plan(report: Report, params: RunParams, report_set: str, as_of: str) -> list[Job]:
-    """The notebooks of one report set: the overview, then one per page.
+def plan(report: Report, params: RunParams, report_set: str, as_of: str,
+         branding: dict | None = None) -> list[Job]:
+    """The notebooks of one report: the overview, then one per section (directorate,
+    theme...), each the section's own notebook where the project has one.
 
     The store is passed exactly as the parameter set gives it and the kernels
     run in the current directory, so that a relative store path gives the same
     executed notebooks in any clone.
     """
+    rtype = registry.get(report_set)
     base = {"store": params.store, "period": params.period, "report_set": report_set,
-            "as_of": as_of}
+            "as_of": as_of, "council": params.council}
     title = report.title
     cwd = os.getcwd()
-    jobs = [Job("overview.ipynb", "index", None, title, dict(base), cwd)]
-    nb, key = (("health_theme.ipynb", "theme") if report_set == "health"
-               else ("directorate.ipynb", "directorate"))
+    branding = branding or {}
+    jobs = [Job(find_notebook(report_set, rtype.overview_notebook), "index", None, title,
+                dict(base), cwd, branding)]
     for section in report.sections():
-        jobs.append(Job(nb, render.page_file(section)[:-5], section, f"{section} · {title}",
-                        {**base, key: section}, cwd))
+        jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
+                        page_file(section)[:-5], section, f"{section} · {title}",
+                        {**base, "section": section}, cwd, branding))
     return jobs
 
 
@@ -200,14 +207,20 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
                self_contained: bool = False) -> RunSummary:
     """Produce and publish one report set's folder."""
     start = time.perf_counter()
-    report = open_report(params.store, params.period, report_set, as_of)
+    rtype = registry.get(report_set)
+    council = load_council(params.council)
+    snap: Snapshot = open_store(params.store).snapshot(as_of)
+    report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
+                          snap.sources)
+    report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
+                                 branding=council)
     check_has_data(report, params.store)
     final = Path(params.output_dir) / params.period / report_set
     staging = final.with_name(f".{report_set}.staging-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    jobs = plan(report, params, report_set, as_of)
+    jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council))
     task = progress.add_task(f"{report_set} {params.period}", total=len(jobs)) if progress else None
     futures = [pool.submit(execute_job, j, str(staging), self_contained) for j in jobs]
     failures = []
@@ -219,21 +232,19 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
             progress.advance(task)
     if failures:
         failed = publish.keep_failed(staging, final)
-        lines = [f"  {f.job.notebook} for {f.job.section or 'the overview'}: {f.error}"
+        lines = [f"  {f.job.notebook.label} for {f.job.section or 'the overview'}: {f.error}"
                  for f in sorted(failures, key=lambda f: f.job.stem)]
         raise RunError(
             f"the {report_set} report for {params.period} failed:\n" + "\n".join(lines)
             + f"\nThe published folder {final} is unchanged; the failed notebooks, with their "
             f"errors, are in {failed}/notebooks/"
         )
-    publish.write_text(staging / "results.csv", report.results.to_csv(index=False,
-                                                                      lineterminator="\n"))
+    for name, write in rtype.outputs.items():
+        publish.write_text(staging / name, write(report))
     if not self_contained:
         publish.copy_assets(staging)
-    from .audit import write_manifest
-
-    write_manifest(staging, params, report_set, as_of, report, jobs, self_contained,
-                   seconds=round(time.perf_counter() - start, 3))
+    manifest.write_manifest(staging, params, report_set, as_of, snap, jobs, self_contained,
+                            council.record(), seconds=round(time.perf_counter() - start, 3))
     publish.publish(staging, final)
     h = report.headline()
     return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
@@ -246,7 +257,7 @@ def prepare_workers() -> None:
     import papermill  # noqa: F401
     from jupyter_client import KernelManager  # noqa: F401
 
-    publish._exporter()
+    render_page._exporter()
 
 
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,

@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .errors import PeriodError
+from kpilib.errors import PeriodError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")

@@ -1,0 +1,157 @@
+"""``kpi audit``: every published report can be re-executed and proved identical,
+however the data has been revised since.
+
+* :func:`audit_run` checks the published files against the run's manifest
+  (tampering), re-executes the run (same parameters, same ``as_of``) in a
+  temporary folder and compares every output's SHA-256.
+* :func:`audit_tree` audits every run folder under a directory, in parallel.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kpilib.errors import AuditError, KpiError
+from kpilib.run.manifest import MANIFEST, environment, git_info, output_hashes, read_manifest
+from kpilib.run.params import RunParams
+from kpilib.run.runner import prepare_workers, run_report, worker_pool
+
+
+@dataclass
+class AuditResult:
+    folder: Path
+    identical: bool = False
+    tampered: list[str] = field(default_factory=list)  # published files not as the manifest says
+    differing: list[str] = field(default_factory=list)  # re-executed files that differ
+    missing: list[str] = field(default_factory=list)
+    value_changes: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def lines(self) -> list[str]:
+        head = "identical" if self.identical else "DIFFERENT" if not self.error else "FAILED"
+        out = [f"{self.folder}: {head}"]
+        out += [f"  tampered: {f} does not match its hash in the manifest" for f in self.tampered]
+        out += [f"  missing: {f}" for f in self.missing]
+        out += [f"  differs on re-execution: {f}" for f in self.differing]
+        out += [f"  results.csv {c['ref']} {c['breakdown'] or 'total'} {c['column']} "
+                f"{c['field']}: published {c['published']!r}, now {c['now']!r}"
+                for c in self.value_changes]
+        out += [f"  warning: {w}" for w in self.warnings]
+        if self.error:
+            out.append(f"  error: {self.error}")
+        return out
+
+
+def _environment_warnings(manifest: dict) -> list[str]:
+    warnings = []
+    then = manifest.get("environment", {}).get("packages", {})
+    now = environment()["packages"]
+    changed = [f"{n} {then[n]} -> {now.get(n, 'not installed')}" for n in sorted(then)
+               if now.get(n) != then[n]]
+    if changed:
+        warnings.append("installed packages differ from the manifest's: " + ", ".join(changed))
+    py = manifest.get("environment", {}).get("python")
+    if py and py != environment()["python"]:
+        warnings.append(f"Python {py} -> {environment()['python']}")
+    code = manifest.get("code", {})
+    g = git_info()
+    if code.get("commit") and g.get("commit") and code["commit"] != g["commit"]:
+        warnings.append(f"code commit differs: run at {code['commit'][:12]}, now "
+                        f"{g['commit'][:12]}")
+    if g.get("dirty"):
+        warnings.append("the code has uncommitted changes")
+    return warnings
+
+
+def _results_changes(published: Path, now: Path) -> list[dict]:
+    key = ["ref", "breakdown", "column"]
+    a = pd.read_csv(published, dtype=str, keep_default_na=False)
+    b = pd.read_csv(now, dtype=str, keep_default_na=False)
+    m = a.merge(b, on=key, how="outer", suffixes=("_pub", "_now"), indicator=True)
+    changes = []
+    for r in m.to_dict("records"):
+        for f in ("value", "numerator", "denominator", "rag", "travel"):
+            pub, cur = r.get(f"{f}_pub", ""), r.get(f"{f}_now", "")
+            pub = "" if pub != pub else pub
+            cur = "" if cur != cur else cur
+            if pub != cur:
+                changes.append({"ref": r["ref"], "breakdown": r["breakdown"],
+                                "column": r["column"], "field": f, "published": pub, "now": cur})
+    return changes
+
+
+def check_published(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
+    """Files of the published folder whose hash differs from the manifest, and missing ones."""
+    recorded = manifest.get("outputs", {})
+    actual = output_hashes(folder)
+    tampered = sorted(f for f in recorded if f in actual and actual[f] != recorded[f])
+    tampered += sorted(f"{f} (not in the manifest)" for f in actual if f not in recorded)
+    missing = sorted(f for f in recorded if f not in actual)
+    return tampered, missing
+
+
+def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
+    """Re-execute a published run from its manifest and compare every output."""
+    folder = Path(folder)
+    res = AuditResult(folder)
+    try:
+        manifest = read_manifest(folder)
+    except AuditError as e:
+        res.error = str(e)
+        return res
+    res.tampered, res.missing = check_published(folder, manifest)
+    res.warnings = _environment_warnings(manifest)
+    p = manifest["parameters"]
+    with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
+        params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
+                           p.get("params_file", "<manifest>"))
+        own_pool = pool is None
+        if own_pool:
+            prepare_workers()
+            pool = worker_pool()
+        try:
+            summary = run_report(params, p["report"], manifest["as_of"], pool, None,
+                                 bool(p.get("self_contained")))
+        except KpiError as e:  # the re-execution itself failed: that is the verdict
+            res.error = f"re-execution failed: {e}"
+            return res
+        finally:
+            if own_pool:
+                pool.shutdown()
+        again = output_hashes(summary.folder)
+        recorded = manifest.get("outputs", {})
+        res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
+        res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
+        if "results.csv" in res.differing and (folder / "results.csv").exists():
+            res.value_changes = _results_changes(folder / "results.csv",
+                                                 summary.folder / "results.csv")
+    if store and store != p["store"]:
+        res.warnings.append(f"re-executed against store {store} instead of {p['store']}")
+    res.identical = not (res.tampered or res.missing or res.differing or res.error)
+    return res
+
+
+def run_folders(root: Path) -> list[Path]:
+    """Every run folder (one holding a manifest) at or under ``root``."""
+    root = Path(root)
+    if (root / MANIFEST).exists():
+        return [root]
+    return sorted(p.parent for p in root.rglob(MANIFEST)
+                  if not any(part.startswith(".") or part.endswith(".failed")
+                             for part in p.relative_to(root).parts[:-1]))
+
+
+def audit_tree(root: Path, store: str | None = None, jobs: int = 2) -> list[AuditResult]:
+    """Audit every run under ``root``: runs re-execute concurrently on one worker pool."""
+    folders = run_folders(root)
+    if not folders:
+        raise AuditError(f"{root}: no run folders (no {MANIFEST}) found")
+    prepare_workers()
+    with worker_pool() as pool, cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+        return list(threads.map(lambda f: audit_run(f, pool, store), folders))

@@ -1,0 +1,131 @@
+"""Reading a council's settings file (``council.yaml``).
+
+A project's ``council.yaml`` (at the folder runs start from) sets the
+council's name, logo, primary colour, footer text and report titles; a
+parameter set may name another file (``council: councils/kent.yaml``).  All
+keys are optional; with no file the defaults of
+:class:`kpilib.render.branding.Council` apply.  Every problem in the file is
+reported at once, and a primary colour that white text cannot be read on
+(WCAG AA, 4.5:1) is rejected.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import hashlib
+from pathlib import Path
+
+import yaml
+
+from kpilib import registry
+from kpilib.errors import ParamsError
+from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
+
+DEFAULT_FILE = "council.yaml"
+KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles")
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+              ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+MAX_LOGO_BYTES = 512 * 1024
+MAX_FILE_BYTES = 64 * 1024
+
+
+class CouncilError(ParamsError):
+    """The council settings file is invalid."""
+
+
+def load_council(path: str | Path | None = None) -> Council:
+    """The settings of ``path``, or of ``./council.yaml`` if ``path`` is None and it exists,
+    else the defaults."""
+    if path is None:
+        if not Path(DEFAULT_FILE).is_file():
+            return Council()
+        path = DEFAULT_FILE
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise CouncilError(f"no council settings file {str(p)!r}") from None
+    except OSError as e:
+        raise CouncilError(f"{p}: cannot be read ({e.strerror or e})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CouncilError(f"{p}: {len(data)} bytes; a settings file is at most "
+                           f"{MAX_FILE_BYTES} bytes")
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CouncilError(f"{p}: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        raise CouncilError(f"{p}: not valid YAML: {e}") from None
+    return parse_council(raw or {}, p, hashlib.sha256(data).hexdigest())
+
+
+def parse_council(raw, path: Path, sha256: str = "") -> Council:
+    """Validate a settings mapping (every problem at once)."""
+    if not isinstance(raw, dict):
+        raise CouncilError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    problems = []
+    for key in raw:
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), KEYS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(KEYS)}")
+    text = {}
+    for key in ("name", "footer", "logo_alt"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str | int | float):
+            problems.append(f"key '{key}': expected text, got {value!r}")
+        elif value is not None:
+            text[key] = str(value).strip()
+    colour = raw.get("primary_colour")
+    if colour is not None:
+        colour = str(colour).strip()
+        if not HEX.match(colour):
+            problems.append(f"key 'primary_colour': {colour!r} is not a colour; expected "
+                            "#rrggbb, e.g. #1d3557")
+        elif (ratio := contrast_with_white(colour)) < MIN_CONTRAST:
+            problems.append(
+                f"key 'primary_colour': {colour} gives white text a contrast of "
+                f"{ratio:.2f}:1; WCAG AA needs at least {MIN_CONTRAST}:1: choose a darker colour")
+    titles = raw.get("titles") or {}
+    if not isinstance(titles, dict):
+        problems.append(f"key 'titles': expected report type: title pairs, got {titles!r}")
+        titles = {}
+    for name, title in titles.items():
+        if name not in registry.names():
+            problems.append(f"key 'titles': {name!r} is not a report type; expected one of "
+                            f"{', '.join(registry.names())}")
+        elif not isinstance(title, str) or not title.strip():
+            problems.append(f"key 'titles': the title of {name!r} must be text")
+    logo = ""
+    if raw.get("logo"):
+        try:
+            logo = _embed_logo(path.parent / str(raw["logo"]))
+        except CouncilError as e:
+            problems.append(f"key 'logo': {e}")
+    if problems:
+        listing = "\n".join(f"  {p}" for p in problems)
+        raise CouncilError(f"{path}: invalid council settings:\n{listing}")
+    defaults = Council()
+    return Council(
+        name=text.get("name") or defaults.name,
+        primary_colour=(colour or defaults.primary_colour).lower(),
+        footer=text.get("footer", ""), logo=logo,
+        logo_alt=text.get("logo_alt") or (f"{text['name']} logo" if text.get("name") else
+                                          "Council logo"),
+        titles={k: v.strip() for k, v in titles.items()}, source=str(path), sha256=sha256)
+
+
+def _embed_logo(path: Path) -> str:
+    """A local image as a ``data:`` URI (pages never fetch anything)."""
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise CouncilError(f"{path}: expected an image file ({', '.join(LOGO_TYPES)})")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CouncilError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if len(data) > MAX_LOGO_BYTES:
+        raise CouncilError(f"{path}: {len(data)} bytes; a logo is at most {MAX_LOGO_BYTES} "
+                           "bytes (it is embedded in every page)")
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"

@@ -1,0 +1,59 @@
+"""Where notebooks and templates come from: the project's own folders first, then kpilib's.
+
+The *project* is the folder a run starts from (``kpi run`` and ``kpi audit``
+are run from the project root).  A section's notebook is looked up in this
+order; the first that exists is used:
+
+1. ``notebooks/<report>/<section-slug>.ipynb``: that one section's own notebook
+   (e.g. ``notebooks/core/children-s-services.ipynb``);
+2. ``notebooks/<report>/<standard name>``: the project's version of a standard
+   notebook for one report type;
+3. ``notebooks/<standard name>``: the project's version for every report type;
+4. the standard notebook shipped in the package (``kpilib/notebooks/``).
+
+The overview follows steps 2-4.  Templates: ``templates/<name>`` in the
+project, then the package's (:mod:`kpilib.render.templates`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PROJECT_NOTEBOOKS = "notebooks"
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    """A notebook a job executes: its file, and how the manifest names it (``kpilib:`` for
+    the package's standard notebooks, ``project:`` for the project's own)."""
+
+    path: Path
+    label: str
+
+
+def _project_root(root: str | Path | None) -> Path:
+    return Path(root) if root is not None else Path.cwd()
+
+
+def find_notebook(report: str, standard: str, section_slug: str | None = None,
+                  root: str | Path | None = None) -> NotebookSource:
+    """The notebook a page of ``report`` runs (see the module's lookup order)."""
+    base = _project_root(root) / PROJECT_NOTEBOOKS
+    candidates = []
+    if section_slug:
+        candidates.append(Path(report) / f"{section_slug}.ipynb")
+    candidates += [Path(report) / standard, Path(standard)]
+    for rel in candidates:
+        if (base / rel).is_file():
+            return NotebookSource(base / rel, f"project:{PROJECT_NOTEBOOKS}/{rel.as_posix()}")
+    return NotebookSource(PACKAGE_NOTEBOOKS / standard, f"kpilib:{standard}")
+
+
+def notebook_from_label(label: str, root: str | Path | None = None) -> Path:
+    """The file a manifest's notebook label names, in this project or this package."""
+    origin, _, rel = label.partition(":")
+    if origin == "kpilib":
+        return PACKAGE_NOTEBOOKS / rel
+    return _project_root(root) / rel

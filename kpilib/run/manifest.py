@@ -1,0 +1,143 @@
+"""The run's receipt, ``manifest.json``: written by every run, read by audit.
+
+It records what a re-execution needs (parameters, ``as_of``), what the figures
+were computed from (the SHA-256 of the exact catalogue and return rows and
+their source files), with which program (kpilib version, git commit, every
+installed package) and what was produced (the SHA-256 of every output).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from kpilib import __version__
+from kpilib.clock import utc_now
+from kpilib.errors import AuditError
+from kpilib.ingest.contracts import RETURN_COLUMNS
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+CATALOGUE_KEY = ["year", "ref", "breakdown"]
+RETURN_KEY = ["ref", "period", "breakdown"]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def frame_digest(df: pd.DataFrame, columns: list[str], key: list[str]) -> str:
+    """SHA-256 of rows in a canonical order and form, independent of load order."""
+    cols = [c for c in columns if c in df.columns]
+    canon = df.loc[:, cols].copy()
+    for c in cols:
+        canon[c] = [_canon(v) for v in canon[c]]
+    canon = canon.sort_values([k for k in key if k in cols] + cols, kind="stable")
+    buf = io.StringIO()
+    canon.to_csv(buf, index=False, lineterminator="\n")
+    return sha256_bytes(buf.getvalue().encode("utf-8"))
+
+
+def _canon(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def git_info(root: Path | None = None) -> dict:
+    """The code's git commit and whether the tree had uncommitted changes."""
+    root = root or Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                 "kpilib", "notebooks", "pyproject.toml"],
+                                capture_output=True, text=True, timeout=10, check=True).stdout
+        return {"commit": commit, "dirty": bool(status.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def environment() -> dict:
+    """Python version and the exact version of every installed package."""
+    pkgs = {}
+    for d in metadata.distributions():
+        name = d.metadata.get("Name")
+        if name:
+            pkgs[name.lower().replace("_", "-")] = d.version
+    return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
+            "platform": platform.platform(), "packages": dict(sorted(pkgs.items()))}
+
+
+def output_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of a run folder except the manifest, by relative path."""
+    return {p.relative_to(folder).as_posix(): sha256_file(p)
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jobs,
+                   self_contained: bool, council: dict | None = None,
+                   started_at: str | None = None, seconds: float | None = None) -> dict:
+    """Write ``manifest.json``, the run's receipt, into ``folder``.
+
+    ``inputs`` is the store snapshot the report was built from (its catalogue, returns and
+    source files); ``jobs`` the executed notebooks; ``council`` what the council settings
+    held (:meth:`kpilib.render.branding.Council.record`).
+    """
+    catalogue, returns = inputs.catalogue, inputs.returns
+    notebooks = {j.notebook.label: j.notebook.path for j in jobs}
+    manifest = {
+        "manifest_format": FORMAT,
+        "parameters": {"period": params.period, "report": report_set, "store": params.store,
+                       "as_of": as_of, "output_dir": params.output_dir,
+                       "self_contained": self_contained, "params_file": params.source,
+                       "council": params.council},
+        "as_of": as_of,
+        "run": {"recorded_at": started_at or utc_now(), "seconds": seconds},
+        "data": {
+            "catalogue_sha256": frame_digest(catalogue, list(catalogue.columns), CATALOGUE_KEY),
+            "catalogue_rows": int(len(catalogue)),
+            "returns_sha256": frame_digest(returns, list(RETURN_COLUMNS), RETURN_KEY),
+            "returns_rows": int(len(returns)),
+            "sources": [{k: s[k] for k in ("kind", "source_file", "sha256", "loaded_at")}
+                        for s in inputs.sources],
+        },
+        "council": council or {},
+        "code": {"kpilib_version": __version__, **git_info()},
+        "environment": environment(),
+        "notebooks": {label: sha256_file(path) for label, path in sorted(notebooks.items())},
+        "pages": [{"file": f"{j.stem}.html", "notebook": j.notebook.label, "section": j.section}
+                  for j in jobs],
+        "outputs": output_hashes(folder),
+    }
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    (folder / MANIFEST).write_text(text, encoding="utf-8")
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict:
+    path = Path(folder) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuditError(f"{folder}: no {MANIFEST}; is this a kpi run folder?") from None
+    except json.JSONDecodeError as e:
+        raise AuditError(f"{path}: not valid JSON ({e}); the manifest has been damaged") from None
