@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 STORE  ?= data/kpi.sqlite
 
 .DEFAULT_GOAL := help
-.PHONY: help install test report demo lint bench clean
+.PHONY: help install test report demo lab lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
@@ -29,6 +29,9 @@ demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
 report: demo ## run the demo's latest month (core) and latest quarter (service, health)
 	$(BIN)/kpi run params/2025-03.yaml
 	$(BIN)/kpi run params/2024-25-Q4.yaml
+
+lab: demo ## open JupyterLab on the project (notebooks read data/kpi.sqlite, latest period)
+	$(BIN)/jupyter lab --notebook-dir=.
 
 bench: $(STAMP) ## print load and report-run figures (bench/)
 	$(BIN)/python bench/bench_load.py
