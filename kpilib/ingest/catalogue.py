@@ -34,6 +34,8 @@ from kpilib.ingest.contracts import (
     empty_catalogue,
     kpi_rows,
 )
+from kpilib.rules.measures import to_number
+from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
 from kpilib.rules.periods import parse_fy
 from kpilib.rules.targets import (
     TARGET_EXPECTED,
@@ -202,6 +204,10 @@ def _breakdowns_ok(text: str) -> bool:
     return not text or (all(items) and len(set(items)) == len(items))
 
 
+def _labels_ok(text: str) -> bool:
+    return not text or all(label_problem(b.strip()) is None for b in text.split(";"))
+
+
 @functools.lru_cache(maxsize=8)
 def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
     """The catalogue schema; ``report`` takes the registered report types' names."""
@@ -216,9 +222,14 @@ def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
                                                          error=TOLERANCE_EXPECTED)),
         "floor": pa.Column(str, pa.Check.str_matches(
             rf"^(?:|{NUMBER})$", error="expected a number (the floor) or empty")),
-        "breakdowns": pa.Column(str, pa.Check(_breakdowns_ok, element_wise=True,
-                                              error="expected ';'-separated breakdown names, "
-                                                    "each once, e.g. P1;P2;P3;P4")),
+        "ref": pa.Column(str, pa.Check.str_matches(rf"^(?:|{REF.pattern[1:-1]})$",
+                                                   error=REF_EXPECTED)),
+        "breakdowns": pa.Column(str, [
+            pa.Check(_breakdowns_ok, element_wise=True,
+                     error="expected ';'-separated breakdown names, each once, e.g. P1;P2;P3;P4"),
+            pa.Check(_labels_ok, element_wise=True,
+                     error=f"each breakdown label: at most {LABEL_MAX} printable characters, "
+                           "not starting with = + - @")]),
     },
     strict=False,
     name="catalogue",
@@ -244,6 +255,8 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
     except ValueError as e:
         if TOLERANCE_RE.match(r["tolerance"]):
             add(idx, "tolerance", r["tolerance"], str(e))
+    if target is not None and target.kind == "number" and kpi["rag_scheme"] == "floor":
+        _floor_side(add, idx, r, kpi, target.value)
     if target is not None and target.kind == "number":
         if kpi["polarity"] == "none":
             col = "target" if override else "polarity"
@@ -270,6 +283,44 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
                 allowed = ENUMS.get(col)
                 add(idx, col, "", f"required for a {rtype.name} KPI"
                     + (f": expected one of {', '.join(allowed)}" if allowed else ""))
+
+
+def _floor_side(add, idx, r: pd.Series, kpi: pd.Series, target: float) -> None:
+    """A floor is on the worse side of the target: below it when higher is better."""
+    floor = to_number(r["floor"])
+    if floor is None or kpi["polarity"] not in ("higher", "lower") or floor == target:
+        return
+    wrong = floor > target if kpi["polarity"] == "higher" else floor < target
+    if wrong:
+        side = "below" if kpi["polarity"] == "higher" else "above"
+        add(idx, "floor", r["floor"],
+            f"{r['ref']}: the floor {r['floor']} is on the wrong side of the target "
+            f"{r['target']} for polarity {kpi['polarity']} (the floor must be {side} the "
+            f"target); were they swapped? target {r['floor']}, floor {r['target']}?")
+
+
+def _name_clashes(add, df: pd.DataFrame) -> None:
+    """Sections (pages) and refs (element ids) whose file names or ids would collide."""
+    kpis = df[(df["breakdown"] == "") & (df["year"] != "")]
+    for (year, report), group in kpis.groupby(["year", "report"], sort=False):
+        if report not in registry.names():
+            continue
+        key = registry.get(report).section_key
+        for s, names in clashes(list(group[key])).items():
+            for row in group.index[group[key].isin(names)]:
+                what = (f"its page would be {s}.html, the overview's file name" if s == "index"
+                        else "their pages would share the file name " + f"{s}.html: "
+                        + ", ".join(repr(n) for n in names))
+                add(row, key, group.at[row, key], f"{year} {report} report: {what}; "
+                    "rename the section")
+    for year, group in kpis.groupby("year", sort=False):
+        for s, refs in clashes(list(group["ref"])).items():
+            if len(refs) < 2:
+                continue
+            for row in group.index[group["ref"].isin(refs)]:
+                add(row, "ref", group.at[row, "ref"], f"refs {', '.join(refs)} of {year} "
+                    f"would share the page anchor kpi-{s}; make them differ in letters or "
+                    "digits")
 
 
 def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Problem]:
@@ -313,6 +364,8 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
                 add(idx, "breakdown", r["breakdown"],
                     f"not a breakdown of {r['ref']} (row {parent}); expected {expected}")
         _row_problems(add, idx, r, df.loc[parent], override)
+    if not missing & {"year", "ref", "report"}:
+        _name_clashes(add, df)
     return out
 
 

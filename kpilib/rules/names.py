@@ -1,0 +1,47 @@
+"""Names that become file names, element ids and CSV cells: the rules that keep them safe.
+
+* :func:`slug`: a section's page file name and a KPI's element id
+  (``Place & Economy`` -> ``place-economy``).  Two names with the same slug
+  would overwrite each other's page, so catalogue validation refuses them.
+* ``REF``: a KPI ref is 1-40 letters, digits and ``. _ - /``, starting with a
+  letter or digit (so no ref is read as a spreadsheet formula).
+* :func:`label_problem`: a breakdown label is up to 80 printable characters
+  and does not start with ``=``, ``+``, ``-`` or ``@``.
+"""
+
+from __future__ import annotations
+
+import re
+
+REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+REF_EXPECTED = ("expected 1-40 letters, digits and . _ - /, starting with a letter or digit, "
+                "e.g. STP31")
+LABEL_MAX = 80
+FORMULA_START = ("=", "+", "-", "@")
+RESERVED_PAGES = ("index",)  # the overview's file name
+
+
+def slug(text: str) -> str:
+    """A stable file/anchor name: ``Place & Economy`` -> ``place-economy``."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return s or "section"
+
+
+def label_problem(label: str) -> str | None:
+    """What is wrong with a breakdown label, or ``None``."""
+    if len(label) > LABEL_MAX:
+        return f"a breakdown label is at most {LABEL_MAX} characters ({len(label)} given)"
+    if not label.isprintable():
+        return "a breakdown label holds printable characters only"
+    if label.startswith(FORMULA_START):
+        return ("a breakdown label may not start with = + - @ (a spreadsheet would read it "
+                "as a formula)")
+    return None
+
+
+def clashes(names: list[str]) -> dict[str, list[str]]:
+    """Names whose slugs collide with each other or with a reserved page: slug -> names."""
+    by_slug: dict[str, list[str]] = {}
+    for n in dict.fromkeys(names):
+        by_slug.setdefault(slug(n), []).append(n)
+    return {s: ns for s, ns in by_slug.items() if len(ns) > 1 or s in RESERVED_PAGES}
