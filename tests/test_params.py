@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from kpilib.errors import ParamsError
@@ -95,3 +97,47 @@ def test_committed_parameter_sets_are_valid():
     for f in files:
         p = read_params(f)
         assert f.stem == p.period
+
+
+BILLION_LAUGHS = """a: &a ["x","x","x","x","x","x","x","x","x"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+period: *g
+"""
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param(BILLION_LAUGHS.encode(), "aliases (*name) are not allowed", id="alias bomb"),
+    pytest.param(b"- period: 2024-02\n", "expected a mapping of keys to values", id="a list"),
+    pytest.param(b"2024-02\n", "expected a mapping of keys to values", id="a scalar"),
+    pytest.param("period: \"2024-02\"\nreport: core\n".encode("utf-16"), "not UTF-8 text",
+                 id="UTF-16"),
+    pytest.param(b"period: '" + b"9" * 70_000 + b"'\n", "larger than 64 KB", id="too large"),
+    pytest.param(b"period: [unclosed\n", "not valid YAML", id="bad YAML"),
+], )
+def test_hostile_parameter_files_are_clear_errors(tmp_path, content, message):
+    p = tmp_path / "p.yaml"
+    p.write_bytes(content)
+    with pytest.raises(ParamsError, match=re.escape(message)):
+        read_params(p)
+
+
+def test_a_folder_is_not_a_parameter_file(tmp_path):
+    with pytest.raises(ParamsError, match="is a folder; expected a parameter file"):
+        read_params(tmp_path)
+
+
+def test_an_empty_file_reports_the_missing_keys(tmp_path):
+    (tmp_path / "p.yaml").write_text("")
+    with pytest.raises(ParamsError, match="missing key 'period'"):
+        read_params(tmp_path / "p.yaml")
+
+
+def test_a_report_type_given_a_period_it_does_not_accept():
+    with pytest.raises(ParamsError, match=r"key 'period': the health report is for a quarter, "
+                                          r"not a month \(2024-02\)"):
+        validate({"period": "2024-02", "report": "health", "store": "s.sqlite"})

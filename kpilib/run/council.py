@@ -16,11 +16,10 @@ import difflib
 import hashlib
 from pathlib import Path
 
-import yaml
-
 from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
+from kpilib.run.yamlfile import read_yaml
 
 DEFAULT_FILE = "council.yaml"
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles")
@@ -42,22 +41,8 @@ def load_council(path: str | Path | None = None) -> Council:
             return Council()
         path = DEFAULT_FILE
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise CouncilError(f"no council settings file {str(p)!r}") from None
-    except OSError as e:
-        raise CouncilError(f"{p}: cannot be read ({e.strerror or e})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CouncilError(f"{p}: {len(data)} bytes; a settings file is at most "
-                           f"{MAX_FILE_BYTES} bytes")
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise CouncilError(f"{p}: not UTF-8 text") from None
-    except yaml.YAMLError as e:
-        raise CouncilError(f"{p}: not valid YAML: {e}") from None
-    return parse_council(raw or {}, p, hashlib.sha256(data).hexdigest())
+    raw = read_yaml(p, "council settings", CouncilError, MAX_FILE_BYTES)
+    return parse_council({} if raw is None else raw, p, hashlib.sha256(p.read_bytes()).hexdigest())
 
 
 def parse_council(raw, path: Path, sha256: str = "") -> Council:

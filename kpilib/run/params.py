@@ -12,12 +12,11 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from kpilib import registry
 from kpilib.clock import normalise_timestamp
 from kpilib.errors import MomentError, ParamsError, PeriodError
 from kpilib.rules.periods import parse_period
+from kpilib.run.yamlfile import read_yaml
 
 KEYS = {
     "period": "month id (2024-02) or quarter id (2024-25-Q3), quoted",
@@ -123,12 +122,12 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
 def read_params(path: str | Path, **overrides) -> RunParams:
     """Read and validate a YAML parameter file; ``overrides`` (not None) replace its keys."""
     p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParamsError(f"no parameter file {str(p)!r}") from None
-    except yaml.YAMLError as e:
-        raise ParamsError(f"{p}: not valid YAML: {e}") from None
-    raw = dict(raw or {})
+    raw = read_yaml(p, "parameter")
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{p}: expected a mapping of keys to values (period: ..., report: "
+                          f"...), got a {type(raw).__name__}")
+    raw = dict(raw)
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return validate(raw, str(p))
