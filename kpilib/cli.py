@@ -17,13 +17,19 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import KpiError, StoreError, ValidationError
-from kpilib.store import Store, sqlite_path
+from kpilib.store import Store, open_store, sqlite_path
 
 DEFAULT_STORE = "data/kpi.sqlite"
 
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def _say_store(store: str, how: str = "") -> None:
+    """Every command that reads or writes a store says which, on standard error (machine
+    output on standard output stays clean)."""
+    _err(f"kpi: store {store}{how}")
 
 
 # --------------------------------------------------------------------------- kpi load
@@ -40,6 +46,7 @@ def _add_load(sub, common) -> None:
 
 
 def cmd_load(args) -> int:
+    _say_store(args.store)
     store = Store.open(args.store)
     load = store.load_catalogue if args.kind == "catalogue" else store.load_returns
     failed = 0
@@ -94,7 +101,8 @@ def format_table(header: list[str], rows: list[list]) -> str:
 def cmd_revisions(args) -> int:
     if args.run is not None:
         return _run_revisions(args)
-    revs = Store.open(args.store).revisions(period=args.period, as_of=args.as_of)
+    _say_store(args.store, "" if args.store_given else " (the default; --store for another)")
+    revs = open_store(args.store).revisions(period=args.period, as_of=args.as_of)
     scope = f"for period {args.period}" if args.period else "for any period"
     header = ["ref", "period", "breakdown", "first value", "first loaded", "first source",
               "value", "revised at", "source"]
@@ -105,8 +113,11 @@ def _run_revisions(args) -> int:
     from kpilib.audit.revisions import published_revisions
     from kpilib.run.manifest import read_manifest
 
+    manifest = read_manifest(args.run)
+    _say_store(args.store if args.store_given else manifest["parameters"]["store"],
+               "" if args.store_given else " (the run's, from its manifest)")
     revs = published_revisions(args.run, args.store if args.store_given else None)
-    as_of = read_manifest(args.run)["as_of"]
+    as_of = manifest["as_of"]
     header = ["ref", "period", "breakdown", "published", "current", "published status",
               "current status", "revised at", "source"]
     return _print_revisions(revs, header, ("value revised", "values revised"),
@@ -144,6 +155,7 @@ def cmd_run(args) -> int:
 
     params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
                          store=args.store if args.store_given else None)
+    _say_store(params.store, "" if args.store_given else f" (from {args.params})")
     for s in run(params, self_contained=args.self_contained, show_progress=not args.quiet):
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
         print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
@@ -171,6 +183,7 @@ def cmd_results(args) -> int:
     from kpilib.run.params import normalise_moment
 
     as_of = normalise_moment(args.as_of) if args.as_of else None
+    _say_store(args.store, "" if args.store_given else " (the default; --store for another)")
     table = open_report(args.store, args.period, args.report, as_of).results
     text = table.to_csv(index=False, lineterminator="\n")
     if args.output:
@@ -197,6 +210,7 @@ def _add_audit(sub, common) -> None:
 def cmd_audit(args) -> int:
     from kpilib.audit.audit import audit_tree
 
+    _say_store(args.store if args.store_given else "named by each run's manifest")
     results = audit_tree(args.path, args.store if args.store_given else None, args.jobs)
     for r in results:
         print("\n".join(r.lines()))
@@ -221,6 +235,7 @@ def _add_demo(sub, common) -> None:
 def cmd_demo(args) -> int:
     from kpilib.demo import build_demo_store  # written separately; imported only when needed
 
+    _say_store(args.store)
     path = sqlite_path(args.store)
     if args.force:
         if path is None:

@@ -15,10 +15,20 @@ FINAL = "2025-06-30T00:00:00Z"
 def test_results_command_prints_the_results_table(test_store, capsys):
     code = main(["results", "--period", "2024-02", "--report", "core", "--as-of", FINAL,
                  "--store", str(test_store)])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 0
     expected = (GOLDEN / "results-2024-02-core-final.csv").read_text()
-    assert out == expected
+    assert out == expected  # machine output stays clean ...
+    assert err == f"kpi: store {test_store}\n"  # ... and the store in use is on stderr
+
+
+def test_the_default_store_is_named_as_the_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["revisions"]) == 1  # no store here: an error, not a new empty store
+    err = capsys.readouterr().err
+    assert "kpi: store data/kpi.sqlite (the default; --store for another)" in err
+    assert "no data store at 'data/kpi.sqlite'" in err
+    assert not (tmp_path / "data").exists()
 
 
 def test_results_command_writes_a_file(test_store, tmp_path, capsys):

@@ -37,7 +37,7 @@ def test_load_good_files(capsys, db):
     code, out, err = run(
         capsys, "load", "catalogue", str(CATALOGUE_2023), str(CATALOGUE_2024), "--store", db
     )
-    assert code == 0 and err == ""
+    assert code == 0 and err == f"kpi: store {db}\n"
     lines = out.splitlines()
     assert [LOADED.match(line).groups() for line in lines] == [
         ("catalogue-2023-24.csv", "2"),
@@ -53,7 +53,7 @@ def test_duplicate_load_says_so_and_stores_nothing(capsys, db):
     with Store.open(db) as s:
         first = s.last_loaded_at()
     code, out, err = run(capsys, "load", "catalogue", str(CATALOGUE_2024), "--store", db)
-    assert code == 0 and err == ""
+    assert code == 0 and err == f"kpi: store {db}\n"
     assert out == f"catalogue-2024-25.csv: already loaded on {first}, nothing stored\n"
     assert counts(db)["loads"] == 1
 
