@@ -359,3 +359,23 @@ def test_validation_error_is_a_kpi_error(tmp_path):
         "catalogue.csv, row 2, column 'unit': 'x': expected one of percent, count, days, rate, "
         "currency, number"
     ]
+
+
+@pytest.mark.parametrize("row, changes, column, expected", [
+    pytest.param(4, {"target": "95%"}, "target", "95", id="percent target with a % sign"),
+    pytest.param(2, {"target": "1,480"}, "target", "1480", id="thousands separator in a target"),
+    pytest.param(12, {"floor": "25", "target": "2,0"}, None, None, id="ambiguous stays an error"),
+])
+def test_targets_as_analysts_type_them(tmp_path, row, changes, column, expected):
+    path = catalogue_with(tmp_path, edits={row: changes})
+    if column is None:
+        assert (row, "target") in problem_keys(problems_of(path))
+        return
+    cat = read_catalogue_file(path)
+    assert cat.loc[row - 2, column] == expected
+
+
+def test_a_percent_sign_on_a_count_target_is_an_error(tmp_path):
+    err = problems_of(catalogue_with(tmp_path, edits={2: {"target": "480%"}}))
+    assert any(p.row == 2 and p.column == "target" and "only for a percent KPI" in p.message
+               for p in err.problems)

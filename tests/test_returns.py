@@ -61,7 +61,7 @@ RULES = [
     case("quarter for a monthly KPI", "HSG01,2024-25-Q1,,470,,,,", (3, "period"),
          "HSG01 is a monthly KPI: expected a month id"),
     case("value not a number", "HSG02,2024-05,,lots,,,,", (3, "value"), "expected a number"),
-    case("numerator not a number", 'HSG03,2024-05,,,"1,180",1240,,', (3, "numerator"),
+    case("numerator not a number", 'HSG03,2024-05,,,"1,18",1240,,', (3, "numerator"),
          "expected a number"),
     case("denominator not a number", "HSG03,2024-05,,,1180,n/a,,", (3, "denominator"),
          "expected a number"),
@@ -215,3 +215,47 @@ def test_derive_value(args, expected):
 def test_derive_value_vectorised():
     got = derive_value([np.nan, 5.0, np.nan], [1, 1, 3], [2, 2, 0], ["percent", "percent", "rate"])
     np.testing.assert_allclose(got, [50.0, 5.0, np.nan])
+
+
+@pytest.mark.parametrize("line, value, numerator, denominator", [
+    pytest.param('HSG01,2024-05,,"11,477",,,,', 11477.0, None, None, id="thousands separator"),
+    pytest.param('HSG01,2024-05,,"1,234,567.5",,,,', 1234567.5, None, None,
+                 id="two separators and decimals"),
+    pytest.param("HSG03,2024-05,,93.4%,,,,", None, None, None, id="a percent sign needs counts"),
+    pytest.param('HSG03,2024-05,,,"12,938","13,852",,', 12938 / 13852 * 100, 12938.0, 13852.0,
+                 id="grouped numerator and denominator"),
+], )
+def test_numbers_as_analysts_type_them(tmp_path, catalogue_frame, line, value, numerator,
+                                       denominator):
+    if "%" in line:  # a ratio KPI still needs its counts: the % value alone is not enough
+        err = problems_of(returns_file(tmp_path, GOOD, line), catalogue_frame)
+        assert {p.column for p in err.problems} == {"numerator", "denominator"}
+        return
+    df = read_returns_file(returns_file(tmp_path, GOOD, line), catalogue_frame)
+    row = df.iloc[1]
+    assert row["value"] == pytest.approx(value)
+    for col, want in (("numerator", numerator), ("denominator", denominator)):
+        assert (math.isnan(row[col]) if want is None else row[col] == want)
+
+
+def test_a_percent_sign_on_a_percent_kpi_is_its_unit(tmp_path, catalogue_frame):
+    path = returns_file(tmp_path, GOOD, "HSG03,2024-05,,93.4 %,12938,13852,,")
+    assert read_returns_file(path, catalogue_frame).iloc[1]["value"] == 93.4
+
+
+@pytest.mark.parametrize("line, column, says", [
+    pytest.param('HSG01,2024-05,,"1,23",,,,', "value", "expected a number", id="decimal comma"),
+    pytest.param('HSG01,2024-05,,"12,34,567",,,,', "value", "expected a number",
+                 id="Indian grouping is ambiguous"),
+    pytest.param('HSG01,2024-05,,"1.234,5",,,,', "value", "expected a number",
+                 id="continental format"),
+    pytest.param("HSG01,2024-05,,98%,,,,", "value",
+                 "HSG01 is a count KPI: a % sign is only for a percent KPI's value",
+                 id="percent sign on a count KPI"),
+    pytest.param("HSG03,2024-05,,,50%,100,,", "numerator", "without a % sign",
+                 id="percent sign on a numerator"),
+], )
+def test_ambiguous_numbers_stay_errors(tmp_path, catalogue_frame, line, column, says):
+    err = problems_of(returns_file(tmp_path, GOOD, line), catalogue_frame)
+    hits = [p for p in err.problems if (p.row, p.column) == (3, column)]
+    assert hits and any(says in p.message for p in hits), str(err)

@@ -24,6 +24,7 @@ import pandera.pandas as pa
 
 from kpilib import registry
 from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError
+from kpilib.ingest import numbers
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import (
@@ -374,6 +375,13 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
+    for col in ("target", "floor"):  # 98% and 11,477 as analysts type them
+        df[col], sign = numbers.normalise(df[col])
+        units = df["unit"].where(df["breakdown"] == "", df.groupby(["year", "ref"])["unit"]
+                                 .transform("first"))
+        for row in df.index[sign & (units != "percent")]:
+            problems.append(Problem(name, int(row), col, str(raw.at[row, col]), "a % sign is "
+                                    "only for a percent KPI; expected a plain number"))
     problems += schema_problems(name, catalogue_schema(registry.names()), df)
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     if problems:

@@ -18,6 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpilib.errors import PeriodError, Problem, ValidationError
+from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
 from kpilib.ingest.contracts import NO_DATA, NUMBER, NUMBERS, STATUSES
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
@@ -29,8 +30,8 @@ from kpilib.rules.periods import parse_period, quarter_of_month
 KEY = ["ref", "period", "breakdown"]
 
 _PERIOD_SHAPE = r"^(?:\d{4}-\d{2}|\d{4}-\d{2}-Q[1-4])$"
-_NUMBER_CHECK = pa.Check.str_matches(rf"^(?:|{NUMBER})$", error="expected a number (e.g. 93.4) "
-                                                                "or empty")
+_NUMBER_CHECK = pa.Check.str_matches(rf"^(?:|{NUMBER})$", error="expected a number (e.g. 93.4, "
+                                                                "11,477 or 98%) or empty")
 RETURNS_SCHEMA = pa.DataFrameSchema(
     {
         "ref": pa.Column(str, pa.Check.str_length(min_value=1,
@@ -193,6 +194,16 @@ def _value_checks(df, probs, kpi, num) -> None:
                                               "or arrears)")
 
 
+def _percent_signs(df, probs, kpi, signs) -> None:
+    """A ``%`` sign is the unit of a percent KPI's value, nowhere else."""
+    probs.flag(signs["value"] & kpi["found"] & (kpi["unit"] != "percent"), "value",
+               lambda r: f"{df.at[r, 'ref']} is a {kpi.at[r, 'unit']} KPI: a % sign is only "
+                         "for a percent KPI's value; expected a plain number")
+    for col in ("numerator", "denominator"):
+        probs.flag(signs[col], col, f"expected a plain number: the {col} is a count, "
+                                    "without a % sign")
+
+
 def _duplicate_checks(df, probs) -> None:
     dup = df.duplicated(KEY, keep=False)
     if dup.any():
@@ -211,6 +222,9 @@ def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     """
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
+    signs = {}
+    for c in NUMBERS:
+        df[c], signs[c] = numbers.normalise(df[c])
     problems += schema_problems(name, RETURNS_SCHEMA, df)
     probs = _Problems(name, df)
     num = {c: pd.to_numeric(df[c].where(df[c] != ""), errors="coerce").astype(float)
@@ -218,6 +232,7 @@ def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     kind, fy = _periods(df, probs)
     kpi = _catalogue_checks(df, probs, catalogue, kind, fy)
     _value_checks(df, probs, kpi, num)
+    _percent_signs(df, probs, kpi, signs)
     _duplicate_checks(df, probs)
     problems += probs.list
     if problems:
