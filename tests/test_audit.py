@@ -180,15 +180,22 @@ def test_two_clones_give_identical_outputs(tmp_path, test_store):
     assert m["outputs"] == hashes[0]
 
 
-def test_audit_warns_but_passes_when_packages_or_code_changed(workdir, capsys):
+def test_audit_warns_but_passes_when_packages_or_code_changed(workdir, capsys, monkeypatch):
+    """The program has moved on since publication (a package upgraded, a new commit): the
+    manifest is untouched (an edited manifest is tampering), the audit environment differs."""
+    from kpilib.audit import audit as audit_mod
+
     assert kpi(capsys, "run", "p.yaml")[0] == 0
     run = workdir / "outputs" / "2024-02" / "core"
     m = json.loads((run / "manifest.json").read_text())
-    m["environment"]["packages"]["pandas"] = "0.0.1"
-    m["code"]["commit"] = "0" * 40
-    (run / "manifest.json").write_text(json.dumps(m, indent=2, sort_keys=True))
+    real_env = audit_mod.environment()
+    moved_env = {**real_env, "packages": {**real_env["packages"], "pandas": "99.0"}}
+    monkeypatch.setattr(audit_mod, "environment", lambda: moved_env)
+    monkeypatch.setattr(audit_mod, "git_info", lambda: {"commit": "f" * 40, "dirty": False})
     code, out, _ = kpi(capsys, "audit", run)
     assert code == 0, out
     assert "identical" in out
-    assert "warning: installed packages differ from the manifest's: pandas 0.0.1 ->" in out
-    assert "warning: code commit differs: run at 000000000000" in out
+    pandas_then = m["environment"]["packages"]["pandas"]
+    assert f"warning: installed packages differ from the manifest's: pandas {pandas_then} -> " \
+           "99.0" in out
+    assert "warning: code commit differs: run at " in out and "now ffffffffffff" in out

@@ -17,9 +17,17 @@ from pathlib import Path
 import pandas as pd
 
 from kpilib.errors import AuditError, KpiError
-from kpilib.run.manifest import MANIFEST, environment, git_info, output_hashes, read_manifest
+from kpilib.run.manifest import (
+    MANIFEST,
+    environment,
+    git_info,
+    output_hashes,
+    read_manifest,
+    sha256_file,
+)
 from kpilib.run.params import RunParams
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
+from kpilib.store import open_store, publications_of
 
 
 @dataclass
@@ -30,6 +38,7 @@ class AuditResult:
     differing: list[str] = field(default_factory=list)  # re-executed files that differ
     missing: list[str] = field(default_factory=list)
     value_changes: list[dict] = field(default_factory=list)
+    data_changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
 
@@ -38,6 +47,7 @@ class AuditResult:
         out = [f"{self.folder}: {head}"]
         out += [f"  tampered: {f} does not match its hash in the manifest" for f in self.tampered]
         out += [f"  missing: {f}" for f in self.missing]
+        out += [f"  data: {d}" for d in self.data_changes]
         out += [f"  differs on re-execution: {f}" for f in self.differing]
         out += [f"  results.csv {c['ref']} {c['breakdown'] or 'total'} {c['column']} "
                 f"{c['field']}: published {c['published']!r}, now {c['now']!r}"
@@ -96,8 +106,41 @@ def check_published(folder: Path, manifest: dict) -> tuple[list[str], list[str]]
     return tampered, missing
 
 
+def _ledger_check(res: AuditResult, folder: Path, manifest: dict, store: str) -> None:
+    """The manifest must be one the store's ledger recorded when the run was published."""
+    digest = sha256_file(folder / MANIFEST)
+    try:
+        s = open_store(store)
+    except KpiError as e:
+        res.warnings.append(f"the ledger of publications could not be read: {e}")
+        return
+    if not publications_of(s, digest).empty:
+        return
+    if manifest.get("manifest_format", 1) < 2:
+        res.warnings.append("published before kpilib kept a ledger of publications: the "
+                            "manifest itself cannot be verified")
+        return
+    res.tampered.append(f"{MANIFEST} (its SHA-256 {digest[:12]}... is not in the ledger of "
+                        f"publications of store {store}: the manifest was edited after "
+                        "publication, or the run was not published from this store)")
+
+
+def _data_changes(manifest: dict, again: dict) -> list[str]:
+    """The data hashes of the re-execution against the manifest's: rows edited in place."""
+    out = []
+    for kind in ("catalogue", "returns"):
+        then = manifest.get("data", {}).get(f"{kind}_sha256")
+        now = again.get("data", {}).get(f"{kind}_sha256")
+        if then and now and then != now:
+            out.append(f"the {kind} rows read as of {manifest['as_of']} are not those the run "
+                       f"used (SHA-256 {then[:12]}... recorded, {now[:12]}... now): the store "
+                       "was changed in place")
+    return out
+
+
 def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
-    """Re-execute a published run from its manifest and compare every output."""
+    """Check a published run against its manifest and the store's ledger, re-execute it from
+    the manifest, and compare the data read and every output."""
     folder = Path(folder)
     res = AuditResult(folder)
     try:
@@ -108,16 +151,17 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     res.tampered, res.missing = check_published(folder, manifest)
     res.warnings = _environment_warnings(manifest)
     p = manifest["parameters"]
+    _ledger_check(res, folder, manifest, store or p["store"])
     with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
         params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
-                           p.get("params_file", "<manifest>"))
+                           p.get("params_file", "<manifest>"), p.get("council"))
         own_pool = pool is None
         if own_pool:
             prepare_workers()
             pool = worker_pool()
         try:
             summary = run_report(params, p["report"], manifest["as_of"], pool, None,
-                                 bool(p.get("self_contained")))
+                                 bool(p.get("self_contained")), record=False)
         except KpiError as e:  # the re-execution itself failed: that is the verdict
             res.error = f"re-execution failed: {e}"
             return res
@@ -125,15 +169,17 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
             if own_pool:
                 pool.shutdown()
         again = output_hashes(summary.folder)
+        res.data_changes = _data_changes(manifest, read_manifest(summary.folder))
         recorded = manifest.get("outputs", {})
         res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
-        if "results.csv" in res.differing and (folder / "results.csv").exists():
-            res.value_changes = _results_changes(folder / "results.csv",
-                                                 summary.folder / "results.csv")
+        published = folder / "results.csv"
+        if published.exists() and sha256_file(published) != again.get("results.csv"):
+            res.value_changes = _results_changes(published, summary.folder / "results.csv")
     if store and store != p["store"]:
         res.warnings.append(f"re-executed against store {store} instead of {p['store']}")
-    res.identical = not (res.tampered or res.missing or res.differing or res.error)
+    res.identical = not (res.tampered or res.missing or res.differing or res.error
+                         or res.data_changes)
     return res
 
 

@@ -25,7 +25,7 @@ from kpilib.errors import AuditError
 from kpilib.ingest.contracts import RETURN_COLUMNS
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: runs are recorded in the store's ledger of publications
 CATALOGUE_KEY = ["year", "ref", "breakdown"]
 RETURN_KEY = ["ref", "period", "breakdown"]
 
@@ -88,9 +88,11 @@ def environment() -> dict:
 
 
 def output_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file of a run folder except the manifest, by relative path."""
+    """SHA-256 of every file of a run folder, whatever its name, except the run's own
+    ``manifest.json`` at the top (a ``manifest.json`` in a subfolder is hashed like any file)."""
+    folder = Path(folder)
     return {p.relative_to(folder).as_posix(): sha256_file(p)
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p != folder / MANIFEST}
 
 
 def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jobs,
@@ -134,10 +136,38 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
 
 
 def read_manifest(folder: Path) -> dict:
+    """The manifest of a run folder, checked for the fields audit relies on."""
     path = Path(folder) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AuditError(f"{folder}: no {MANIFEST}; is this a kpi run folder?") from None
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise AuditError(f"{path}: not valid JSON ({e}); the manifest has been damaged") from None
+    except OSError as e:
+        raise AuditError(f"{path}: cannot be read ({e.strerror or e})") from None
+    problems = _shape_problems(manifest)
+    if problems:
+        raise AuditError(f"{path}: the manifest has been damaged: " + "; ".join(problems))
+    return manifest
+
+
+def _shape_problems(m) -> list[str]:
+    if not isinstance(m, dict):
+        return [f"expected a JSON object, got {type(m).__name__}"]
+    out = []
+    p = m.get("parameters")
+    if not isinstance(p, dict):
+        out.append("no 'parameters' object")
+    else:
+        out += [f"parameters.{k} missing or not text" for k in ("period", "report", "store")
+                if not isinstance(p.get(k), str)]
+    if not isinstance(m.get("as_of"), str):
+        out.append("no 'as_of' moment")
+    outputs = m.get("outputs")
+    if not isinstance(outputs, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in outputs.items()):
+        out.append("no 'outputs' object of file -> SHA-256")
+    if not isinstance(m.get("data", {}), dict):
+        out.append("'data' is not an object")
+    return out

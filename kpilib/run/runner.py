@@ -39,7 +39,7 @@ from kpilib.run import manifest, publish
 from kpilib.run.council import load_council
 from kpilib.run.locate import NotebookSource, find_notebook
 from kpilib.run.params import RunParams
-from kpilib.store import Snapshot, open_store
+from kpilib.store import Snapshot, open_store, record_publication
 
 KERNEL = "python3"
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -204,12 +204,14 @@ def worker_pool() -> cf.ProcessPoolExecutor:
 
 
 def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,
-               self_contained: bool = False) -> RunSummary:
-    """Produce and publish one report set's folder."""
+               self_contained: bool = False, record: bool = True) -> RunSummary:
+    """Produce and publish one report set's folder, and record the publication in the
+    store's ledger (``record=False``: a re-execution by audit, which publishes nothing)."""
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
-    snap: Snapshot = open_store(params.store).snapshot(as_of)
+    store = open_store(params.store)
+    snap: Snapshot = store.snapshot(as_of)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                           snap.sources)
     report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
@@ -245,7 +247,10 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
         publish.copy_assets(staging)
     manifest.write_manifest(staging, params, report_set, as_of, snap, jobs, self_contained,
                             council.record(), seconds=round(time.perf_counter() - start, 3))
+    manifest_sha256 = manifest.sha256_file(staging / manifest.MANIFEST)
     publish.publish(staging, final)
+    if record:
+        record_publication(store, str(final), report_set, params.period, as_of, manifest_sha256)
     h = report.headline()
     return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
                       h["rag"].value_counts().to_dict(), time.perf_counter() - start)

@@ -15,6 +15,7 @@ from kpilib.store.database import (
     sqlite_path,
     store_url,
 )
+from kpilib.store.ledger import publications_of, record_publication  # registers its table
 
 __all__ = ["RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
-           "open_store", "sqlite_path", "store_url"]
+           "open_store", "publications_of", "record_publication", "sqlite_path", "store_url"]

@@ -1,0 +1,115 @@
+"""Audit tried as a forger would: every way of making a forged run pass must fail.
+
+Each test publishes the demo's February 2024 core report, forges it, and expects
+``kpi audit`` to say what was forged, exit 1, and never print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from kpilib.cli import main
+from kpilib.run.manifest import output_hashes, sha256_file
+from kpilib.store import Store, publications_of
+
+pytestmark = pytest.mark.slow
+RUN = ("outputs", "2024-02", "core")
+
+
+@pytest.fixture
+def published(tmp_path, test_store, monkeypatch, capsys):
+    shutil.copyfile(test_store, tmp_path / "kpi.sqlite")
+    (tmp_path / "p.yaml").write_text('period: "2024-02"\nreport: core\nstore: kpi.sqlite\n'
+                                     'as_of: "2025-06-30T00:00:00Z"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "p.yaml", "--quiet"]) == 0
+    capsys.readouterr()
+    return tmp_path.joinpath(*RUN)
+
+
+def audit(capsys, folder):
+    code = main(["audit", str(folder)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out
+
+
+def rewrite_manifest(folder, change):
+    m = json.loads((folder / "manifest.json").read_text())
+    change(m)
+    (folder / "manifest.json").write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+
+
+def test_every_publication_is_in_the_ledger(published):
+    rows = publications_of(Store.open("kpi.sqlite"))
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["manifest_sha256"] == sha256_file(published / "manifest.json")
+    assert (row["report"], row["period"], row["as_of"]) == ("core", "2024-02",
+                                                            "2025-06-30T00:00:00.000000Z")
+    assert row["folder"].endswith("outputs/2024-02/core") and row["user"] and row["host"]
+
+
+def test_a_file_called_manifest_json_in_a_subfolder_is_hashed_like_any_other(published,
+                                                                               capsys):
+    (published / "notebooks" / "manifest.json").write_text("{}")
+    code, out = audit(capsys, published)
+    assert code == 1
+    assert "tampered: notebooks/manifest.json (not in the manifest)" in out
+
+
+def test_a_recorded_hash_changed_to_match_a_forged_page_is_tampering(published, capsys):
+    page = published / "place-economy.html"
+    page.write_text(page.read_text().replace("Place", "Plaice", 1))
+    rewrite_manifest(published, lambda m: m["outputs"].update(
+        {"place-economy.html": sha256_file(page)}))
+    code, out = audit(capsys, published)
+    assert code == 1
+    assert "tampered: manifest.json (its SHA-256" in out and "not in the ledger" in out
+    assert "differs on re-execution: place-economy.html" in out
+
+
+def test_a_store_row_edited_in_place_is_caught_by_the_data_hash(published, capsys):
+    """The forger edits a published value in the store, regenerates the outputs elsewhere
+    and rewrites the manifest's output hashes to match: audit compares the rows it reads
+    with the rows the run recorded, and the manifest with the ledger."""
+    with sqlite3.connect("kpi.sqlite") as db:
+        n = db.execute("UPDATE return_rows SET value = value + 1 WHERE ref = 'AFL12' AND "
+                       "period = '2024-02' AND breakdown = ''").rowcount
+    assert n >= 1
+    assert main(["run", "p.yaml", "--quiet", "--output-dir", "forged"]) == 0
+    forged = published.parents[2] / "forged" / "2024-02" / "core"
+    for f in ("results.csv", "place-economy.html", "index.html",
+              "adults-health-partnerships-housing.html"):
+        shutil.copyfile(forged / f, published / f)
+    for nb in (forged / "notebooks").iterdir():
+        shutil.copyfile(nb, published / "notebooks" / nb.name)
+    rewrite_manifest(published, lambda m: m.update(outputs=output_hashes(published)))
+    capsys.readouterr()
+    code, out = audit(capsys, published)
+    assert code == 1
+    assert "data: the returns rows read as of 2025-06-30T00:00:00.000000Z are not those the " \
+           "run used" in out
+    assert "tampered: manifest.json" in out
+
+
+@pytest.mark.parametrize("content", ["{}", "[]", '"x"', "null", '{"parameters": []}',
+                                     '{"parameters": {"period": 1}}', "not json", ""])
+def test_a_damaged_manifest_is_a_clear_verdict(published, capsys, content):
+    (published / "manifest.json").write_text(content)
+    code, out = audit(capsys, published)
+    assert code == 1
+    assert "FAILED" in out and "manifest" in out
+
+
+def test_an_edited_results_csv_lists_the_changed_figures(published, capsys):
+    text = (published / "results.csv").read_text()
+    (published / "results.csv").write_text(text.replace("AFL12,,2024-02,", "AFL12,,2024-02,9", 1))
+    code, out = audit(capsys, published)
+    assert code == 1
+    assert "tampered: results.csv" in out
+    assert "results.csv AFL12 total 2024-02 value: published '9" in out
