@@ -141,3 +141,9 @@ def test_a_report_type_given_a_period_it_does_not_accept():
     with pytest.raises(ParamsError, match=r"key 'period': the health report is for a quarter, "
                                           r"not a month \(2024-02\)"):
         validate({"period": "2024-02", "report": "health", "store": "s.sqlite"})
+
+
+def test_an_as_of_in_the_future_is_refused():
+    with pytest.raises(ParamsError, match=r"key 'as_of': 2999-01-01T00:00:00.000000Z is in the "
+                                          r"future"):
+        validate(dict(GOOD, as_of="2999-01-01"))

@@ -52,8 +52,8 @@ def toy_project(tmp_path, monkeypatch):
         rows += [["TOY1", month, "", 930 + 10 * i, 1000], ["TOY2", month, 45 - 4 * i, "", ""],
                  ["TOY3", month, 1200 + 50 * i, "", ""]]
     write_csv(tmp_path / "toy-returns.csv", RETURNS, rows)
-    (tmp_path / "p.yaml").write_text('period: "2023-06"\nreport: toy\nstore: kpi.sqlite\n'
-                                     'as_of: "2030-01-01T00:00:00Z"\n', encoding="utf-8")
+    (tmp_path / "p.yaml").write_text('period: "2023-06"\nreport: toy\nstore: kpi.sqlite\n',
+                                     encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the kernels find the module too

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpilib import registry
-from kpilib.clock import normalise_timestamp
+from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError
 from kpilib.rules.periods import parse_period
 from kpilib.run.yamlfile import read_yaml
@@ -108,6 +108,10 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     if as_of not in (None, ""):
         try:
             as_of = normalise_moment(as_of, "key 'as_of'")
+            if as_of > utc_now():
+                problems.append(f"key 'as_of': {as_of} is in the future; a report reads the "
+                                "data as it stood at a moment that has passed (loads still "
+                                "to come would change it)")
         except ParamsError as e:
             problems.append(str(e))
     else:
