@@ -29,11 +29,11 @@ from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import (
     DEFAULTS,
     ENUMS,
-    NUMBER,
     OVERRIDE_COLUMNS,
     empty_catalogue,
     kpi_rows,
 )
+from kpilib.rules.measures import NUMBER
 from kpilib.rules.periods import parse_fy
 from kpilib.rules.targets import (
     TARGET_EXPECTED,
