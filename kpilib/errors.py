@@ -11,7 +11,25 @@ from dataclasses import dataclass
 
 
 class KpiError(Exception):
-    """Base class for every user-facing error."""
+    """Base class for every user-facing error.
+
+    Errors cross process boundaries (the run's worker pool, Dask), so every subclass
+    pickles with its type, message and attributes, whatever its constructor: a copy is
+    rebuilt from ``args`` and the instance's attributes, without calling ``__init__``
+    (plain exception pickling calls ``cls(*args)``, which fails for a constructor such as
+    :class:`ValidationError`'s ``(file, problems)``).
+    """
+
+    def __reduce__(self):
+        return _rebuild, (type(self), self.args, self.__dict__ or None)
+
+
+def _rebuild(cls: type[KpiError], args: tuple, state: dict | None) -> KpiError:
+    err = cls.__new__(cls, *args)
+    err.args = args
+    if state:
+        err.__dict__.update(state)
+    return err
 
 
 class PeriodError(KpiError, ValueError):

@@ -30,12 +30,11 @@ from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import (
     DEFAULTS,
     ENUMS,
-    NUMBER,
     OVERRIDE_COLUMNS,
     empty_catalogue,
     kpi_rows,
 )
-from kpilib.rules.measures import to_number
+from kpilib.rules.measures import NUMBER, to_number
 from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
 from kpilib.rules.periods import parse_fy
 from kpilib.rules.targets import (

@@ -31,8 +31,6 @@ ENUMS = {
 # ``report`` takes the name of a registered report type (kpilib.registry).
 DEFAULTS = {"rag_scheme": "tolerance", "travel_scheme": "nnc"}
 
-NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # a number as written in a file
-
 # --------------------------------------------------------------------------- returns
 
 RETURN_COLUMNS = ("ref", "period", "breakdown", "value", "numerator", "denominator", "status",

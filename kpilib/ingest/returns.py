@@ -20,10 +20,10 @@ import pandera.pandas as pa
 from kpilib.errors import PeriodError, Problem, ValidationError
 from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
-from kpilib.ingest.contracts import NO_DATA, NUMBER, NUMBERS, STATUSES
+from kpilib.ingest.contracts import NO_DATA, NUMBERS, STATUSES
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
-from kpilib.rules.measures import UNIT_SCALE
+from kpilib.rules.measures import NUMBER, UNIT_SCALE
 from kpilib.rules.measures import scale as measures_scale
 from kpilib.rules.periods import parse_period, quarter_of_month
 

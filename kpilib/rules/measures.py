@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MEASURES = ("sum", "snapshot", "ratio", "cumulative", "mean")
+NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # a number as written in a file (value, target, floor)
 UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
 
 OK, MISSING, ARREARS, ZERO = "ok", "missing", "arrears", "zero"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kpilib.ingest.contracts import NUMBER
+from kpilib.rules.measures import NUMBER
 
 _NUMBER_RE = re.compile(rf"^{NUMBER}$")
 _TARGET_RE = re.compile(rf"^({NUMBER})\s*(?:\((.*)\))?$")

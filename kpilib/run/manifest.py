@@ -62,18 +62,37 @@ def _canon(v) -> str:
     return str(v)
 
 
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout, when run from one
+
+
 def git_info(root: Path | None = None) -> dict:
-    """The code's git commit and whether the tree had uncommitted changes."""
-    root = root or Path(__file__).resolve().parents[2]
+    """The code's git commit and whether the tree had uncommitted changes.
+
+    Only a kpilib source checkout has one: when kpilib is installed (site-packages),
+    ``root`` is not the top of a git work tree with kpilib's ``pyproject.toml``, even where
+    the virtualenv sits inside some other repository (a council's project), so the commit
+    and dirty flag are ``None`` and the manifest's ``kpilib_version`` and installed packages
+    identify the code.
+    """
+    root = Path(root or SOURCE_ROOT).resolve()
+    unknown = {"commit": None, "dirty": None}
+    if not (root / "pyproject.toml").is_file() or not (root / "kpilib").is_dir():
+        return unknown
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
-                                 "kpilib", "notebooks", "pyproject.toml"],
-                                capture_output=True, text=True, timeout=10, check=True).stdout
+        top = _git(root, "rev-parse", "--show-toplevel").strip()
+        if not top or Path(top).resolve() != root:
+            return unknown
+        commit = _git(root, "rev-parse", "HEAD").strip()
+        status = _git(root, "status", "--porcelain", "--", "kpilib", "notebooks",
+                      "pyproject.toml")
         return {"commit": commit, "dirty": bool(status.strip())}
     except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
+        return unknown
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          timeout=10, check=True).stdout
 
 
 def environment() -> dict:

@@ -7,8 +7,9 @@ For each report set the run:
    data for the period;
 2. executes the overview notebook and one notebook per directorate (or health
    theme) with papermill, in parallel worker processes, each notebook in a
-   fresh kernel (IPC transport with a unique socket path, immediate shutdown;
-   a kernel that fails to start is retried once);
+   fresh kernel on the run's own interpreter (:func:`kernel_spec`; IPC
+   transport with a unique socket path, immediate shutdown; a kernel that
+   fails to start is retried once);
 3. renders each executed notebook to HTML in the worker (in-process nbconvert
    with kpilib's template), writes ``results.csv``, the executed notebooks,
    ``assets/plotly.min.js`` and ``manifest.json`` into a staging folder;
@@ -23,7 +24,9 @@ import concurrent.futures as cf
 import dataclasses
 import multiprocessing
 import os
+import platform
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -80,11 +83,43 @@ class RunSummary:
         return self.folder / "index.html"
 
 
+def kernel_spec():
+    """The kernel every notebook runs in: ipykernel on *this* interpreter.
+
+    Built from ipykernel's own spec with ``argv[0] = sys.executable``, whatever kernelspecs
+    are installed: a fresh virtualenv may have none, and an installed ``python3`` spec may
+    point at another interpreter (another virtualenv, another kpilib).  Frozen modules are
+    off as ``python -m ipykernel install`` writes it (no debugger warning on CPython >= 3.11).
+    """
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec
+
+    spec = get_kernel_dict()
+    argv = [sys.executable, *spec["argv"][1:]]
+    if platform.python_implementation() == "CPython" and not any(
+            a.startswith("-Xfrozen_modules") for a in argv):
+        argv.insert(1, "-Xfrozen_modules=off")
+    return KernelSpec(**{**spec, "argv": argv}, name=KERNEL, resource_dir=RESOURCES)
+
+
+def kernel_manager(workdir: Path):
+    """A kernel manager for one notebook: :func:`kernel_spec`'s kernel, IPC transport with a
+    socket path of its own under ``workdir``."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    class ThisInterpreter(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return kernel_spec()
+
+    return KernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisInterpreter(),
+                         transport="ipc", ip=str(workdir / "kernel"))
+
+
 def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
     import papermill as pm
-    from jupyter_client import KernelManager
 
-    km = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(workdir / "kernel"))
+    km = kernel_manager(workdir)
     try:
         return pm.execute_notebook(
             str(src), str(out), parameters=params, kernel_name=KERNEL, progress_bar=False,
@@ -262,6 +297,7 @@ def prepare_workers() -> None:
     import papermill  # noqa: F401
     from jupyter_client import KernelManager  # noqa: F401
 
+    kernel_spec()
     render_page._exporter()
 
 
