@@ -245,19 +245,31 @@ def bench_startup(results: dict) -> None:
 # --------------------------------------------------------------------------- 1. baseline vs kpi run
 
 
+def notebooks(sections: list[str]) -> list[tuple[Path, str, list[str]]]:
+    """(notebook, output stem, extra papermill arguments) of every page, overview first:
+    the notebooks ``kpi run`` picks (:func:`kpilib.run.locate.find_notebook`)."""
+    from kpilib import registry
+    from kpilib.render.html import page_file, slug
+    from kpilib.run.locate import find_notebook
+
+    rtype = registry.get(REPORT)
+    pages = [(find_notebook(REPORT, rtype.overview_notebook, root=ROOT).path, "index", [])]
+    for s in sections:
+        nb = find_notebook(REPORT, rtype.section_notebook, slug(s), ROOT).path
+        pages.append((nb, page_file(s)[:-5], ["-p", "section", s]))
+    return pages
+
+
 def baseline(store: Path, sections: list[str], work: Path) -> float:
     """papermill CLI then nbconvert CLI, page after page, sequentially."""
     work.mkdir(parents=True, exist_ok=True)
     common = ["-p", "store", str(store), "-p", "period", PERIOD, "-p", "report_set", REPORT]
     as_of = ["-p", "as_of", normalise_moment(AS_OF)]  # the moment kpi run passes its kernels
-    pages = [("notebooks/overview.ipynb", "index", [])] + [
-        ("notebooks/directorate.ipynb", f"page{i}", ["-p", "directorate", s])
-        for i, s in enumerate(sections, 1)]
     start = time.perf_counter()
-    for nb, stem, extra in pages:
+    for nb, stem, extra in notebooks(sections):
         out = work / f"{stem}.ipynb"
-        timed([str(BIN / "papermill"), nb, str(out), *common, *extra, *as_of],
-              f"papermill {nb} {extra[-1:] or ''}")
+        timed([str(BIN / "papermill"), str(nb), str(out), *common, *extra, *as_of],
+              f"papermill {nb.name} {extra[-1:] or ''}")
         timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)],
               f"jupyter nbconvert {out.name}")
     return time.perf_counter() - start
@@ -314,7 +326,7 @@ def bench_run_vs_baseline(tmp: Path, reps: int, results: dict) -> Path:
 
 def plotly_markers() -> list[str]:
     """Two substrings of plotly.min.js (its banner and a slice of its middle)."""
-    from kpilib.run.publish import plotly_js_path
+    from kpilib.render.page import plotly_js_path
 
     js = plotly_js_path().read_text(encoding="utf-8")
     head = js[:120].strip().splitlines()
@@ -571,8 +583,8 @@ def split(store: Path, n: int) -> dict:
     import nbformat
 
     from kpilib import notebook as kn
+    from kpilib.render import page
     from kpilib.reports.model import build_report
-    from kpilib.run import publish
 
     as_of = normalise_moment(AS_OF)
     out = {}
@@ -586,6 +598,7 @@ def split(store: Path, n: int) -> dict:
     t = time.perf_counter()
     rep = kn.open_report(str(store), PERIOD, REPORT, as_of)
     out["open_report (per kernel)"] = time.perf_counter() - t
+    branding = page.branding_resources(rep.branding) if rep.branding else None
     tops = bodies = html = 0.0
     for sec in rep.sections():
         t = time.perf_counter()
@@ -597,7 +610,7 @@ def split(store: Path, n: int) -> dict:
             nbformat.v4.new_output("execute_result", data={"text/html": h}, execution_count=1)
             for h in (top, body)])])
         t3 = time.perf_counter()
-        publish.to_html(nb, sec, "footer", False)
+        page.to_html(nb, sec, page.footer_text(as_of), False, branding)
         html += time.perf_counter() - t3
         tops += t1 - t
         bodies += t2 - t1
