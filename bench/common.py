@@ -114,12 +114,16 @@ def write_params(path: Path, store: Path, output_dir: Path) -> Path:
     return path
 
 
-def run_params(store: Path, output_dir: Path):
-    """The same parameters as :func:`write_params`, for the in-process runner."""
+def run_params(store: Path, output_dir: Path, council: str | None = None):
+    """The same parameters as :func:`write_params`, for the in-process runner; ``council``
+    names a council settings file (default: ``council.yaml`` in the current folder)."""
     from kpilib.run.params import validate
 
-    return validate({"period": PERIOD, "report": REPORT, "store": str(store), "as_of": AS_OF,
-                     "output_dir": str(output_dir)}, source="bench")
+    raw = {"period": PERIOD, "report": REPORT, "store": str(store), "as_of": AS_OF,
+           "output_dir": str(output_dir)}
+    if council is not None:
+        raw["council"] = council
+    return validate(raw, source="bench")
 
 
 def demo_store(tmp: Path) -> Path:

@@ -5,11 +5,17 @@ returns, one in-process run each per repetition, fastest kept:
 ``build_report``, ``open_report``, ``render.section_body``, the overview, nbconvert),
 measured in-process for both sizes; ``--profile`` adds a cProfile of one section body.
 
+The synthetic KPIs are not the demo council's, so their reports run from an empty
+project folder: the standard notebooks only (the project's own section notebooks,
+e.g. ``notebooks/core/children-s-services.ipynb``, chart demo KPIs), with the
+project's ``council.yaml``.
+
     .venv/bin/python bench/marginal_cost.py --quick
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -19,6 +25,7 @@ from common import (
     AS_OF,
     PERIOD,
     REPORT,
+    ROOT,
     TARGET_MARGINAL_MS,
     Context,
     fmt_runs,
@@ -33,6 +40,12 @@ from synthetic import build_synthetic_store
 
 NAME = "marginal"
 SIZES = (50, 500)
+
+
+def council_file() -> str | None:
+    """The project's council settings, named explicitly (runs start from another folder)."""
+    path = ROOT / "council.yaml"
+    return str(path) if path.is_file() else None
 
 
 def split(store: Path) -> dict:
@@ -55,7 +68,7 @@ def split(store: Path) -> dict:
     rep = build_report(cat, ret, PERIOD, REPORT, as_of)
     out["build_report"] = time.perf_counter() - t
     t = time.perf_counter()
-    rep = kn.open_report(str(store), PERIOD, REPORT, as_of)
+    rep = kn.open_report(str(store), PERIOD, REPORT, as_of, council_file())
     out["open_report (per kernel)"] = time.perf_counter() - t
     branding = page.branding_resources(rep.branding) if rep.branding else None
     tops = bodies = html = 0.0
@@ -90,7 +103,7 @@ def profile_body(store: Path) -> None:
     from kpilib import notebook as kn
     from kpilib.run.params import normalise_moment
 
-    rep = kn.open_report(str(store), PERIOD, REPORT, normalise_moment(AS_OF))
+    rep = kn.open_report(str(store), PERIOD, REPORT, normalise_moment(AS_OF), council_file())
     sec = rep.sections()[0]
     prof = cProfile.Profile()
     prof.enable()
@@ -129,13 +142,15 @@ def bench(ctx: Context) -> None:
         print(f"{n:3d} KPIs: {rows:,} return rows in 24 files, generated and loaded in "
               f"{time.perf_counter() - t:.1f} s")
     prepare_workers()  # the parent's imports, so that neither size pays them
+    project = ctx.tmp / "synthetic-project"  # no notebooks/ of its own: the standard ones
+    project.mkdir()
     times: dict[int, list[float]] = {n: [] for n in SIZES}
     folders, noises = {}, []
     for rep in range(1, ctx.reps + 1):
         for n in SIZES:
-            out = ctx.tmp / f"out-synthetic-{n}-{rep}"
-            t, tn, summary_ = measure(lambda n=n, out=out: run(run_params(stores[n], out),
-                                                               show_progress=False)[0])
+            params = run_params(stores[n], ctx.tmp / f"out-synthetic-{n}-{rep}", council_file())
+            with contextlib.chdir(project):
+                t, tn, summary_ = measure(lambda p=params: run(p, show_progress=False)[0])
             times[n].append(t)
             noises.append(tn.share)
             folders[n] = summary_.folder
