@@ -8,57 +8,30 @@ charts have a text alternative.  Commentary is sanitised with nh3.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 
 import nh3
-import plotly.io as pio
 
+from kpilib.render.charts import chart_summary, trend_chart
+from kpilib.render.style import (
+    CHART_MARKERS,
+    RAG_STYLE,
+    esc,
+    human_moment,
+    page_file,
+    period_label,
+    slug,
+)
 from kpilib.reports.model import Report
 from kpilib.rules.formats import format_value, is_blank
-from kpilib.rules.periods import parse_period
 
-# status -> (css class, symbol, colour, text colour)
-RAG_STYLE = {
-    "Green+": ("rag-greenplus", "★", "#0b5d2a", "#ffffff"),
-    "Green": ("rag-green", "✔", "#1b7a3a", "#ffffff"),
-    "Amber": ("rag-amber", "▲", "#ffbf47", "#000000"),
-    "Red": ("rag-red", "✖", "#b00020", "#ffffff"),
-    "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff"),
-    "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff"),
-    "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff"),
-}
-CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
-                 "Data missing": "circle-open", "Target under review": "diamond",
-                 "Tracking": "square", "": "circle"}
+__all__ = ["CHART_MARKERS", "RAG_STYLE", "KpiRows", "chart", "chart_summary", "contents",
+           "esc", "human_moment", "kpi_article", "legend", "overview", "page_file",
+           "page_header", "rag_badge", "rows_by_ref", "sanitise", "section_body", "slug",
+           "summary_sentence", "travel_badge"]
+
 _ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"}
 _SAFE_URL = {"http", "https", "mailto"}
-
-
-def human_moment(iso: str) -> str:
-    """``2024-03-10T09:05:00.000000Z`` -> ``10 March 2024, 09:05 UTC`` (no locale involved)."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})", str(iso))
-    if not m:
-        return str(iso)
-    y, mo, d, hh, mm = m.groups()
-    return f"{int(d)} {months[int(mo) - 1]} {y}, {hh}:{mm} UTC"
-
-
-def esc(x) -> str:
-    return html.escape("" if is_blank(x) else str(x), quote=True)
-
-
-def slug(text: str) -> str:
-    """A stable file/anchor name: ``Place & Economy`` -> ``place-economy``."""
-    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
-    return s or "section"
-
-
-def page_file(section: str) -> str:
-    return f"{slug(section)}.html"
 
 
 def sanitise(fragment: str) -> str:
@@ -187,81 +160,9 @@ def _values_table(columns, ref: str, name: str, rows: KpiRows) -> str:
     )
 
 
-def _period_label(pid: str) -> str:
-    return parse_period(pid).label
-
-
-def _trimmed(series: list[dict]) -> list[dict]:
-    """Drop the leading periods before a KPI's first value (a new KPI has no history)."""
-    have = [r["period"] for r in series if not is_blank(r["value"])]
-    return [r for r in series if r["period"] >= min(have)] if have else series
-
-
-def chart_summary(ref: str, total: list[dict], unit: str) -> str:
-    """A text alternative for a KPI's trend chart (``total``: its series rows, in order)."""
-    s = _trimmed(total)
-    have = [r for r in s if not is_blank(r["value"])]
-    if not have:
-        return f"Trend chart of {ref}: no values recorded in the period shown."
-    latest = have[-1]
-    hi = max(have, key=lambda r: r["value"])
-    lo = min(have, key=lambda r: r["value"])
-    t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
-    return (
-        f"Trend chart of {ref}, {_period_label(s[0]['period'])} to "
-        f"{_period_label(s[-1]['period'])}: latest {format_value(latest['value'], unit)} "
-        f"({_period_label(latest['period'])}{t}); highest {format_value(hi['value'], unit)} "
-        f"({_period_label(hi['period'])}), lowest {format_value(lo['value'], unit)} "
-        f"({_period_label(lo['period'])})."
-    )
-
-
-def _clean(values) -> list:
-    """Chart points: 2 decimals (what a reader hovers over; the exact figures are in the
-    table and results.csv), gaps for periods without a value."""
-    return [None if is_blank(v) else round(float(v), 2) for v in values]
-
-
 def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None = None) -> str:
     """A plotly trend chart (two financial years, target line, RAG-coloured markers)."""
-    series = _rows(report, ref, rows).series
-    s = _trimmed(series)
-    total = [r for r in s if r["breakdown"] == ""]
-    x = [_period_label(r["period"]) for r in total]
-    data = []
-    for b in [b for b in dict.fromkeys(r["breakdown"] for r in s) if b]:
-        data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
-                     "y": _clean([r["value"] for r in s if r["breakdown"] == b]),
-                     "line": {"width": 1.5}, "opacity": 0.8})
-    rags = [r["rag"] for r in total]
-    data.append({
-        "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
-        "x": x, "y": _clean([r["value"] for r in total]),
-        "line": {"color": "#1d3557", "width": 2.5},
-        "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2] for r in rags],
-                   "symbol": [CHART_MARKERS.get(r, "circle") for r in rags],
-                   "line": {"color": "#1d3557", "width": 1}},
-        "text": rags, "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
-    })
-    if any(not is_blank(r["target"]) for r in total):
-        data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
-                     "y": _clean([r["target"] for r in total]),
-                     "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
-    layout = {
-        "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
-        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
-        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
-                                                            "size": 12, "color": "#0b0c0c"},
-        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
-        "yaxis": {"gridcolor": "#e5e5e5", "rangemode": "tozero",
-                  "ticksuffix": "%" if unit == "percent" else ""},
-    }
-    body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
-                       full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
-                       config={"displayModeBar": False, "responsive": True})
-    summary = esc(chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit))
-    return (f'<figure class="chart"><div role="img" aria-label="{summary}">{body}</div>'
-            f"<figcaption>{summary}</figcaption></figure>")
+    return trend_chart(ref, unit, _rows(report, ref, rows).series)
 
 
 def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
@@ -275,7 +176,7 @@ def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
     note = ""
     if k["arrears"]:
         note = ('<p class="note">Reported one month in arrears: RAG and travel use the latest '
-                f"period with data ({esc(_period_label(k['headline_period']))}).</p>")
+                f"period with data ({esc(period_label(k['headline_period']))}).</p>")
     comment = sanitise(k["commentary"]) or "<p>None provided.</p>"
     return (
         f'<article class="kpi" id="kpi-{slug(ref)}"><h3><span class="ref">{esc(ref)}</span> '
@@ -320,11 +221,11 @@ def _headline_text(report: Report, k) -> str:
     cells = report.series[(report.series["ref"] == k.ref) & (report.series["breakdown"] == "")
                           & (report.series["period"] == k.headline_period)]
     if cells.empty or is_blank(cells.iloc[0]["value"]):
-        return f"{_period_label(k.headline_period)}: no value"
+        return f"{period_label(k.headline_period)}: no value"
     c = cells.iloc[0]
     target = ("" if is_blank(c["target"])
               else f" against a target of {format_value(c['target'], k.unit)}")
-    return f"{_period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
+    return f"{period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
 
 
 def summary_sentence(report: Report) -> str:
