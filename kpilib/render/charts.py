@@ -1,15 +1,17 @@
 """Charts: a KPI's standard trend chart, and the extras a section's own notebook may show.
 
-Pure functions from plain rows (or a report) to an HTML fragment: plotly's chart markup
-in a figure, with a text alternative.  Imports only :mod:`style` of this package
-(:mod:`kpilib.render.html` uses this module, not the other way round).
+Pure functions from plain rows (or a report) to an HTML fragment: plotly's chart markup in
+the ``chart_figure`` template, with a text alternative.  Imports only :mod:`style` and
+:mod:`templates` of this package (:mod:`kpilib.render.html` uses this module, not the
+other way round).
 """
 
 from __future__ import annotations
 
 import plotly.io as pio
 
-from kpilib.render.style import CHART_MARKERS, RAG_STYLE, esc, period_label, slug
+from kpilib.render import templates
+from kpilib.render.style import CHART_MARKERS, RAG_STYLE, period_label, slug
 from kpilib.reports.model import Report
 from kpilib.rules.formats import format_value, is_blank
 
@@ -28,9 +30,7 @@ def clean(values) -> list:
 
 def figure(body: str, summary: str) -> str:
     """A chart's markup (plotly's div and script) with its text alternative."""
-    text = esc(summary)
-    return (f'<figure class="chart"><div role="img" aria-label="{text}">{body}</div>'
-            f"<figcaption>{text}</figcaption></figure>")
+    return templates.render("chart_figure", chart=templates.safe(body), summary=summary)
 
 
 def chart_summary(ref: str, total: list[dict], unit: str) -> str:
