@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from kpilib.render.templates import PACKAGE_TEMPLATES, project_templates
 TEMPLATES = PACKAGE_TEMPLATES
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PLOTLY_ASSET = "assets/plotly.min.js"
+TEMPLATE_NAME = "kpi"  # kpi/index.html.j2 in a template folder
 INJECTED_ID = "injected-parameters"
 
 
@@ -42,13 +44,13 @@ def _plotly_inline() -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _exporter(project_dir: str):
+def _exporter(project_dir: str, _project_files: tuple[str, ...] = ()):
     # The plain TemplateExporter: kpilib's template needs none of HTMLExporter's filters, and
     # HTMLExporter re-parses every page with BeautifulSoup (~1 s a page) to add alt texts and
     # tab stops to notebook chrome this template never emits.
     from nbconvert.exporters import TemplateExporter
 
-    return TemplateExporter(template_name="kpi",
+    return TemplateExporter(template_name=TEMPLATE_NAME,
                             extra_template_basedirs=[project_dir, str(TEMPLATES)],
                             file_extension=".html", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
@@ -56,9 +58,15 @@ def _exporter(project_dir: str):
 
 def exporter(root: str | Path | None = None):
     """The page exporter of a project (``root``, default the current working directory):
-    its ``templates/kpi/`` overrides the package's files (one exporter per project folder
-    and process, cached)."""
-    return _exporter(project_templates(root))
+    its ``templates/kpi/`` overrides the package's files.  Cached per project folder and
+    the files of its ``templates/kpi/``: nbconvert fixes its search path when an exporter
+    is made, so an override added (or removed) later needs a new exporter."""
+    project_dir = project_templates(root)
+    try:
+        files = tuple(sorted(os.listdir(os.path.join(project_dir, TEMPLATE_NAME))))
+    except OSError:  # no templates/kpi/ in the project
+        files = ()
+    return _exporter(project_dir, files)
 
 
 def clean_notebook(nb) -> nbformat.NotebookNode:

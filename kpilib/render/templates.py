@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import functools
 import os
+import posixpath
 import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_DATA, Token
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from kpilib.render.style import RAG_STYLE, esc, slug
@@ -54,6 +56,23 @@ class JoinLines(Extension):
                 yield Token(token.lineno, TOKEN_DATA, _LINE_BREAK.sub("", token.value))
             else:
                 yield token
+
+
+class ProjectFirstLoader(FileSystemLoader):
+    """Templates from the project's folder, else the package's.  A template loaded from the
+    package also goes stale when the project's version of it appears (an override added
+    while a JupyterLab kernel runs is used on the next render, as is one removed)."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        pieces = split_template_path(template)
+        candidates = [os.path.normpath(posixpath.join(p, *pieces)) for p in self.searchpath]
+        earlier = candidates[:candidates.index(filename)]
+
+        def fresh() -> bool:
+            return uptodate() and not any(os.path.isfile(f) for f in earlier)
+
+        return source, filename, fresh
 
 
 def _finalize(value):
@@ -79,7 +98,7 @@ def project_templates(root: str | Path | None = None) -> str:
 @functools.lru_cache(maxsize=16)
 def _environment(project_dir: str) -> Environment:
     env = Environment(
-        loader=FileSystemLoader([project_dir, str(PACKAGE_TEMPLATES)]),
+        loader=ProjectFirstLoader([project_dir, str(PACKAGE_TEMPLATES)]),
         autoescape=True,
         undefined=StrictUndefined,
         finalize=_finalize,
