@@ -1,13 +1,96 @@
-"""Extra charts for a section's own notebook (the standard trend chart is in
-:mod:`kpilib.render.html`): pure functions from a report to an HTML fragment."""
+"""Charts: a KPI's standard trend chart, and the extras a section's own notebook may show.
+
+Pure functions from plain rows (or a report) to an HTML fragment: plotly's chart markup in
+the ``chart_figure`` template, with a text alternative.  Imports only :mod:`style` and
+:mod:`templates` of this package (:mod:`kpilib.render.html` uses this module, not the
+other way round).
+"""
 
 from __future__ import annotations
 
 import plotly.io as pio
 
-from kpilib.render.html import _clean, _period_label, _trimmed, esc, slug
+from kpilib.render import templates
+from kpilib.render.style import CHART_MARKERS, RAG_STYLE, period_label, slug
 from kpilib.reports.model import Report
 from kpilib.rules.formats import format_value, is_blank
+
+
+def trimmed(series: list[dict]) -> list[dict]:
+    """Drop the leading periods before a KPI's first value (a new KPI has no history)."""
+    have = [r["period"] for r in series if not is_blank(r["value"])]
+    return [r for r in series if r["period"] >= min(have)] if have else series
+
+
+def clean(values) -> list:
+    """Chart points: 2 decimals (what a reader hovers over; the exact figures are in the
+    table and results.csv), gaps for periods without a value."""
+    return [None if is_blank(v) else round(float(v), 2) for v in values]
+
+
+def figure(body: str, summary: str) -> str:
+    """A chart's markup (plotly's div and script) with its text alternative."""
+    return templates.render("chart_figure", chart=templates.safe(body), summary=summary)
+
+
+def chart_summary(ref: str, total: list[dict], unit: str) -> str:
+    """A text alternative for a KPI's trend chart (``total``: its series rows, in order)."""
+    s = trimmed(total)
+    have = [r for r in s if not is_blank(r["value"])]
+    if not have:
+        return f"Trend chart of {ref}: no values recorded in the period shown."
+    latest = have[-1]
+    hi = max(have, key=lambda r: r["value"])
+    lo = min(have, key=lambda r: r["value"])
+    t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
+    return (
+        f"Trend chart of {ref}, {period_label(s[0]['period'])} to "
+        f"{period_label(s[-1]['period'])}: latest {format_value(latest['value'], unit)} "
+        f"({period_label(latest['period'])}{t}); highest {format_value(hi['value'], unit)} "
+        f"({period_label(hi['period'])}), lowest {format_value(lo['value'], unit)} "
+        f"({period_label(lo['period'])})."
+    )
+
+
+def trend_chart(ref: str, unit: str, series: list[dict]) -> str:
+    """A KPI's trend chart (two financial years, target line, RAG-coloured markers) from its
+    series rows (total and breakdowns: ``breakdown``, ``period``, ``value``, ``target``,
+    ``rag``), with its text alternative."""
+    s = trimmed(series)
+    total = [r for r in s if r["breakdown"] == ""]
+    x = [period_label(r["period"]) for r in total]
+    data = []
+    for b in [b for b in dict.fromkeys(r["breakdown"] for r in s) if b]:
+        data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
+                     "y": clean([r["value"] for r in s if r["breakdown"] == b]),
+                     "line": {"width": 1.5}, "opacity": 0.8})
+    rags = [r["rag"] for r in total]
+    data.append({
+        "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
+        "x": x, "y": clean([r["value"] for r in total]),
+        "line": {"color": "#1d3557", "width": 2.5},
+        "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2] for r in rags],
+                   "symbol": [CHART_MARKERS.get(r, "circle") for r in rags],
+                   "line": {"color": "#1d3557", "width": 1}},
+        "text": rags, "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
+    })
+    if any(not is_blank(r["target"]) for r in total):
+        data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
+                     "y": clean([r["target"] for r in total]),
+                     "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
+    layout = {
+        "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
+                                                            "size": 12, "color": "#0b0c0c"},
+        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
+        "yaxis": {"gridcolor": "#e5e5e5", "rangemode": "tozero",
+                  "ticksuffix": "%" if unit == "percent" else ""},
+    }
+    body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
+                       full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
+                       config={"displayModeBar": False, "responsive": True})
+    return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit))
 
 
 def against_benchmark(report: Report, ref: str, label: str, value: float) -> str:
@@ -17,9 +100,9 @@ def against_benchmark(report: Report, ref: str, label: str, value: float) -> str
     if series.empty:
         raise KeyError(f"{ref!r} is not a KPI of this report")
     kpi = report.kpis[(report.kpis["ref"] == ref) & (report.kpis["breakdown"] == "")].iloc[0]
-    points = _trimmed(series.to_dict("records"))
-    x = [_period_label(r["period"]) for r in points]
-    y = _clean([r["value"] for r in points])
+    points = trimmed(series.to_dict("records"))
+    x = [period_label(r["period"]) for r in points]
+    y = clean([r["value"] for r in points])
     data = [
         {"type": "scatter", "mode": "lines+markers", "name": ref, "x": x, "y": y,
          "line": {"color": "#1d3557", "width": 2.5}},
@@ -45,10 +128,9 @@ def against_benchmark(report: Report, ref: str, label: str, value: float) -> str
         text = (f"Trend chart of {ref} against the {label} "
                 f"({format_value(value, kpi['unit'])}): latest "
                 f"{format_value(latest['value'], kpi['unit'])} "
-                f"({_period_label(latest['period'])}); above it in {above} of {len(have)} "
+                f"({period_label(latest['period'])}); above it in {above} of {len(have)} "
                 "periods shown.")
     else:
         text = (f"Trend chart of {ref} against the {label}: no values recorded in the "
                 "period shown.")
-    return (f'<figure class="chart"><div role="img" aria-label="{esc(text)}">{body}</div>'
-            f"<figcaption>{esc(text)}</figcaption></figure>")
+    return figure(body, text)

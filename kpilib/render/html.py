@@ -1,5 +1,9 @@
 """HTML fragments of a report: pure functions from a :class:`~kpilib.report.Report` to strings.
 
+This module prepares plain values (dicts, lists, text) and hands them to the Jinja2
+templates in ``kpilib/templates/fragments/`` (a project may override any of them, see
+:mod:`kpilib.render.templates`); the templates own the markup.
+
 Accessibility (WCAG 2.2 AA): every RAG status carries its word and a symbol
 as well as its colour (colours chosen for at least 4.5:1 text contrast); travel
 arrows carry words; tables have captions and header cells with ``scope``;
@@ -8,57 +12,31 @@ charts have a text alternative.  Commentary is sanitised with nh3.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 
 import nh3
-import plotly.io as pio
 
+from kpilib.render import templates
+from kpilib.render.charts import chart_summary, trend_chart
+from kpilib.render.style import (
+    CHART_MARKERS,
+    RAG_STYLE,
+    esc,
+    human_moment,
+    page_file,
+    period_label,
+    slug,
+)
 from kpilib.reports.model import Report
 from kpilib.rules.formats import format_value, is_blank
-from kpilib.rules.periods import parse_period
 
-# status -> (css class, symbol, colour, text colour)
-RAG_STYLE = {
-    "Green+": ("rag-greenplus", "★", "#0b5d2a", "#ffffff"),
-    "Green": ("rag-green", "✔", "#1b7a3a", "#ffffff"),
-    "Amber": ("rag-amber", "▲", "#ffbf47", "#000000"),
-    "Red": ("rag-red", "✖", "#b00020", "#ffffff"),
-    "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff"),
-    "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff"),
-    "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff"),
-}
-CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
-                 "Data missing": "circle-open", "Target under review": "diamond",
-                 "Tracking": "square", "": "circle"}
+__all__ = ["CHART_MARKERS", "RAG_STYLE", "KpiRows", "chart", "chart_summary", "contents",
+           "esc", "human_moment", "kpi_article", "legend", "overview", "page_file",
+           "page_header", "rag_badge", "rows_by_ref", "sanitise", "section_body", "slug",
+           "summary_sentence", "travel_badge"]
+
 _ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"}
 _SAFE_URL = {"http", "https", "mailto"}
-
-
-def human_moment(iso: str) -> str:
-    """``2024-03-10T09:05:00.000000Z`` -> ``10 March 2024, 09:05 UTC`` (no locale involved)."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})", str(iso))
-    if not m:
-        return str(iso)
-    y, mo, d, hh, mm = m.groups()
-    return f"{int(d)} {months[int(mo) - 1]} {y}, {hh}:{mm} UTC"
-
-
-def esc(x) -> str:
-    return html.escape("" if is_blank(x) else str(x), quote=True)
-
-
-def slug(text: str) -> str:
-    """A stable file/anchor name: ``Place & Economy`` -> ``place-economy``."""
-    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
-    return s or "section"
-
-
-def page_file(section: str) -> str:
-    return f"{slug(section)}.html"
 
 
 def sanitise(fragment: str) -> str:
@@ -72,64 +50,47 @@ def sanitise(fragment: str) -> str:
                      url_schemes=_SAFE_URL, link_rel="noopener noreferrer nofollow")
 
 
+def _commentary(text) -> str:
+    """Sanitised commentary, marked safe for the templates (``""`` when there is none)."""
+    return templates.safe(sanitise(text))
+
+
 def rag_badge(status: str) -> str:
-    if not status:
-        return '<span class="rag rag-none">–</span>'
-    cls, symbol, _, _ = RAG_STYLE[status]
-    return (f'<span class="rag {cls}"><span class="sym" aria-hidden="true">{symbol}</span> '
-            f"{esc(status)}</span>")
+    return str(templates.macro("badges", "rag_badge")(status))
 
 
 def travel_badge(symbol: str, words: str) -> str:
-    kind = "r" if symbol.endswith("R") else "g" if symbol.endswith("G") else \
-        "a" if symbol.endswith("A") else "n"
-    return (f'<span class="dot dot-{kind}" title="{esc(words)}"><span aria-hidden="true">'
-            f'{esc(symbol)}</span><span class="words"> {esc(words)}</span></span>')
+    return str(templates.macro("badges", "travel_badge")(symbol, words))
 
 
 def legend() -> str:
     """The key to RAG statuses and travel symbols, in words and symbols."""
-    rag = "".join(f"<li>{rag_badge(s)}</li>" for s in RAG_STYLE)
-    return (
-        '<section class="key" aria-labelledby="key-h"><h2 id="key-h">Key</h2>'
-        f'<ul class="rag-key">{rag}</ul>'
-        "<p>Direction of travel compares the current period with the previous one. "
-        "<b>↑G</b>/<b>↓G</b> improved; <b>→</b> same; <b>↓</b>/<b>↑</b> worse but on target "
-        "or within 5%; <b>↓R</b>/<b>↑R</b> worse by more than 5% and not on target; "
-        "<b>↓A</b> declined (Children's Trust); <b>↔</b> within 2% (graded); "
-        "<b>⇔</b> no change for a KPI with no polarity; <b>n/a</b> no previous value.</p>"
-        "<p>A KPI whose current figure cannot be rated (a ratio of 0 out of 0) is counted as "
-        "<b>Not rated</b> in the summary.</p>"
-        "</section>"
-    )
+    return templates.render("legend", statuses=list(RAG_STYLE))
 
 
 def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None = None) -> str:
     """The top of every page: titles, the data's as-of moment, and navigation."""
-    links = "".join(f'<li><a href="{esc(href)}">{esc(name)}</a></li>' for name, href in nav or [])
-    as_of = (f'Data as of <time datetime="{esc(report.as_of)}">{esc(human_moment(report.as_of))}'
-             f"</time>" if report.as_of else "Data as of the latest load")
-    return (
-        f'<header class="page"><p class="kicker">{esc(report.name or report.type.title)} · '
-        f'{esc(report.period.label)}</p><h1>{esc(heading)}</h1>'
-        f'<p class="asof">{as_of}</p>'
-        + (f'<nav aria-label="Report pages"><ul class="nav">{links}</ul></nav>' if links else "")
-        + "</header>"
-    )
+    as_of = report.as_of or ""
+    return templates.render(
+        "page_header", title=report.name or report.type.title, period=report.period.label,
+        heading=heading, as_of=as_of, as_of_text=human_moment(as_of) if as_of else "",
+        nav=list(nav or []))
+
+
+def _groups(report: Report, *fields: str) -> list[tuple[str, list[dict]]]:
+    """(key commitment, its KPIs' ``fields`` of the headline) in page order."""
+    h = report.headline()
+    out: dict[str, list[dict]] = {}
+    for group, *values in zip(h["commitment"], *(h[f] for f in fields)):
+        out.setdefault(group, []).append(dict(zip(fields, values)))
+    return list(out.items())
 
 
 def contents(report: Report) -> str:
     """Table of contents of a page: its key commitments and KPIs."""
-    out = ['<nav class="toc" aria-labelledby="toc-h"><h2 id="toc-h">Contents</h2><ol>']
-    h = report.headline()
-    for group in dict.fromkeys(h["commitment"]):
-        items = "".join(
-            f'<li><a href="#kpi-{slug(r.ref)}">{esc(r.ref)} {esc(r.name)}</a> '
-            f"{rag_badge(r.rag)}</li>" for r in h[h["commitment"] == group].itertuples()
-        )
-        out.append(f'<li><a href="#c-{slug(group)}">{esc(group)}</a><ol>{items}</ol></li>')
-    out.append("</ol></nav>")
-    return "".join(out)
+    groups = [{"name": group, "kpis": kpis}
+              for group, kpis in _groups(report, "ref", "name", "rag")]
+    return templates.render("contents", groups=groups)
 
 
 @dataclass(frozen=True)
@@ -161,158 +122,51 @@ def _rows(report: Report, ref: str, rows: KpiRows | None) -> KpiRows:
     return KpiRows(pick(report.kpis), pick(report.cells), pick(report.series))
 
 
-def _values_table(columns, ref: str, name: str, rows: KpiRows) -> str:
-    head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in columns)
+def _values_table(columns, ref: str, name: str, rows: KpiRows) -> dict:
+    """What ``values_table.html.j2`` shows: a row per KPI row, a cell per report column."""
     body = []
     for k in rows.kpis:
         kc = {c["column"]: c for c in rows.cells if c["breakdown"] == k["breakdown"]}
-        tds = "".join(
-            f'<td class="num{" cur" if c.current else ""} st-{esc(kc[c.id]["status"])}">'
-            f'{esc(kc[c.id]["display"])}</td>' for c in columns
-        )
-        label = esc(k["breakdown"]) if k["breakdown"] else "Total"
-        body.append(
-            f'<tr class="{"bd" if k["breakdown"] else "total"}"><th scope="row">{label}</th>{tds}'
-            f"<td>{esc(k['target_text'])}</td><td>{esc(k['tolerance_text'])}</td>"
-            f"<td>{esc(k['polarity'].capitalize())}</td>"
-            f"<td>{travel_badge(k['travel'], k['travel_text'])}</td><td>{rag_badge(k['rag'])}</td>"
-            "</tr>"
-        )
-    return (
-        f'<table class="kpi"><caption class="vh">{esc(ref)} {esc(name)}: values by period'
-        f'</caption><thead><tr><th scope="col">Breakdown</th>{head}<th scope="col">Target</th>'
-        '<th scope="col">Tolerance</th><th scope="col">Polarity</th>'
-        '<th scope="col">Travel</th><th scope="col">RAG</th></tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
-
-
-def _period_label(pid: str) -> str:
-    return parse_period(pid).label
-
-
-def _trimmed(series: list[dict]) -> list[dict]:
-    """Drop the leading periods before a KPI's first value (a new KPI has no history)."""
-    have = [r["period"] for r in series if not is_blank(r["value"])]
-    return [r for r in series if r["period"] >= min(have)] if have else series
-
-
-def chart_summary(ref: str, total: list[dict], unit: str) -> str:
-    """A text alternative for a KPI's trend chart (``total``: its series rows, in order)."""
-    s = _trimmed(total)
-    have = [r for r in s if not is_blank(r["value"])]
-    if not have:
-        return f"Trend chart of {ref}: no values recorded in the period shown."
-    latest = have[-1]
-    hi = max(have, key=lambda r: r["value"])
-    lo = min(have, key=lambda r: r["value"])
-    t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
-    return (
-        f"Trend chart of {ref}, {_period_label(s[0]['period'])} to "
-        f"{_period_label(s[-1]['period'])}: latest {format_value(latest['value'], unit)} "
-        f"({_period_label(latest['period'])}{t}); highest {format_value(hi['value'], unit)} "
-        f"({_period_label(hi['period'])}), lowest {format_value(lo['value'], unit)} "
-        f"({_period_label(lo['period'])})."
-    )
-
-
-def _clean(values) -> list:
-    """Chart points: 2 decimals (what a reader hovers over; the exact figures are in the
-    table and results.csv), gaps for periods without a value."""
-    return [None if is_blank(v) else round(float(v), 2) for v in values]
+        body.append({"kpi": k, "cells": [{"current": c.current, "status": kc[c.id]["status"],
+                                          "display": kc[c.id]["display"]} for c in columns]})
+    return {"ref": ref, "name": name, "rows": body,
+            "columns": [{"label": c.label, "current": c.current} for c in columns]}
 
 
 def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None = None) -> str:
     """A plotly trend chart (two financial years, target line, RAG-coloured markers)."""
-    series = _rows(report, ref, rows).series
-    s = _trimmed(series)
-    total = [r for r in s if r["breakdown"] == ""]
-    x = [_period_label(r["period"]) for r in total]
-    data = []
-    for b in [b for b in dict.fromkeys(r["breakdown"] for r in s) if b]:
-        data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
-                     "y": _clean([r["value"] for r in s if r["breakdown"] == b]),
-                     "line": {"width": 1.5}, "opacity": 0.8})
-    rags = [r["rag"] for r in total]
-    data.append({
-        "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
-        "x": x, "y": _clean([r["value"] for r in total]),
-        "line": {"color": "#1d3557", "width": 2.5},
-        "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2] for r in rags],
-                   "symbol": [CHART_MARKERS.get(r, "circle") for r in rags],
-                   "line": {"color": "#1d3557", "width": 1}},
-        "text": rags, "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
-    })
-    if any(not is_blank(r["target"]) for r in total):
-        data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
-                     "y": _clean([r["target"] for r in total]),
-                     "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
-    layout = {
-        "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
-        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
-        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
-                                                            "size": 12, "color": "#0b0c0c"},
-        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
-        "yaxis": {"gridcolor": "#e5e5e5", "rangemode": "tozero",
-                  "ticksuffix": "%" if unit == "percent" else ""},
-    }
-    body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
-                       full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
-                       config={"displayModeBar": False, "responsive": True})
-    summary = esc(chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit))
-    return (f'<figure class="chart"><div role="img" aria-label="{summary}">{body}</div>'
-            f"<figcaption>{summary}</figcaption></figure>")
+    return trend_chart(ref, unit, _rows(report, ref, rows).series)
 
 
 def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
     """Everything shown for one KPI: values, targets, RAG, travel, commentary, chart."""
     rows = _rows(report, ref, rows)
     k = next(r for r in rows.kpis if r["breakdown"] == "")
-    meta = [("Directorate", k["directorate"]), ("Department", k["department"]),
-            ("Benchmark", k["benchmark"]), ("Statutory reporting", k["statutory"]),
-            ("Measure", f"{k['measure']}, {k['unit']}")]
-    dl = "".join(f"<dt>{esc(a)}</dt><dd>{esc(b)}</dd>" for a, b in meta if b)
-    note = ""
-    if k["arrears"]:
-        note = ('<p class="note">Reported one month in arrears: RAG and travel use the latest '
-                f"period with data ({esc(_period_label(k['headline_period']))}).</p>")
-    comment = sanitise(k["commentary"]) or "<p>None provided.</p>"
-    return (
-        f'<article class="kpi" id="kpi-{slug(ref)}"><h3><span class="ref">{esc(ref)}</span> '
-        f"{esc(k['name'])} {rag_badge(k['rag'])}</h3>"
-        f"{_values_table(report.columns, ref, k['name'], rows)}{note}"
-        f'<dl class="meta">{dl}</dl><div class="commentary"><h4>Commentary</h4>{comment}</div>'
-        f"{chart(report, ref, k['name'], k['unit'], rows)}</article>"
-    )
+    return templates.render(
+        "kpi_article", kpi=k, table=_values_table(report.columns, ref, k["name"], rows),
+        arrears=period_label(k["headline_period"]) if k["arrears"] else "",
+        commentary=_commentary(k["commentary"]),
+        chart=templates.safe(chart(report, ref, k["name"], k["unit"], rows)))
 
 
 def section_body(report: Report) -> str:
     """A directorate (or theme) page's body: KPIs grouped by key commitment."""
     rows = rows_by_ref(report)
-    out = []
-    h = report.headline()
-    for group in dict.fromkeys(h["commitment"]):
-        out.append(f'<section class="commitment" id="c-{slug(group)}"><h2>{esc(group)}</h2>')
-        out += [kpi_article(report, ref, rows[ref]) for ref in h[h["commitment"] == group]["ref"]]
-        out.append("</section>")
-    return "".join(out)
+    groups = [{"name": group,
+               "articles": [templates.safe(kpi_article(report, k["ref"], rows[k["ref"]]))
+                            for k in kpis]}
+              for group, kpis in _groups(report, "ref")]
+    return templates.render("section_body", groups=groups)
 
 
-def _counts_table(report: Report, by: str, caption: str, links: dict[str, str]) -> str:
+def _counts_table(report: Report, by: str, subject: str, links: dict[str, str]) -> dict:
+    """What ``counts_table.html.j2`` shows: KPIs by RAG status and ``by``."""
     t = report.rag_counts(by)
     cols = list(t.columns)
-    head = "".join(f'<th scope="col">{rag_badge(c) if c in RAG_STYLE else esc(c)}</th>'
-                   for c in cols)
-    body = []
-    for name, row in t.iterrows():
-        label = f'<a href="{esc(links[name])}">{esc(name)}</a>' if name in links else esc(name)
-        body.append(f'<tr><th scope="row">{label}</th>'
-                    + "".join(f'<td class="num">{int(row[c])}</td>' for c in cols) + "</tr>")
-    total = "".join(f'<td class="num">{int(t[c].sum())}</td>' for c in cols)
-    return (f'<table class="counts"><caption>{esc(caption)}</caption><thead><tr>'
-            f'<th scope="col">{esc(by.capitalize())}</th>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody><tfoot><tr><th scope=\"row\">All KPIs</th>{total}"
-            "</tr></tfoot></table>")
+    rows = [{"name": name, "href": links.get(name), "counts": [int(row[c]) for c in cols]}
+            for name, row in t.iterrows()]
+    return {"by": by, "subject": subject, "columns": cols, "rows": rows,
+            "totals": [int(t[c].sum()) for c in cols]}
 
 
 def _headline_text(report: Report, k) -> str:
@@ -320,11 +174,11 @@ def _headline_text(report: Report, k) -> str:
     cells = report.series[(report.series["ref"] == k.ref) & (report.series["breakdown"] == "")
                           & (report.series["period"] == k.headline_period)]
     if cells.empty or is_blank(cells.iloc[0]["value"]):
-        return f"{_period_label(k.headline_period)}: no value"
+        return f"{period_label(k.headline_period)}: no value"
     c = cells.iloc[0]
     target = ("" if is_blank(c["target"])
               else f" against a target of {format_value(c['target'], k.unit)}")
-    return f"{_period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
+    return f"{period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
 
 
 def summary_sentence(report: Report) -> str:
@@ -342,33 +196,14 @@ def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) 
     """The overview page body: counts by status, exceptions, sources, links."""
     by = report.section_key
     links = {name: href for name, href in pages}
-    exc = report.exceptions()
-    items = []
-    for r in exc.itertuples():
-        href = f"{links.get(getattr(r, by), '')}#kpi-{slug(r.ref)}"
-        comment = sanitise(r.commentary) or "<p>No commentary provided.</p>"
-        items.append(f'<article class="exception"><h3><a href="{esc(href)}">{esc(r.ref)} '
-                     f"{esc(r.name)}</a> {rag_badge(r.rag)} {travel_badge(r.travel, r.travel_text)}"
-                     f'</h3><p class="meta">{esc(getattr(r, by))} · {esc(r.commitment)}</p>'
-                     f"<p>{esc(_headline_text(report, r))}</p>{comment}</article>")
-    exceptions = "".join(items) or "<p>No KPI is Red this period.</p>"
-    src = "".join(f"<tr><td>{esc(s['source_file'])}</td><td>{esc(s['kind'])}</td>"
-                  f"<td>{esc(s['loaded_at'])}</td><td><code>{esc(s['sha256'][:12])}</code></td>"
-                  "</tr>" for s in sources)
-    page_list = "".join(f'<li><a href="{esc(href)}">{esc(name)}</a></li>' for name, href in pages)
-    return (
-        f'<section aria-labelledby="sum-h"><h2 id="sum-h">Summary</h2>'
-        f"<p>{esc(summary_sentence(report))}</p>"
-        f"{_counts_table(report, by, f'KPIs by RAG status and {by}', links)}"
-        + (_counts_table(report, "commitment", "KPIs by RAG status and key commitment", {})
-           if by != "commitment" else "")
-        + f'</section><section aria-labelledby="pages-h"><h2 id="pages-h">Pages</h2>'
-        f'<ul class="pages">{page_list}</ul></section>'
-        f'<section aria-labelledby="exc-h"><h2 id="exc-h">Exceptions: Red KPIs</h2>'
-        f"{exceptions}</section>"
-        f'<section aria-labelledby="src-h"><h2 id="src-h">Data sources</h2>'
-        f'<table class="sources"><caption class="vh">Files the figures were read from</caption>'
-        f'<thead><tr><th scope="col">File</th><th scope="col">Kind</th>'
-        f'<th scope="col">Loaded at</th><th scope="col">SHA-256</th></tr></thead>'
-        f"<tbody>{src}</tbody></table></section>"
-    )
+    counts = [_counts_table(report, by, by, links)]
+    if by != "commitment":
+        counts.append(_counts_table(report, "commitment", "key commitment", {}))
+    exceptions = [{"ref": r.ref, "name": r.name, "rag": r.rag, "travel": r.travel,
+                   "travel_text": r.travel_text, "section": getattr(r, by),
+                   "commitment": r.commitment, "page": links.get(getattr(r, by), ""),
+                   "headline": _headline_text(report, r),
+                   "commentary": _commentary(r.commentary)}
+                  for r in report.exceptions().itertuples()]
+    return templates.render("overview", summary=summary_sentence(report), counts=counts,
+                            pages=list(pages), exceptions=exceptions, sources=list(sources))

@@ -183,7 +183,7 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
     publish.write_text(out, nbformat.writes(nb) + "\n")
     page = render_page.to_html(nb, job.title,
                                render_page.footer_text(job.parameters.get("as_of")),
-                               self_contained, job.branding)
+                               self_contained, job.branding, root=job.cwd)
     publish.write_text(Path(staging) / f"{job.stem}.html", page)
     return JobResult(job, True, time.perf_counter() - start)
 
@@ -298,7 +298,7 @@ def prepare_workers() -> None:
     from jupyter_client import KernelManager  # noqa: F401
 
     kernel_spec()
-    render_page._exporter()
+    render_page.exporter()
 
 
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,

@@ -1,0 +1,59 @@
+"""The look shared by every render module: RAG colours and symbols, chart markers, and the
+small text helpers (escaping, anchors, period and moment labels).
+
+Pure and dependency-free within :mod:`kpilib.render`: the templates, the charts and the
+page fragments all import from here, never the other way round.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from kpilib.rules.formats import is_blank
+from kpilib.rules.periods import parse_period
+
+# status -> (css class, symbol, colour, text colour)
+RAG_STYLE = {
+    "Green+": ("rag-greenplus", "★", "#0b5d2a", "#ffffff"),
+    "Green": ("rag-green", "✔", "#1b7a3a", "#ffffff"),
+    "Amber": ("rag-amber", "▲", "#ffbf47", "#000000"),
+    "Red": ("rag-red", "✖", "#b00020", "#ffffff"),
+    "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff"),
+    "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff"),
+    "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff"),
+}
+CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
+                 "Data missing": "circle-open", "Target under review": "diamond",
+                 "Tracking": "square", "": "circle"}
+
+
+def human_moment(iso: str) -> str:
+    """``2024-03-10T09:05:00.000000Z`` -> ``10 March 2024, 09:05 UTC`` (no locale involved)."""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})", str(iso))
+    if not m:
+        return str(iso)
+    y, mo, d, hh, mm = m.groups()
+    return f"{int(d)} {months[int(mo) - 1]} {y}, {hh}:{mm} UTC"
+
+
+def esc(x) -> str:
+    """Text for HTML (stdlib escaping, quotes included); blank (None, NaN) is empty."""
+    return html.escape("" if is_blank(x) else str(x), quote=True)
+
+
+def slug(text: str) -> str:
+    """A stable file/anchor name: ``Place & Economy`` -> ``place-economy``."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return s or "section"
+
+
+def page_file(section: str) -> str:
+    return f"{slug(section)}.html"
+
+
+def period_label(pid: str) -> str:
+    """``2024-02`` -> ``Feb 2024`` (the label a period has in tables and charts)."""
+    return parse_period(pid).label
