@@ -45,7 +45,8 @@ def test_load_good_files(capsys, db):
     ]
     code, out, _ = run(capsys, "--store", db, "load", "returns", str(RETURNS_2024_04))
     assert code == 0 and LOADED.match(out.strip()).groups() == ("returns-2024-04.csv", "9")
-    assert counts(db) == {"loads": 3, "catalogue_rows": 15, "return_rows": 9}
+    assert counts(db) == {"loads": 3, "catalogue_rows": 15, "return_rows": 9,
+                          "publications": 0}
 
 
 def test_duplicate_load_says_so_and_stores_nothing(capsys, db):
@@ -76,7 +77,8 @@ def test_broken_file_prints_every_problem_and_continues(capsys, db):
     ):
         assert f"catalogue-broken.csv, {where}" in err
     assert "Traceback" not in err and "1 of 2 files failed" in err
-    assert counts(db) == {"loads": 1, "catalogue_rows": 13, "return_rows": 0}
+    assert counts(db) == {"loads": 1, "catalogue_rows": 13, "return_rows": 0,
+                          "publications": 0}
 
 
 def test_broken_returns_store_nothing(capsys, db):
@@ -128,12 +130,13 @@ def test_revisions_table(capsys, db, tmp_path):
     ],
 )
 def test_user_errors_exit_without_traceback(capsys, db, argv, code, fragment):
+    Store.open(db).close()  # an existing (empty) store: the argument is the mistake
     got, _, err = run(capsys, *argv, "--store", db)
     assert got == code and fragment in err and "Traceback" not in err
 
 
 def test_unexpected_errors_keep_their_traceback(monkeypatch, db):
-    monkeypatch.setattr("kpilib.cli.Store.open", lambda url: 1 / 0)
+    monkeypatch.setattr("kpilib.cli.open_store", lambda url: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         main(["revisions", "--store", db])
 
@@ -196,4 +199,5 @@ def test_installed_kpi_script(tmp_path):
         "loads": 1,
         "catalogue_rows": 13,
         "return_rows": 0,
+        "publications": 0,
     }

@@ -112,3 +112,19 @@ def test_ruff_is_clean():
     proc = subprocess.run([ruff, "check", "kpilib", "tests", "bench", "conftest.py"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "bench" / "README.md"]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_documents_link_only_inside_the_repository(doc):
+    """A clone of the project has nothing outside it: every relative link resolves inside."""
+    text = doc.read_text(encoding="utf-8")
+    assert "../shared" not in text
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if re.match(r"^[a-z]+:", target):  # http:, https:, mailto:
+            continue
+        path = (doc.parent / target).resolve()
+        assert path.is_relative_to(ROOT), f"{doc.name} links outside the repository: {target}"
+        assert path.exists(), f"{doc.name} links to a missing file: {target}"

@@ -209,6 +209,11 @@ def test_kpi_run_pages_use_the_project_templates(project, test_store, tmp_path):
         if name != "index.html":
             assert text.count(MARKER) == text.count('<article class="kpi"') > 0, name
     assert MARKER not in html_pages["index.html"]  # the overview shows no KPI articles
+    import json
+
+    recorded = json.loads((summary.folder / "manifest.json").read_text())["templates"]
+    assert set(recorded) == {"project:templates/fragments/kpi_article.html.j2",
+                             "project:templates/kpi/index.html.j2"}
 
 
 # =========================================================================== modules

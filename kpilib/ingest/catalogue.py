@@ -4,8 +4,8 @@
 returns the validated catalogue frame of ``docs/design.md``; every problem in
 the file is reported at once in a :class:`~kpilib.errors.ValidationError`.
 ``kpi_rows`` and ``for_year`` are pure helpers; the target and tolerance
-grammar lives in :mod:`kpilib.targets` (re-exported here).  ``read_table``, ``check_columns`` and
-``schema_problems`` are shared with :mod:`kpilib.returns`.
+grammar lives in :mod:`kpilib.rules.targets` (re-exported here).  ``read_table``,
+``check_columns`` and ``schema_problems`` are shared with :mod:`kpilib.ingest.returns`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The data contracts (spec section 6): every file's columns and allowed values.
 
-Declared once here; :mod:`kpilib.catalogue` and :mod:`kpilib.returns` check
-files against them, :mod:`kpilib.store` stores them, :mod:`kpilib.report`
+Declared once here; :mod:`kpilib.ingest.catalogue` and :mod:`kpilib.ingest.returns` check
+files against them, :mod:`kpilib.store` stores them, :mod:`kpilib.reports.model`
 writes ``results.csv`` with them and :mod:`kpilib.demo` generates them.
 """
 

@@ -32,5 +32,5 @@ def plain_number(text: str) -> tuple[str, bool]:
 def normalise(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A text column with analysts' numbers made plain, and where a ``%`` sign was."""
     pairs = [plain_number(v) if isinstance(v, str) and v else (v, False) for v in column]
-    return (pd.Series([p[0] for p in pairs], index=column.index, dtype=object),
+    return (pd.Series([p[0] for p in pairs], index=column.index, dtype=column.dtype),
             pd.Series([p[1] for p in pairs], index=column.index, dtype=bool))

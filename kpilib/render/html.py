@@ -1,4 +1,5 @@
-"""HTML fragments of a report: pure functions from a :class:`~kpilib.report.Report` to strings.
+"""HTML fragments of a report: pure functions from a
+:class:`~kpilib.reports.model.Report` to strings.
 
 This module prepares plain values (dicts, lists, text) and hands them to the Jinja2
 templates in ``kpilib/templates/fragments/`` (a project may override any of them, see

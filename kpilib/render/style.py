@@ -11,6 +11,7 @@ import html
 import re
 
 from kpilib.rules.formats import is_blank
+from kpilib.rules.names import slug  # the one slug: catalogue validation keeps them unique
 from kpilib.rules.periods import parse_period
 
 # status -> (css class, symbol, colour, text colour)
@@ -42,12 +43,6 @@ def human_moment(iso: str) -> str:
 def esc(x) -> str:
     """Text for HTML (stdlib escaping, quotes included); blank (None, NaN) is empty."""
     return html.escape("" if is_blank(x) else str(x), quote=True)
-
-
-def slug(text: str) -> str:
-    """A stable file/anchor name: ``Place & Economy`` -> ``place-economy``."""
-    s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
-    return s or "section"
 
 
 def page_file(section: str) -> str:

@@ -23,6 +23,7 @@ from kpilib import __version__
 from kpilib.clock import utc_now
 from kpilib.errors import AuditError
 from kpilib.ingest.contracts import RETURN_COLUMNS
+from kpilib.render.templates import PROJECT_TEMPLATES
 
 MANIFEST = "manifest.json"
 FORMAT = 2  # 2: runs are recorded in the store's ledger of publications
@@ -145,6 +146,7 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
         "code": {"kpilib_version": __version__, **git_info()},
         "environment": environment(),
         "notebooks": {label: sha256_file(path) for label, path in sorted(notebooks.items())},
+        "templates": project_templates(),
         "pages": [{"file": f"{j.stem}.html", "notebook": j.notebook.label, "section": j.section}
                   for j in jobs],
         "outputs": output_hashes(folder),
@@ -152,6 +154,16 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
     return manifest
+
+
+def project_templates(root: Path | None = None) -> dict[str, str]:
+    """SHA-256 of every template the project overrides (``templates/`` at the project root,
+    the folder a run starts from); the package's own are covered by ``code``."""
+    base = Path(root or Path.cwd()) / PROJECT_TEMPLATES
+    if not base.is_dir():
+        return {}
+    return {f"project:{PROJECT_TEMPLATES}/{p.relative_to(base).as_posix()}": sha256_file(p)
+            for p in sorted(base.rglob("*")) if p.is_file()}
 
 
 def read_manifest(folder: Path) -> dict:
