@@ -83,8 +83,9 @@ def legend(report: Report | None = None) -> str:
     if report is None:
         statuses, not_rated = list(RAG_STYLE), True
     else:
+        drawn = report.series[report.series["value"].notna()] if len(report.series) else None
         used = {*report.kpis.get("rag", ()), *report.cells.get("rag", ()),
-                *report.series.get("rag", ())}
+                *(() if drawn is None else drawn["rag"])}  # chart markers: points drawn
         statuses = [s for s in RAG_STYLE if s in used]
         not_rated = "" in set(report.headline().get("rag", ()))
         shown = set(zip(report.kpis.get("travel", ()), report.kpis.get("travel_text", ())))
