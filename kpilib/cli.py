@@ -156,7 +156,9 @@ def cmd_run(args) -> int:
     params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
                          store=args.store if args.store_given else None)
     _say_store(params.store, "" if args.store_given else f" (from {args.params})")
-    for s in run(params, self_contained=args.self_contained, show_progress=not args.quiet):
+    summaries = run(params, self_contained=args.self_contained, show_progress=not args.quiet,
+                    on_skip=lambda skipped: _err(f"kpi run: {skipped}"))
+    for s in summaries:
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
         print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
               f"{s.seconds:.1f} s -> {s.index}")
