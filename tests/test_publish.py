@@ -11,6 +11,7 @@ import errno
 import multiprocessing
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,9 +32,12 @@ from publications import (
     write_manifest,
 )
 
-from kpilib.errors import RunError
-from kpilib.run import publish
+from kpilib.cli import main
+from kpilib.errors import RunError, StoreError
+from kpilib.run import manifest as manifest_module
+from kpilib.run import publish, runner
 from kpilib.run.manifest import sha256_file
+from kpilib.run.params import validate
 from kpilib.run.recover import recover
 
 A_COMPACT, B_COMPACT = "20250630T000000000000Z", "20250731T000000000000Z"
@@ -318,7 +322,7 @@ def test_any_interleaving_of_two_publications_leaves_one_current_and_the_rest_su
 ], ids=["disk-full", "read-only", "permission-denied"])
 def test_write_failure_names_the_file_as_published_and_what_to_do(tmp_path, out, code, message):
     staging = tmp_path / "out" / "2024-02" / ".core.staging-1-ab"
-    err = publish._named(OSError(code, os.strerror(code)), staging / "results.csv")
+    err = publish.named(OSError(code, os.strerror(code)), staging / "results.csv")
     assert err.errno == code and err.filename.endswith("results.csv")
     assert re.fullmatch(message + ".*", str(publish.write_failure(err, out, staging)))
 
@@ -330,3 +334,132 @@ def test_write_text_names_the_file_when_the_disk_fills_during_the_write(tmp_path
     with pytest.raises(OSError) as e:
         publish.write_text(tmp_path / "a.html", "x")
     assert e.value.errno == errno.ENOSPC and e.value.filename == str(tmp_path / "a.html")
+
+
+def test_a_ledger_that_cannot_record_publishes_nothing(tmp_path, out):
+    store = make_store(tmp_path)
+    _, old = publish_one(out, A, "old", store)
+    staging, _ = stage(out, B, "new", store)
+
+    def full(sha):
+        raise StoreError("cannot record the publication in store x: database or disk is full")
+    with pytest.raises(StoreError, match="disk is full"):
+        publish.publish(staging, out, publish.Ledger(store, full))
+    publish.discard(staging)
+    assert listing(out.parent) == ["core"] and fingerprint(out) == old
+
+
+# --------------------------------------------------------------------------- real runs
+
+DEMO_AS_OF = "2025-06-30T00:00:00.000000Z"
+LATER = "2025-07-01T00:00:00.000000Z"
+
+
+def run_params(store, out_dir, as_of=DEMO_AS_OF):
+    return validate({"period": "2024-02", "report": "core", "store": str(store), "as_of": as_of,
+                     "output_dir": str(out_dir)})
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, test_store):
+    """One real run, published; failing runs below must leave it exactly as it is."""
+    tmp = tmp_path_factory.mktemp("published")
+    store = tmp / "kpi.sqlite"
+    shutil.copy(test_store, store)
+    summary = runner.run(run_params(store, tmp / "out"), show_progress=False)[0]
+    return store, summary.folder
+
+
+def _fail_writing(monkeypatch, name, code):
+    real = publish._write
+
+    def write(path, text):
+        if Path(path).name == name:
+            raise OSError(code, os.strerror(code))  # as write() raises it: no file name
+        real(path, text)
+    monkeypatch.setattr(publish, "_write", write)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("file", "code", "message"), [
+    ("results.csv", errno.ENOSPC, "no space left on device while writing {final}/results.csv: "
+                                  "free space and run again; the published folder {final} is "
+                                  "unchanged"),
+    ("place-economy.html", errno.ENOSPC, "no space left on device while writing "
+                                         "{final}/place-economy.html: free space and run again"),
+    ("results.csv", errno.EROFS, "read-only file system while writing {final}/results.csv: make "
+                                 "the output folder writable (or choose another with "
+                                 "--output-dir) and run again; the published folder {final} is "
+                                 "unchanged"),
+], ids=["disk-full-in-the-run", "disk-full-in-a-worker", "read-only-in-the-run"])
+def test_a_write_failure_is_a_clear_error_and_leaves_nothing_behind(
+        published, monkeypatch, file, code, message):
+    store, final = published
+    before, rows = fingerprint(final), len(recorded(str(store)))
+    _fail_writing(monkeypatch, file, code)
+    with pytest.raises(RunError) as e:
+        runner.run(run_params(store, final.parents[1], LATER), show_progress=False)
+    assert message.format(final=final) in str(e.value)
+    assert listing(final.parent) == ["core"] and fingerprint(final) == before
+    assert len(recorded(str(store))) == rows
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES], ids=["read-only", "not-writable"])
+def test_an_output_folder_that_cannot_be_written_is_a_clear_error(
+        tmp_path, test_store, monkeypatch, code):
+    """Simulated (the tests may run as root, whom permissions do not stop)."""
+    out_dir = tmp_path / "out"
+    real = Path.mkdir
+
+    def mkdir(self, *a, **kw):
+        if out_dir in (self, *self.parents):
+            raise OSError(code, os.strerror(code), str(self))
+        return real(self, *a, **kw)
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with pytest.raises(RunError, match=re.escape(
+            f"{publish.WRITE_ERRORS[code]} while writing {out_dir / '2024-02'}: make the output "
+            f"folder writable (or choose another with --output-dir) and run again")):
+        runner.run(run_params(test_store, out_dir), show_progress=False)
+    assert not out_dir.exists()
+
+
+@pytest.mark.slow
+def test_after_a_full_disk_the_next_run_publishes(tmp_path, test_store, monkeypatch):
+    store = tmp_path / "kpi.sqlite"
+    shutil.copy(test_store, store)
+    final = tmp_path / "out" / "2024-02" / "core"
+
+    def full(*args, **kw):  # the manifest is written with Path.write_text: no file name
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with monkeypatch.context() as m:
+        m.setattr(manifest_module, "write_manifest", full)
+        with pytest.raises(RunError, match=re.escape(
+                f"no space left on device while writing {final}/manifest.json: free space")):
+            runner.run(run_params(store, tmp_path / "out"), show_progress=False)
+    assert listing(final.parent) == []
+    summary = runner.run(run_params(store, tmp_path / "out"), show_progress=False)[0]
+    assert listing(final.parent) == ["core"] and summary.index.is_file()
+
+
+@pytest.mark.slow
+def test_rerunning_a_period_keeps_the_earlier_publication_and_audit_audits_both(
+        published, capsys):
+    store, final = published
+    first = fingerprint(final)
+    params = final.parents[1] / "later.yaml"
+    params.write_text(f"period: '2024-02'\nreport: core\nstore: {store}\nas_of: '{LATER}'\n"
+                      f"output_dir: {final.parents[1]}\n")
+    assert main(["run", str(params), "--quiet"]) == 0
+    kept = final.parent / "core.superseded" / "20250630T000000000000Z"
+    assert f"the publication it replaces is kept in {kept}" in capsys.readouterr().out
+    assert fingerprint(kept) == first  # not a byte of the earlier publication changed
+    second = fingerprint(final)
+    assert main(["run", str(params), "--quiet"]) == 0  # the same as_of again: nothing new
+    assert "unchanged: the publication there has the same as_of and identical outputs" in \
+        capsys.readouterr().out
+    assert fingerprint(final) == second
+    assert main(["audit", str(final.parents[1])]) == 0
+    printed = capsys.readouterr().out
+    assert f"{kept}: identical" in printed and f"{final}: identical" in printed
+    assert "2 runs audited: 2 identical, 0 not" in printed
+    assert fingerprint(kept) == first and listing(final.parent) == ["core", "core.superseded"]

@@ -66,7 +66,7 @@ def _write(path: Path, text: str) -> None:
         f.write(text)
 
 
-def _named(e: OSError, path: Path) -> OSError:
+def named(e: OSError, path: Path) -> OSError:
     """``e`` naming ``path`` (a full disk fails in write() or close(), whose errors name no
     file)."""
     return e if e.filename else OSError(e.errno, e.strerror or str(e), str(path))
@@ -77,7 +77,7 @@ def write_text(path: Path, text: str) -> None:
     try:
         _write(path, text)
     except OSError as e:
-        raise _named(e, path) from e
+        raise named(e, path) from e
 
 
 def copy_assets(folder: Path) -> None:
@@ -86,7 +86,7 @@ def copy_assets(folder: Path) -> None:
     try:
         shutil.copyfile(plotly_js_path(), target)
     except OSError as e:
-        raise _named(e, target) from e
+        raise named(e, target) from e
 
 
 def write_failure(e: OSError, final: Path, staging: Path | None = None) -> RunError:

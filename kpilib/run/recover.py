@@ -89,9 +89,10 @@ def _diagnose(period: Path, store: str | None, res: Recovery) -> list[Action]:
         actions.append(action)
         journaled.add(_journal_staging(jpath))
     olds: dict[str, list[Path]] = {}
+    cleanups: list[Action] = []
     for p in entries:
         if p.name.startswith(".") and p.name.endswith(JOURNAL + ".tmp"):
-            actions.append(Action(f"removed {p}, the unfinished journal of a publication "
+            cleanups.append(Action(f"removed {p}, the unfinished journal of a publication "
                                   "that never started", lambda p=p: p.unlink(missing_ok=True)))
             continue
         m = LEFTOVER.fullmatch(p.name)
@@ -105,12 +106,12 @@ def _diagnose(period: Path, store: str | None, res: Recovery) -> list[Action]:
         elif held(p):
             res.left.append(f"{p}: being written by a running kpi (process {m['pid']})")
         else:
-            actions.append(Action(f"removed {p}, the unfinished run folder of a kpi run that "
+            cleanups.append(Action(f"removed {p}, the unfinished run folder of a kpi run that "
                                   f"stopped (process {m['pid']})",
                                   lambda p=p: shutil.rmtree(p)))
     for report, folders in sorted(olds.items()):
         actions += _legacy(period / report, folders)
-    return actions
+    return actions + cleanups
 
 
 def _journal_staging(jpath: Path) -> str:

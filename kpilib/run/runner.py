@@ -307,9 +307,12 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
             publish.write_text(staging.path / name, write(report))
         if not self_contained:
             publish.copy_assets(staging.path)
-        manifest.write_manifest(staging.path, params, report_set, as_of, snap, jobs,
-                                self_contained, council.record(),
-                                seconds=round(time.perf_counter() - start, 3))
+        try:
+            manifest.write_manifest(staging.path, params, report_set, as_of, snap, jobs,
+                                    self_contained, council.record(),
+                                    seconds=round(time.perf_counter() - start, 3))
+        except OSError as e:
+            raise publish.named(e, staging.path / manifest.MANIFEST) from e
         ledger = publish.Ledger(params.store, lambda sha: record_publication(
             store, str(final), report_set, params.period, as_of, sha)) if record else None
         done = publish.publish(staging, final, ledger)
