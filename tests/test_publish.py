@@ -424,7 +424,8 @@ def test_an_output_folder_that_cannot_be_written_is_a_clear_error(
 
 
 @pytest.mark.slow
-def test_after_a_full_disk_the_next_run_publishes(tmp_path, test_store, monkeypatch):
+def test_after_a_full_disk_the_next_run_publishes_and_repairs_what_it_finds(
+        tmp_path, test_store, monkeypatch, capsys):
     store = tmp_path / "kpi.sqlite"
     shutil.copy(test_store, store)
     final = tmp_path / "out" / "2024-02" / "core"
@@ -437,8 +438,13 @@ def test_after_a_full_disk_the_next_run_publishes(tmp_path, test_store, monkeypa
                 f"no space left on device while writing {final}/manifest.json: free space")):
             runner.run(run_params(store, tmp_path / "out"), show_progress=False)
     assert listing(final.parent) == []
+    dead, _ = stage(final, B, "a run killed meanwhile", str(store))
+    dead.release()
     summary = runner.run(run_params(store, tmp_path / "out"), show_progress=False)[0]
     assert listing(final.parent) == ["core"] and summary.index.is_file()
+    assert capsys.readouterr().err == (f"kpi run: repaired: removed {dead.path}, the unfinished "
+                                       f"run folder of a kpi run that stopped (process "
+                                       f"{os.getpid()})\n")
 
 
 @pytest.mark.slow

@@ -13,9 +13,12 @@ For each report set the run:
 3. renders each executed notebook to HTML in the worker (in-process nbconvert
    with kpilib's template), writes ``results.csv``, the executed notebooks,
    ``assets/plotly.min.js`` and ``manifest.json`` into a staging folder;
-4. swaps the staging folder into ``<output_dir>/<period>/<report>/``
-   atomically.  A failure leaves the published folder untouched and keeps the
-   failed notebooks in ``<report>.failed/``.
+4. publishes the staging folder at ``<output_dir>/<period>/<report>/`` and records it
+   in the store's ledger, keeping the publication it replaces in
+   ``<report>.superseded/`` (:mod:`kpilib.run.publish`: a crash at any point is
+   recovered by the next run or ``kpi doctor``).  A failure leaves the published
+   folder untouched and keeps the failed notebooks in ``<report>.failed/``; a full
+   disk or unwritable folder is one clear error and leaves nothing behind.
 """
 
 from __future__ import annotations
