@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from kpilib.run import runner
+from kpilib.run.kernel import LAUNCHER
 
 DEMO_AS_OF = "2025-06-30T00:00:00.000000Z"
 
@@ -56,20 +57,25 @@ def alive(pids) -> list[int]:
 
 def test_the_kernel_spec_starts_kernels_that_die_with_their_worker():
     argv = runner.kernel_spec().argv
-    assert argv[0] == sys.executable and "kpilib.run.kernel" in argv
+    assert argv[0] == sys.executable and argv[argv.index("-c") + 1] == LAUNCHER
     assert "ipykernel_launcher" not in argv and argv[-2:] == ["-f", "{connection_file}"]
 
 
-@pytest.mark.parametrize(("parent", "code", "printed"), [
-    ("os.getppid()", 0, "True"),  # set, the parent being there
-    ("os.getppid() + 1", 1, ""),  # started by a parent that has gone (was replaced): exit
-], ids=["parent-alive", "parent-gone"])
-def test_die_with_parent(parent, code, printed):
-    script = ("import os; from kpilib.run.kernel import die_with_parent; "
-              f"print(die_with_parent({parent}))")
+GET_PDEATHSIG = ("\nimport ctypes\nv = ctypes.c_int()\n"
+                 "ctypes.CDLL(None).prctl(2, ctypes.byref(v))\nprint(v.value)")  # PR_GET_PDEATHSIG
+
+
+@pytest.mark.parametrize(("setup", "code", "printed"), [
+    ("", 0, "0"),  # by default a process outlives its parent
+    ("from kpilib.run.kernel import die_with_parent; die_with_parent(os.getppid())", 0, "9"),
+    ("from kpilib.run.kernel import die_with_parent; die_with_parent(os.getppid() + 1)", 1, ""),
+    (LAUNCHER.split("from ipykernel")[0], 0, "9"),  # the kernel launcher, up to the kernel
+], ids=["default", "worker-parent-alive", "worker-parent-gone", "kernel-launcher"])
+def test_processes_ask_to_be_killed_with_their_parent(setup, code, printed):
+    script = "import os\n" + setup + GET_PDEATHSIG
     done = subprocess.run([sys.executable, "-c", script], env=os.environ, timeout=60,
                           capture_output=True, text=True)
-    assert (done.returncode, done.stdout.strip()) == (code, printed)
+    assert (done.returncode, done.stdout.strip()) == (code, printed), done.stderr
 
 
 def _params(tmp_path, test_store) -> Path:
@@ -97,7 +103,7 @@ def test_a_killed_run_leaves_no_process_and_the_next_run_no_debris(tmp_path, tes
         while not kernels and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.2)
             family = descendants(run.pid)
-            kernels = {p: c for p, c in family.items() if "kpilib.run.kernel" in c}
+            kernels = {p: c for p, c in family.items() if "kernelapp" in c}
         assert kernels, f"no kernel started (run exited {run.poll()}): {run.stderr.read()}"
         family = descendants(run.pid)  # workers and kernels (and what they started)
         os.kill(run.pid, signal.SIGKILL)

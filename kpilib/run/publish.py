@@ -185,6 +185,8 @@ def discard(staging: Staging) -> None:
             j = read_journal(period / f".{final_name(staging.path)}{JOURNAL}")
             if staging.path.exists() and not (j and j.get("staging") == staging.path.name):
                 shutil.rmtree(staging.path, ignore_errors=True)
+    except OSError:  # the period folder has gone, or cannot be read: nothing to remove
+        pass
     finally:
         staging.release()
 

@@ -43,7 +43,7 @@ from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
 from kpilib.run import manifest, publish, recover
 from kpilib.run.council import load_council
-from kpilib.run.kernel import die_with_parent
+from kpilib.run.kernel import LAUNCHER, die_with_parent
 from kpilib.run.locate import NotebookSource, find_notebook
 from kpilib.run.params import RunParams
 from kpilib.store import Snapshot, open_store, record_publication
@@ -97,15 +97,20 @@ def kernel_spec():
     are installed: a fresh virtualenv may have none, and an installed ``python3`` spec may
     point at another interpreter (another virtualenv, another kpilib).  Frozen modules are
     off as ``python -m ipykernel install`` writes it (no debugger warning on CPython >= 3.11).
-    The kernel starts through :mod:`kpilib.run.kernel` (ipykernel's launcher, dying with the
-    worker that started it) instead of ``ipykernel_launcher``.
+    The kernel starts with :data:`kpilib.run.kernel.LAUNCHER` (ipykernel's launcher, set to
+    die with the worker that started it) instead of ``-m ipykernel_launcher``.
     """
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec
 
     spec = get_kernel_dict()
-    argv = [sys.executable, *("kpilib.run.kernel" if a == "ipykernel_launcher" else a
-                              for a in spec["argv"][1:])]
+    argv = [sys.executable]
+    args = spec["argv"][1:]
+    for i, a in enumerate(args):
+        if a == "-m" and args[i + 1:i + 2] == ["ipykernel_launcher"]:
+            argv += ["-c", LAUNCHER]
+        elif not (a == "ipykernel_launcher" and args[i - 1:i] == ["-m"]):
+            argv.append(a)
     if platform.python_implementation() == "CPython" and not any(
             a.startswith("-Xfrozen_modules") for a in argv):
         argv.insert(1, "-Xfrozen_modules=off")
