@@ -38,8 +38,8 @@ from kpilib.errors import RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
-from kpilib.run import manifest, publish
-from kpilib.run.council import load_council
+from kpilib.run import manifest, publish, signing
+from kpilib.run.council import load_council, load_signing
 from kpilib.run.locate import NotebookSource, find_notebook
 from kpilib.run.params import RunParams
 from kpilib.store import Snapshot, open_store, record_publication
@@ -245,6 +245,7 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
+    signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = store.snapshot(as_of)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
@@ -282,6 +283,8 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
         publish.copy_assets(staging)
     manifest.write_manifest(staging, params, report_set, as_of, snap, jobs, self_contained,
                             council.record(), seconds=round(time.perf_counter() - start, 3))
+    if signer:  # manifest.json.sig: the council's key over the manifest's bytes
+        signer.sign(staging)
     manifest_sha256 = manifest.sha256_file(staging / manifest.MANIFEST)
     publish.publish(staging, final)
     if record:
