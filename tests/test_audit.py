@@ -235,3 +235,10 @@ def test_the_program_change_names_code_packages_and_python(monkeypatch):
     monkeypatch.setattr(audit_mod, "git_info", lambda: {"commit": commit, "dirty": True})
     assert "re-executed with kpilib 0.1.0 at commit aaaaaaaaaaaa with uncommitted changes" in \
         audit_mod.program_change({**manifest, "environment": env})
+
+
+def test_data_hash_does_not_depend_on_the_sign_of_zero():
+    """A value of -0 is stored by SQLite as 0: the rows read back are the same rows."""
+    df = pd.DataFrame({"ref": ["A"], "period": ["2024-02"], "breakdown": [""], "value": [-0.0]})
+    assert frame_digest(df, list(df.columns), ["ref"]) == \
+        frame_digest(df.assign(value=[0.0]), list(df.columns), ["ref"])

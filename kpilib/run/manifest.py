@@ -59,8 +59,8 @@ def frame_digest(df: pd.DataFrame, columns: list[str], key: list[str]) -> str:
 def _canon(v) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    if isinstance(v, float):
-        return repr(v)
+    if isinstance(v, float):  # -0.0 is 0.0: SQLite does not keep the sign of a zero
+        return repr(v + 0.0)
     return str(v)
 
 
