@@ -183,8 +183,8 @@ def test_an_audit_after_the_code_has_moved_on(tmp_path, test_store):
 
     # years later: the page layout has changed
     fragment = repo / "kpilib" / "templates" / "fragments" / "kpi_article.html.j2"
-    fragment.write_text(fragment.read_text().replace("<dt>Measure</dt>", "<dt>Measured as</dt>"))
-    git(repo, "commit", "--quiet", "-am", "Relabel the measure")
+    fragment.write_text(fragment.read_text() + '<p class="note">A new line on every KPI</p>\n')
+    git(repo, "commit", "--quiet", "-am", "A new line on every KPI")
     now = git(repo, "rev-parse", "HEAD")
 
     code, out = kpi(repo, project, cache, "audit", "outputs/2024-02/core")
