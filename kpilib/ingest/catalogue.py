@@ -191,6 +191,9 @@ def enum_check(values: tuple[str, ...]) -> pa.Check:
 
 # --------------------------------------------------------------------------- schema
 
+DECIMALS_EXPECTED = ("expected a whole number of decimal places from 0 to 6 (e.g. 1), or empty "
+                     "for the default")
+
 
 def _is_fy(text: str) -> bool:
     try:
@@ -222,6 +225,11 @@ def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
                                                          error=TOLERANCE_EXPECTED)),
         "floor": pa.Column(str, pa.Check.str_matches(
             rf"^(?:|{NUMBER})$", error="expected a number (the floor) or empty")),
+        "decimals": pa.Column(str, pa.Check.str_matches(
+            r"^(?:|[0-6])$", error=DECIMALS_EXPECTED)),
+        "baseline": pa.Column(str, pa.Check.str_matches(
+            rf"^(?:|{NUMBER})$", error="expected a number (the previous year's closing actual) "
+                                       "or empty")),
         "ref": pa.Column(str, pa.Check.str_matches(rf"^(?:|{REF.pattern[1:-1]})$",
                                                    error=REF_EXPECTED)),
         "breakdowns": pa.Column(str, [
@@ -272,6 +280,9 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
             not 0 <= v <= 100 for v in (target.value, *(target.profile or ()))
         ):
             add(idx, "target", r["target"], "a percent target must be between 0 and 100")
+    baseline = to_number(r["baseline"])
+    if baseline is not None and kpi["unit"] == "percent" and not 0 <= baseline <= 100:
+        add(idx, "baseline", r["baseline"], "a percent baseline must be between 0 and 100")
     if not override and r["report"] in registry.names():
         rtype = registry.get(r["report"])
         if rtype.frequencies and r["frequency"] in ENUMS["frequency"] \
@@ -374,7 +385,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
-    for col in ("target", "floor"):  # 98% and 11,477 as analysts type them
+    for col in ("target", "floor", "baseline"):  # 98% and 11,477 as analysts type them
         df[col], sign = numbers.normalise(df[col])
         units = df["unit"].where(df["breakdown"] == "", df.groupby(["year", "ref"])["unit"]
                                  .transform("first"))

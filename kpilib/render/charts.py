@@ -13,7 +13,7 @@ import plotly.io as pio
 from kpilib.render import templates
 from kpilib.render.style import CHART_MARKERS, RAG_STYLE, period_label, slug
 from kpilib.reports.model import Report
-from kpilib.rules.formats import format_value, is_blank
+from kpilib.rules.formats import format_target, format_value, is_blank
 
 
 def trimmed(series: list[dict]) -> list[dict]:
@@ -22,10 +22,16 @@ def trimmed(series: list[dict]) -> list[dict]:
     return [r for r in series if r["period"] >= min(have)] if have else series
 
 
-def clean(values) -> list:
-    """Chart points: 2 decimals (what a reader hovers over; the exact figures are in the
-    table and results.csv), gaps for periods without a value."""
-    return [None if is_blank(v) else round(float(v), 2) for v in values]
+def clean(values, decimals: int | None = None) -> list:
+    """Chart points: 2 decimals, or the KPI's display precision where it is more (the
+    exact figures are in results.csv), gaps for periods without a value."""
+    places = max(2, decimals or 0)
+    return [None if is_blank(v) else round(float(v), places) for v in values]
+
+
+def hover(values, unit: str, decimals: int | None = None) -> list[str]:
+    """What a reader hovering over each point reads: the figure as the table shows it."""
+    return ["" if is_blank(v) else format_value(v, unit, decimals) for v in values]
 
 
 def figure(body: str, summary: str) -> str:
@@ -33,8 +39,9 @@ def figure(body: str, summary: str) -> str:
     return templates.render("chart_figure", chart=templates.safe(body), summary=summary)
 
 
-def chart_summary(ref: str, total: list[dict], unit: str) -> str:
-    """A text alternative for a KPI's trend chart (``total``: its series rows, in order)."""
+def chart_summary(ref: str, total: list[dict], unit: str, decimals: int | None = None) -> str:
+    """A text alternative for a KPI's trend chart (``total``: its series rows, in order;
+    ``decimals``: the KPI's display precision)."""
     s = trimmed(total)
     have = [r for r in s if not is_blank(r["value"])]
     if not have:
@@ -42,41 +49,58 @@ def chart_summary(ref: str, total: list[dict], unit: str) -> str:
     latest = have[-1]
     hi = max(have, key=lambda r: r["value"])
     lo = min(have, key=lambda r: r["value"])
-    t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
+
+    def fmt(x) -> str:
+        return format_value(x, unit, decimals)
+
+    t = ("" if is_blank(latest["target"])
+         else f", target {format_target(latest['target'], unit, decimals)}")
     return (
         f"Trend chart of {ref}, {period_label(s[0]['period'])} to "
-        f"{period_label(s[-1]['period'])}: latest {format_value(latest['value'], unit)} "
-        f"({period_label(latest['period'])}{t}); highest {format_value(hi['value'], unit)} "
-        f"({period_label(hi['period'])}), lowest {format_value(lo['value'], unit)} "
+        f"{period_label(s[-1]['period'])}: latest {fmt(latest['value'])} "
+        f"({period_label(latest['period'])}{t}); highest {fmt(hi['value'])} "
+        f"({period_label(hi['period'])}), lowest {fmt(lo['value'])} "
         f"({period_label(lo['period'])})."
     )
 
 
-def trend_chart(ref: str, unit: str, series: list[dict]) -> str:
+def _line(name: str, x: list, values: list, unit: str, decimals: int | None) -> dict:
+    """A trace's points and what hovering over them reads."""
+    return {"type": "scatter", "name": name, "x": x, "y": clean(values, decimals),
+            "customdata": hover(values, unit, decimals),
+            "hovertemplate": "%{x}: %{customdata}"}  # plotly adds the trace's name
+
+
+def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = None) -> str:
     """A KPI's trend chart (two financial years, target line, RAG-coloured markers) from its
     series rows (total and breakdowns: ``breakdown``, ``period``, ``value``, ``target``,
-    ``rag``), with its text alternative."""
+    ``rag``), with its text alternative; figures shown with the KPI's display precision
+    ``decimals`` (None: each figure's default)."""
     s = trimmed(series)
     total = [r for r in s if r["breakdown"] == ""]
     x = [period_label(r["period"]) for r in total]
     data = []
     for b in [b for b in dict.fromkeys(r["breakdown"] for r in s) if b]:
-        data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
-                     "y": clean([r["value"] for r in s if r["breakdown"] == b]),
+        values = [r["value"] for r in s if r["breakdown"] == b]
+        data.append({**_line(b, x, values, unit, decimals), "mode": "lines",
                      "line": {"width": 1.5}, "opacity": 0.8})
     rags = [r["rag"] for r in total]
+    values = [r["value"] for r in total]
     data.append({
         "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
-        "x": x, "y": clean([r["value"] for r in total]),
+        "x": x, "y": clean(values, decimals),
         "line": {"color": "#1d3557", "width": 2.5},
         "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2] for r in rags],
                    "symbol": [CHART_MARKERS.get(r, "circle") for r in rags],
                    "line": {"color": "#1d3557", "width": 1}},
-        "text": rags, "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
+        "text": rags, "customdata": hover(values, unit, decimals),
+        "hovertemplate": "%{x}: %{customdata}<br>%{text}<extra></extra>",
     })
     if any(not is_blank(r["target"]) for r in total):
-        data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
-                     "y": clean([r["target"] for r in total]),
+        targets = [r["target"] for r in total]
+        data.append({**_line("Target", x, targets, unit, decimals), "mode": "lines",
+                     "customdata": [("" if is_blank(t) else format_target(t, unit, decimals))
+                                    for t in targets],
                      "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
     layout = {
         "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
@@ -90,7 +114,8 @@ def trend_chart(ref: str, unit: str, series: list[dict]) -> str:
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
                        full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
-    return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit))
+    return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit,
+                                      decimals))
 
 
 def against_benchmark(report: Report, ref: str, label: str, value: float) -> str:
@@ -100,13 +125,14 @@ def against_benchmark(report: Report, ref: str, label: str, value: float) -> str
     if series.empty:
         raise KeyError(f"{ref!r} is not a KPI of this report")
     kpi = report.kpis[(report.kpis["ref"] == ref) & (report.kpis["breakdown"] == "")].iloc[0]
+    n = kpi.get("decimals")
+    n, unit = None if is_blank(n) else int(n), kpi["unit"]
     points = trimmed(series.to_dict("records"))
     x = [period_label(r["period"]) for r in points]
-    y = clean([r["value"] for r in points])
     data = [
-        {"type": "scatter", "mode": "lines+markers", "name": ref, "x": x, "y": y,
-         "line": {"color": "#1d3557", "width": 2.5}},
-        {"type": "scatter", "mode": "lines", "name": label, "x": x, "y": [value] * len(x),
+        {**_line(ref, x, [r["value"] for r in points], unit, n),
+         "mode": "lines+markers", "line": {"color": "#1d3557", "width": 2.5}},
+        {**_line(label, x, [value] * len(x), unit, n), "mode": "lines",
          "line": {"color": "#505a5f", "dash": "dot", "width": 2}},
     ]
     layout = {
@@ -126,8 +152,8 @@ def against_benchmark(report: Report, ref: str, label: str, value: float) -> str
         latest = have[-1]
         above = sum(1 for r in have if r["value"] > value)
         text = (f"Trend chart of {ref} against the {label} "
-                f"({format_value(value, kpi['unit'])}): latest "
-                f"{format_value(latest['value'], kpi['unit'])} "
+                f"({format_value(value, unit, n)}): latest "
+                f"{format_value(latest['value'], unit, n)} "
                 f"({period_label(latest['period'])}); above it in {above} of {len(have)} "
                 "periods shown.")
     else:

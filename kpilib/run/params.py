@@ -16,7 +16,7 @@ from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError
 from kpilib.rules.periods import parse_period
-from kpilib.run.yamlfile import read_yaml
+from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 KEYS = {
     "period": "month id (2024-02) or quarter id (2024-25-Q3), quoted",
@@ -70,12 +70,7 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     if not isinstance(raw, dict):
         raise ParamsError(
             f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
-    problems = []
-    for key in raw:
-        if key not in KEYS:
-            close = difflib.get_close_matches(str(key), KEYS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(KEYS)}")
+    problems = unknown_keys(raw, list(KEYS))
     for key in REQUIRED:
         if raw.get(key) in (None, ""):
             problems.append(f"missing key '{key}': {KEYS[key]}")

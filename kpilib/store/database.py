@@ -25,7 +25,13 @@ import sqlalchemy as sa
 
 from kpilib.clock import just_after, normalise_timestamp, utc_now
 from kpilib.errors import StoreError
-from kpilib.ingest.contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
+from kpilib.ingest.contracts import (
+    CATALOGUE_ADDED,
+    CATALOGUE_COLUMNS,
+    NUMBERS,
+    RETURN_COLUMNS,
+    empty_catalogue,
+)
 from kpilib.rules.periods import parse_period
 
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
@@ -49,7 +55,9 @@ catalogue_rows = sa.Table(
     "catalogue_rows", metadata,
     sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
     sa.Column("position", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in CATALOGUE_COLUMNS),
+    *(sa.Column(c, sa.Text, nullable=False) for c in CATALOGUE_COLUMNS
+      if c not in CATALOGUE_ADDED),
+    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in CATALOGUE_ADDED),
 )  # fmt: skip
 return_rows = sa.Table(
     "return_rows", metadata,
@@ -109,6 +117,18 @@ def _text_columns(df: pd.DataFrame, columns) -> pd.DataFrame:
     return df
 
 
+def _add_later_columns(engine: sa.Engine) -> None:
+    """A store made before the catalogue's later optional columns gains them, empty (what
+    a catalogue without them means); no row is changed."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns(catalogue_rows.name)}
+    lacking = [c for c in CATALOGUE_ADDED if c not in have]
+    if lacking and "year" in have:  # not a kpilib table at all: Store.open says so
+        with engine.begin() as conn:
+            for c in lacking:
+                conn.execute(sa.text(f"ALTER TABLE {catalogue_rows.name} ADD COLUMN {c} TEXT "
+                                     "NOT NULL DEFAULT ''"))
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -129,6 +149,7 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url)
             metadata.create_all(engine)
+            _add_later_columns(engine)
             insp = sa.inspect(engine)
             for table in metadata.sorted_tables:
                 have = {c["name"] for c in insp.get_columns(table.name)}
