@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import write_csv
 from kpilib.cli import main
 from kpilib.errors import ValidationError
 from kpilib.ingest.catalogue import read_catalogue_file
@@ -33,7 +34,6 @@ from kpilib.reports.model import build_report
 from kpilib.rules.names import REF, slug
 from kpilib.run.manifest import CATALOGUE_KEY, RETURN_KEY, frame_digest
 from kpilib.store import Store
-from tests.conftest import write_csv
 
 YEAR, PERIOD, MONTHS = "2024-25", "2024-06", ("2024-04", "2024-05", "2024-06")
 AS_OF = "2025-06-30T00:00:00.000000Z"
