@@ -124,6 +124,34 @@ def test_the_plan_is_built_from_the_manifest():
     assert plan.install == {"pandas": "0.0.1"} and not plan.reuse
 
 
+def test_the_environment_is_built_once_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    """A repository of its own (a kpilib-shaped tree), an environment that reuses this
+    interpreter: built at the commit, found again by its key, rebuilt when its worktree has
+    gone."""
+    repo = tmp_path / "repo"
+    (repo / "kpilib").mkdir(parents=True)
+    (repo / "kpilib" / "__init__.py").write_text('__version__ = "0.0.1"\n')
+    (repo / "pyproject.toml").write_text('[project]\nname = "kpilib"\n')
+    git(repo, "init", "--quiet")
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "old kpilib")
+    commit = git(repo, "rev-parse", "HEAD")
+    monkeypatch.setenv(recorded.CACHE_VAR, str(tmp_path / "envs"))
+    monkeypatch.setenv(recorded.REPOSITORY_VAR, str(repo))
+    plan = plan_environment(commit, {}, {}, "3.11.7", "3.11.7")
+    assert plan.reuse
+    env = recorded.ensure_environment(plan, recorded.repository(commit))
+    assert env.root == tmp_path / "envs" / plan.key and env.python == sys.executable
+    assert git(env.src, "rev-parse", "HEAD") == commit
+    ready = (env.root / recorded.READY).stat().st_mtime_ns
+    assert recorded.ensure_environment(plan, repo) == env
+    assert (env.root / recorded.READY).stat().st_mtime_ns == ready  # not built again
+    shutil.rmtree(env.src)
+    again = recorded.ensure_environment(plan, repo)
+    assert git(again.src, "rev-parse", "HEAD") == commit
+    assert len(git(repo, "worktree", "list").splitlines()) == 2  # the stale one pruned
+
+
 # --------------------------------------------------------------------------- years later
 
 

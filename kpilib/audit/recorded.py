@@ -231,9 +231,14 @@ def ensure_environment(plan: EnvPlan, repo: Path) -> RecordedEnv:
     with _lock(root.with_name(f"{root.name}.lock")):
         ready = root / READY
         if ready.is_file():
-            info = json.loads(ready.read_text(encoding="utf-8"))
-            return RecordedEnv(root, info["python"], root / "src", info["reused"],
-                               tuple(info.get("notes", ())))
+            try:
+                info = json.loads(ready.read_text(encoding="utf-8"))
+                python = sys.executable if plan.reuse else info["python"]
+                if (root / "src" / "pyproject.toml").is_file() and Path(python).is_file():
+                    return RecordedEnv(root, python, root / "src", plan.reuse,
+                                       tuple(info.get("notes", ())))
+            except (ValueError, KeyError, TypeError):
+                pass  # damaged: built again below
         if root.exists():
             _discard(root, repo)
         root.mkdir(parents=True)
