@@ -169,6 +169,12 @@ RULES = [
     case("directorates whose pages share a file name", (3, "directorate"),
          "their pages would share the file name place-economy.html: 'Place & Economy', 'Place Economy'",
          edits={2: {"directorate": "Place & Economy"}, 3: {"directorate": "Place Economy"}}),
+    case("SPC rebase not a period", (2, "spc_rebase"), "month or quarter ids from which SPC limits",
+         edits={2: {"spc_rebase": "April 2024"}}, columns=("spc_rebase",)),
+    case("SPC baseline below 12 points", (2, "spc_baseline"), "12 or more",
+         edits={2: {"spc_baseline": "6"}}, columns=("spc_baseline",)),
+    case("SPC settings on an override row", (5, "spc_rebase"), "may only fill target, tolerance",
+         edits={5: {"spc_rebase": "2024-04"}}, columns=("spc_rebase",)),
     case("refs whose anchors would collide", (3, "ref"), "refs HSG.01, HSG-01 of 2024-25 would share the page anchor kpi-hsg-01",
          edits={2: {"ref": "HSG.01"}, 3: {"ref": "HSG-01"}}),
 ]
@@ -210,7 +216,8 @@ def test_decimals_and_baseline_accepted(tmp_path, row, column, typed, stored):
     cat = read_catalogue_file(catalogue_with(tmp_path, edits={row: {column: typed}},
                                              columns=(column,)))
     assert cat.at[row - 2, column] == stored
-    assert list(cat.columns)[-3:] == ["decimals", "baseline", "position"]
+    assert list(cat.columns)[-5:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
+                                      "position"]
 
 
 def test_a_catalogue_without_the_optional_columns_has_them_empty(tmp_path):

@@ -265,7 +265,7 @@ def test_chart_has_text_alternative(demo_report):
     imgs = [a for a in Tags(html).named("div") if a.get("role") == "img"]
     assert len(imgs) == 1
     label = imgs[0].get("aria-label") or ""
-    assert label.startswith(f"Trend chart of {ref}") and "latest" in label, label
+    assert label.startswith((f"Trend chart of {ref}", f"XmR chart of {ref}")) and "latest" in label, label
     assert f"<figcaption>{render.esc(label)}</figcaption>" in html
 
 
@@ -394,7 +394,7 @@ def _check_charts_have_text_alternatives(name, html):
         assert (a.get("id") or "").startswith("chart-"), f"{name}: chart without a stable id"
         alt = [x for x in anc if x.get("role") == "img"]
         assert len(alt) == 1, f"{name}: {a.get('id')} is not inside one role=img element"
-        assert (alt[0].get("aria-label") or "").startswith("Trend chart of "), (
+        assert (alt[0].get("aria-label") or "").startswith(("Trend chart of ", "XmR chart of ")), (
             f"{name}: {a.get('id')} has no text alternative")
     if name != "index.html":
         assert charts, f"{name}: a directorate page with no charts"

@@ -36,7 +36,7 @@ from kpilib.ingest.contracts import (
 )
 from kpilib.rules.measures import NUMBER, to_number
 from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
-from kpilib.rules.periods import parse_fy
+from kpilib.rules.periods import is_period, parse_fy
 from kpilib.rules.targets import (
     TARGET_EXPECTED,
     TARGET_SHAPE,
@@ -207,6 +207,15 @@ def _breakdowns_ok(text: str) -> bool:
     return not text or (all(items) and len(set(items)) == len(items))
 
 
+def _rebase_ok(text: str) -> bool:
+    items = [p.strip() for p in text.split(";")]
+    return not text or all(is_period(p) for p in items)
+
+
+def _baseline_ok(text: str) -> bool:
+    return not text or (text.isdigit() and int(text) >= 12)
+
+
 def _labels_ok(text: str) -> bool:
     return not text or all(label_problem(b.strip()) is None for b in text.split(";"))
 
@@ -230,6 +239,12 @@ def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
         "baseline": pa.Column(str, pa.Check.str_matches(
             rf"^(?:|{NUMBER})$", error="expected a number (the previous year's closing actual) "
                                        "or empty")),
+        "spc_rebase": pa.Column(str, pa.Check(_rebase_ok, element_wise=True, error=(
+            "expected ';'-separated month or quarter ids from which SPC limits are "
+            "recalculated, e.g. 2024-04;2025-04"))),
+        "spc_baseline": pa.Column(str, pa.Check(_baseline_ok, element_wise=True, error=(
+            "expected a whole number of points, 12 or more (limits fixed from the first "
+            "points of each group), or empty"))),
         "ref": pa.Column(str, pa.Check.str_matches(rf"^(?:|{REF.pattern[1:-1]})$",
                                                    error=REF_EXPECTED)),
         "breakdowns": pa.Column(str, [

@@ -11,7 +11,15 @@ from __future__ import annotations
 import plotly.io as pio
 
 from kpilib.render import templates
-from kpilib.render.style import CHART_MARKERS, RAG_STYLE, period_label, slug
+from kpilib.render.style import (
+    ASSURANCE_STYLE,
+    CHART_MARKERS,
+    POINT_STYLE,
+    RAG_STYLE,
+    VARIATION_STYLE,
+    period_label,
+    slug,
+)
 from kpilib.reports.model import Report
 from kpilib.rules.formats import format_target, format_value, is_blank
 
@@ -116,6 +124,94 @@ def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = 
                        config={"displayModeBar": False, "responsive": True})
     return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit,
                                       decimals))
+
+
+def y_range(values: list) -> list[float] | None:
+    """A y-axis that fits the figures it must show (data, limits, target), with a margin: a
+    percentage hovering at 99% is not drawn on 0-100."""
+    have = [float(v) for v in values if not is_blank(v)]
+    if not have:
+        return None
+    lo, hi = min(have), max(have)
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
+    return [round(lo - pad, 6), round(hi + pad, 6)]
+
+
+def xmr_summary(ref: str, points: list[dict], unit: str, decimals: int | None,
+                icons: dict, target: float | None = None) -> str:
+    """The text alternative of an XmR chart: span, latest point, limits, special causes,
+    and the variation and assurance icons in words."""
+    def fmt(x) -> str:
+        return format_value(x, unit, decimals)
+
+    latest = points[-1]
+    special = [p for p in points if p["point"] != "common_cause"]
+    if is_blank(latest["upper_limit"]):
+        limits = "limits undefined (no variation)"
+    else:
+        limits = (f"mean {fmt(latest['mean'])}, process limits {fmt(latest['lower_limit'])} "
+                  f"to {fmt(latest['upper_limit'])}")
+    prov = " (provisional: fewer than 13 points)" if icons.get("spc_provisional") else ""
+    marked = ", ".join(f"{period_label(p['period'])} ({p['point'].replace('_', ' ')}, "
+                       f"{p['rule'].replace('_', ' ')})" for p in special) or "none"
+    words = VARIATION_STYLE.get(icons.get("variation"), ("", "", ""))[2]
+    sure = ASSURANCE_STYLE.get(icons.get("assurance"), ("", "", ""))[2]
+    aim = "" if target is None else f", target {format_target(target, unit, decimals)}"
+    return (f"XmR chart of {ref}, {period_label(points[0]['period'])} to "
+            f"{period_label(latest['period'])}: latest {fmt(latest['value'])} "
+            f"({period_label(latest['period'])}{aim}); {limits}{prov}. Special cause points: "
+            f"{marked}. Variation: {words or 'none'}"
+            + (f"; assurance: {sure}." if sure else "."))
+
+
+def xmr_chart(ref: str, unit: str, points: list[dict], target: float | None,
+              decimals: int | None = None, icons: dict | None = None) -> str:
+    """A KPI's XmR chart (Making Data Count): the series, its mean, process limits and near
+    lines (recalculated at each rebase), the target, and points coloured by special cause,
+    with a legend and a text alternative."""
+    icons = icons or {}
+    x = [period_label(p["period"]) for p in points]
+    values = [p["value"] for p in points]
+    data = [{**_line(ref, x, values, unit, decimals), "mode": "lines",
+             "line": {"color": "#1d3557", "width": 2}, "showlegend": False}]
+    for kind, (colour, marker, name) in POINT_STYLE.items():
+        ys = [p["value"] if p["point"] == kind else None for p in points]
+        if any(y is not None for y in ys):
+            data.append({**_line(name, x, ys, unit, decimals), "mode": "markers",
+                         "marker": {"size": 9, "color": colour, "symbol": marker,
+                                    "line": {"color": "#0b0c0c", "width": 1}}})
+    lines = (("Mean", "mean", {"color": "#0b0c0c", "width": 1.5}),
+             ("Process limits", "upper_limit", {"color": "#505a5f", "dash": "dash"}),
+             ("Process limits", "lower_limit", {"color": "#505a5f", "dash": "dash"}),
+             ("Near lines", "near_upper", {"color": "#8a8a8a", "dash": "dot", "width": 1}),
+             ("Near lines", "near_lower", {"color": "#8a8a8a", "dash": "dot", "width": 1}))
+    shown = set()
+    for name, key, style in lines:
+        ys = [p[key] for p in points]
+        if all(is_blank(y) for y in ys):
+            continue
+        data.append({**_line(name, x, ys, unit, decimals), "mode": "lines", "line": style,
+                     "legendgroup": name, "showlegend": name not in shown})
+        shown.add(name)
+    if target is not None:
+        data.append({**_line("Target", x, [target] * len(x), unit, decimals), "mode": "lines",
+                     "customdata": [format_target(target, unit, decimals)] * len(x),
+                     "line": {"color": "#b00020", "dash": "longdash", "width": 1.5}})
+    fit = y_range([*values, *(p[k] for p in points for k in ("lower_limit", "upper_limit")),
+                   target])
+    layout = {
+        "height": 280, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
+                                                            "size": 12, "color": "#0b0c0c"},
+        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
+        "yaxis": {"gridcolor": "#e5e5e5", "ticksuffix": "%" if unit == "percent" else "",
+                  **({"range": fit} if fit else {})},
+    }
+    body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
+                       full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
+                       config={"displayModeBar": False, "responsive": True})
+    return figure(body, xmr_summary(ref, points, unit, decimals, icons, target))
 
 
 def against_benchmark(report: Report, ref: str, label: str, value: float) -> str:

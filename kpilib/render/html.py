@@ -16,12 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import nh3
+import pandas as pd
 
 from kpilib.render import templates
-from kpilib.render.charts import chart_summary, trend_chart
+from kpilib.render.charts import chart_summary, trend_chart, xmr_chart
 from kpilib.render.style import (
+    ASSURANCE_STYLE,
     CHART_MARKERS,
     RAG_STYLE,
+    VARIATION_STYLE,
     esc,
     human_moment,
     page_file,
@@ -93,10 +96,40 @@ def legend(report: Report | None = None) -> str:
     travel: dict[str, list[str]] = {}  # words -> symbols: "↑G/↓G improved"
     for sym, words in pairs:
         travel.setdefault(words, []).append(sym)
+    spc = _spc_key(report)
     return templates.render(
-        "legend", statuses=statuses, not_rated=not_rated,
+        "legend", statuses=statuses, not_rated=not_rated, spc=spc,
         travel=[{"symbols": syms, "words": words[:1].lower() + words[1:]}
                 for words, syms in travel.items()])
+
+
+def _spc_key(report: Report | None) -> dict:
+    """The SPC icons the report shows: {variation: [icon], assurance: [icon]}."""
+    used_v = set(report.kpis.get("variation", ())) if report is not None else set(VARIATION_STYLE)
+    used_a = set(report.kpis.get("assurance", ())) if report is not None else set(ASSURANCE_STYLE)
+    return {"variation": [v for v in VARIATION_STYLE if v in used_v],
+            "assurance": [a for a in ASSURANCE_STYLE if a in used_a]}
+
+
+def mdc_matrix(report: Report, links: dict[str, str]) -> dict:
+    """The Making Data Count summary: KPIs (totals) by variation (rows) and assurance
+    (columns), each cell listing its KPIs with a link to each."""
+    h = report.headline()
+    by = report.section_key
+    cols = [*ASSURANCE_STYLE, ""]
+    rows = []
+    for v in VARIATION_STYLE:
+        cells = []
+        for a in cols:
+            hits = h[(h.get("variation", "") == v) & (h.get("assurance", "") == a)] \
+                if len(h) else h
+            cells.append([{"ref": r.ref, "name": r.name,
+                           "href": f"{links.get(getattr(r, by), '')}#kpi-{slug(r.ref)}"}
+                          for r in hits.itertuples()])
+        if any(cells):
+            rows.append({"variation": v, "cells": cells})
+    charted = int(h.get("spc_charted", pd.Series(dtype=bool)).sum()) if len(h) else 0
+    return {"columns": cols, "rows": rows, "charted": charted, "total": len(h)}
 
 
 def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None = None) -> str:
@@ -179,6 +212,13 @@ def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None =
     figures shown with the KPI's display precision."""
     rows = _rows(report, ref, rows)
     total = next((k for k in rows.kpis if k["breakdown"] == ""), {})
+    if total.get("spc_charted"):  # an XmR chart where the KPI has two points or more
+        pts = report.spc_points
+        points = pts[(pts["ref"] == ref) & (pts["breakdown"] == "")].to_dict("records")
+        targets = [r["target"] for r in rows.series
+                   if r["breakdown"] == "" and not is_blank(r["target"])]
+        return xmr_chart(ref, unit, points, targets[-1] if targets else None,
+                         total.get("decimals"), total)
     return trend_chart(ref, unit, rows.series, total.get("decimals"))
 
 
@@ -275,4 +315,5 @@ def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) 
                    "commentary": _commentary(r.commentary)}
                   for r in report.exceptions().itertuples()]
     return templates.render("overview", summary=summary_sentence(report), counts=counts,
+                            mdc=mdc_matrix(report, links),
                             pages=list(pages), exceptions=exceptions, sources=list(sources))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpilib import registry
 from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
+from kpilib.reports import spc_table
 from kpilib.rules import periods as P
 from kpilib.rules.formats import (
     display_decimals,
@@ -48,6 +49,19 @@ class Report:
     name: str = ""  # the report's title ("Core KPIs"); the type's own unless retitled
     sources: tuple[dict, ...] = ()  # the files the figures were read from (kind, file, hash)
     branding: Any = None  # presentation settings attached by the caller; unused here
+    spc: pd.DataFrame | None = None  # SPC points of every charted series (spc_table)
+
+    @property
+    def spc_points(self) -> pd.DataFrame:
+        return self.spc if self.spc is not None else spc_table.points_frame({})
+
+    @property
+    def spc_csv(self) -> pd.DataFrame:
+        """The ``spc.csv`` table: numbers as fixed text, icons on each series' latest point."""
+        icons = {(k["ref"], k["breakdown"]): k for k in
+                 self.kpis.reindex(columns=["ref", "breakdown", "variation", "assurance"])
+                 .to_dict("records")}
+        return spc_table.spc_csv_frame(self.spc_points, icons)
 
     @property
     def type(self) -> registry.ReportType:
@@ -84,7 +98,8 @@ class Report:
         return dataclasses.replace(
             self, kpis=kpis.reset_index(drop=True),
             cells=self.cells[self.cells["ref"].isin(refs)].reset_index(drop=True),
-            series=self.series[self.series["ref"].isin(refs)].reset_index(drop=True))
+            series=self.series[self.series["ref"].isin(refs)].reset_index(drop=True),
+            spc=self.spc_points[self.spc_points["ref"].isin(refs)].reset_index(drop=True))
 
     def headline(self) -> pd.DataFrame:
         """One row per KPI (totals only): the statuses the summary counts."""
@@ -337,7 +352,7 @@ def build_report(
     columns = P.report_columns(per.id)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     eng = _Engine(catalogue, returns)
-    kpi_rows, cells, series, pending = [], [], [], {}
+    kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
         d = eng.defs[(per.fy, ref, b)]
@@ -347,6 +362,8 @@ def build_report(
         step = eng.step_period(d, per)
         cur_cell = row[cur]["_cell"] if d["frequency"] == "monthly" else eng.cell(d, _span(step))
         symbol, rag, headline_period = eng.travel(d, step, cur_cell)
+        if d["measure"] != "cumulative":  # a year-to-date figure restarts each April: no SPC
+            specs.append(_spc_spec(eng, d, step, cur_cell))
         row[cur]["travel"] = symbol
         comment = (eng.comments.get((ref, b, step.id))
                    or eng.comments.get((ref, b, headline_period), ""))
@@ -365,6 +382,11 @@ def build_report(
             _texts(d, row, n)
             kpi_rows.append(_kpi_row(d, *args, n))
     cells = [c for c in cells if c["column"] in kept]
+    analyses = spc_table.analyse_all(specs, {(s.ref, s.breakdown): {
+        p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs})
+    icons = spc_table.summary(analyses)
+    for k in kpi_rows:
+        k.update(icons.get((k["ref"], k["breakdown"]), spc_table.NO_SPC))
     kpis = pd.DataFrame(kpi_rows, columns=None if kpi_rows else ["ref", "breakdown", "directorate",
                                                                  "commitment", "theme", "rag"])
     cell_cols = [*RESULTS_COLUMNS, "status", "target", "display"]  # "_cell" is dropped
@@ -374,8 +396,19 @@ def build_report(
         pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
-        as_of, rtype.title, tuple(sources),
+        as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses),
     )
+
+
+def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_table.SeriesSpec:
+    """What the SPC analysis of a KPI (or breakdown) needs: its own frequency and polarity,
+    its current period, the numeric target of that period, rebase periods and baseline."""
+    _, target = eng.rag(d, _span(step), cur_cell)
+    return spc_table.SeriesSpec(
+        d["ref"], d["breakdown"], d["frequency"], d["polarity"], step.id,
+        float(target) if isinstance(target, int | float) else None,
+        spc_table.parse_rebase(d.get("spc_rebase", "")),
+        spc_table.parse_baseline(d.get("spc_baseline", "")))
 
 
 def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -> str | None:

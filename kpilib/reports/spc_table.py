@@ -67,22 +67,54 @@ def analyse_all(specs: Iterable[SeriesSpec],
     return out
 
 
-def spc_frame(analyses: Mapping[tuple[str, str], spc.Analysis]) -> pd.DataFrame:
-    """The ``spc.csv`` table: one row per point of every charted series, numbers as text
-    (up to 6 decimals); ``variation`` and ``assurance`` on the latest point only."""
+POINT_COLUMNS = ("ref", "breakdown", "period", "value", "mean", "lower_limit", "upper_limit",
+                 "near_lower", "near_upper", "point", "rule", "high", "group")
+NO_SPC = {"variation": "", "assurance": "", "spc_provisional": False, "spc_charted": False}
+
+
+def points_frame(analyses: Mapping[tuple[str, str], spc.Analysis]) -> pd.DataFrame:
+    """One row per point of every charted series (numbers as floats, NaN where the limits
+    are undefined), in series order."""
     rows = []
     for (ref, breakdown), a in analyses.items():
         if not a.charted:
             continue
-        for i, p in enumerate(a.points):
-            latest = i == len(a.points) - 1
+        for p in a.points:
             lim = p.limits
-            rows.append({
-                "ref": ref, "breakdown": breakdown, "period": p.period,
-                "value": format_number(p.value), "mean": format_number(lim.mean),
-                "lower_limit": format_number(lim.lower), "upper_limit": format_number(lim.upper),
-                "point": p.point, "rule": p.rule,
-                "variation": a.variation if latest else "",
-                "assurance": a.assurance if latest else "",
-            })
-    return pd.DataFrame(rows, columns=list(SPC_COLUMNS))
+            rows.append({"ref": ref, "breakdown": breakdown, "period": p.period,
+                         "value": p.value, "mean": lim.mean, "lower_limit": lim.lower,
+                         "upper_limit": lim.upper, "near_lower": lim.near_lower,
+                         "near_upper": lim.near_upper, "point": p.point, "rule": p.rule,
+                         "high": p.high, "group": p.group})
+    frame = pd.DataFrame(rows, columns=list(POINT_COLUMNS))
+    floats = ("value", "mean", "lower_limit", "upper_limit", "near_lower", "near_upper")
+    return frame.astype(dict.fromkeys(floats, float))
+
+
+def summary(analyses: Mapping[tuple[str, str], spc.Analysis]) -> dict[tuple[str, str], dict]:
+    """Each series' icons: variation, assurance, provisional, charted."""
+    return {key: {"variation": a.variation, "assurance": a.assurance,
+                  "spc_provisional": a.provisional and a.charted, "spc_charted": a.charted}
+            for key, a in analyses.items()}
+
+
+def spc_csv_frame(points: pd.DataFrame, icons: Mapping[tuple[str, str], dict]) -> pd.DataFrame:
+    """The ``spc.csv`` table from the points frame: numbers as text (up to 6 decimals),
+    each series' ``variation`` and ``assurance`` (from ``icons``) on its latest point only."""
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in SPC_COLUMNS})
+    if points.empty:
+        return out
+    out = points.reindex(columns=list(SPC_COLUMNS)).astype(object)
+    for c in ("value", "mean", "lower_limit", "upper_limit"):
+        out[c] = [format_number(x) for x in points[c]]
+    out["variation"], out["assurance"] = "", ""
+    for i in points.groupby(["ref", "breakdown"], sort=False).tail(1).index:
+        key = (points.at[i, "ref"], points.at[i, "breakdown"])
+        out.at[i, "variation"] = icons[key]["variation"]
+        out.at[i, "assurance"] = icons[key]["assurance"]
+    return out.reset_index(drop=True)
+
+
+def spc_frame(analyses: Mapping[tuple[str, str], spc.Analysis]) -> pd.DataFrame:
+    """``spc.csv`` straight from analyses (see :func:`spc_csv_frame`)."""
+    return spc_csv_frame(points_frame(analyses), summary(analyses))
