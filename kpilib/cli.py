@@ -270,6 +270,10 @@ def _add_audit(sub, common) -> None:
     p.add_argument("path", type=Path, metavar="PATH",
                    help="a run folder (outputs/2024-02/core) or a folder of runs (outputs/)")
     p.add_argument("--jobs", type=int, default=2, help="runs re-executed at once (default 2)")
+    p.add_argument("--recorded-env", dest="recorded_env", action="store_true",
+                   help="re-execute with the program that published the run: kpilib at the "
+                        "manifest's git commit (from this repository's history) with the "
+                        "manifest's package versions, in a cached environment")
     p.set_defaults(func=cmd_audit)
 
 
@@ -277,7 +281,8 @@ def cmd_audit(args) -> int:
     from kpilib.audit.audit import audit_tree
 
     _say_store(args.store if args.store_given else "named by each run's manifest")
-    results = audit_tree(args.path, args.store if args.store_given else None, args.jobs)
+    results = audit_tree(args.path, args.store if args.store_given else None, args.jobs,
+                         recorded_env=args.recorded_env)
     for r in results:
         print("\n".join(r.lines()))
     same = sum(r.identical for r in results)
@@ -341,6 +346,28 @@ def cmd_status(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- kpi keygen
+
+
+def _add_keygen(sub, common) -> None:
+    p = sub.add_parser("keygen", help="make an ed25519 key pair that signs every run's manifest")
+    p.add_argument("key", nargs="?", type=Path, default=Path("keys/council.pem"), metavar="PATH",
+                   help="the private key file to write (default keys/council.pem); the public "
+                        "key goes beside it (keys/council.pub)")
+    p.set_defaults(func=cmd_keygen)
+
+
+def cmd_keygen(args) -> int:
+    from kpilib.run.signing import generate_key
+
+    public, fp = generate_key(args.key)
+    print(f"wrote the private key {args.key} (mode 0600: keep it secret, never commit it) and "
+          f"the public key {public}; key {fp[:16]}")
+    print(f"to sign every run, add to council.yaml:\n  signing_key: {args.key}\n"
+          f"  public_keys: [{public}]\n  require_signature: true")
+    return 0
+
+
 # --------------------------------------------------------------------------- kpi demo
 
 
@@ -377,8 +404,7 @@ def cmd_demo(args) -> int:
 # --------------------------------------------------------------------------- main
 
 COMMANDS = (_add_load, _add_run, _add_results, _add_audit, _add_revisions, _add_status,
-            _add_doctor,
-            _add_demo)
+            _add_doctor, _add_keygen, _add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,8 +43,8 @@ from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish, recover
-from kpilib.run.council import load_council
+from kpilib.run import manifest, publish, recover, signing
+from kpilib.run.council import load_council, load_signing
 from kpilib.run.kernel import LAUNCHER, die_with_parent
 from kpilib.run.locate import NotebookSource, find_notebook
 from kpilib.run.params import RunParams, Skipped, missing_kpis, report_types_in
@@ -301,6 +301,7 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
+    signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = store.snapshot(as_of)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
@@ -348,6 +349,8 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
                                     seconds=round(time.perf_counter() - start, 3))
         except OSError as e:
             raise publish.named(e, staging.path / manifest.MANIFEST) from e
+        if signer:  # manifest.json.sig: the council's key over the manifest's bytes
+            signer.sign(staging.path)
         ledger = publish.Ledger(params.store, lambda sha: record_publication(
             store, str(final), report_set, params.period, as_of, sha)) if record else None
         done = publish.publish(staging, final, ledger)
