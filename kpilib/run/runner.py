@@ -40,7 +40,7 @@ from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
 from kpilib.run import manifest, publish
 from kpilib.run.council import load_council
-from kpilib.run.locate import NotebookSource, find_notebook
+from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
 from kpilib.run.params import RunParams
 from kpilib.store import Snapshot, open_store, record_publication
 
@@ -189,17 +189,18 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
 
 
 def plan(report: Report, params: RunParams, report_set: str, as_of: str,
-         branding: dict | None = None) -> list[Job]:
+         branding: dict | None = None, loads_through: int | None = None) -> list[Job]:
     """The notebooks of one report: the overview, then one per section (directorate,
     theme...), each the section's own notebook where the project has one.
 
     The store is passed exactly as the parameter set gives it and the kernels
     run in the current directory, so that a relative store path gives the same
-    executed notebooks in any clone.
+    executed notebooks in any clone.  Every notebook gets the run's ``loads_through``
+    bound, so that each reads the very data of the run's snapshot.
     """
     rtype = registry.get(report_set)
     base = {"store": params.store, "period": params.period, "report_set": report_set,
-            "as_of": as_of, "council": params.council}
+            "as_of": as_of, "council": params.council, "loads_through": loads_through}
     title = report.title
     cwd = os.getcwd()
     branding = branding or {}
@@ -209,6 +210,8 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
         jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
                         page_file(section)[:-5], section, f"{section} · {title}",
                         {**base, "section": section}, cwd, branding))
+    for source in {j.notebook.path: j.notebook for j in jobs}.values():
+        check_reads_the_run_snapshot(source)
     return jobs
 
 
@@ -239,25 +242,30 @@ def worker_pool() -> cf.ProcessPoolExecutor:
 
 
 def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,
-               self_contained: bool = False, record: bool = True) -> RunSummary:
+               self_contained: bool = False, record: bool = True,
+               loads_through: int | None = None) -> RunSummary:
     """Produce and publish one report set's folder, and record the publication in the
-    store's ledger (``record=False``: a re-execution by audit, which publishes nothing)."""
+    store's ledger (``record=False``: a re-execution by audit, which publishes nothing).
+
+    ``loads_through``: read only loads up to this id (audit passes the run's recorded
+    bound); None: the loads committed now.  The notebooks read with the same bound."""
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
     store = open_store(params.store)
-    snap: Snapshot = store.snapshot(as_of)
+    snap: Snapshot = store.snapshot(as_of, loads_through)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                           snap.sources)
     report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
                                  branding=council)
     check_has_data(report, params.store)
+    jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
+                snap.loads_through)
     final = Path(params.output_dir) / params.period / report_set
     staging = final.with_name(f".{report_set}.staging-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council))
     task = progress.add_task(f"{report_set} {params.period}", total=len(jobs)) if progress else None
     futures = [pool.submit(execute_job, j, str(staging), self_contained) for j in jobs]
     failures = []
@@ -303,8 +311,10 @@ def prepare_workers() -> None:
 
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,
         started_at: str | None = None) -> list[RunSummary]:
-    """Run every report set of a parameter set.  ``as_of`` defaults to the run's start."""
+    """Run every report set of a parameter set.  ``as_of`` defaults to the run's start; every
+    report set reads the loads committed at the start (one bound for the whole run)."""
     as_of = params.as_of or started_at or utc_now()
+    loads_through = open_store(params.store).last_load_id()
     prepare_workers()
     summaries = []
     reports = params.reports()
@@ -327,7 +337,8 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
             if progress:
                 progress.start()
             for r in reports:
-                summaries.append(run_report(params, r, as_of, pool, progress, self_contained))
+                summaries.append(run_report(params, r, as_of, pool, progress, self_contained,
+                                            loads_through=loads_through))
         finally:
             if progress:
                 progress.stop()
