@@ -7,7 +7,26 @@ without a traceback.  Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+SHOWN_CHARS = 80  # the most of one value a message echoes
+MESSAGE_CHARS = 400  # the most of one problem's message
+SHOWN_PROBLEMS = 1000  # the most problems a ValidationError lists (it keeps them all)
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``value`` as text for a message: at most ``limit`` characters, an ellipsis for the
+    rest (a 1 MB cell is not echoed whole)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _shorten(message: str) -> str:
+    """A message with every run of over 200 characters without a space (an echoed value,
+    not a file path) cut short."""
+    message = re.sub(r"\S{201,}", lambda m: shown(m.group()), message)
+    return shown(message, MESSAGE_CHARS)
 
 
 class KpiError(Exception):
@@ -81,8 +100,8 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column '{self.column}'"
-        value = "" if self.value is None else f": {self.value!r}"
-        return f"{where}{value}: {self.message}"
+        value = "" if self.value is None else f": {shown(self.value)!r}"
+        return f"{where}{value}: {_shorten(self.message)}"
 
 
 class ValidationError(KpiError):
@@ -93,5 +112,8 @@ class ValidationError(KpiError):
         self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
         n = len(self.problems)
         lines = [f"{file}: {n} problem{'s' if n != 1 else ''}; nothing from this file was stored"]
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        if n > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {n - SHOWN_PROBLEMS:,} more problems: fix these and load "
+                         "the file again")
         super().__init__("\n".join(lines))

@@ -20,6 +20,7 @@ from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
 from kpilib.rules import periods as P
 from kpilib.rules.formats import format_cell, format_number, format_target, format_value
 from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
+from kpilib.rules.names import spreadsheet_safe
 from kpilib.rules.rag import MISSING, STATUSES, column_target, rag_status
 from kpilib.rules.targets import parse_target, parse_tolerance
 from kpilib.rules.travel import NO_TRAVEL, describe, travel
@@ -62,6 +63,8 @@ class Report:
         df = self.cells.loc[:, list(RESULTS_COLUMNS)].copy()
         for c in ("value", "numerator", "denominator"):
             df[c] = [format_number(x) for x in df[c]]
+        for c in ("ref", "breakdown", "column", "rag", "travel"):  # safe by the contracts too
+            df[c] = [spreadsheet_safe(x) if isinstance(x, str) else x for x in df[c]]
         return df.reset_index(drop=True)
 
     def sections(self) -> list[str]:

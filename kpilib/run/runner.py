@@ -41,7 +41,7 @@ from kpilib.reports.model import Report, build_report
 from kpilib.run import manifest, publish
 from kpilib.run.council import load_council
 from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
-from kpilib.run.params import RunParams
+from kpilib.run.params import RunParams, check_output_dir
 from kpilib.store import Snapshot, open_store, record_publication
 
 KERNEL = "python3"
@@ -314,7 +314,11 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
     """Run every report set of a parameter set.  ``as_of`` defaults to the run's start; every
     report set reads the loads committed at the start (one bound for the whole run)."""
     as_of = params.as_of or started_at or utc_now()
-    loads_through = open_store(params.store).last_load_id()
+    check_output_dir(params.output_dir)
+    store = open_store(params.store)
+    store.check_writable("a run records each publication in the store's ledger; nothing "
+                         "was run")
+    loads_through = store.last_load_id()
     prepare_workers()
     summaries = []
     reports = params.reports()

@@ -104,9 +104,18 @@ def store_url(url_or_path: str | Path) -> str:
 
 def sqlite_path(url_or_path: str | Path) -> Path | None:
     """The database file of a SQLite store; ``None`` for other databases and in-memory SQLite."""
-    url = sa.engine.make_url(store_url(url_or_path))
+    try:
+        url = sa.engine.make_url(store_url(url_or_path))
+    except sa.exc.ArgumentError as e:
+        raise StoreError(f"{str(url_or_path)!r} is not a store: expected a SQLite file path "
+                         f"or a SQLAlchemy URL ({e})") from None
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
+    if url.query.get("uri") in ("true", "1") and url.database.startswith("file:"):
+        # sqlite:///file:path?mode=ro&uri=true: a URI filename, e.g. a read-only store
+        name = url.database[len("file:"):].split("?")[0]
+        return None if name in ("", ":memory:") or "memory" in url.query.get("mode", "") \
+            else Path(name)
     return Path(url.database)
 
 
@@ -134,7 +143,13 @@ class Store:
     def open(cls, url_or_path: str | Path) -> Store:
         """Open (creating tables if absent) the store at a SQLAlchemy URL or a SQLite file path."""
         url = store_url(url_or_path)
+        if not str(url_or_path).strip():
+            raise StoreError("the store is empty text: expected a SQLite file path or a "
+                             "SQLAlchemy URL")
         path = sqlite_path(url)
+        if path is not None and path.is_dir():
+            raise StoreError(f"cannot open store {url}: {path} is a folder; expected a SQLite "
+                             "file (e.g. data/kpi.sqlite)")
         try:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -403,6 +418,18 @@ class Store:
         q = _visible(sa.select(sa.func.max(loads.c.loaded_at)), None, loads_through)
         with self.engine.connect() as conn:
             return conn.execute(q).scalar()
+
+    def check_writable(self, why: str) -> None:
+        """A :class:`StoreError` now, before any work, if the store cannot be written (a
+        read-only file or folder, a read-only URL or database user): a write is tried and
+        rolled back."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(loads.insert().values(kind="", source_file="", sha256="",
+                                                   loaded_at="", n_rows=0))
+                conn.rollback()
+        except sa.exc.DBAPIError as e:
+            raise store_error(self.url, e, why) from None
 
     def last_load_id(self) -> int:
         """The highest committed ``load_id`` (0 for an empty store): a bound on loads that
