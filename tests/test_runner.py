@@ -122,6 +122,7 @@ def test_a_load_committing_during_a_run_reaches_neither_its_pages_nor_its_csv(
     import threading
 
     from kpilib.audit.audit import audit_run
+    from kpilib.audit.revisions import published_revisions
     from kpilib.store import Store
 
     store = shutil.copy(test_store, tmp_path / "kpi.sqlite")
@@ -154,6 +155,9 @@ def test_a_load_committing_during_a_run_reaches_neither_its_pages_nor_its_csv(
         assert "9,173" not in page.read_text(), f"{page.name} shows the late load"
     verdict = audit_run(summary.folder)
     assert verdict.identical, verdict.lines()
+    revised = published_revisions(summary.folder)  # the late load is a revision of the run
+    assert revised.query("ref == 'AFL13' and period == '2024-02'")[
+        ["published_value", "current_value"]].values.tolist() == [[27, 9173]]
 
 
 @pytest.mark.parametrize("edit", [

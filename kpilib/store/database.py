@@ -421,15 +421,30 @@ class Store:
 
     def check_writable(self, why: str) -> None:
         """A :class:`StoreError` now, before any work, if the store cannot be written (a
-        read-only file or folder, a read-only URL or database user): a write is tried and
-        rolled back."""
+        read-only file, folder or URL; a read-only PostgreSQL user or server), without
+        waiting for a load in progress (a store being written to is writable)."""
+        dialect = self.engine.dialect.name
         try:
             with self.engine.connect() as conn:
-                conn.execute(loads.insert().values(kind="", source_file="", sha256="",
-                                                   loaded_at="", n_rows=0))
-                conn.rollback()
+                if dialect == "sqlite":  # a write tried, not waited for, and rolled back
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                    try:
+                        conn.execute(loads.insert().values(kind="", source_file="", sha256="",
+                                                           loaded_at="", n_rows=0))
+                    finally:
+                        conn.rollback()
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000:.0f}")
+                elif dialect == "postgresql":
+                    ok = conn.exec_driver_sql(
+                        "SELECT has_table_privilege('loads', 'INSERT') "
+                        "AND current_setting('transaction_read_only') = 'off'").scalar()
+                    if not ok:
+                        raise StoreError(f"the store {self.url} is read-only for this user or "
+                                         f"server: use a store you can write to; {why}")
         except sa.exc.DBAPIError as e:
-            raise store_error(self.url, e, why) from None
+            err = store_error(self.url, e, why)
+            if "is busy" not in str(err):  # busy: another load is writing, so it is writable
+                raise err from None
 
     def last_load_id(self) -> int:
         """The highest committed ``load_id`` (0 for an empty store): a bound on loads that
