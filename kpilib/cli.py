@@ -23,7 +23,7 @@ from kpilib import registry
 from kpilib.errors import KpiError, StoreError, ValidationError, shown
 from kpilib.rules.names import spreadsheet_safe
 from kpilib.store import Store, open_store, sqlite_path
-from kpilib.store.database import store_error
+from kpilib.store.urls import store_error
 
 DEFAULT_STORE = "data/kpi.sqlite"
 LINE_CHARS = 500  # the most of one line of an error message printed
@@ -128,6 +128,7 @@ def cmd_revisions(args) -> int:
 
 def _run_revisions(args) -> int:
     from kpilib.audit.revisions import published_revisions
+    from kpilib.audit.status import changes_from_previous
     from kpilib.run.manifest import read_manifest
 
     manifest = read_manifest(args.run)
@@ -137,8 +138,27 @@ def _run_revisions(args) -> int:
     as_of = manifest["as_of"]
     header = ["ref", "period", "breakdown", "published", "current", "published status",
               "current status", "revised at", "source"]
-    return _print_revisions(revs, header, ("value revised", "values revised"),
+    code = _print_revisions(revs, header, ("value revised", "values revised"),
                             f"in {args.run} since it was run (as of {as_of})")
+    previous = changes_from_previous(args.run)
+    if previous is not None:
+        print()
+        _print_changes(args.run, *previous)
+    return code
+
+
+CHANGE_HEADER = ["ref", "breakdown", "column", "field", "before", "after"]
+
+
+def _print_changes(folder, previous, changes: list[dict]) -> None:
+    """The figures a publication changed from the one it superseded."""
+    scope = (f"in {folder} from the publication it superseded, {previous.folder} "
+             f"(as of {previous.as_of})")
+    if not changes:
+        print(f"no figures changed {scope}")
+        return
+    print(format_table(CHANGE_HEADER, [[c[k] for k in CHANGE_HEADER] for c in changes]))
+    print(f"{len(changes)} figure{'s' if len(changes) != 1 else ''} changed {scope}")
 
 
 def _print_revisions(revs, header: list[str], nouns: tuple[str, str], scope: str) -> int:
@@ -173,7 +193,9 @@ def cmd_run(args) -> int:
     params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
                          store=args.store if args.store_given else None)
     _say_store(params.store, "" if args.store_given else f" (from {args.params})")
-    for s in run(params, self_contained=args.self_contained, show_progress=not args.quiet):
+    summaries = run(params, self_contained=args.self_contained, show_progress=not args.quiet,
+                    on_skip=lambda skipped: _err(f"kpi run: {skipped}"))
+    for s in summaries:
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
         print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
               f"{s.seconds:.1f} s -> {s.index}")
@@ -241,6 +263,60 @@ def cmd_audit(args) -> int:
     return 0 if same == len(results) else 1
 
 
+# --------------------------------------------------------------------------- kpi status
+
+
+def _add_status(sub, common) -> None:
+    p = sub.add_parser("status", parents=[common],
+                       help="every publication under an output folder, current and superseded")
+    p.add_argument("output_dir", nargs="?", default=Path("outputs"), type=Path,
+                   metavar="OUTPUT_DIR", help="the folder runs are published in (default "
+                                              "outputs)")
+    p.add_argument("--period", help="only this period (2024-02, 2024-25-Q1)")
+    p.add_argument("--report", help="only this report type (core, service, ...)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (one object per period and report) instead of tables")
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_status(args) -> int:
+    import json
+
+    from kpilib.audit.status import library
+
+    _say_store(args.store if args.store_given else "named by each publication's manifest")
+    series = library(args.output_dir, args.period, args.report,
+                     args.store if args.store_given else None)
+    if args.json:
+        print(json.dumps({"output_dir": args.output_dir.as_posix(),
+                          "publications": [s.as_dict() for s in series]}, indent=2))
+        return 0
+    scope = " ".join(filter(None, [args.period, args.report]))
+    if not series:
+        print(f"no publications{' of ' + scope if scope else ''} under {args.output_dir}")
+        return 0
+    pubs = [p for s in series for p in [*([s.current] if s.current else []),
+                                        *reversed(s.superseded)]]
+    rows = [[p.period, p.report, "current" if p.current else "superseded", p.as_of or "",
+             p.recorded_at or "", p.ledger, p.folder.as_posix()] for p in pubs]
+    print(format_table(["period", "report", "publication", "as of", "recorded at", "ledger",
+                        "folder"], rows))
+    for p in pubs:
+        if p.note:
+            print(f"{p.folder.as_posix()}: {p.note}")
+    for p in pubs:
+        if p.supersedes is not None:
+            print()
+            before = next(q for s in series for q in s.publications if q.folder == p.supersedes)
+            _print_changes(p.folder.as_posix(), before, p.changes)
+    current = sum(p.current for p in pubs)
+    unrecorded = sum(p.in_ledger is False for p in pubs)
+    print(f"\n{len(pubs)} publication{'s' if len(pubs) != 1 else ''} of {len(series)} "
+          f"report{'s' if len(series) != 1 else ''} under {args.output_dir}: {current} current, "
+          f"{len(pubs) - current} superseded; {unrecorded} not recorded in the ledger")
+    return 0
+
+
 # --------------------------------------------------------------------------- kpi demo
 
 
@@ -281,7 +357,8 @@ def cmd_demo(args) -> int:
 
 # --------------------------------------------------------------------------- main
 
-COMMANDS = (_add_load, _add_run, _add_results, _add_audit, _add_revisions, _add_demo)
+COMMANDS = (_add_load, _add_run, _add_results, _add_audit, _add_revisions, _add_status,
+            _add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

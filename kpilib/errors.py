@@ -105,15 +105,74 @@ class Problem:
 
 
 class ValidationError(KpiError):
-    """A file failed validation.  Carries every problem found, not just the first."""
+    """A file failed validation.  Carries every problem found, not just the first.
+
+    ``problems`` holds one :class:`Problem` per row and column; the message groups the
+    same problem on several rows into one line (:func:`problem_lines`).
+    """
 
     def __init__(self, file: str, problems: list[Problem]):
         self.file = file
         self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
         n = len(self.problems)
         lines = [f"{file}: {n} problem{'s' if n != 1 else ''}; nothing from this file was stored"]
-        lines += [f"  {p}" for p in self.problems[:SHOWN_PROBLEMS]]
-        if n > SHOWN_PROBLEMS:
-            lines.append(f"  ... and {n - SHOWN_PROBLEMS:,} more problems: fix these and load "
-                         "the file again")
+        listed = problem_lines(self.problems)
+        lines += [f"  {line}" for line in listed[:SHOWN_PROBLEMS]]
+        if len(listed) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(listed) - SHOWN_PROBLEMS:,} more problems: fix these "
+                         "and load the file again")
         super().__init__("\n".join(lines))
+
+
+MAX_RANGES = 30  # row ranges listed on one line before "and N more rows"
+MAX_VALUES = 5  # distinct values listed on one line before "and N more"
+
+
+def row_ranges(rows: list[int]) -> str:
+    """``2-35`` or ``2, 5, 9-12``: sorted rows as ranges of consecutive numbers."""
+    spans: list[list[int]] = []
+    for r in sorted(set(rows)):
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    text = [f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:MAX_RANGES]]
+    rest = sum(b - a + 1 for a, b in spans[MAX_RANGES:])
+    return ", ".join(text) + (f" and {rest} more rows" if rest else "")
+
+
+def _template(p: Problem) -> str:
+    """The message with the row's own value factored out (``'<ref>' is not ...``), so the
+    same problem with different values groups into one line."""
+    if not p.value or not p.value.strip():
+        return p.message
+    token = re.compile(rf"(?<![\w.-]){re.escape(p.value)}(?![\w-]|\.\w)")
+    return token.sub(f"<{p.column or 'value'}>", p.message)
+
+
+def problem_lines(problems: list[Problem]) -> list[str]:
+    """One line per distinct problem: the same (column, message) on several rows is one line
+    listing the rows as ranges (``file, rows 2-35, column 'ref': ...``), with the rows'
+    values where they differ; a problem with the file as a whole is a line of its own."""
+    groups: dict[tuple, list[Problem]] = {}
+    for i, p in enumerate(problems):
+        key = ("file", i) if p.row is None else (p.file, p.column, _template(p))
+        groups.setdefault(key, []).append(p)
+    lines = []
+    for key, group in groups.items():
+        if len(group) == 1:
+            lines.append(str(group[0]))
+            continue
+        first = group[0]
+        where = f"{first.file}, rows {row_ranges([p.row for p in group])}"
+        if first.column:
+            where += f", column '{first.column}'"
+        values = list(dict.fromkeys(p.value for p in group))
+        if len(values) == 1 and len({p.message for p in group}) == 1:
+            value = "" if first.value is None else f": {shown(first.value)!r}"
+            lines.append(f"{where}{value}: {_shorten(first.message)}")
+            continue
+        listed = ", ".join(repr(shown(v)) for v in values[:MAX_VALUES] if v is not None)
+        more = f" and {len(values) - MAX_VALUES} more" if len(values) > MAX_VALUES else ""
+        lines.append(f"{where} ({listed}{more}): {_shorten(key[2])}")
+    return lines

@@ -123,7 +123,7 @@ def section_page_top(report: Report, section: str | None = None) -> str:
     """Header, navigation, key and contents of a section's page (a directorate, a theme)."""
     page = report.section(check_section(report, section))
     return (render.page_header(page, check_section(report, section), pages(report))
-            + render.legend() + render.contents(page))
+            + render.legend(report) + render.contents(page))  # the whole run's key
 
 
 def section_page_body(report: Report, section: str | None = None) -> str:
@@ -134,7 +134,7 @@ def section_page_body(report: Report, section: str | None = None) -> str:
 def overview_page(report: Report) -> str:
     """The overview (index) page: summary counts, exceptions, sources, links."""
     check_section(report, None)  # a report with no KPIs is an error, not an empty page
-    return (render.page_header(report, report.title, pages(report)) + render.legend()
+    return (render.page_header(report, report.title, pages(report)) + render.legend(report)
             + render.overview(report, pages(report)[1:], list(report.sources)))
 
 

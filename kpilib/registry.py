@@ -50,6 +50,11 @@ def results_csv(report) -> str:
     return report.results.to_csv(index=False, lineterminator="\n")
 
 
+def spc_csv(report) -> str:
+    """``spc.csv``: the XmR analysis of every KPI series the report charts."""
+    return report.spc_csv.to_csv(index=False, lineterminator="\n")
+
+
 @dataclass(frozen=True)
 class ReportType:
     """Everything kpilib needs to know about one kind of report.
@@ -88,7 +93,7 @@ class ReportType:
     overview_notebook: str = "overview.ipynb"
     section_notebook: str = "section.ipynb"
     outputs: Mapping[str, Callable[[Any], str]] = field(
-        default_factory=lambda: {"results.csv": results_csv})
+        default_factory=lambda: {"results.csv": results_csv, "spc.csv": spc_csv})
     description: str = ""
     order: int = 100
 

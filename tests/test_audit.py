@@ -12,7 +12,14 @@ import pandas as pd
 import pytest
 
 from kpilib.cli import main
-from kpilib.run.manifest import frame_digest, output_hashes, read_manifest
+from kpilib.ingest.contracts import CATALOGUE_ADDED
+from kpilib.run.manifest import (
+    CATALOGUE_KEY,
+    catalogue_columns,
+    frame_digest,
+    output_hashes,
+    read_manifest,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REVISION = """ref,period,breakdown,value,numerator,denominator,status,commentary
@@ -130,6 +137,21 @@ def test_data_hash_does_not_depend_on_row_order():
     assert frame_digest(df, cols, key) == frame_digest(df.iloc[::-1], cols, key)
     changed = df.assign(value=[1.5, float("nan")])
     assert frame_digest(df, cols, key) != frame_digest(changed, cols, key)
+
+
+@pytest.mark.parametrize("fill, same", [
+    pytest.param({}, True, id="later columns unused: the fingerprint of a catalogue before them"),
+    pytest.param({"decimals": "1"}, False, id="decimals used: fingerprinted"),
+    pytest.param({"baseline": "98"}, False, id="baseline used: fingerprinted"),
+])
+def test_catalogue_fingerprint_of_columns_added_later(catalogue_frame, fill, same):
+    """Publications made before decimals and baseline existed still audit as identical."""
+    before = catalogue_frame.drop(columns=list(CATALOGUE_ADDED))
+    now = catalogue_frame.copy()
+    for col, value in fill.items():
+        now.loc[0, col] = value
+    digest = frame_digest(now, catalogue_columns(now), CATALOGUE_KEY)
+    assert (digest == frame_digest(before, list(before.columns), CATALOGUE_KEY)) == same
 
 
 def test_audit_of_a_whole_tree(workdir, capsys):

@@ -22,6 +22,7 @@ import pytest
 from browser import (
     A4_PRINTABLE_WIDTH_PX,
     CHROMIUM_ARGS,
+    DEMO_AS_OF,
     contrast_ratio,
     fresh_screenshot_dir,
     pdf_page_count,
@@ -168,7 +169,9 @@ BADGES = """() => [...document.querySelectorAll('.rag:not(.rag-none)')].map(b =>
 })"""
 
 
-def test_rag_word_is_visible_next_to_its_symbol(loaded):
+def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store):
+    from kpilib.notebook import open_report
+
     by_class = {cls: (status, symbol) for status, (cls, symbol, _, _) in render.RAG_STYLE.items()}
     badges = loaded.page.evaluate(BADGES)
     seen = set()
@@ -178,7 +181,10 @@ def test_rag_word_is_visible_next_to_its_symbol(loaded):
         assert b["sym"] == symbol and b["sym_inside"], b
         if b["visible"]:
             seen.add(status)
-    assert seen == set(render.RAG_STYLE), f"the key must show every status: {seen}"
+    report = open_report(str(test_store), "2024-02", "core", DEMO_AS_OF)
+    drawn = report.series[report.series["value"].notna()]["rag"]
+    used = {*report.kpis["rag"], *report.cells["rag"], *drawn} - {""}
+    assert seen == used, f"the key must show every status the report uses: {seen}"
 
 
 CONTRAST = """(selector) => [...document.querySelectorAll(selector)].map(el => {

@@ -21,9 +21,11 @@ from kpilib.ingest.catalogue import (
 PROFILE = "9.5;18.6;27.8;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;98"
 
 
-def catalogue_with(tmp_path, edits=None, extra=(), rename=None, drop=()):
-    """The valid fixture catalogue with changes; ``edits`` maps a spreadsheet row to new values."""
+def catalogue_with(tmp_path, edits=None, extra=(), rename=None, drop=(), columns=()):
+    """The valid fixture catalogue with changes; ``edits`` maps a spreadsheet row to new values;
+    ``columns``: optional columns added to the header (empty unless edited)."""
     header, rows = read_csv_rows(CATALOGUE_2024)
+    header += list(columns)
     for row, changes in (edits or {}).items():
         rows[row - 2].update(changes)
     rows += [dict(r) for r in extra]
@@ -130,6 +132,30 @@ RULES = [
     case("floor above the target of a higher-is-better KPI (Kent's own list)", (12, "floor"),
          "the floor 60 is on the wrong side of the target 50 for polarity higher (the floor must be below the target)",
          edits={12: {"polarity": "higher", "target": "50", "floor": "60"}}),
+    case("decimals not a whole number", (2, "decimals"),
+         "expected a whole number of decimal places from 0 to 6", edits={2: {"decimals": "1.5"}},
+         columns=("decimals",)),
+    case("decimals above 6", (2, "decimals"), "from 0 to 6", edits={2: {"decimals": "7"}},
+         columns=("decimals",)),
+    case("decimals negative", (2, "decimals"), "from 0 to 6", edits={2: {"decimals": "-1"}},
+         columns=("decimals",)),
+    case("decimals in words", (2, "decimals"), "from 0 to 6", edits={2: {"decimals": "two"}},
+         columns=("decimals",)),
+    case("decimals on an override row", (5, "decimals"), "may only fill target, tolerance",
+         edits={5: {"decimals": "2"}}, columns=("decimals",)),
+    case("baseline not a number (Kent's N/a)", (2, "baseline"),
+         "expected a number (the previous year's closing actual) or empty",
+         edits={2: {"baseline": "N/a"}}, columns=("baseline",)),
+    case("baseline with a quarter note", (2, "baseline"), "expected a number",
+         edits={2: {"baseline": "11,477 (Q3)"}}, columns=("baseline",)),
+    case("percent baseline above 100", (4, "baseline"),
+         "a percent baseline must be between 0 and 100", edits={4: {"baseline": "101"}},
+         columns=("baseline",)),
+    case("percent sign on a count KPI's baseline", (2, "baseline"),
+         "a % sign is only for a percent KPI", edits={2: {"baseline": "98%"}},
+         columns=("baseline",)),
+    case("baseline on an override row", (5, "baseline"), "may only fill target, tolerance",
+         edits={5: {"baseline": "97"}}, columns=("baseline",)),
     case("ref that a spreadsheet reads as a formula", (2, "ref"), "expected 1-40 letters, digits",
          edits={2: {"ref": '=HYPERLINK("http://x","y")'}}),
     case("ref with a space", (2, "ref"), "starting with a letter or digit", edits={2: {"ref": "AFL08 OFLOG"}}),
@@ -143,6 +169,12 @@ RULES = [
     case("directorates whose pages share a file name", (3, "directorate"),
          "their pages would share the file name place-economy.html: 'Place & Economy', 'Place Economy'",
          edits={2: {"directorate": "Place & Economy"}, 3: {"directorate": "Place Economy"}}),
+    case("SPC rebase not a period", (2, "spc_rebase"), "month or quarter ids from which SPC limits",
+         edits={2: {"spc_rebase": "April 2024"}}, columns=("spc_rebase",)),
+    case("SPC baseline below 12 points", (2, "spc_baseline"), "12 or more",
+         edits={2: {"spc_baseline": "6"}}, columns=("spc_baseline",)),
+    case("SPC settings on an override row", (5, "spc_rebase"), "may only fill target, tolerance",
+         edits={5: {"spc_rebase": "2024-04"}}, columns=("spc_rebase",)),
     case("refs whose anchors would collide", (3, "ref"), "refs HSG.01, HSG-01 of 2024-25 would share the page anchor kpi-hsg-01",
          edits={2: {"ref": "HSG.01"}, 3: {"ref": "HSG-01"}}),
 ]
@@ -163,6 +195,34 @@ def test_each_rule_reports_file_row_column_and_expectation(tmp_path, change, exp
 def test_the_unchanged_fixture_is_valid(tmp_path):
     cat = read_catalogue_file(catalogue_with(tmp_path))
     assert len(cat) == 13
+
+
+# fmt: off
+OPTIONAL_DISPLAY = [
+    # row, column, as typed, as stored
+    pytest.param(2, "decimals", "0", "0", id="decimals 0"),
+    pytest.param(2, "decimals", "6", "6", id="decimals 6"),
+    pytest.param(2, "decimals", "", "", id="decimals empty: the default"),
+    pytest.param(2, "baseline", "11,477", "11477", id="a count baseline with separators"),
+    pytest.param(4, "baseline", "98%", "98", id="a percent baseline with its sign"),
+    pytest.param(4, "baseline", "0.04", "0.04", id="a small percent baseline"),
+    pytest.param(2, "baseline", "-3.5", "-3.5", id="a negative count baseline"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("row, column, typed, stored", OPTIONAL_DISPLAY)
+def test_decimals_and_baseline_accepted(tmp_path, row, column, typed, stored):
+    cat = read_catalogue_file(catalogue_with(tmp_path, edits={row: {column: typed}},
+                                             columns=(column,)))
+    assert cat.at[row - 2, column] == stored
+    assert list(cat.columns)[-5:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
+                                      "position"]
+
+
+def test_a_catalogue_without_the_optional_columns_has_them_empty(tmp_path):
+    cat = read_catalogue_file(catalogue_with(tmp_path))
+    assert (cat["decimals"] == "").all() and (cat["baseline"] == "").all()
 
 
 def test_duplicate_ref_names_both_rows(tmp_path):

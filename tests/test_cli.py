@@ -5,7 +5,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from conftest import CATALOGUE_2024, RETURNS_2024_04, RETURNS_2024_Q1, read_csv_rows, write_csv
 from kpilib.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -57,8 +59,8 @@ def test_a_period_with_no_data_exits_1(test_store, tmp_path, capsys):
     p.write_text(f'period: "2024-25-Q4"\nreport: core\nstore: {test_store}\n'
                  f'as_of: "2024-01-01T00:00:00Z"\noutput_dir: {tmp_path / "o"}\n')
     assert main(["run", str(p), "--quiet"]) == 1
-    assert "key 'period': no core KPIs in the catalogue for financial year 2024-25" in \
-        capsys.readouterr().err
+    assert ("no catalogue is loaded for 2024-25, the financial year of period 2024-25-Q4 "
+            "(catalogues loaded: 2023-24; store") in capsys.readouterr().err
 
 
 def test_kpi_is_installed_as_a_console_script():
@@ -67,3 +69,28 @@ def test_kpi_is_installed_as_a_console_script():
     assert proc.returncode == 0
     for flag in ("--as-of", "--output-dir", "--self-contained", "--quiet"):
         assert flag in proc.stdout
+
+
+@pytest.mark.slow
+def test_all_for_a_quarter_skips_the_report_types_without_kpis(tmp_path, monkeypatch, capsys):
+    """A store whose 2024-25 catalogue has no health KPIs: `report: all` for a quarter runs core
+    and service, says on stderr that it skipped health and why, and exits 0."""
+    monkeypatch.chdir(tmp_path)
+    header, rows = read_csv_rows(CATALOGUE_2024)
+    write_csv(tmp_path / "catalogue-2024-25.csv", header,
+              [r for r in rows if r["report"] != "health"])
+    header, rows = read_csv_rows(RETURNS_2024_Q1)
+    write_csv(tmp_path / "returns-2024-25-Q1.csv", header, [r for r in rows if r["ref"] != "HR01"])
+    assert main(["load", "catalogue", "catalogue-2024-25.csv"]) == 0
+    assert main(["load", "returns", "returns-2024-25-Q1.csv", str(RETURNS_2024_04)]) == 0
+    capsys.readouterr()
+    (tmp_path / "q1.yaml").write_text('period: "2024-25-Q1"\nreport: all\nstore: data/kpi.sqlite\n')
+    assert main(["run", "q1.yaml", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "kpi run: skipped health: no health KPIs in the 2024-25 catalogue\n" in err
+    assert "skipped core" not in err and "skipped service" not in err
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["core 2024-25-Q1", "service 2024-25-Q1"]
+    assert all(line.endswith("/index.html") for line in lines)
+    assert sorted(p.name for p in (tmp_path / "outputs" / "2024-25-Q1").iterdir()) == [
+        "core", "service"]

@@ -12,9 +12,11 @@ import pkgutil
 import pytest
 
 import kpilib
-from kpilib.errors import KpiError, Problem, RunError, ValidationError
+from conftest import RETURNS_HEADER, write_csv
+from kpilib.errors import KpiError, Problem, RunError, ValidationError, row_ranges
 from kpilib.ingest.catalogue import read_catalogue_file
 from kpilib.rules.periods import month
+from kpilib.store import Store
 
 PROBLEMS = [Problem("returns.csv", 3, "value", "abc", "expected a number"),
             Problem("returns.csv", None, "unit", None, "missing column")]
@@ -149,3 +151,93 @@ def test_the_checks_can_fail():
         make(LaterError)
     with pytest.raises(TypeError):
         pickle.loads(pickle.dumps(PlainError("a.csv", 2)))
+
+
+# --------------------------------------------------------------------------- grouped lines
+
+
+@pytest.mark.parametrize("rows, text", [
+    pytest.param(list(range(2, 36)), "2-35", id="one run"),
+    pytest.param([2, 5, 9, 10, 11, 12], "2, 5, 9-12", id="singles and a run"),
+    pytest.param([12, 9, 5, 11, 2, 10, 9], "2, 5, 9-12", id="unsorted, repeated"),
+    pytest.param([7], "7", id="one row"),
+    pytest.param([3, 4], "3-4", id="two adjacent rows"),
+    pytest.param(list(range(2, 200, 2)), ", ".join(str(r) for r in range(2, 62, 2))
+                 + " and 69 more rows", id="scattered rows are capped with a count"),
+])
+def test_row_ranges(rows, text):
+    assert row_ranges(rows) == text
+
+
+def _lines(problems: list[Problem]) -> list[str]:
+    return str(ValidationError("r.csv", problems)).splitlines()[1:]
+
+
+NO_CAT = "no catalogue is loaded for 2023-24, the period's financial year"
+
+
+@pytest.mark.parametrize("problems, expected", [
+    pytest.param([Problem("r.csv", r, "ref", "HSG01", NO_CAT) for r in range(2, 36)],
+                 [f"  r.csv, rows 2-35, column 'ref': 'HSG01': {NO_CAT}"],
+                 id="the same message and value on 34 rows is one line"),
+    pytest.param([Problem("r.csv", r, "ref", ref, NO_CAT)
+                  for r, ref in ((2, "HSG01"), (5, "LIB01"), (9, "HSG01"), (10, "X"))],
+                 [f"  r.csv, rows 2, 5, 9-10, column 'ref' ('HSG01', 'LIB01', 'X'): {NO_CAT}"],
+                 id="the same message, different values: the values are listed"),
+    pytest.param([Problem("r.csv", r, "ref", f"XX{r}", f"unknown ref: XX{r} is in no catalogue")
+                  for r in (3, 4, 8)],
+                 ["  r.csv, rows 3-4, 8, column 'ref' ('XX3', 'XX4', 'XX8'): "
+                  "unknown ref: <ref> is in no catalogue"],
+                 id="a message embedding the row's own value groups with the value factored out"),
+    pytest.param([Problem("r.csv", 3, "value", "abc", "expected a number"),
+                  Problem("r.csv", 4, "numerator", "abc", "expected a number")],
+                 ["  r.csv, row 3, column 'value': 'abc': expected a number",
+                  "  r.csv, row 4, column 'numerator': 'abc': expected a number"],
+                 id="another column is another problem"),
+    pytest.param([Problem("r.csv", 3, "ref", "A1", "A1 is a monthly KPI"),
+                  Problem("r.csv", 4, "ref", "A1", "A1 is a quarterly KPI")],
+                 ["  r.csv, row 3, column 'ref': 'A1': A1 is a monthly KPI",
+                  "  r.csv, row 4, column 'ref': 'A1': A1 is a quarterly KPI"],
+                 id="different messages stay apart"),
+    pytest.param([Problem("r.csv", None, "unit", None, "required column is missing"),
+                  Problem("r.csv", None, "polarity", None, "required column is missing")],
+                 ["  r.csv, column 'polarity': required column is missing",
+                  "  r.csv, column 'unit': required column is missing"],
+                 id="problems with the file as a whole are never merged"),
+    pytest.param([Problem("r.csv", r, "value", str(r), "expected a number") for r in range(2, 9)],
+                 ["  r.csv, rows 2-8, column 'value' ('2', '3', '4', '5', '6' and 2 more): "
+                  "expected a number"], id="many values are capped with a count"),
+])
+def test_the_same_problem_on_many_rows_is_one_line(problems, expected):
+    assert _lines(problems) == expected
+    err = ValidationError("r.csv", problems)
+    assert len(err.problems) == len(problems)  # the list itself: one Problem per row
+    assert str(pickle.loads(pickle.dumps(err))) == str(err)
+
+
+def test_every_distinct_problem_is_still_shown():
+    problems = ([Problem("r.csv", r, "ref", "HSG01", NO_CAT) for r in range(2, 12)]
+                + [Problem("r.csv", 12, "value", "abc", "expected a number"),
+                   Problem("r.csv", 13, "status", "late", "expected one of missing, unavailable")])
+    lines = _lines(problems)
+    assert len(lines) == 3
+    assert lines[0].startswith("  r.csv, rows 2-11, column 'ref'")
+    assert str(ValidationError("r.csv", problems)).startswith("r.csv: 12 problems;")
+
+
+def test_a_returns_file_for_a_year_with_no_catalogue_is_one_line(tmp_path, catalogue_csv):
+    """34 rows of 2023-24 returns with only the 2024-25 catalogue loaded: one line, not 34."""
+    store = Store.open(tmp_path / "kpi.sqlite")
+    store.load_catalogue(catalogue_csv)
+    months = [f"2023-{m:02d}" for m in range(4, 13)] + [f"2024-{m:02d}" for m in range(1, 4)]
+    rows = ([["HSG01", m, "", "470"] for m in months] + [["HSG02", m, "", "50"] for m in months]
+            + [["LIB01", m, "", "20"] for m in months[:10]])
+    path = write_csv(tmp_path / "returns-2023-24.csv", RETURNS_HEADER, rows)
+    with pytest.raises(ValidationError) as e:
+        store.load_returns(path)
+    text = str(e.value).splitlines()
+    assert text[0] == "returns-2023-24.csv: 34 problems; nothing from this file was stored"
+    assert text[1:] == ["  returns-2023-24.csv, rows 2-35, column 'ref' ('HSG01', 'HSG02', "
+                        "'LIB01'): no catalogue is loaded for 2023-24, the period's financial "
+                        "year: load the 2023-24 catalogue first (catalogues loaded: 2024-25)"]
+    assert len(e.value.problems) == 34

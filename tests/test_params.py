@@ -147,3 +147,40 @@ def test_an_as_of_in_the_future_is_refused():
     with pytest.raises(ParamsError, match=r"key 'as_of': 2999-01-01T00:00:00.000000Z is in the "
                                           r"future"):
         validate(dict(GOOD, as_of="2999-01-01"))
+
+
+def _catalogue(*rows: tuple[str, str, str]):
+    """A catalogue frame of (year, ref, report) KPI rows, plus an override row."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=["year", "ref", "report"]).assign(breakdown="")
+    override = pd.DataFrame([{"year": "2024-25", "ref": "X9", "report": "", "breakdown": "P1"}])
+    return pd.concat([df, override], ignore_index=True)
+
+
+SERVICE_ONLY = _catalogue(("2024-25", "S1", "service"), ("2023-24", "H1", "health"))
+CORE_SERVICE = _catalogue(("2024-25", "C1", "core"), ("2024-25", "S1", "service"))
+
+
+@pytest.mark.parametrize("report, period, catalogue, runs, skipped", [
+    pytest.param("all", "2024-25-Q1", SERVICE_ONLY, ["service"],
+                 ["skipped core: no core KPIs in the 2024-25 catalogue",
+                  "skipped health: no health KPIs in the 2024-25 catalogue"],
+                 id="all for a quarter: the types without KPIs that year are skipped"),
+    pytest.param("all", "2024-25-Q1", CORE_SERVICE, ["core", "service"],
+                 ["skipped health: no health KPIs in the 2024-25 catalogue"],
+                 id="all, no health KPIs: health is skipped"),
+    pytest.param("all", "2024-06", CORE_SERVICE, ["core"], [], id="all for a month: core"),
+    pytest.param("all", "2025-26-Q1", CORE_SERVICE, [],
+                 ["skipped core: no catalogue is loaded for 2025-26 (catalogues loaded: "
+                  "2024-25)", "skipped service: no catalogue is loaded for 2025-26 (catalogues "
+                  "loaded: 2024-25)", "skipped health: no catalogue is loaded for 2025-26 "
+                  "(catalogues loaded: 2024-25)"], id="all, no catalogue for the year: none"),
+    pytest.param("health", "2024-25-Q1", SERVICE_ONLY, ["health"], [],
+                 id="a named type is never skipped"),
+])
+def test_plan_runs_the_types_with_kpis_that_year(report, period, catalogue, runs, skipped):
+    p = validate(GOOD | {"report": report, "period": period})
+    got_runs, got_skipped = p.plan(catalogue)
+    assert got_runs == runs
+    assert [str(s) for s in got_skipped] == skipped

@@ -265,7 +265,7 @@ def test_chart_has_text_alternative(demo_report):
     imgs = [a for a in Tags(html).named("div") if a.get("role") == "img"]
     assert len(imgs) == 1
     label = imgs[0].get("aria-label") or ""
-    assert label.startswith(f"Trend chart of {ref}") and "latest" in label, label
+    assert label.startswith((f"Trend chart of {ref}", f"XmR chart of {ref}")) and "latest" in label, label
     assert f"<figcaption>{render.esc(label)}</figcaption>" in html
 
 
@@ -394,7 +394,7 @@ def _check_charts_have_text_alternatives(name, html):
         assert (a.get("id") or "").startswith("chart-"), f"{name}: chart without a stable id"
         alt = [x for x in anc if x.get("role") == "img"]
         assert len(alt) == 1, f"{name}: {a.get('id')} is not inside one role=img element"
-        assert (alt[0].get("aria-label") or "").startswith("Trend chart of "), (
+        assert (alt[0].get("aria-label") or "").startswith(("Trend chart of ", "XmR chart of ")), (
             f"{name}: {a.get('id')} has no text alternative")
     if name != "index.html":
         assert charts, f"{name}: a directorate page with no charts"
@@ -503,3 +503,179 @@ def test_self_contained_pages(self_contained_run, check):
     plotly = plotly_js_path().read_text(encoding="utf-8")
     for name, html in pages_of(self_contained_run.folder).items():
         check(name, html.replace(plotly, ""))
+
+
+# =========================================================================== what members read
+
+@pytest.fixture(scope="module")
+def kent(tmp_path_factory):
+    """Kent's first two quarters (a second council: floor scheme only, baselines)."""
+    from kent_figures import kent_report
+
+    return kent_report(tmp_path_factory.mktemp("kent"))
+
+
+def _with_statuses(report, statuses: list[str]):
+    """``report`` with one headline KPI per status given (a section per KPI's directorate)."""
+    import pandas as pd
+
+    kpis = pd.DataFrame({"ref": [f"K{i:02d}" for i in range(len(statuses))], "breakdown": "",
+                         "directorate": ["D1", "D2"] * (len(statuses) // 2) + ["D1"] * (
+                             len(statuses) % 2), "commitment": "C", "theme": "",
+                         "rag": statuses})
+    return dataclasses.replace(report, kpis=kpis)
+
+
+EVERY_STATUS = (["Green+"] + ["Green"] * 2 + ["Amber"] * 3 + ["Red"] * 4 + ["Data missing"]
+                + ["Target under review"] * 2 + ["Tracking"] + [""])
+# fmt: off
+SENTENCES = [
+    pytest.param(["Green"] * 11 + ["Amber"] * 8 + ["Red"] * 5 + ["Tracking"] * 11,
+                 "Of the 35 indicators reported this period, 11 are on target or better, 8 are "
+                 "Amber, 5 are Red and 11 are tracking indicators with no target.",
+                 id="the council's own sentence, Amber included"),
+    pytest.param(EVERY_STATUS,
+                 "Of the 15 indicators reported this period, 1 is Green+, 2 are on target or "
+                 "better, 3 are Amber, 4 are Red, 1 has data missing, 2 have their target under "
+                 "review, 1 is a tracking indicator with no target and 1 is not rated.",
+                 id="every status counted, in the counts table's order"),
+    pytest.param(["Red"], "Of the 1 indicator reported this period, 1 is Red.",
+                 id="one KPI, one status"),
+    pytest.param(["Amber", "Amber", "Tracking"],
+                 "Of the 3 indicators reported this period, 2 are Amber and 1 is a tracking "
+                 "indicator with no target.", id="statuses with no KPI are not named"),
+    pytest.param(["Within range", "Within range", "Red"],
+                 "Of the 3 indicators reported this period, 1 is Red and 2 are Within range.",
+                 id="a status of another report type is named too"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("statuses, sentence", SENTENCES)
+def test_summary_sentence_names_every_status_counted(kent, statuses, sentence):
+    rep = _with_statuses(kent, statuses)
+    assert render.summary_sentence(rep) == sentence
+    counts = rep.rag_counts(rep.section_key).drop(columns="Total").sum()
+    said = [int(n) for n in re.findall(r"(?:, | and )(\d+) ", sentence)]
+    assert sum(said) == counts.sum() == len(statuses)
+    assert said == [int(n) for n in counts if n], "in the counts table's order"
+
+
+def test_summary_sentence_of_the_demo_includes_amber(demo_report):
+    sentence = render.summary_sentence(demo_report)
+    counts = demo_report.rag_counts("directorate")
+    assert counts["Amber"].sum() > 0 and f"{counts['Amber'].sum()} are Amber" in sentence
+
+
+def _key_statuses(key: str) -> set[str]:
+    return {m for m in re.findall(r'<span class="rag rag-[a-z]+">.*?</span> ([^<]+)</span>', key)}
+
+
+def _key_symbols(key: str) -> set[str]:
+    return set(re.findall(r"<b>([^<]+)</b>", key)) - {"Not rated"}
+
+
+@pytest.mark.parametrize("which", ["kent", "demo_report"], ids=["Kent, floor scheme only",
+                                                                 "demo core report"])
+def test_the_key_lists_exactly_what_the_report_uses(request, which):
+    report = request.getfixturevalue(which)
+    key = render.legend(report)
+    drawn = report.series[report.series["value"].notna()]["rag"]
+    used = {*report.kpis["rag"], *report.cells["rag"], *drawn} - {""}
+    assert _key_statuses(key) == used
+    assert _key_symbols(key) == set(report.kpis["travel"])
+    assert ("Not rated" in key) == ("" in set(report.headline()["rag"]))
+
+
+def test_a_key_without_green_plus_trust_or_graded_symbols(kent):
+    key = render.legend(kent)
+    for absent in ("Green+", "★", "↓A", "↔", "Target under review", "Not rated",
+                   "Declined", "within 2%"):
+        assert absent not in key, absent
+    assert "Green" in key and "<b>↑R</b>" in key
+
+
+def test_every_page_of_a_run_shows_the_same_key(core_pages):
+    keys = {name: re.search(r'<section class="key".*?</section>', html, re.S).group(0)
+            for name, html in core_pages.items()}
+    assert len(set(keys.values())) == 1, sorted(keys)
+
+
+@pytest.mark.parametrize("needle", ["None provided.", "<dt>Measure</dt>", "snapshot, count"],
+                         ids=["no empty commentary", "no Measure line", "no measure text"])
+def test_published_pages_do_not_show(core_pages, needle):
+    for name, html in core_pages.items():
+        assert needle not in html, name
+
+
+def test_a_kpi_without_commentary_has_no_commentary_block(kent):
+    without, with_ = render.kpi_article(kent, "ET07"), render.kpi_article(kent, "CS03")
+    assert 'class="commentary"' not in without and "Commentary" not in without
+    assert '<div class="commentary"><h4>Commentary</h4><p>New case system live.</p></div>' in with_
+    assert "<dt>Directorate</dt><dd>Environment and Transportation</dd>" in without
+
+
+# fmt: off
+ARTICLES = [
+    pytest.param("ET07", ['<th scope="col">Baseline (2023-24)</th>', '<td class="num">11,477</td>',
+                          "<td>10,570</td>", "<td>Floor 11,627</td>"],
+                 id="baseline column, counts with separators"),
+    pytest.param("EDU06", ['<td class="num">0.04%</td>', '<td class="num cur st-ok">0.05%</td>',
+                           "<td>0.02%</td>", "<td>Floor 0.04%</td>",
+                           "latest 0.05% (Q2 2024-25, target 0.02%)"],
+                 id="0.04% and 0.02% told apart in table and text alternative"),
+    pytest.param("GL01", ["N/A - reported one quarter in arrears",
+                          "Reported one quarter in arrears: RAG and travel use the latest "
+                          "period with data (Q1 2024-25)."],
+                 id="arrears wording of a quarterly KPI"),
+    pytest.param("CS03", ["68.2% (mean of 2 quarters)", '<td class="num cur st-ok">75.0% '
+                          "(300 out of 400)</td>"], id="a ratio with a value-only quarter"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("ref, shown", ARTICLES)
+def test_a_second_councils_article(kent, ref, shown):
+    article = render.kpi_article(kent, ref)
+    for text in shown:
+        assert render.esc(text) in article or text in article, text
+    assert "0.0%" not in article
+
+
+def test_no_baseline_column_without_a_baseline(kent, demo_report):
+    assert "Baseline" not in render.kpi_article(kent, "CS10")
+    assert "Baseline" not in render.kpi_article(demo_report, _first_ref(demo_report)[0])
+
+
+def test_a_monthly_kpi_in_arrears_says_month(test_store):
+    feb = open_report(str(test_store), "2024-02", "core", "2024-03-10T12:00:00.000000Z")
+    article = render.kpi_article(feb, "AFL07")
+    assert "N/A - reported one month in arrears" in article
+    assert "Reported one month in arrears: RAG and travel" in article
+
+
+def test_chart_hover_and_points_use_the_kpis_precision(kent):
+    import json
+
+    chart = render.chart(kent, "EDU06", "", "percent")
+    data = json.loads(re.search(r'Plotly\.newPlot\(\s*"chart-edu06",\s*(\[.*?\]),\s*\{', chart,
+                                re.S).group(1))
+    total = next(t for t in data if t["name"] == "EDU06")
+    target = next(t for t in data if t["name"] == "Target")
+    assert total["y"][-2:] == [0.04, 0.05] and total["customdata"][-2:] == ["0.04%", "0.05%"]
+    assert "%{customdata}" in total["hovertemplate"] and "%{y}" not in total["hovertemplate"]
+    assert target["customdata"][-1] == "0.02%"
+
+
+def test_chart_points_keep_more_places_than_two_where_the_kpi_shows_them(kent):
+    chart = render.chart(kent, "GED02", "", "percent")
+    assert "97.912345" in chart and '"97.912345%"' in chart
+
+
+def test_exceptions_show_figures_with_the_kpis_precision(kent):
+    from kpilib.notebook import pages
+
+    html = render.overview(kent, pages(kent)[1:], [])
+    assert "Q2 2024-25: 0.05% against a target of 0.02%" in html
+    assert "Q1 2024-25: 79.2% against a target of 92%" in html  # GL01, in arrears
+    assert html.count("No commentary provided.") == 2  # EDU06, GL01: once per exception

@@ -154,3 +154,94 @@ def test_results_match_golden_file(test_store, period, report, as_of, request):
         got.to_csv(path, index=False, lineterminator="\n")
     expected = pd.read_csv(path, dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(got, expected)
+
+
+# =========================================================================== a second council
+
+@pytest.fixture(scope="module")
+def kent(tmp_path_factory):
+    from kent_figures import kent_report
+
+    return kent_report(tmp_path_factory.mktemp("kent"))
+
+
+# fmt: off
+KENT_FIGURES = [
+    # ref, column ("KPI": the row's texts), what the page shows
+    pytest.param("EDU06", "2024-25-Q1", "0.04%", id="0.04% is not 0.0%"),
+    pytest.param("EDU06", "KPI", ("0.02%", "Floor 0.04%", "0.04%"),
+                 id="0.02% target, 0.04% floor and baseline told apart from 0.05%"),
+    pytest.param("ET07", "2024-25-Q2", "11,190", id="tonnes with thousands separators"),
+    pytest.param("ET07", "KPI", ("10,570", "Floor 11,627", "11,477"),
+                 id="target, floor and baseline typed with separators"),
+    pytest.param("CS02", "2024-25-Q1", "92% (9160 out of 10000)", id="decimals 0"),
+    pytest.param("CS02", "YTD", "89% (17860 out of 20000)", id="decimals 0 on YTD"),
+    pytest.param("GED02", "2024-25-Q1", "97.912345%", id="decimals 6"),
+    pytest.param("CS01", "KPI", ("97%", "Floor 90%", "98.0%"), id="baseline 98% typed with %"),
+    pytest.param("CS03", "2024-25-Q1", "61.5%", id="a value-only ratio quarter as given"),
+    pytest.param("CS03", "YTD", "68.2% (mean of 2 quarters)",
+                 id="YTD of a value-only and a counted quarter: their mean, flagged"),
+    pytest.param("GL01", "2024-25-Q2", "N/A - reported one quarter in arrears",
+                 id="a quarterly KPI in arrears says quarter"),
+    pytest.param("CS10", "YTD", "2,432,571", id="a tracking count"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("ref, column, shown", KENT_FIGURES)
+def test_a_second_councils_figures_as_the_page_shows_them(kent, ref, column, shown):
+    if column == "KPI":
+        k = kpi(kent, ref)
+        assert (k["target_text"], k["tolerance_text"], k["baseline_text"]) == shown
+    else:
+        assert cell(kent, ref, column)["display"] == shown
+
+
+def test_results_keep_exact_figures_and_no_baseline(kent):
+    r = kent.results
+    assert list(r.columns) == list(RESULTS_COLUMNS)
+    row = r[(r["ref"] == "CS03") & (r["column"] == "YTD")].iloc[0]
+    assert (row["value"], row["numerator"], row["denominator"]) == ("68.25", "", "")
+    assert r[(r["ref"] == "EDU06") & (r["column"] == "2024-25-Q1")].iloc[0]["value"] == "0.04"
+    assert not r.isin(["11477", "11,477"]).any().any(), "the baseline is not a result"
+
+
+def test_a_quarterly_kpi_in_arrears_is_rated_on_its_latest_quarter(kent):
+    k = kpi(kent, "GL01")
+    assert k["arrears"] and k["headline_period"] == "2024-25-Q1" and k["rag"] == "Red"
+
+
+# months of HSG03 (a monthly ratio percent KPI of the fixture catalogue): value alone, or counts
+V, C = "value", "counts"
+# fmt: off
+VALUE_ONLY = [
+    pytest.param([(V, 91)], "2024-04", 91.0, "91.0%", id="a value-only month as given"),
+    pytest.param([(V, 91), (V, 93), (V, 95)], "2024-25-Q1", 93.0, "93.0% (mean of 3 months)",
+                 id="a quarter of value-only months: their mean, flagged"),
+    pytest.param([(V, 91), (V, 93), (C, (470, 500))], "2024-25-Q1", (91 + 93 + 94) / 3,
+                 "92.7% (mean of 3 months)",
+                 id="value-only and counted months: the mean of all, flagged"),
+    pytest.param([(C, (90, 100)), (C, (470, 500))], "2024-25-Q1", 560 / 600 * 100,
+                 "93.3% (560 out of 600)", id="counted months: sum over sum as ever"),
+    pytest.param([(V, 91), (C, (0, 0))], "2024-25-Q1", 91.0, "91.0%",
+                 id="a 0 out of 0 month has no value to average"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("months, column, value, shown", VALUE_ONLY)
+def test_a_ratio_with_values_alone(tmp_path, catalogue_frame, months, column, value, shown):
+    from conftest import RETURNS_HEADER, write_csv
+    from kpilib.ingest.returns import read_returns_file
+    from kpilib.reports.model import build_report
+
+    rows = [{"ref": "HSG03", "period": f"2024-0{4 + i}",
+             **({"value": str(x)} if kind == V else {"numerator": x[0], "denominator": x[1]})}
+            for i, (kind, x) in enumerate(months)]
+    returns = read_returns_file(write_csv(tmp_path / "r.csv", RETURNS_HEADER, rows),
+                                catalogue_frame)
+    period = column if column.startswith("2024-0") else "2024-07"  # Q1 shown: Q1, July, YTD
+    c = cell(build_report(catalogue_frame, returns, period, "core"), "HSG03", column)
+    assert c["value"] == pytest.approx(value) and c["display"] == shown
+    counted = all(kind == C for kind, _ in months)
+    assert pd.isna(c["numerator"]) != counted, "counts shown only where every month has them"

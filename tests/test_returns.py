@@ -77,8 +77,11 @@ RULES = [
          "numerator of 0 or more"),
     case("negative denominator", "HSG02,2024-05,,,5,-1,,", (3, "denominator"),
          "expected a denominator of 0 or more"),
-    case("ratio KPI without numerator", "HSG03,2024-05,,95,,1240,,", (3, "numerator"),
-         "required for a ratio KPI (or set status to missing, unavailable or arrears)"),
+    case("ratio KPI with a value and a denominator but no numerator", "HSG03,2024-05,,95,,1240,,",
+         (3, "numerator"), "required for a ratio KPI (or, where the counts are not known, give "
+                           "the value alone; or set status to missing, unavailable or arrears)"),
+    case("ratio KPI with no value and no counts", "HSG03,2024-05,,,,,,", (3, "numerator"),
+         "required for a ratio KPI"),
     case("ratio KPI without denominator", "HSG03,2024-05,,95,1180,,,", (3, "denominator"),
          "required for a ratio KPI"),
     case("value with status missing", "HSG01,2024-05,,470,,,missing,", (3, "status"),
@@ -157,6 +160,10 @@ ACCEPTED = [
     pytest.param("FIN01,2024-05,,,9.1,100,,", 9.1,
                  id="cumulative given as numerator and denominator"),
     pytest.param("HSG03,2024-05,,95,1180,1240,,", 95.0, id="a given value is kept"),
+    pytest.param("HSG03,2024-05,,93.4,,,,", 93.4,
+                 id="ratio KPI with a value alone (a historical period, counts not known)"),
+    pytest.param("HSG03,2024-05,P1,97.1,,,,", 97.1, id="ratio breakdown with a value alone"),
+    pytest.param("ASC01,2024-25-Q1,,575.3,,,,", 575.3, id="quarterly rate ratio with a value alone"),
     pytest.param("HSG03,2024-05,P1,,98,100,,", 98.0, id="a listed breakdown"),
     pytest.param("HR01,2024-25-Q1,,4.2,,,,", 4.2, id="quarterly KPI with a quarter id"),
 ]
@@ -221,16 +228,13 @@ def test_derive_value_vectorised():
     pytest.param('HSG01,2024-05,,"11,477",,,,', 11477.0, None, None, id="thousands separator"),
     pytest.param('HSG01,2024-05,,"1,234,567.5",,,,', 1234567.5, None, None,
                  id="two separators and decimals"),
-    pytest.param("HSG03,2024-05,,93.4%,,,,", None, None, None, id="a percent sign needs counts"),
+    pytest.param("HSG03,2024-05,,93.4%,,,,", 93.4, None, None,
+                 id="a ratio's percent value alone, counts not known"),
     pytest.param('HSG03,2024-05,,,"12,938","13,852",,', 12938 / 13852 * 100, 12938.0, 13852.0,
                  id="grouped numerator and denominator"),
 ], )
 def test_numbers_as_analysts_type_them(tmp_path, catalogue_frame, line, value, numerator,
                                        denominator):
-    if "%" in line:  # a ratio KPI still needs its counts: the % value alone is not enough
-        err = problems_of(returns_file(tmp_path, GOOD, line), catalogue_frame)
-        assert {p.column for p in err.problems} == {"numerator", "denominator"}
-        return
     df = read_returns_file(returns_file(tmp_path, GOOD, line), catalogue_frame)
     row = df.iloc[1]
     assert row["value"] == pytest.approx(value)

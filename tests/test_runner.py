@@ -101,7 +101,8 @@ def test_a_failed_run_leaves_the_published_folder_intact(tmp_path, test_store, m
 def test_a_period_with_no_data_is_an_error(tmp_path, test_store):
     p = validate({"period": "2026-01", "report": "core", "store": str(test_store),
                   "output_dir": str(tmp_path)})
-    with pytest.raises(RunError, match="key 'period': no (core KPIs .*2025-26|data for 2026-01)"):
+    with pytest.raises(RunError, match="no catalogue is loaded for 2025-26, the financial year of "
+                       r"period 2026-01 \(catalogues loaded: 2023-24, 2024-25; store "):
         runner.run(p, show_progress=False)
     assert not any(tmp_path.iterdir())
 
@@ -180,3 +181,39 @@ def test_a_notebook_that_ignores_the_run_bound_is_refused(tmp_path, test_store, 
                                        r"does not take the run's 'loads_through' parameter"):
         runner.run(params(test_store, out), show_progress=False)
     assert not out.exists()
+
+
+def _catalogue(*rows: tuple[str, str]) -> pd.DataFrame:
+    """2024-25 KPI rows (ref, report)."""
+    return pd.DataFrame([{"year": "2024-25", "ref": r, "report": t, "breakdown": ""}
+                         for r, t in rows], columns=["year", "ref", "report", "breakdown"])
+
+
+@pytest.mark.parametrize("report, period, rows, message", [
+    pytest.param("all", "2024-25-Q1", [("T1", "toy")],
+                 "report: all for 2024-25-Q1: none of core, service, health has KPIs in the "
+                 "2024-25 catalogue (its KPIs are for toy; store s.sqlite, as of NOW): name a "
+                 "report type in key 'report'", id="all: no type of all has KPIs that year"),
+    pytest.param("all", "2025-26-Q1", [("S1", "service")],
+                 "no catalogue is loaded for 2025-26, the financial year of period 2025-26-Q1 "
+                 "(catalogues loaded: 2024-25; store s.sqlite, as of NOW): load the 2025-26 "
+                 "catalogue with `kpi load catalogue`, or check key 'period'",
+                 id="all: no catalogue for the year blames the catalogue, then the period"),
+    pytest.param("health", "2024-25-Q1", [("S1", "service"), ("C1", "core")],
+                 "no health KPIs in the 2024-25 catalogue (its KPIs are for core, service; store "
+                 "s.sqlite, as of NOW): check key 'report', or give KPIs report = health in the "
+                 "catalogue", id="a named type with no KPIs that year blames the report key"),
+])
+def test_a_run_with_nothing_to_run_says_what_is_missing(report, period, rows, message):
+    p = validate({"period": period, "report": report, "store": "s.sqlite"})
+    with pytest.raises(RunError) as e:
+        runner.choose_reports(p, _catalogue(*rows), "NOW")
+    assert str(e.value) == message
+    assert "key 'period': no" not in str(e.value)
+
+
+def test_all_skips_only_the_types_without_kpis():
+    p = validate({"period": "2024-25-Q2", "report": "all", "store": "s.sqlite"})
+    runs, skipped = runner.choose_reports(p, _catalogue(("S1", "service"), ("H1", "health")), "x")
+    assert runs == ["service", "health"]
+    assert [str(s) for s in skipped] == ["skipped core: no core KPIs in the 2024-25 catalogue"]

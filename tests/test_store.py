@@ -44,6 +44,27 @@ def value_of(frame, ref, period, breakdown=""):
 # --------------------------------------------------------------------------- opening
 
 
+def test_a_store_made_before_decimals_and_baseline_gains_them(tmp_path, catalogue_csv):
+    path = tmp_path / "kpi.sqlite"
+    with Store.open(path) as s:
+        s.load_catalogue(catalogue_csv, loaded_at="2024-04-01T09:00:00Z")
+        before = s.catalogue()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # the table as an earlier kpilib made it
+        for col in ("decimals", "baseline"):
+            conn.execute(sa.text(f"ALTER TABLE catalogue_rows DROP COLUMN {col}"))
+    engine.dispose()
+    header, rows = read_csv_rows(CATALOGUE_2024)
+    rows[0].update(year="2025-26", decimals="0", baseline="472")
+    newer = write_csv(tmp_path / "catalogue-2025-26.csv", [*header, "decimals", "baseline"],
+                      [rows[0]])
+    with Store.open(path) as s:
+        pd.testing.assert_frame_equal(s.catalogue(), before)  # no row changed
+        s.load_catalogue(newer, loaded_at="2025-04-01T09:00:00Z")
+        row = s.catalogue().query("year == '2025-26'").iloc[0]
+        assert (row["decimals"], row["baseline"]) == ("0", "472")
+
+
 def test_open_creates_parent_dir_and_tables(tmp_path):
     with Store.open(tmp_path / "new" / "dir" / "kpi.sqlite") as s:
         assert (tmp_path / "new" / "dir" / "kpi.sqlite").exists()

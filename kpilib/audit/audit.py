@@ -14,9 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from kpilib.errors import AuditError, KpiError
+from kpilib.run.changes import results_changes
 from kpilib.run.manifest import (
     MANIFEST,
     environment,
@@ -50,7 +49,7 @@ class AuditResult:
         out += [f"  data: {d}" for d in self.data_changes]
         out += [f"  differs on re-execution: {f}" for f in self.differing]
         out += [f"  results.csv {c['ref']} {c['breakdown'] or 'total'} {c['column']} "
-                f"{c['field']}: published {c['published']!r}, now {c['now']!r}"
+                f"{c['field']}: published {c['before']!r}, now {c['after']!r}"
                 for c in self.value_changes]
         out += [f"  warning: {w}" for w in self.warnings]
         if self.error:
@@ -77,23 +76,6 @@ def _environment_warnings(manifest: dict) -> list[str]:
     if g.get("dirty"):
         warnings.append("the code has uncommitted changes")
     return warnings
-
-
-def _results_changes(published: Path, now: Path) -> list[dict]:
-    key = ["ref", "breakdown", "column"]
-    a = pd.read_csv(published, dtype=str, keep_default_na=False)
-    b = pd.read_csv(now, dtype=str, keep_default_na=False)
-    m = a.merge(b, on=key, how="outer", suffixes=("_pub", "_now"), indicator=True)
-    changes = []
-    for r in m.to_dict("records"):
-        for f in ("value", "numerator", "denominator", "rag", "travel"):
-            pub, cur = r.get(f"{f}_pub", ""), r.get(f"{f}_now", "")
-            pub = "" if pub != pub else pub
-            cur = "" if cur != cur else cur
-            if pub != cur:
-                changes.append({"ref": r["ref"], "breakdown": r["breakdown"],
-                                "column": r["column"], "field": f, "published": pub, "now": cur})
-    return changes
 
 
 def check_published(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
@@ -181,7 +163,7 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
         published = folder / "results.csv"
         if published.exists() and sha256_file(published) != again.get("results.csv"):
-            res.value_changes = _results_changes(published, summary.folder / "results.csv")
+            res.value_changes = results_changes(published, summary.folder / "results.csv")
     if store and store != p["store"]:
         res.warnings.append(f"re-executed against store {store} instead of {p['store']}")
     res.identical = not (res.tampered or res.missing or res.differing or res.error

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from kpilib.demo.kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
-from kpilib.ingest.contracts import CATALOGUE_COLUMNS
+from kpilib.ingest.contracts import CATALOGUE_ADDED, CATALOGUE_COLUMNS
 from kpilib.ingest.contracts import RETURN_COLUMNS as RETURNS_COLUMNS
 from kpilib.rules.periods import fy_months, fy_quarters, parse_period, shift
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SEED = 20240201
 YEARS = ("2023-24", "2024-25")
+# the demo catalogues use none of the columns added later: their files stay as they were
+DEMO_CATALOGUE_COLUMNS = tuple(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED)
 
 
 
@@ -405,7 +407,7 @@ def write_demo_files(out_dir: str | Path) -> list[DemoFile]:
     files: list[DemoFile] = []
     for fy, when in zip(YEARS, ("2023-04-03T08:30:00.000000Z", "2024-04-02T08:30:00.000000Z")):
         path = out / f"catalogue-{fy}.csv"
-        _write(path, CATALOGUE_COLUMNS, _catalogue_rows(kpis, fy))
+        _write(path, DEMO_CATALOGUE_COLUMNS, _catalogue_rows(kpis, fy))
         files.append(DemoFile(path, "catalogue", when))
     for fy in YEARS:
         for pid in fy_months(fy) + fy_quarters(fy):

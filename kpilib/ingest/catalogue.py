@@ -33,7 +33,7 @@ from kpilib.ingest.contracts import (
 from kpilib.ingest.files import read_bytes, read_table
 from kpilib.rules.measures import NUMBER, to_number
 from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
-from kpilib.rules.periods import parse_fy
+from kpilib.rules.periods import is_period, parse_fy
 from kpilib.rules.targets import (
     TARGET_EXPECTED,
     TARGET_SHAPE,
@@ -107,6 +107,9 @@ def enum_check(values: tuple[str, ...]) -> pa.Check:
 
 # --------------------------------------------------------------------------- schema
 
+DECIMALS_EXPECTED = ("expected a whole number of decimal places from 0 to 6 (e.g. 1), or empty "
+                     "for the default")
+
 
 def _is_fy(text: str) -> bool:
     try:
@@ -118,6 +121,15 @@ def _is_fy(text: str) -> bool:
 def _breakdowns_ok(text: str) -> bool:
     items = [b.strip() for b in text.split(";")]
     return not text or (all(items) and len(set(items)) == len(items))
+
+
+def _rebase_ok(text: str) -> bool:
+    items = [p.strip() for p in text.split(";")]
+    return not text or all(is_period(p) for p in items)
+
+
+def _baseline_ok(text: str) -> bool:
+    return not text or (text.isdigit() and int(text) >= 12)
 
 
 def _labels_ok(text: str) -> bool:
@@ -138,6 +150,17 @@ def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
                                                          error=TOLERANCE_EXPECTED)),
         "floor": pa.Column(str, pa.Check.str_matches(
             rf"^(?:|{NUMBER})$", error="expected a number (the floor) or empty")),
+        "decimals": pa.Column(str, pa.Check.str_matches(
+            r"^(?:|[0-6])$", error=DECIMALS_EXPECTED)),
+        "baseline": pa.Column(str, pa.Check.str_matches(
+            rf"^(?:|{NUMBER})$", error="expected a number (the previous year's closing actual) "
+                                       "or empty")),
+        "spc_rebase": pa.Column(str, pa.Check(_rebase_ok, element_wise=True, error=(
+            "expected ';'-separated month or quarter ids from which SPC limits are "
+            "recalculated, e.g. 2024-04;2025-04"))),
+        "spc_baseline": pa.Column(str, pa.Check(_baseline_ok, element_wise=True, error=(
+            "expected a whole number of points, 12 or more (limits fixed from the first "
+            "points of each group), or empty"))),
         "ref": pa.Column(str, pa.Check.str_matches(rf"^(?:|{REF.pattern[1:-1]})$",
                                                    error=REF_EXPECTED)),
         "breakdowns": pa.Column(str, [
@@ -188,6 +211,9 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
             not 0 <= v <= 100 for v in (target.value, *(target.profile or ()))
         ):
             add(idx, "target", r["target"], "a percent target must be between 0 and 100")
+    baseline = to_number(r["baseline"])
+    if baseline is not None and kpi["unit"] == "percent" and not 0 <= baseline <= 100:
+        add(idx, "baseline", r["baseline"], "a percent baseline must be between 0 and 100")
     if not override and r["report"] in registry.names():
         rtype = registry.get(r["report"])
         if rtype.frequencies and r["frequency"] in ENUMS["frequency"] \
@@ -290,7 +316,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
-    for col in ("target", "floor"):  # 98% and 11,477 as analysts type them
+    for col in ("target", "floor", "baseline"):  # 98% and 11,477 as analysts type them
         df[col], sign = numbers.normalise(df[col])
         units = df["unit"].where(df["breakdown"] == "", df.groupby(["year", "ref"])["unit"]
                                  .transform("first"))

@@ -183,10 +183,13 @@ def _value_checks(df, probs, kpi, num) -> None:
                          f"numerator and denominator empty, or clear status")
     ok = status == ""
     ratio = kpi["found"] & (kpi["measure"] == "ratio")
+    # a ratio KPI's period may carry its value alone where the counts are not known
+    value_only = has["value"] & ~has["numerator"] & ~has["denominator"]
     broken_pair = ok & ~ratio & (has["numerator"] != has["denominator"])
     for col in ("numerator", "denominator"):
-        probs.flag(ok & ratio & ~has[col], col, "required for a ratio KPI (or set status to "
-                                                "missing, unavailable or arrears)")
+        probs.flag(ok & ratio & ~value_only & ~has[col], col,
+                   "required for a ratio KPI (or, where the counts are not known, give the "
+                   "value alone; or set status to missing, unavailable or arrears)")
         probs.flag(broken_pair & ~has[col], col,
                    "numerator and denominator go together: expected both or neither")
     probs.flag(ok & ~ratio & ~given, "value", "no value: expected a value, or a numerator and "

@@ -11,9 +11,17 @@ from __future__ import annotations
 import plotly.io as pio
 
 from kpilib.render import templates
-from kpilib.render.style import CHART_MARKERS, RAG_STYLE, period_label, slug
+from kpilib.render.style import (
+    ASSURANCE_STYLE,
+    CHART_MARKERS,
+    POINT_STYLE,
+    RAG_STYLE,
+    VARIATION_STYLE,
+    period_label,
+    slug,
+)
 from kpilib.reports.model import Report
-from kpilib.rules.formats import format_value, is_blank
+from kpilib.rules.formats import format_target, format_value, is_blank
 
 
 def trimmed(series: list[dict]) -> list[dict]:
@@ -22,10 +30,16 @@ def trimmed(series: list[dict]) -> list[dict]:
     return [r for r in series if r["period"] >= min(have)] if have else series
 
 
-def clean(values) -> list:
-    """Chart points: 2 decimals (what a reader hovers over; the exact figures are in the
-    table and results.csv), gaps for periods without a value."""
-    return [None if is_blank(v) else round(float(v), 2) for v in values]
+def clean(values, decimals: int | None = None) -> list:
+    """Chart points: 2 decimals, or the KPI's display precision where it is more (the
+    exact figures are in results.csv), gaps for periods without a value."""
+    places = max(2, decimals or 0)
+    return [None if is_blank(v) else round(float(v), places) for v in values]
+
+
+def hover(values, unit: str, decimals: int | None = None) -> list[str]:
+    """What a reader hovering over each point reads: the figure as the table shows it."""
+    return ["" if is_blank(v) else format_value(v, unit, decimals) for v in values]
 
 
 def figure(body: str, summary: str) -> str:
@@ -33,8 +47,9 @@ def figure(body: str, summary: str) -> str:
     return templates.render("chart_figure", chart=templates.safe(body), summary=summary)
 
 
-def chart_summary(ref: str, total: list[dict], unit: str) -> str:
-    """A text alternative for a KPI's trend chart (``total``: its series rows, in order)."""
+def chart_summary(ref: str, total: list[dict], unit: str, decimals: int | None = None) -> str:
+    """A text alternative for a KPI's trend chart (``total``: its series rows, in order;
+    ``decimals``: the KPI's display precision)."""
     s = trimmed(total)
     have = [r for r in s if not is_blank(r["value"])]
     if not have:
@@ -42,41 +57,58 @@ def chart_summary(ref: str, total: list[dict], unit: str) -> str:
     latest = have[-1]
     hi = max(have, key=lambda r: r["value"])
     lo = min(have, key=lambda r: r["value"])
-    t = "" if is_blank(latest["target"]) else f", target {format_value(latest['target'], unit)}"
+
+    def fmt(x) -> str:
+        return format_value(x, unit, decimals)
+
+    t = ("" if is_blank(latest["target"])
+         else f", target {format_target(latest['target'], unit, decimals)}")
     return (
         f"Trend chart of {ref}, {period_label(s[0]['period'])} to "
-        f"{period_label(s[-1]['period'])}: latest {format_value(latest['value'], unit)} "
-        f"({period_label(latest['period'])}{t}); highest {format_value(hi['value'], unit)} "
-        f"({period_label(hi['period'])}), lowest {format_value(lo['value'], unit)} "
+        f"{period_label(s[-1]['period'])}: latest {fmt(latest['value'])} "
+        f"({period_label(latest['period'])}{t}); highest {fmt(hi['value'])} "
+        f"({period_label(hi['period'])}), lowest {fmt(lo['value'])} "
         f"({period_label(lo['period'])})."
     )
 
 
-def trend_chart(ref: str, unit: str, series: list[dict]) -> str:
+def _line(name: str, x: list, values: list, unit: str, decimals: int | None) -> dict:
+    """A trace's points and what hovering over them reads."""
+    return {"type": "scatter", "name": name, "x": x, "y": clean(values, decimals),
+            "customdata": hover(values, unit, decimals),
+            "hovertemplate": "%{x}: %{customdata}"}  # plotly adds the trace's name
+
+
+def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = None) -> str:
     """A KPI's trend chart (two financial years, target line, RAG-coloured markers) from its
     series rows (total and breakdowns: ``breakdown``, ``period``, ``value``, ``target``,
-    ``rag``), with its text alternative."""
+    ``rag``), with its text alternative; figures shown with the KPI's display precision
+    ``decimals`` (None: each figure's default)."""
     s = trimmed(series)
     total = [r for r in s if r["breakdown"] == ""]
     x = [period_label(r["period"]) for r in total]
     data = []
     for b in [b for b in dict.fromkeys(r["breakdown"] for r in s) if b]:
-        data.append({"type": "scatter", "mode": "lines", "name": b, "x": x,
-                     "y": clean([r["value"] for r in s if r["breakdown"] == b]),
+        values = [r["value"] for r in s if r["breakdown"] == b]
+        data.append({**_line(b, x, values, unit, decimals), "mode": "lines",
                      "line": {"width": 1.5}, "opacity": 0.8})
     rags = [r["rag"] for r in total]
+    values = [r["value"] for r in total]
     data.append({
         "type": "scatter", "mode": "lines+markers", "name": "Total" if len(data) else ref,
-        "x": x, "y": clean([r["value"] for r in total]),
+        "x": x, "y": clean(values, decimals),
         "line": {"color": "#1d3557", "width": 2.5},
         "marker": {"size": 9, "color": [RAG_STYLE.get(r, ("", "", "#1d3557"))[2] for r in rags],
                    "symbol": [CHART_MARKERS.get(r, "circle") for r in rags],
                    "line": {"color": "#1d3557", "width": 1}},
-        "text": rags, "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>",
+        "text": rags, "customdata": hover(values, unit, decimals),
+        "hovertemplate": "%{x}: %{customdata}<br>%{text}<extra></extra>",
     })
     if any(not is_blank(r["target"]) for r in total):
-        data.append({"type": "scatter", "mode": "lines", "name": "Target", "x": x,
-                     "y": clean([r["target"] for r in total]),
+        targets = [r["target"] for r in total]
+        data.append({**_line("Target", x, targets, unit, decimals), "mode": "lines",
+                     "customdata": [("" if is_blank(t) else format_target(t, unit, decimals))
+                                    for t in targets],
                      "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
     layout = {
         "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
@@ -90,7 +122,96 @@ def trend_chart(ref: str, unit: str, series: list[dict]) -> str:
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
                        full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
-    return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit))
+    return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit,
+                                      decimals))
+
+
+def y_range(values: list) -> list[float] | None:
+    """A y-axis that fits the figures it must show (data, limits, target), with a margin: a
+    percentage hovering at 99% is not drawn on 0-100."""
+    have = [float(v) for v in values if not is_blank(v)]
+    if not have:
+        return None
+    lo, hi = min(have), max(have)
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
+    return [round(lo - pad, 6), round(hi + pad, 6)]
+
+
+def xmr_summary(ref: str, points: list[dict], unit: str, decimals: int | None,
+                icons: dict, target: float | None = None) -> str:
+    """The text alternative of an XmR chart: span, latest point, limits, special causes,
+    and the variation and assurance icons in words."""
+    def fmt(x) -> str:
+        return format_value(x, unit, decimals)
+
+    latest = points[-1]
+    special = [p for p in points if p["point"] != "common_cause"]
+    if is_blank(latest["upper_limit"]):
+        limits = "limits undefined (no variation)"
+    else:
+        limits = (f"mean {fmt(latest['mean'])}, process limits {fmt(latest['lower_limit'])} "
+                  f"to {fmt(latest['upper_limit'])}")
+    prov = " (provisional: fewer than 13 points)" if icons.get("spc_provisional") else ""
+    marked = ", ".join(f"{period_label(p['period'])} ({p['point'].replace('_', ' ')}, "
+                       f"{p['rule'].replace('_', ' ')})" for p in special) or "none"
+    words = VARIATION_STYLE.get(icons.get("variation"), ("", "", ""))[2]
+    sure = ASSURANCE_STYLE.get(icons.get("assurance"), ("", "", ""))[2]
+    aim = "" if target is None else f", target {format_target(target, unit, decimals)}"
+    return (f"XmR chart of {ref}, {period_label(points[0]['period'])} to "
+            f"{period_label(latest['period'])}: latest {fmt(latest['value'])} "
+            f"({period_label(latest['period'])}{aim}); {limits}{prov}. Special cause points: "
+            f"{marked}. Variation: {words or 'none'}"
+            + (f"; assurance: {sure}." if sure else "."))
+
+
+def xmr_chart(ref: str, unit: str, points: list[dict], target: float | None,
+              decimals: int | None = None, icons: dict | None = None) -> str:
+    """A KPI's XmR chart (Making Data Count): the series, its mean, process limits and near
+    lines (recalculated at each rebase), the target, and points coloured by special cause,
+    with a legend and a text alternative."""
+    icons = icons or {}
+    x = [period_label(p["period"]) for p in points]
+    values = [p["value"] for p in points]
+    data = [{**_line(ref, x, values, unit, decimals), "mode": "lines",
+             "line": {"color": "#1d3557", "width": 2}, "showlegend": False}]
+    for kind, (colour, marker, name) in POINT_STYLE.items():
+        ys = [p["value"] if p["point"] == kind else None for p in points]
+        if any(y is not None for y in ys):
+            data.append({**_line(name, x, ys, unit, decimals), "mode": "markers",
+                         "marker": {"size": 9, "color": colour, "symbol": marker,
+                                    "line": {"color": "#0b0c0c", "width": 1}}})
+    lines = (("Mean", "mean", {"color": "#0b0c0c", "width": 1.5}),
+             ("Process limits", "upper_limit", {"color": "#505a5f", "dash": "dash"}),
+             ("Process limits", "lower_limit", {"color": "#505a5f", "dash": "dash"}),
+             ("Near lines", "near_upper", {"color": "#8a8a8a", "dash": "dot", "width": 1}),
+             ("Near lines", "near_lower", {"color": "#8a8a8a", "dash": "dot", "width": 1}))
+    shown = set()
+    for name, key, style in lines:
+        ys = [p[key] for p in points]
+        if all(is_blank(y) for y in ys):
+            continue
+        data.append({**_line(name, x, ys, unit, decimals), "mode": "lines", "line": style,
+                     "legendgroup": name, "showlegend": name not in shown})
+        shown.add(name)
+    if target is not None:
+        data.append({**_line("Target", x, [target] * len(x), unit, decimals), "mode": "lines",
+                     "customdata": [format_target(target, unit, decimals)] * len(x),
+                     "line": {"color": "#b00020", "dash": "longdash", "width": 1.5}})
+    fit = y_range([*values, *(p[k] for p in points for k in ("lower_limit", "upper_limit")),
+                   target])
+    layout = {
+        "height": 280, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
+                                                            "size": 12, "color": "#0b0c0c"},
+        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
+        "yaxis": {"gridcolor": "#e5e5e5", "ticksuffix": "%" if unit == "percent" else "",
+                  **({"range": fit} if fit else {})},
+    }
+    body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
+                       full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
+                       config={"displayModeBar": False, "responsive": True})
+    return figure(body, xmr_summary(ref, points, unit, decimals, icons, target))
 
 
 def against_benchmark(report: Report, ref: str, label: str, value: float) -> str:
@@ -100,13 +221,14 @@ def against_benchmark(report: Report, ref: str, label: str, value: float) -> str
     if series.empty:
         raise KeyError(f"{ref!r} is not a KPI of this report")
     kpi = report.kpis[(report.kpis["ref"] == ref) & (report.kpis["breakdown"] == "")].iloc[0]
+    n = kpi.get("decimals")
+    n, unit = None if is_blank(n) else int(n), kpi["unit"]
     points = trimmed(series.to_dict("records"))
     x = [period_label(r["period"]) for r in points]
-    y = clean([r["value"] for r in points])
     data = [
-        {"type": "scatter", "mode": "lines+markers", "name": ref, "x": x, "y": y,
-         "line": {"color": "#1d3557", "width": 2.5}},
-        {"type": "scatter", "mode": "lines", "name": label, "x": x, "y": [value] * len(x),
+        {**_line(ref, x, [r["value"] for r in points], unit, n),
+         "mode": "lines+markers", "line": {"color": "#1d3557", "width": 2.5}},
+        {**_line(label, x, [value] * len(x), unit, n), "mode": "lines",
          "line": {"color": "#505a5f", "dash": "dot", "width": 2}},
     ]
     layout = {
@@ -126,8 +248,8 @@ def against_benchmark(report: Report, ref: str, label: str, value: float) -> str
         latest = have[-1]
         above = sum(1 for r in have if r["value"] > value)
         text = (f"Trend chart of {ref} against the {label} "
-                f"({format_value(value, kpi['unit'])}): latest "
-                f"{format_value(latest['value'], kpi['unit'])} "
+                f"({format_value(value, unit, n)}): latest "
+                f"{format_value(latest['value'], unit, n)} "
                 f"({period_label(latest['period'])}); above it in {above} of {len(have)} "
                 "periods shown.")
     else:

@@ -16,22 +16,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import nh3
+import pandas as pd
 
 from kpilib.render import templates
-from kpilib.render.charts import chart_summary, trend_chart
+from kpilib.render.charts import chart_summary, trend_chart, xmr_chart
 from kpilib.render.style import (
+    ASSURANCE_STYLE,
     CHART_MARKERS,
     RAG_STYLE,
+    VARIATION_STYLE,
     esc,
     human_moment,
     page_file,
     period_label,
     slug,
 )
-from kpilib.reports.model import Report
-from kpilib.rules.formats import format_value, is_blank
+from kpilib.reports.model import NOT_RATED, Report
+from kpilib.rules.formats import arrears_lag, format_target, format_value, is_blank
+from kpilib.rules.periods import fy_id, parse_fy
+from kpilib.rules.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
 
-__all__ = ["CHART_MARKERS", "RAG_STYLE", "KpiRows", "chart", "chart_summary", "contents",
+__all__ = ["CHART_MARKERS", "RAG_STYLE", "KpiRows", "baseline_label", "chart", "chart_summary",
+           "contents",
            "esc", "human_moment", "kpi_article", "legend", "overview", "page_file",
            "page_header", "rag_badge", "rows_by_ref", "sanitise", "section_body", "slug",
            "summary_sentence", "travel_badge"]
@@ -64,9 +70,66 @@ def travel_badge(symbol: str, words: str) -> str:
     return str(templates.macro("badges", "travel_badge")(symbol, words))
 
 
-def legend() -> str:
-    """The key to RAG statuses and travel symbols, in words and symbols."""
-    return templates.render("legend", statuses=list(RAG_STYLE))
+def _travel_key() -> list[tuple[str, str]]:
+    """Every (symbol, words) a page can show, in the key's order (schemes, no polarity,
+    no previous value)."""
+    pairs = [(sym, words) for table in DESCRIPTIONS.values() for sym, words in table.items()]
+    pairs += [*NO_POLARITY.items(), (NO_TRAVEL, describe(NO_TRAVEL, "nnc", "higher"))]
+    return list(dict.fromkeys(pairs))
+
+
+def legend(report: Report | None = None) -> str:
+    """The key to the RAG statuses and travel symbols ``report`` uses, in words and symbols
+    (None: every one).  Pass the whole report, not a section, so that every page of a run
+    shows the same key."""
+    pairs = _travel_key()
+    if report is None:
+        statuses, not_rated = list(RAG_STYLE), True
+    else:
+        drawn = report.series[report.series["value"].notna()] if len(report.series) else None
+        used = {*report.kpis.get("rag", ()), *report.cells.get("rag", ()),
+                *(() if drawn is None else drawn["rag"])}  # chart markers: points drawn
+        statuses = [s for s in RAG_STYLE if s in used]
+        not_rated = "" in set(report.headline().get("rag", ()))
+        shown = set(zip(report.kpis.get("travel", ()), report.kpis.get("travel_text", ())))
+        pairs = [p for p in pairs if p in shown]
+    travel: dict[str, list[str]] = {}  # words -> symbols: "↑G/↓G improved"
+    for sym, words in pairs:
+        travel.setdefault(words, []).append(sym)
+    spc = _spc_key(report)
+    return templates.render(
+        "legend", statuses=statuses, not_rated=not_rated, spc=spc,
+        travel=[{"symbols": syms, "words": words[:1].lower() + words[1:]}
+                for words, syms in travel.items()])
+
+
+def _spc_key(report: Report | None) -> dict:
+    """The SPC icons the report shows: {variation: [icon], assurance: [icon]}."""
+    used_v = set(report.kpis.get("variation", ())) if report is not None else set(VARIATION_STYLE)
+    used_a = set(report.kpis.get("assurance", ())) if report is not None else set(ASSURANCE_STYLE)
+    return {"variation": [v for v in VARIATION_STYLE if v in used_v],
+            "assurance": [a for a in ASSURANCE_STYLE if a in used_a]}
+
+
+def mdc_matrix(report: Report, links: dict[str, str]) -> dict:
+    """The Making Data Count summary: KPIs (totals) by variation (rows) and assurance
+    (columns), each cell listing its KPIs with a link to each."""
+    h = report.headline()
+    by = report.section_key
+    cols = [*ASSURANCE_STYLE, ""]
+    rows = []
+    for v in VARIATION_STYLE:
+        cells = []
+        for a in cols:
+            hits = h[(h.get("variation", "") == v) & (h.get("assurance", "") == a)] \
+                if len(h) else h
+            cells.append([{"ref": r.ref, "name": r.name,
+                           "href": f"{links.get(getattr(r, by), '')}#kpi-{slug(r.ref)}"}
+                          for r in hits.itertuples()])
+        if any(cells):
+            rows.append({"variation": v, "cells": cells})
+    charted = int(h.get("spc_charted", pd.Series(dtype=bool)).sum()) if len(h) else 0
+    return {"columns": cols, "rows": rows, "charted": charted, "total": len(h)}
 
 
 def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None = None) -> str:
@@ -123,20 +186,40 @@ def _rows(report: Report, ref: str, rows: KpiRows | None) -> KpiRows:
     return KpiRows(pick(report.kpis), pick(report.cells), pick(report.series))
 
 
-def _values_table(columns, ref: str, name: str, rows: KpiRows) -> dict:
-    """What ``values_table.html.j2`` shows: a row per KPI row, a cell per report column."""
+def baseline_label(report: Report) -> str:
+    """The heading of the baseline column: ``Baseline (2023-24)``, the year before the
+    report's."""
+    return f"Baseline ({fy_id(parse_fy(report.period.fy) - 1)})"
+
+
+def _values_table(report: Report, ref: str, name: str, rows: KpiRows) -> dict:
+    """What ``values_table.html.j2`` shows: a row per KPI row, a cell per report column,
+    and the baseline column where the KPI has a baseline."""
     body = []
     for k in rows.kpis:
         kc = {c["column"]: c for c in rows.cells if c["breakdown"] == k["breakdown"]}
-        body.append({"kpi": k, "cells": [{"current": c.current, "status": kc[c.id]["status"],
-                                          "display": kc[c.id]["display"]} for c in columns]})
+        body.append({"kpi": k, "baseline": k.get("baseline_text", ""),
+                     "cells": [{"current": c.current, "status": kc[c.id]["status"],
+                                "display": kc[c.id]["display"]} for c in report.columns]})
+    has_baseline = any(row["baseline"] for row in body)
     return {"ref": ref, "name": name, "rows": body,
-            "columns": [{"label": c.label, "current": c.current} for c in columns]}
+            "baseline": baseline_label(report) if has_baseline else "",
+            "columns": [{"label": c.label, "current": c.current} for c in report.columns]}
 
 
 def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None = None) -> str:
-    """A plotly trend chart (two financial years, target line, RAG-coloured markers)."""
-    return trend_chart(ref, unit, _rows(report, ref, rows).series)
+    """A plotly trend chart (two financial years, target line, RAG-coloured markers), its
+    figures shown with the KPI's display precision."""
+    rows = _rows(report, ref, rows)
+    total = next((k for k in rows.kpis if k["breakdown"] == ""), {})
+    if total.get("spc_charted"):  # an XmR chart where the KPI has two points or more
+        pts = report.spc_points
+        points = pts[(pts["ref"] == ref) & (pts["breakdown"] == "")].to_dict("records")
+        targets = [r["target"] for r in rows.series
+                   if r["breakdown"] == "" and not is_blank(r["target"])]
+        return xmr_chart(ref, unit, points, targets[-1] if targets else None,
+                         total.get("decimals"), total)
+    return trend_chart(ref, unit, rows.series, total.get("decimals"))
 
 
 def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
@@ -144,8 +227,9 @@ def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
     rows = _rows(report, ref, rows)
     k = next(r for r in rows.kpis if r["breakdown"] == "")
     return templates.render(
-        "kpi_article", kpi=k, table=_values_table(report.columns, ref, k["name"], rows),
+        "kpi_article", kpi=k, table=_values_table(report, ref, k["name"], rows),
         arrears=period_label(k["headline_period"]) if k["arrears"] else "",
+        arrears_lag=arrears_lag(k["frequency"]),
         commentary=_commentary(k["commentary"]),
         chart=templates.safe(chart(report, ref, k["name"], k["unit"], rows)))
 
@@ -177,20 +261,44 @@ def _headline_text(report: Report, k) -> str:
     if cells.empty or is_blank(cells.iloc[0]["value"]):
         return f"{period_label(k.headline_period)}: no value"
     c = cells.iloc[0]
+    n = getattr(k, "decimals", None)
     target = ("" if is_blank(c["target"])
-              else f" against a target of {format_value(c['target'], k.unit)}")
-    return f"{period_label(k.headline_period)}: {format_value(c['value'], k.unit)}{target}"
+              else f" against a target of {format_target(c['target'], k.unit, n)}")
+    return f"{period_label(k.headline_period)}: {format_value(c['value'], k.unit, n)}{target}"
+
+
+# status -> what the summary sentence says of one KPI, and of several
+SUMMARY_PHRASES = {
+    "Green+": ("is Green+", "are Green+"),
+    "Green": ("is on target or better", "are on target or better"),
+    "Amber": ("is Amber", "are Amber"),
+    "Red": ("is Red", "are Red"),
+    "Data missing": ("has data missing", "have data missing"),
+    "Target under review": ("has its target under review", "have their target under review"),
+    "Tracking": ("is a tracking indicator with no target",
+                 "are tracking indicators with no target"),
+    NOT_RATED: ("is not rated", "are not rated"),
+}
 
 
 def summary_sentence(report: Report) -> str:
-    """The county report's summary line, from the headline statuses."""
-    h = report.headline()
-    n = len(h)
-    good = int(h["rag"].isin(["Green", "Green+"]).sum())
-    trend = int((h["rag"] == "Tracking").sum())
-    red = int((h["rag"] == "Red").sum())
-    return (f"Of the {n} indicators reported this period, {good} are on target or better, "
-            f"{red} are Red, and {trend} are tracking indicators with no target.")
+    """The county report's summary line: every status of the summary counts that has a
+    KPI, in the counts table's order ("Of the 35 indicators reported this period, 11 are
+    on target or better, 8 are Amber, 5 are Red and 11 are tracking indicators with no
+    target.")."""
+    if report.headline().empty:
+        return "No indicators are reported this period."
+    t = report.rag_counts(report.section_key)
+    total = int(t["Total"].sum())
+    parts = []
+    for status in (c for c in t.columns if c != "Total"):
+        n = int(t[status].sum())
+        if n:
+            one, many = SUMMARY_PHRASES.get(status, (f"is {status}", f"are {status}"))
+            parts.append(f"{n} {one if n == 1 else many}")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    noun = "indicator" if total == 1 else "indicators"
+    return f"Of the {total} {noun} reported this period, {listed}."
 
 
 def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) -> str:
@@ -207,4 +315,5 @@ def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) 
                    "commentary": _commentary(r.commentary)}
                   for r in report.exceptions().itertuples()]
     return templates.render("overview", summary=summary_sentence(report), counts=counts,
+                            mdc=mdc_matrix(report, links),
                             pages=list(pages), exceptions=exceptions, sources=list(sources))

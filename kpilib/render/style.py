@@ -28,6 +28,41 @@ CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "R
                  "Data missing": "circle-open", "Target under review": "diamond",
                  "Tracking": "square", "": "circle"}
 
+# SPC (Making Data Count): icon -> (css class, symbol, short words, what it means).  Every
+# icon shows its words and a symbol as well as its colour.
+VARIATION_STYLE = {
+    "improvement_high": ("spc-improvement", "▲", "Improvement (high)",
+                         "special cause variation of an improving nature: a high point"),
+    "improvement_low": ("spc-improvement", "▼", "Improvement (low)",
+                        "special cause variation of an improving nature: a low point"),
+    "concern_high": ("spc-concern", "▲", "Concern (high)",
+                     "special cause variation of a concerning nature: a high point"),
+    "concern_low": ("spc-concern", "▼", "Concern (low)",
+                    "special cause variation of a concerning nature: a low point"),
+    "neutral_high": ("spc-neutral", "▲", "Special cause (high)",
+                     "special cause variation, neither better nor worse (no polarity)"),
+    "neutral_low": ("spc-neutral", "▼", "Special cause (low)",
+                    "special cause variation, neither better nor worse (no polarity)"),
+    "common_cause": ("spc-common", "≈", "Common cause",
+                     "no significant change: the variation expected of this process"),
+}
+ASSURANCE_STYLE = {
+    "pass": ("spc-pass", "P", "Passes target",
+             "the process limits are on the right side of the target: it will be met"),
+    "hit_and_miss": ("spc-hitmiss", "~", "Hit and miss",
+                     "the target lies between the process limits: met some periods only"),
+    "fail": ("spc-fail", "F", "Fails target",
+             "the process limits are on the wrong side of the target: it will not be met "
+             "without a change to the process"),
+}
+# point kind -> (colour, marker, legend name) on an XmR chart
+POINT_STYLE = {
+    "common_cause": ("#6b6b6b", "circle", "Common cause"),
+    "improvement": ("#005eb8", "circle", "Special cause improvement"),
+    "concern": ("#b35900", "diamond", "Special cause concern"),
+    "neutral": ("#6a2c91", "square", "Special cause (neutral)"),
+}
+
 
 def human_moment(iso: str) -> str:
     """``2024-03-10T09:05:00.000000Z`` -> ``10 March 2024, 09:05 UTC`` (no locale involved)."""

@@ -38,7 +38,7 @@ from jinja2.lexer import TOKEN_DATA, Token
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
-from kpilib.render.style import RAG_STYLE, esc, slug
+from kpilib.render.style import ASSURANCE_STYLE, RAG_STYLE, VARIATION_STYLE, esc, slug
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PROJECT_TEMPLATES = "templates"  # under the project root
@@ -106,6 +106,8 @@ def _environment(project_dir: str) -> Environment:
     )
     env.filters["slug"] = slug
     env.globals["rag_style"] = RAG_STYLE
+    env.globals["variation_style"] = VARIATION_STYLE
+    env.globals["assurance_style"] = ASSURANCE_STYLE
     return env
 
 

@@ -17,8 +17,15 @@ import pandas as pd
 
 from kpilib import registry
 from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
+from kpilib.reports import spc_table
 from kpilib.rules import periods as P
-from kpilib.rules.formats import format_cell, format_number, format_target, format_value
+from kpilib.rules.formats import (
+    display_decimals,
+    format_cell,
+    format_number,
+    format_target,
+    format_value,
+)
 from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
 from kpilib.rules.names import spreadsheet_safe
 from kpilib.rules.rag import MISSING, STATUSES, column_target, rag_status
@@ -27,6 +34,13 @@ from kpilib.rules.travel import NO_TRAVEL, describe, travel
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
 _LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
+
+
+def _spreadsheet_safe(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """No text cell of a CSV table starts a formula (safe by the contracts too)."""
+    for c in columns:
+        df[c] = [spreadsheet_safe(x) if isinstance(x, str) else x for x in df[c]]
+    return df
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,21 @@ class Report:
     name: str = ""  # the report's title ("Core KPIs"); the type's own unless retitled
     sources: tuple[dict, ...] = ()  # the files the figures were read from (kind, file, hash)
     branding: Any = None  # presentation settings attached by the caller; unused here
+    spc: pd.DataFrame | None = None  # SPC points of every charted series (spc_table)
+
+    @property
+    def spc_points(self) -> pd.DataFrame:
+        return self.spc if self.spc is not None else spc_table.points_frame({})
+
+    @property
+    def spc_csv(self) -> pd.DataFrame:
+        """The ``spc.csv`` table: numbers as fixed text, icons on each series' latest point."""
+        icons = {(k["ref"], k["breakdown"]): k for k in
+                 self.kpis.reindex(columns=["ref", "breakdown", "variation", "assurance"])
+                 .to_dict("records")}
+        return _spreadsheet_safe(spc_table.spc_csv_frame(self.spc_points, icons),
+                                 ("ref", "breakdown", "period", "point", "rule", "variation",
+                                  "assurance"))
 
     @property
     def type(self) -> registry.ReportType:
@@ -63,8 +92,7 @@ class Report:
         df = self.cells.loc[:, list(RESULTS_COLUMNS)].copy()
         for c in ("value", "numerator", "denominator"):
             df[c] = [format_number(x) for x in df[c]]
-        for c in ("ref", "breakdown", "column", "rag", "travel"):  # safe by the contracts too
-            df[c] = [spreadsheet_safe(x) if isinstance(x, str) else x for x in df[c]]
+        df = _spreadsheet_safe(df, ("ref", "breakdown", "column", "rag", "travel"))
         return df.reset_index(drop=True)
 
     def sections(self) -> list[str]:
@@ -81,7 +109,8 @@ class Report:
         return dataclasses.replace(
             self, kpis=kpis.reset_index(drop=True),
             cells=self.cells[self.cells["ref"].isin(refs)].reset_index(drop=True),
-            series=self.series[self.series["ref"].isin(refs)].reset_index(drop=True))
+            series=self.series[self.series["ref"].isin(refs)].reset_index(drop=True),
+            spc=self.spc_points[self.spc_points["ref"].isin(refs)].reset_index(drop=True))
 
     def headline(self) -> pd.DataFrame:
         """One row per KPI (totals only): the statuses the summary counts."""
@@ -93,7 +122,8 @@ class Report:
         order = list(dict.fromkeys(h[by]))
         rag = h["rag"].replace("", NOT_RATED)  # e.g. a ratio of 0 out of 0: no value, no RAG
         t = pd.crosstab(h[by], rag).reindex(index=order, fill_value=0)
-        cols = [s for s in (*STATUSES, NOT_RATED) if s in t.columns]
+        known = (*STATUSES, NOT_RATED)
+        cols = [s for s in known if s in t.columns] + [s for s in t.columns if s not in known]
         t = t.reindex(columns=cols, fill_value=0)
         t["Total"] = t.sum(axis=1)
         return t
@@ -202,12 +232,13 @@ class _Engine:
         return travel(c1.value, c0.value, d["polarity"], d["travel_scheme"], target), rag, p1.id
 
 
-def _tolerance_text(d: dict) -> str:
+def _tolerance_text(d: dict, decimals: int | None = None) -> str:
     scheme = d["rag_scheme"]
     if d["_target"].kind != "number":
         return "–"
     if scheme == "floor":
-        return f"Floor {format_target(d['_floor'], d['unit'])}" if d["_floor"] is not None else ""
+        floor = d["_floor"]
+        return f"Floor {format_target(floor, d['unit'], decimals)}" if floor is not None else ""
     if scheme == "graded":
         return "Graded: Green+ >10% better, Amber 5-10% worse, Red >10% worse"
     tol = (d["tolerance"] or "").strip()
@@ -233,11 +264,39 @@ def _column_cells(eng: _Engine, d: dict, columns) -> list[dict]:
         out.append({
             "ref": d["ref"], "breakdown": d["breakdown"], "column": col.id, "value": c.value,
             "numerator": c.numerator, "denominator": c.denominator, "rag": rag, "travel": "",
-            "status": c.status, "target": target, "_cell": c,
-            "display": format_cell(c.value, c.numerator, c.denominator, c.status, d["unit"],
-                                   d["measure"] in ("ratio", "cumulative")),
+            "status": c.status, "target": target, "_cell": c, "display": "",
         })
     return out
+
+
+def _numeric(x) -> float | None:
+    return None if x is None or isinstance(x, str) else x
+
+
+def _decimals(rows: list[tuple[dict, list[dict], list[dict]]]) -> int:
+    """The display precision of one KPI (its total and breakdowns: (definition, cells,
+    trend points) each): every figure its table, key text and chart show."""
+    total = rows[0][0]
+    figures: list = [to_number(total["baseline"])]
+    pairs: list[tuple] = []
+    for d, cells, points in rows:
+        t, floor = d["_target"], d["_floor"]
+        figures += [floor, t.value if t.has_profile else None]
+        for p in [*cells, *points]:
+            target = _numeric(p["target"])
+            figures += [p["value"], target]
+            pairs += [(p["value"], target), (p["value"], floor)]
+    declared = to_number(total["decimals"])
+    return display_decimals(total["unit"], None if declared is None else int(declared),
+                            figures, pairs)
+
+
+def _texts(d: dict, cells: list[dict], n: int) -> None:
+    """Fill the display text of a KPI row's cells, with the KPI's precision ``n``."""
+    show_ratio = d["measure"] in ("ratio", "cumulative")
+    for c in cells:
+        c["display"] = format_cell(c["value"], c["numerator"], c["denominator"], c["status"],
+                                   d["unit"], show_ratio, n, d["frequency"], c["_cell"].mean_of)
 
 
 def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
@@ -256,17 +315,19 @@ def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
 
 
 def _kpi_row(d: dict, current: dict, symbol: str, rag: str, headline_period: str,
-             comment: str) -> dict:
-    """What a KPI (or breakdown) row shows besides its cells."""
+             comment: str, n: int) -> dict:
+    """What a KPI (or breakdown) row shows besides its cells (``n``: its precision)."""
     t = d["_target"]
-    annual = f" (annual {format_value(t.value, d['unit'])})" if t.has_profile else ""
+    annual = f" (annual {format_target(t.value, d['unit'], n)})" if t.has_profile else ""
+    baseline = to_number(d["baseline"]) if d["breakdown"] == "" else None
     return {
         "ref": d["ref"], "breakdown": d["breakdown"], "is_breakdown": d["breakdown"] != "",
         **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",
                              "frequency", "measure", "unit", "polarity", "rag_scheme",
                              "travel_scheme", "benchmark", "statutory")},
-        "target_text": format_target(current["target"], d["unit"]) + annual,
-        "tolerance_text": _tolerance_text(d),
+        "target_text": format_target(current["target"], d["unit"], n) + annual,
+        "tolerance_text": _tolerance_text(d, n), "decimals": n, "baseline": baseline,
+        "baseline_text": "" if baseline is None else format_value(baseline, d["unit"], n),
         "rag": rag, "travel": symbol,
         "travel_text": describe(symbol, d["travel_scheme"], d["polarity"]),
         "headline_period": headline_period, "commentary": comment,
@@ -302,7 +363,7 @@ def build_report(
     columns = P.report_columns(per.id)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     eng = _Engine(catalogue, returns)
-    kpi_rows, cells, series = [], [], []
+    kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
         d = eng.defs[(per.fy, ref, b)]
@@ -312,16 +373,31 @@ def build_report(
         step = eng.step_period(d, per)
         cur_cell = row[cur]["_cell"] if d["frequency"] == "monthly" else eng.cell(d, _span(step))
         symbol, rag, headline_period = eng.travel(d, step, cur_cell)
+        if d["measure"] != "cumulative":  # a year-to-date figure restarts each April: no SPC
+            specs.append(_spc_spec(eng, d, step, cur_cell))
         row[cur]["travel"] = symbol
         comment = (eng.comments.get((ref, b, step.id))
                    or eng.comments.get((ref, b, headline_period), ""))
-        kpi_rows.append(_kpi_row(d, dict(row[cur], status=cur_cell.status), symbol, rag,
-                                 headline_period, comment))
+        points = _trend(eng, d, step.id, trend_fys)
+        pending.setdefault(ref, []).append(
+            (d, row, points, (dict(row[cur], status=cur_cell.status), symbol, rag,
+                              headline_period, comment)))
         cells += row
-        series += _trend(eng, d, step.id, trend_fys)
+        series += points
     columns = _drop_empty_last_year(per, columns, cells)
     kept = {c.id for c in columns}
+    for rows in pending.values():  # one precision per KPI, from the figures it shows
+        n = _decimals([(d, [c for c in row if c["column"] in kept], points)
+                       for d, row, points, _ in rows])
+        for d, row, _, args in rows:
+            _texts(d, row, n)
+            kpi_rows.append(_kpi_row(d, *args, n))
     cells = [c for c in cells if c["column"] in kept]
+    analyses = spc_table.analyse_all(specs, {(s.ref, s.breakdown): {
+        p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs})
+    icons = spc_table.summary(analyses)
+    for k in kpi_rows:
+        k.update(icons.get((k["ref"], k["breakdown"]), spc_table.NO_SPC))
     kpis = pd.DataFrame(kpi_rows, columns=None if kpi_rows else ["ref", "breakdown", "directorate",
                                                                  "commitment", "theme", "rag"])
     cell_cols = [*RESULTS_COLUMNS, "status", "target", "display"]  # "_cell" is dropped
@@ -331,8 +407,19 @@ def build_report(
         pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
-        as_of, rtype.title, tuple(sources),
+        as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses),
     )
+
+
+def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_table.SeriesSpec:
+    """What the SPC analysis of a KPI (or breakdown) needs: its own frequency and polarity,
+    its current period, the numeric target of that period, rebase periods and baseline."""
+    _, target = eng.rag(d, _span(step), cur_cell)
+    return spc_table.SeriesSpec(
+        d["ref"], d["breakdown"], d["frequency"], d["polarity"], step.id,
+        float(target) if isinstance(target, int | float) else None,
+        spc_table.parse_rebase(d.get("spc_rebase", "")),
+        spc_table.parse_baseline(d.get("spc_baseline", "")))
 
 
 def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -> str | None:

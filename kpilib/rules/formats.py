@@ -1,16 +1,30 @@
 """Fixed, locale-free number formatting for results.csv and the HTML.
 
 Determinism depends on these: the same float always gives the same text.
+
+``results.csv`` keeps exact figures (:func:`format_number`, up to 6 decimals).  The
+pages show each KPI's figures with one number of decimal places, its *display
+precision* (:func:`display_decimals`): the catalogue's ``decimals`` where given,
+else a default by unit and magnitude (:func:`default_decimals`); then raised (to at
+most 6) where needed so that
+
+* a non-zero figure never reads as zero (0.04% is not ``0.0%``), and
+* a value never reads the same as a different target or floor it is shown against
+  (0.04% against a target of 0.02%; 84.96% against 85%).
 """
 
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Iterable
 
-ARREARS_TEXT = "N/A - reported one month in arrears"
+MAX_DECIMALS = 6
+ARREARS_LAG = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
+ARREARS_TEXT = "N/A - reported one month in arrears"  # a monthly KPI's; see arrears_text
 MISSING_TEXT = "Data missing"
 ZERO_TEXT = "N/A (0 out of 0)"
+PERIOD_WORDS = {"monthly": ("month", "months"), "quarterly": ("quarter", "quarters"),
+                "annual": ("quarter", "quarters")}  # an annual KPI is returned per quarter
 
 
 def is_blank(x) -> bool:
@@ -30,41 +44,142 @@ def plain(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else format_number(x)
 
 
-def format_value(x: float | None, unit: str) -> str:
-    """Display form of a value in its unit: ``93.4%``, ``1,234``, ``£2,340,000``."""
+def arrears_lag(frequency: str) -> str:
+    """How far behind a KPI in arrears is reported: a ``month``, ``quarter`` or ``year``."""
+    return ARREARS_LAG.get(frequency, "month")
+
+
+def arrears_text(frequency: str = "monthly") -> str:
+    """``N/A - reported one month in arrears``; a quarterly KPI's says ``one quarter``."""
+    return f"N/A - reported one {arrears_lag(frequency)} in arrears"
+
+
+# --------------------------------------------------------------------------- precision
+
+
+def _numbers(xs: Iterable) -> list[float]:
+    """The numeric figures of ``xs`` (blanks and words such as ``review`` left out)."""
+    return [float(x) for x in xs if not is_blank(x) and not isinstance(x, str)]
+
+
+def _places(x: float) -> int:
+    """Decimal places ``x`` has (at most 6): ``93.4`` 1, ``80`` 0."""
+    s = format_number(x)
+    return len(s.split(".")[1]) if "." in s else 0
+
+
+def default_decimals(unit: str, figures: Iterable) -> int:
+    """A KPI's decimal places when its catalogue row gives none, by unit and magnitude.
+
+    * ``percent``: 1 (``93.4%``);
+    * ``currency``: 2 where some amount has pence and every amount is under £1,000
+      (``£3.50``), else 0 (``£2,340,000``);
+    * ``count``, ``number``, ``days``, ``rate``: the fewest places (0, 1 or 2) that show
+      every figure exactly, but at most 2 when every figure is under 10, at most 1 when
+      under 1,000 and none from 1,000 (``11,477``, ``345.7``, ``2.35``).
+    """
+    xs = _numbers(figures)
+    if unit == "percent":
+        return 1
+    largest = max((abs(x) for x in xs), default=0.0)
+    needed = max((_places(x) for x in xs), default=0)
+    if unit == "currency":
+        return 2 if needed and largest < 1000 else 0
+    cap = 2 if largest < 10 else 1 if largest < 1000 else 0
+    return min(needed, cap)
+
+
+def _fixed(x: float, n: int) -> str:
+    return f"{x:.{n}f}"
+
+
+def _reads_as_zero(x: float, n: int) -> bool:
+    return format_number(x) != "0" and float(_fixed(x, n)) == 0
+
+
+def _clash(figures: list[float], pairs: list[tuple[float, float]], n: int) -> bool:
+    if any(_reads_as_zero(x, n) for x in figures):
+        return True
+    return any(format_number(v) != format_number(t) and _fixed(v, n) == _fixed(t, n)
+               for v, t in pairs)
+
+
+def display_decimals(unit: str, decimals: int | None = None, figures: Iterable = (),
+                     pairs: Iterable[tuple] = ()) -> int:
+    """The decimal places a KPI's figures are shown with.
+
+    ``decimals``: the catalogue's (None: :func:`default_decimals` of every figure);
+    ``figures``: every number shown for the KPI (values, targets, floor, baseline);
+    ``pairs``: (value, target or floor) shown against each other.  The result is raised
+    (to at most 6) until no non-zero figure reads as zero and no value reads the same as
+    a different target or floor of its pair; figures equal to 6 decimals are equal.
+    """
+    pairs = [(float(v), float(t)) for v, t in pairs if _numbers([v]) and _numbers([t])]
+    xs = _numbers(figures) + [x for p in pairs for x in p]
+    n = default_decimals(unit, xs) if decimals is None else max(0, min(int(decimals), 6))
+    while n < MAX_DECIMALS and _clash(xs, pairs, n):
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- display text
+
+
+def _with_unit(number: str, unit: str) -> str:
+    if unit == "percent":
+        return number + "%"
+    if unit == "currency":
+        return ("-£" + number[1:]) if number.startswith("-") else "£" + number
+    return number
+
+
+def format_value(x: float | None, unit: str, decimals: int | None = None) -> str:
+    """Display form of a value in its unit: ``93.4%``, ``11,477``, ``£2,340,000``.
+
+    ``decimals``: the KPI's display precision (None: the default for this one figure);
+    a non-zero value is never shown as zero, whatever ``decimals`` says.
+    """
     if is_blank(x):
         return ""
     x = float(x)
-    if unit == "percent":
-        return f"{x:.1f}%"
-    if unit == "currency":
-        return f"£{x:,.0f}"
-    if unit in ("count", "number") and x.is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.1f}"
+    n = display_decimals(unit, decimals, [x])
+    return _with_unit(f"{x:,.{n}f}", unit)
 
 
-def format_cell(value, numerator, denominator, status: str, unit: str, show_ratio: bool) -> str:
-    """The text of one report cell, per the spec's display rules."""
+def format_target(target, unit: str, decimals: int | None = None) -> str:
+    """Display form of a target or floor: as :func:`format_value`, trailing zeros dropped
+    (a target of 90 reads ``90%``, of 97.5 ``97.5%``)."""
+    if target is None:
+        return "Tracking"
+    if isinstance(target, str):
+        return "Under review" if target == "review" else target
+    x = float(target)
+    text = f"{x:,.{display_decimals(unit, decimals, [x])}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return _with_unit(text, unit)
+
+
+def format_cell(value, numerator, denominator, status: str, unit: str, show_ratio: bool,
+                decimals: int | None = None, frequency: str = "monthly",
+                mean_of: int = 0) -> str:
+    """The text of one report cell, per the spec's display rules.
+
+    ``mean_of``: a ratio column whose periods' counts were not all known shows the mean
+    of that many periods' values, and says so when it is more than one.
+    """
     if status == "arrears":
-        return ARREARS_TEXT
+        return arrears_text(frequency)
     if status == "zero":
         return ZERO_TEXT
     if status == "na":
         return ""
     if is_blank(value):
         return MISSING_TEXT
-    text = format_value(value, unit)
+    text = format_value(value, unit, decimals)
+    if mean_of > 1:
+        words = PERIOD_WORDS.get(frequency, PERIOD_WORDS["monthly"])[1]
+        return f"{text} (mean of {mean_of} {words})"
     if show_ratio and not is_blank(numerator) and not is_blank(denominator):
         text += f" ({plain(numerator)} out of {plain(denominator)})"
     return text
-
-
-def format_target(target, unit: str) -> str:
-    """Display form of an effective column target."""
-    if target is None:
-        return "Tracking"
-    if isinstance(target, str):
-        return "Under review" if target == "review" else target
-    text = format_value(target, unit)
-    return re.sub(r"\.0(%?)$", r"\1", text)

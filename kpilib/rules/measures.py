@@ -7,7 +7,9 @@ periods with the KPI's ``measure``:
 ========== =====================================================
 sum        sum of the periods with data
 snapshot   value of the last period with data
-ratio      sum of numerators / sum of denominators (scaled by unit)
+ratio      sum of numerators / sum of denominators (scaled by unit); where
+           some period has a value alone (counts not known), the mean
+           of the periods' values, flagged (``Cell.mean_of``)
 cumulative value of the last period with data
 mean       mean of the periods with data
 ========== =====================================================
@@ -66,8 +68,6 @@ class Obs:
         """True when this period contributes to an aggregate."""
         if self.status:
             return False
-        if measure == "ratio":
-            return self.has_ratio
         return self.value is not None or self.has_ratio
 
 
@@ -78,12 +78,16 @@ class Cell:
     ``status``: ``ok`` (a value), ``missing`` (no data: missing, unavailable or
     never returned), ``arrears`` (the column's last period is reported one
     month in arrears), ``zero`` (a ratio of 0 out of 0).
+
+    ``mean_of``: for a ratio whose periods' counts were not all known, the number of
+    periods whose values were averaged (0: the figure is not such a mean).
     """
 
     value: float | None
     numerator: float | None = None
     denominator: float | None = None
     status: str = OK
+    mean_of: int = 0
 
 
 def _ratio_value(num: float, den: float, unit: str) -> float | None:
@@ -110,6 +114,13 @@ def _no_value(observations: Sequence[Obs | None], measure: str) -> Cell:
     return Cell(None, status=MISSING)
 
 
+def _values_mean(usable: Sequence[Obs], unit: str) -> Cell:
+    """A ratio column some of whose periods have a value alone (counts not known): the
+    mean of its periods' values (a counted period's own ratio among them), no counts."""
+    values = [v for v in (single_value(o, unit) for o in usable) if v is not None]
+    return Cell(math.fsum(values) / len(values), mean_of=len(values))
+
+
 def aggregate(observations: Sequence[Obs | None], measure: str, unit: str) -> Cell:
     """Combine the observations of a column's periods (in period order).
 
@@ -121,6 +132,8 @@ def aggregate(observations: Sequence[Obs | None], measure: str, unit: str) -> Ce
     if measure == "ratio":
         if not usable:
             return _no_value(observations, measure)
+        if not all(o.has_ratio for o in usable):
+            return _values_mean(usable, unit)
         num = math.fsum(o.numerator for o in usable)
         den = math.fsum(o.denominator for o in usable)
         value = _ratio_value(num, den, unit)

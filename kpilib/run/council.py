@@ -12,14 +12,13 @@ reported at once, and a primary colour that white text cannot be read on
 from __future__ import annotations
 
 import base64
-import difflib
 import hashlib
 from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
-from kpilib.run.yamlfile import read_yaml
+from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 DEFAULT_FILE = "council.yaml"
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles")
@@ -49,12 +48,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
     """Validate a settings mapping (every problem at once)."""
     if not isinstance(raw, dict):
         raise CouncilError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
-    problems = []
-    for key in raw:
-        if key not in KEYS:
-            close = difflib.get_close_matches(str(key), KEYS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(KEYS)}")
+    problems = unknown_keys(raw, list(KEYS))
     text = {}
     for key in ("name", "footer", "logo_alt"):
         value = raw.get(key)

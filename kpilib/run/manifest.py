@@ -22,7 +22,7 @@ import pandas as pd
 from kpilib import __version__
 from kpilib.clock import utc_now
 from kpilib.errors import AuditError
-from kpilib.ingest.contracts import RETURN_COLUMNS
+from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS
 from kpilib.render.templates import PROJECT_TEMPLATES
 
 MANIFEST = "manifest.json"
@@ -53,6 +53,14 @@ def frame_digest(df: pd.DataFrame, columns: list[str], key: list[str]) -> str:
     buf = io.StringIO()
     canon.to_csv(buf, index=False, lineterminator="\n")
     return sha256_bytes(buf.getvalue().encode("utf-8"))
+
+
+def catalogue_columns(catalogue: pd.DataFrame) -> list[str]:
+    """The catalogue columns a run's fingerprint covers: all, except a column added to the
+    contract later while it is empty in every row (a catalogue that does not use it has the
+    fingerprint it had before the column existed)."""
+    return [c for c in catalogue.columns
+            if c not in CATALOGUE_ADDED or (catalogue[c].astype(str) != "").any()]
 
 
 def _canon(v) -> str:
@@ -136,7 +144,8 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
         "as_of": as_of,
         "run": {"recorded_at": started_at or utc_now(), "seconds": seconds},
         "data": {
-            "catalogue_sha256": frame_digest(catalogue, list(catalogue.columns), CATALOGUE_KEY),
+            "catalogue_sha256": frame_digest(catalogue, catalogue_columns(catalogue),
+                                             CATALOGUE_KEY),
             "catalogue_rows": int(len(catalogue)),
             "returns_sha256": frame_digest(returns, list(RETURN_COLUMNS), RETURN_KEY),
             "returns_rows": int(len(returns)),

@@ -16,7 +16,7 @@ from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError
 from kpilib.rules.periods import parse_period
-from kpilib.run.yamlfile import read_yaml
+from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 KEYS = {
     "period": "month id (2024-02) or quarter id (2024-25-Q3), quoted",
@@ -35,6 +35,36 @@ REQUIRED = ("period", "report", "store")
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A report type ``report: all`` does not run, and why."""
+
+    report: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.report}: {self.reason}"
+
+
+def missing_kpis(catalogue, fy: str, report: str) -> str | None:
+    """Why a catalogue (every year's rows) gives ``report`` no KPIs in financial year ``fy``:
+    no catalogue for the year, or none of its KPIs of that type; ``None`` when it has some."""
+    kpis = catalogue[catalogue["breakdown"] == ""]
+    year = kpis[kpis["year"] == fy]
+    if year.empty:
+        loaded = ", ".join(sorted(set(kpis["year"]))) or "none"
+        return f"no catalogue is loaded for {fy} (catalogues loaded: {loaded})"
+    if not (year["report"] == report).any():
+        return f"no {report} KPIs in the {fy} catalogue"
+    return None
+
+
+def report_types_in(catalogue, fy: str) -> list[str]:
+    """The report types the KPIs of financial year ``fy`` belong to, sorted."""
+    kpis = catalogue[(catalogue["breakdown"] == "") & (catalogue["year"] == fy)]
+    return sorted(set(kpis["report"]))
+
+
+@dataclass(frozen=True)
 class RunParams:
     period: str
     report: str
@@ -45,12 +75,26 @@ class RunParams:
     council: str | None = None
 
     def reports(self) -> list[str]:
-        """The report types this run produces: one, or for ``all`` every registered type
+        """The report types this run asks for: one, or for ``all`` every registered type
         that declares itself part of ``all`` for this kind of period (for the built-in
-        types: core for a month; core, service and health for a quarter)."""
+        types: core for a month; core, service and health for a quarter).  Which of them
+        run is :meth:`plan`'s answer, given the catalogue."""
         if self.report != "all":
             return [self.report]
         return list(registry.all_of(parse_period(self.period).kind))
+
+    def plan(self, catalogue) -> tuple[list[str], list[Skipped]]:
+        """The report types to run, and those skipped with why: for ``report: all``, a type
+        with no KPIs in the period's financial year (in ``catalogue``, every year's rows as
+        the store read them) is skipped.  A single named type is never skipped (the runner
+        says why it cannot run)."""
+        wanted = self.reports()
+        if self.report != "all":
+            return wanted, []
+        fy = parse_period(self.period).fy
+        reasons = {r: missing_kpis(catalogue, fy, r) for r in wanted}
+        return ([r for r in wanted if reasons[r] is None],
+                [Skipped(r, reasons[r]) for r in wanted if reasons[r] is not None])
 
     def as_dict(self) -> dict:
         return {"period": self.period, "report": self.report, "store": self.store,
@@ -70,12 +114,7 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     if not isinstance(raw, dict):
         raise ParamsError(
             f"{source}: expected a mapping of keys to values, got {type(raw).__name__}")
-    problems = []
-    for key in raw:
-        if key not in KEYS:
-            close = difflib.get_close_matches(str(key), KEYS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(KEYS)}")
+    problems = unknown_keys(raw, list(KEYS))
     for key in REQUIRED:
         if raw.get(key) in (None, ""):
             problems.append(f"missing key '{key}': {KEYS[key]}")

@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +39,11 @@ from kpilib.errors import RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
+from kpilib.rules.periods import parse_period
 from kpilib.run import manifest, publish
 from kpilib.run.council import load_council
 from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
-from kpilib.run.params import RunParams, check_output_dir
+from kpilib.run.params import RunParams, Skipped, check_output_dir, missing_kpis, report_types_in
 from kpilib.store import Snapshot, open_store, record_publication
 
 KERNEL = "python3"
@@ -215,12 +217,37 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
     return jobs
 
 
+def choose_reports(params: RunParams, catalogue, as_of: str) -> tuple[list[str], list[Skipped]]:
+    """The report types a run produces and those ``report: all`` skips (:meth:`RunParams.plan`);
+    an error naming what is missing (the year's catalogue, or KPIs of the type) when none
+    has KPIs in the period's financial year."""
+    run_these, skipped = params.plan(catalogue)
+    fy = parse_period(params.period).fy
+    if params.report != "all" and missing_kpis(catalogue, fy, params.report) is not None:
+        run_these = []
+    if run_these:
+        return run_these, skipped
+    where = f"store {params.store}, as of {as_of}"
+    have = report_types_in(catalogue, fy)
+    wanted = params.reports()
+    if not have:
+        loaded = ", ".join(sorted(set(catalogue["year"]))) or "none"
+        raise RunError(f"no catalogue is loaded for {fy}, the financial year of period "
+                       f"{params.period} (catalogues loaded: {loaded}; {where}): load the {fy} "
+                       "catalogue with `kpi load catalogue`, or check key 'period'")
+    its = f"its KPIs are for {', '.join(have)}"
+    if params.report != "all":
+        raise RunError(f"no {params.report} KPIs in the {fy} catalogue ({its}; {where}): "
+                       f"check key 'report', or give KPIs report = {params.report} in the "
+                       "catalogue")
+    raise RunError(f"report: all for {params.period}: none of {', '.join(wanted)} has KPIs in "
+                   f"the {fy} catalogue ({its}; {where}): name a report type in key 'report'")
+
+
 def check_has_data(report: Report, store: str) -> None:
     if report.kpis.empty:
-        raise RunError(
-            f"key 'period': no {report.report} KPIs in the catalogue for financial year "
-            f"{report.period.fy} (store {store}, as of {report.as_of})"
-        )
+        raise RunError(f"no {report.report} KPIs in the {report.period.fy} catalogue "
+                       f"(store {store}, as of {report.as_of})")
     current = [c.id for c in report.columns if c.current][0]
     cur = report.cells[report.cells["column"] == current]
     if not (cur["value"].notna() | cur["status"].isin(["arrears", "zero"])).any():
@@ -309,19 +336,32 @@ def prepare_workers() -> None:
     render_page.exporter()
 
 
+def _say_skipped(skipped: Skipped) -> None:
+    print(skipped, file=sys.stderr)
+
+
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,
-        started_at: str | None = None) -> list[RunSummary]:
+        started_at: str | None = None,
+        on_skip: Callable[[Skipped], None] | None = _say_skipped) -> list[RunSummary]:
     """Run every report set of a parameter set.  ``as_of`` defaults to the run's start; every
-    report set reads the loads committed at the start (one bound for the whole run)."""
+    report set reads the loads committed at the start (one bound for the whole run).
+
+    ``report: all`` runs the report types with KPIs in the period's financial year and
+    passes each one it skips to ``on_skip`` (default: a line on standard error); it fails
+    only when none has any (:func:`choose_reports`).
+    """
     as_of = params.as_of or started_at or utc_now()
     check_output_dir(params.output_dir)
     store = open_store(params.store)
     store.check_writable("a run records each publication in the store's ledger; nothing "
                          "was run")
     loads_through = store.last_load_id()
+    reports, skipped = choose_reports(params, store.catalogue(as_of, loads_through), as_of)
+    for s in skipped:
+        if on_skip is not None:
+            on_skip(s)
     prepare_workers()
     summaries = []
-    reports = params.reports()
     with worker_pool() as pool:
         progress = None
         if show_progress:

@@ -8,6 +8,7 @@ expand to gigabytes.  Every way a file can be wrong is a :class:`ParamsError`
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import yaml
@@ -54,3 +55,14 @@ def read_yaml(path: str | Path, what: str, error=ParamsError, max_bytes: int = M
 
 def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def unknown_keys(raw: dict, keys) -> list[str]:
+    """A problem line per key of ``raw`` not in ``keys``, with the closest valid key."""
+    problems = []
+    for key in raw:
+        if key not in keys:
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(keys)}")
+    return problems

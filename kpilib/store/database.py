@@ -34,8 +34,15 @@ import sqlalchemy as sa
 
 from kpilib.clock import just_after, normalise_timestamp, utc_now
 from kpilib.errors import StoreError
-from kpilib.ingest.contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
+from kpilib.ingest.contracts import (
+    CATALOGUE_ADDED,
+    CATALOGUE_COLUMNS,
+    NUMBERS,
+    RETURN_COLUMNS,
+    empty_catalogue,
+)
 from kpilib.rules.periods import parse_period
+from kpilib.store.urls import sqlite_path, store_error, store_url
 
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
 REVISION_COLUMNS = ("ref", "period", "breakdown", "first_value", "first_loaded_at", "first_source",
@@ -59,7 +66,9 @@ catalogue_rows = sa.Table(
     "catalogue_rows", metadata,
     sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
     sa.Column("position", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in CATALOGUE_COLUMNS),
+    *(sa.Column(c, sa.Text, nullable=False) for c in CATALOGUE_COLUMNS
+      if c not in CATALOGUE_ADDED),
+    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in CATALOGUE_ADDED),
 )  # fmt: skip
 return_rows = sa.Table(
     "return_rows", metadata,
@@ -93,32 +102,6 @@ class Snapshot:
     loads_through: int = 0  # the highest load_id it sees (0: an empty store)
 
 
-# --------------------------------------------------------------------------- URLs
-
-
-def store_url(url_or_path: str | Path) -> str:
-    """A SQLAlchemy URL: a URL passes through, a plain path becomes ``sqlite:///path``."""
-    s = str(url_or_path)
-    return s if "://" in s else f"sqlite:///{s}"
-
-
-def sqlite_path(url_or_path: str | Path) -> Path | None:
-    """The database file of a SQLite store; ``None`` for other databases and in-memory SQLite."""
-    try:
-        url = sa.engine.make_url(store_url(url_or_path))
-    except sa.exc.ArgumentError as e:
-        raise StoreError(f"{str(url_or_path)!r} is not a store: expected a SQLite file path "
-                         f"or a SQLAlchemy URL ({e})") from None
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    if url.query.get("uri") in ("true", "1") and url.database.startswith("file:"):
-        # sqlite:///file:path?mode=ro&uri=true: a URI filename, e.g. a read-only store
-        name = url.database[len("file:"):].split("?")[0]
-        return None if name in ("", ":memory:") or "memory" in url.query.get("mode", "") \
-            else Path(name)
-    return Path(url.database)
-
-
 def _frame(result: sa.CursorResult, columns) -> pd.DataFrame:
     return pd.DataFrame(result.all(), columns=list(columns))
 
@@ -127,6 +110,18 @@ def _text_columns(df: pd.DataFrame, columns) -> pd.DataFrame:
     for c in columns:
         df[c] = df[c].fillna("").astype(str)
     return df
+
+
+def _add_later_columns(engine: sa.Engine) -> None:
+    """A store made before the catalogue's later optional columns gains them, empty (what
+    a catalogue without them means); no row is changed."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns(catalogue_rows.name)}
+    lacking = [c for c in CATALOGUE_ADDED if c not in have]
+    if lacking and "year" in have:  # not a kpilib table at all: Store.open says so
+        with engine.begin() as conn:
+            for c in lacking:
+                conn.execute(sa.text(f"ALTER TABLE {catalogue_rows.name} ADD COLUMN {c} TEXT "
+                                     "NOT NULL DEFAULT ''"))
 
 
 # --------------------------------------------------------------------------- the store
@@ -157,6 +152,7 @@ class Store:
             engine = sa.create_engine(url, **({"connect_args": {"timeout": BUSY_TIMEOUT}}
                                               if sqlite else {}))
             metadata.create_all(engine)
+            _add_later_columns(engine)
             insp = sa.inspect(engine)
             for table in metadata.sorted_tables:
                 have = {c["name"] for c in insp.get_columns(table.name)}
@@ -466,24 +462,6 @@ def _visible(q: sa.Select, as_of: str | None, through: int | None) -> sa.Select:
     if through is not None:
         q = q.where(loads.c.load_id <= int(through))
     return q
-
-
-def store_error(url: str, e: sa.exc.DBAPIError, consequence: str = "") -> StoreError:
-    """A database error as a one-line :class:`StoreError` saying what to do."""
-    detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0][:200]
-    low = detail.lower()
-    if "locked" in low or "busy" in low:
-        what = (f"the store {url} is busy: another load is writing to it; try again in a "
-                "moment")
-    elif "readonly" in low or "read-only" in low or "permission denied" in low:
-        what = f"the store {url} is read-only ({detail}): use a store you can write to"
-    elif "not a database" in low or "malformed" in low or "corrupt" in low:
-        what = f"the store {url} is damaged or not a kpilib store ({detail})"
-    elif "full" in low:
-        what = f"the store {url}: the disk is full ({detail})"
-    else:
-        what = f"the store {url}: {detail}"
-    return StoreError(f"{what}; {consequence}" if consequence else what)
 
 
 def open_store(store: str | Path) -> Store:

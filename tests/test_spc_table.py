@@ -1,0 +1,75 @@
+"""kpilib.reports.spc_table: the series of each KPI and breakdown, and spc.csv."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpilib.reports.spc_table import (
+    SPC_COLUMNS,
+    SeriesSpec,
+    analyse_all,
+    parse_baseline,
+    parse_rebase,
+    series,
+    spc_frame,
+)
+
+WORKED = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
+MONTHS = [f"{2023 + (m >= 9)}-{(m + 3) % 12 + 1:02d}" for m in range(18)]  # 2023-04 .. 2024-09
+
+
+def test_months_fixture():
+    assert MONTHS[0] == "2023-04" and MONTHS[8] == "2023-12" and MONTHS[9] == "2024-01"
+
+
+@pytest.mark.parametrize("values, last, frequency, expected", [
+    pytest.param({"2024-01": 5.0, "2024-02": None, "2024-03": 7.0}, "2024-03", "monthly",
+                 ["2024-01", "2024-03"], id="periods without a value are left out"),
+    pytest.param({"2024-01": 5.0, "2024-02": 6.0, "2024-03": 7.0}, "2024-02", "monthly",
+                 ["2024-01", "2024-02"], id="nothing after the report's period"),
+    pytest.param({"2023-24-Q3": 5.0, "2024-01": 9.0, "2023-24-Q4": 6.0}, "2023-24-Q4",
+                 "quarterly", ["2023-24-Q3", "2023-24-Q4"], id="the KPI's own frequency only"),
+    pytest.param({"2024-01": float("nan")}, "2024-03", "monthly", [], id="NaN is no value"),
+])
+def test_series(values, last, frequency, expected):
+    spec = SeriesSpec("X1", "", frequency, "higher", last)
+    assert series(spec, values)[0] == expected
+
+
+def test_spc_csv_of_the_worked_example():
+    spec = SeriesSpec("X1", "", "monthly", "higher", MONTHS[-1], target=3.0)
+    analyses = analyse_all([spec], {("X1", ""): dict(zip(MONTHS, WORKED))})
+    df = spc_frame(analyses)
+    assert tuple(df.columns) == SPC_COLUMNS and len(df) == 18
+    fifth = df.iloc[4]
+    assert (fifth["point"], fifth["rule"]) == ("improvement", "outside")
+    assert (fifth["mean"], fifth["lower_limit"], fifth["upper_limit"]) == (
+        "1.944444", "-0.715556", "4.604444")
+    assert df["variation"].tolist()[:-1] == [""] * 17
+    assert (df.iloc[-1]["variation"], df.iloc[-1]["assurance"]) == ("common_cause",
+                                                                    "hit_and_miss")
+
+
+def test_a_series_of_one_point_is_not_in_spc_csv():
+    spec = SeriesSpec("X1", "", "monthly", "higher", "2024-01")
+    assert spc_frame(analyse_all([spec], {("X1", ""): {"2024-01": 5.0}})).empty
+
+
+def test_breakdowns_have_their_own_series():
+    specs = [SeriesSpec("X1", b, "monthly", "none", MONTHS[-1]) for b in ("", "P1")]
+    vals = {("X1", ""): dict(zip(MONTHS, WORKED)), ("X1", "P1"): dict(zip(MONTHS, [5.0] * 18))}
+    df = spc_frame(analyse_all(specs, vals))
+    p1 = df[df["breakdown"] == "P1"]
+    assert len(p1) == 18 and set(p1["lower_limit"]) == {""}  # constant: limits undefined
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("", (), id="empty"),
+    pytest.param("2024-04; 2025-04", ("2024-04", "2025-04"), id="two periods"),
+])
+def test_parse_rebase(text, expected):
+    assert parse_rebase(text) == expected
+
+
+def test_parse_baseline():
+    assert parse_baseline("") is None and parse_baseline("12") == 12
