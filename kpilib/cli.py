@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from kpilib import registry
 from kpilib.errors import KpiError, StoreError, ValidationError, shown
 from kpilib.rules.names import spreadsheet_safe
+from kpilib.rules.periods import parse_period
 from kpilib.store import Store, open_store, sqlite_path
 from kpilib.store.urls import store_error
 
@@ -285,6 +286,12 @@ def cmd_status(args) -> int:
     from kpilib.audit.status import library
 
     _say_store(args.store if args.store_given else "named by each publication's manifest")
+    if args.store_given:  # a store named on the command line must be one
+        open_store(args.store).close()
+    if args.period:
+        parse_period(args.period)
+    if args.report:
+        registry.get(args.report, "report type (--report)")
     series = library(args.output_dir, args.period, args.report,
                      args.store if args.store_given else None)
     if args.json:

@@ -106,6 +106,7 @@ COMMANDS = {
     "results": lambda w: ["results", "--period", "2024-02", "--report", "core"],
     "audit": lambda w: ["audit", str(w.published), "--jobs", "1"],
     "revisions": lambda w: ["revisions"],
+    "status": lambda w: ["status", str(w.out)],
     "demo": lambda w: ["demo", "--data-dir", str(w.root / "demo-files")],
 }
 WRITES = {"load catalogue", "load returns", "run", "demo"}  # a read-only store is refused
@@ -312,6 +313,10 @@ OPTION_CASES = [
     ("revisions: manifest binary", lambda w: ["revisions", w.folder("m4", bytes(range(256)))]),
     ("revisions: period not a period", lambda w: ["revisions", "--period", "soon"]),
     ("revisions: as_of not a time", lambda w: ["revisions", "--as-of", "soon"]),
+    ("status: a file", lambda w: ["status", w.file("a-file", "x")]),
+    ("status: a missing folder", lambda w: ["status", str(w.root / "none")]),
+    ("status: period not a period", lambda w: ["status", str(w.out), "--period", "soon"]),
+    ("status: unknown report", lambda w: ["status", str(w.out), "--report", "=1+1"]),
     ("demo: data dir a file", lambda w: ["demo", "--data-dir", w.file("d", "x")]),
     ("demo: a store with data", lambda w: ["demo", "--data-dir", str(w.root / "demo-files")]),
     ("load: no files", lambda w: ["load", "returns"]),
