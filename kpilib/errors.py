@@ -128,6 +128,14 @@ MAX_RANGES = 30  # row ranges listed on one line before "and N more rows"
 MAX_VALUES = 5  # distinct values listed on one line before "and N more"
 
 
+def other_rows(rows: list[int], row: int, limit: int = 5) -> str:
+    """``4, 7`` or ``4, 7, 9, 12, 15 and 3 more``: the rows of a group besides ``row``
+    (``rows`` sorted), in time independent of the group's size."""
+    others = [r for r in rows[:limit + 1] if r != row][:limit]
+    rest = len(rows) - 1 - len(others)
+    return ", ".join(str(r) for r in others) + (f" and {rest:,} more" if rest > 0 else "")
+
+
 def row_ranges(rows: list[int]) -> str:
     """``2-35`` or ``2, 5, 9-12``: sorted rows as ranges of consecutive numbers."""
     spans: list[list[int]] = []

@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpilib import registry
-from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError
+from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError, other_rows
 from kpilib.ingest import numbers
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
@@ -282,8 +282,9 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
         part = kpis if what == "KPI row" else df[~is_kpi]
         part = part[(part["year"] != "") & (part["ref"] != "")]
         for _, group in part[part.duplicated(keys, keep=False)].groupby(keys, sort=False):
+            group_rows = sorted(group.index)
             for row in group.index:
-                others = ", ".join(str(o) for o in group.index if o != row)
+                others = other_rows(group_rows, row)
                 key = " ".join(f"{k}={group.at[row, k]!r}" for k in keys)
                 add(row, "ref", group.at[row, "ref"], f"duplicate {what} ({key}, also on row "
                     f"{others}): a ref must be unique within its year")

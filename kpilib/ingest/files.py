@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -123,11 +124,15 @@ def _read_xlsx(name: str, data: bytes) -> list[list[str]]:
                                f"{shown(str(e))}): save it again from Excel, or as CSV") from None
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # as newline="" splits lines
+
+
 def _read_records(path: Path, data: bytes) -> list[list[str]]:
     if path.suffix.lower() == ".xlsx":
         return _read_xlsx(path.name, data)
     text = data.decode("utf-8-sig")
-    return _bounded(path.name, csv.reader(io.StringIO(text, newline=""), strict=True))
+    lines = (m.group() for m in _LINE.finditer(text))  # lazily: no second copy of the text
+    return _bounded(path.name, csv.reader(lines, strict=True))
 
 
 def read_table(path: str | Path, keep_spaces: tuple[str, ...] = (),
