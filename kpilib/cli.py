@@ -5,8 +5,10 @@ Adding a command: write ``_add_<name>(sub, common)`` registering a subparser
 write ``cmd_<name>(args) -> int``, and list ``_add_<name>`` in ``COMMANDS``.
 ``args.store`` is always set (default ``data/kpi.sqlite``).
 
-Every :class:`~kpilib.errors.KpiError` is printed to stderr with exit code 1;
-usage errors exit 2; anything else is a bug and keeps its traceback.
+Every :class:`~kpilib.errors.KpiError` is printed to stderr with exit code 1, and so is
+what the machine refuses (an :class:`OSError`: a folder where a file was expected, a full
+disk; a database error: a busy, read-only or damaged store), each line of it cut to
+:data:`LINE_CHARS`; usage errors exit 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ import argparse
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from kpilib import registry
-from kpilib.errors import KpiError, StoreError, ValidationError
+from kpilib.errors import KpiError, StoreError, ValidationError, shown
+from kpilib.rules.names import spreadsheet_safe
+from kpilib.rules.periods import parse_period
 from kpilib.store import Store, open_store, sqlite_path
+from kpilib.store.urls import store_error
 
 DEFAULT_STORE = "data/kpi.sqlite"
+LINE_CHARS = 500  # the most of one line of an error message printed
 
 
 def _err(text: str) -> None:
@@ -47,6 +55,8 @@ def _add_load(sub, common) -> None:
 
 def cmd_load(args) -> int:
     _say_store(args.store)
+    file = sqlite_path(args.store)
+    new = file is not None and not file.exists()
     store = Store.open(args.store)
     load = store.load_catalogue if args.kind == "catalogue" else store.load_returns
     failed = 0
@@ -57,12 +67,20 @@ def cmd_load(args) -> int:
             _err(str(e))
             failed += 1
             continue
+        except KpiError:
+            if new and store.last_load_id() == 0:  # nothing stored: no new empty store left
+                store.close()
+                file.unlink(missing_ok=True)
+            raise
         if res.already_loaded:
             print(f"{res.source_file}: already loaded on {res.loaded_at}, nothing stored")
         else:
             print(f"loaded {res.source_file}: {res.n_rows} rows (sha256 {res.sha256[:8]}…)")
     if failed:
         _err(f"{failed} of {len(args.files)} file{'s' if len(args.files) != 1 else ''} failed")
+        if new and failed == len(args.files):  # nothing stored: no new empty store left
+            store.close()
+            file.unlink(missing_ok=True)
     return 1 if failed else 0
 
 
@@ -87,7 +105,7 @@ def _fmt(v) -> str:
 
 def format_table(header: list[str], rows: list[list]) -> str:
     """Plain aligned text (numbers right-aligned)."""
-    cells = [header] + [[_fmt(v) for v in row] for row in rows]
+    cells = [header] + [[spreadsheet_safe(_fmt(v)) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     numeric = [all(isinstance(r[i], float | int) for r in rows) for i in range(len(header))]
     lines = []
@@ -249,6 +267,9 @@ def cmd_results(args) -> int:
     from kpilib.run.params import normalise_moment
 
     as_of = normalise_moment(args.as_of) if args.as_of else None
+    if args.output is not None and args.output.is_dir():
+        raise StoreError(f"--output {args.output} is a folder; expected a file name, e.g. "
+                         f"{args.output / 'results.csv'}")
     _say_store(args.store, "" if args.store_given else " (the default; --store for another)")
     table = open_report(args.store, args.period, args.report, as_of).results
     text = table.to_csv(index=False, lineterminator="\n")
@@ -314,6 +335,12 @@ def cmd_status(args) -> int:
     from kpilib.audit.status import library
 
     _say_store(args.store if args.store_given else "named by each publication's manifest")
+    if args.store_given:  # a store named on the command line must be one
+        open_store(args.store).close()
+    if args.period:
+        parse_period(args.period)
+    if args.report:
+        registry.get(args.report, "report type (--report)")
     series = library(args.output_dir, args.period, args.report,
                      args.store if args.store_given else None)
     if args.json:
@@ -383,10 +410,15 @@ def cmd_demo(args) -> int:
     from kpilib.demo import build_demo_store  # written separately; imported only when needed
 
     _say_store(args.store)
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        raise StoreError(f"--data-dir {args.data_dir} is a file; expected a folder for the "
+                         "demo's CSV files")
     path = sqlite_path(args.store)
     if args.force:
         if path is None:
             raise StoreError(f"--force only replaces SQLite store files, not {args.store}")
+        if path.is_dir():
+            raise StoreError(f"--store {path} is a folder; expected a SQLite file")
         if path.exists():
             path.unlink()
     store = Store.open(args.store)
@@ -429,12 +461,23 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # usage error (2) or --help (0)
         return e.code if isinstance(e.code, int) else 2
     args.store_given = args.store is not None
+    if args.store_given and not args.store.strip():
+        _err(f"kpi {args.command}: --store is empty; expected a SQLite file path or a "
+             "SQLAlchemy URL")
+        return 2
     args.store = args.store or DEFAULT_STORE
     try:
         return args.func(args)
     except KpiError as e:
-        _err(f"kpi {args.command}: {e}")
-        return 1
+        message = str(e)
+    except sa.exc.DBAPIError as e:  # a database refusing: busy, read-only, damaged, gone
+        message = str(store_error(args.store, e))
+    except OSError as e:  # the machine refusing: a folder for a file, a full disk, no access
+        where = f": {e.filename}" if e.filename else ""
+        message = f"{e.strerror or e}{where}"
+    _err("\n".join(shown(line, LINE_CHARS) for line in f"kpi {args.command}: {message}"
+                   .splitlines()))
+    return 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+SHOWN_CHARS = 80  # the most of one value a message echoes
+MESSAGE_CHARS = 400  # the most of one problem's message
+SHOWN_PROBLEMS = 1000  # the most problems a ValidationError lists (it keeps them all)
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``value`` as text for a message: at most ``limit`` characters, an ellipsis for the
+    rest (a 1 MB cell is not echoed whole)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _shorten(message: str) -> str:
+    """A message with every run of over 200 characters without a space (an echoed value,
+    not a file path) cut short."""
+    message = re.sub(r"\S{201,}", lambda m: shown(m.group()), message)
+    return shown(message, MESSAGE_CHARS)
+
 
 class KpiError(Exception):
     """Base class for every user-facing error.
@@ -82,8 +100,8 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column '{self.column}'"
-        value = "" if self.value is None else f": {self.value!r}"
-        return f"{where}{value}: {self.message}"
+        value = "" if self.value is None else f": {shown(self.value)!r}"
+        return f"{where}{value}: {_shorten(self.message)}"
 
 
 class ValidationError(KpiError):
@@ -98,12 +116,24 @@ class ValidationError(KpiError):
         self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
         n = len(self.problems)
         lines = [f"{file}: {n} problem{'s' if n != 1 else ''}; nothing from this file was stored"]
-        lines += [f"  {line}" for line in problem_lines(self.problems)]
+        listed = problem_lines(self.problems)
+        lines += [f"  {line}" for line in listed[:SHOWN_PROBLEMS]]
+        if len(listed) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(listed) - SHOWN_PROBLEMS:,} more problems: fix these "
+                         "and load the file again")
         super().__init__("\n".join(lines))
 
 
 MAX_RANGES = 30  # row ranges listed on one line before "and N more rows"
 MAX_VALUES = 5  # distinct values listed on one line before "and N more"
+
+
+def other_rows(rows: list[int], row: int, limit: int = 5) -> str:
+    """``4, 7`` or ``4, 7, 9, 12, 15 and 3 more``: the rows of a group besides ``row``
+    (``rows`` sorted), in time independent of the group's size."""
+    others = [r for r in rows[:limit + 1] if r != row][:limit]
+    rest = len(rows) - 1 - len(others)
+    return ", ".join(str(r) for r in others) + (f" and {rest:,} more" if rest > 0 else "")
 
 
 def row_ranges(rows: list[int]) -> str:
@@ -147,10 +177,10 @@ def problem_lines(problems: list[Problem]) -> list[str]:
             where += f", column '{first.column}'"
         values = list(dict.fromkeys(p.value for p in group))
         if len(values) == 1 and len({p.message for p in group}) == 1:
-            value = "" if first.value is None else f": {first.value!r}"
-            lines.append(f"{where}{value}: {first.message}")
+            value = "" if first.value is None else f": {shown(first.value)!r}"
+            lines.append(f"{where}{value}: {_shorten(first.message)}")
             continue
-        shown = ", ".join(repr(v) for v in values[:MAX_VALUES] if v is not None)
+        listed = ", ".join(repr(shown(v)) for v in values[:MAX_VALUES] if v is not None)
         more = f" and {len(values) - MAX_VALUES} more" if len(values) > MAX_VALUES else ""
-        lines.append(f"{where} ({shown}{more}): {key[2]}")
+        lines.append(f"{where} ({listed}{more}): {_shorten(key[2])}")
     return lines

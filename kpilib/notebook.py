@@ -46,16 +46,20 @@ def default_store() -> str:
 
 
 def open_report(store: str | None = None, period: str | None = None, report: str = "core",
-                as_of: str | None = None, council: str | None = None) -> Report:
+                as_of: str | None = None, council: str | None = None,
+                loads_through: int | None = None) -> Report:
     """Read the catalogue and returns as they stood at ``as_of`` and build the report.
 
     ``as_of`` None means "as of the latest load" (an interactive session); a
     report run always passes the moment it started.  ``period`` None means the
-    latest period with data for the report type.
+    latest period with data for the report type.  ``loads_through``: a run's bound
+    on loads (the highest load id committed when the run took its snapshot), so that
+    every notebook of a run reads exactly the data the run read; None: every load.
     """
     rtype = registry.get(report, "report type (parameter 'report_set')")
     s = open_store(store or default_store())
-    snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None)
+    snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
+                      _checked_bound(loads_through))
     if period is None:
         period = latest_period(snap.catalogue, snap.returns, rtype.name)
         if period is None:
@@ -68,6 +72,16 @@ def open_report(store: str | None = None, period: str | None = None, report: str
                        snap.sources)
     return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
                                branding=settings)
+
+
+def _checked_bound(loads_through) -> int | None:
+    if loads_through is None:
+        return None
+    if isinstance(loads_through, bool) or not isinstance(loads_through, int) \
+            or loads_through < 0:
+        raise ParamsError(f"parameter 'loads_through': expected a load id (a whole number, "
+                          f"0 or more) or None, got {loads_through!r}")
+    return loads_through
 
 
 def _checked_period(period: str, rtype: registry.ReportType) -> str:

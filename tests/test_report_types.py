@@ -4,6 +4,7 @@ its own outside the package, runs end to end through ``kpi run`` and ``kpi audit
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -56,7 +57,8 @@ def toy_project(tmp_path, monkeypatch):
                                      encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the kernels find the module too
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(  # the kernels find the module too
+        [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
     monkeypatch.setenv(registry.ENV_VAR, "toy_kpis")
     monkeypatch.setattr(registry, "_DISCOVERED", False)
     yield tmp_path

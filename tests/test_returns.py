@@ -127,6 +127,17 @@ def test_duplicates_report_both_rows(tmp_path, catalogue_frame):
     }
 
 
+def test_many_duplicates_name_a_few_other_rows_each(tmp_path, catalogue_frame):
+    """20,000 copies of one row: each problem names five other rows and a count, so the
+    check takes linear time and memory (naming every other row took quadratic)."""
+    err = problems_of(returns_file(tmp_path, *[GOOD] * 20_000), catalogue_frame)
+    assert len(err.problems) == 20_000
+    by_row = {p.row: p.message for p in err.problems}
+    assert by_row[2].startswith("duplicate: rows 3, 4, 5, 6, 7 and 19,994 more have the same")
+    assert by_row[5].startswith("duplicate: rows 2, 3, 4, 6, 7 and 19,994 more have the same")
+    assert max(len(line) for line in str(err).splitlines()) < 300
+
+
 def test_several_problems_are_all_reported_at_once(catalogue_frame):
     err = problems_of(DATA / "returns-broken.csv", catalogue_frame)
     assert problem_keys(err) == {

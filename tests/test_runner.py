@@ -114,6 +114,75 @@ def test_a_missing_store_is_an_error(tmp_path):
         runner.run(p, show_progress=False)
 
 
+def test_a_load_committing_during_a_run_reaches_neither_its_pages_nor_its_csv(
+        tmp_path, test_store, monkeypatch):
+    """The race of issue 12: a load stamped before the run's as_of commits after the run took
+    its snapshot and before the notebooks read. Every output shows the snapshot, and audit
+    re-executes it identically although the store now holds the load."""
+    import shutil
+    import threading
+
+    from kpilib.audit.audit import audit_run
+    from kpilib.audit.revisions import published_revisions
+    from kpilib.store import Store
+
+    store = shutil.copy(test_store, tmp_path / "kpi.sqlite")
+    revision = tmp_path / "returns-2024-02-late.csv"
+    revision.write_text("ref,period,breakdown,value\nAFL13,2024-02,,9173\n")
+    stamped, go, loader = threading.Event(), threading.Event(), Store.open(store)
+    loader.before_commit = lambda kind, stamp: (stamped.set(), go.wait(120))
+    load = threading.Thread(target=loader.load_returns, args=(revision,), daemon=True)
+    load.start()
+    assert stamped.wait(120)
+    snapshot = Store.snapshot
+
+    def snapshot_then_commit(self, *args):
+        snap = snapshot(self, *args)
+        go.set()  # the load commits now: after the run's snapshot, before any notebook reads
+        load.join(120)
+        return snap
+
+    monkeypatch.setattr(Store, "snapshot", snapshot_then_commit)
+    p = validate({"period": "2024-02", "report": "core", "store": str(store),
+                  "output_dir": str(tmp_path / "out")})  # as_of: the run's start
+    summary = runner.run(p, show_progress=False)[0]
+    monkeypatch.undo()
+    assert Store.open(store).returns(periods="2024-02").query("ref == 'AFL13'")["value"].item() \
+        == 9173  # the load did commit, with a stamp before the run's as_of
+    assert loader.last_loaded_at() < summary.as_of
+    results = pd.read_csv(summary.folder / "results.csv", keep_default_na=False)
+    assert results.query("ref == 'AFL13' and column == '2024-02'")["value"].item() == "27"
+    for page in summary.folder.glob("*.html"):
+        assert "9,173" not in page.read_text(), f"{page.name} shows the late load"
+    verdict = audit_run(summary.folder)
+    assert verdict.identical, verdict.lines()
+    revised = published_revisions(summary.folder)  # the late load is a revision of the run
+    assert revised.query("ref == 'AFL13' and period == '2024-02'")[
+        ["published_value", "current_value"]].values.tolist() == [[27, 9173]]
+
+
+@pytest.mark.parametrize("edit", [
+    pytest.param(lambda nb: nb.cells[0].source.replace("loads_through = None", "x = None"),
+                 id="not a parameter"),
+    pytest.param(lambda nb: nb.cells[2].source.replace(", loads_through)", ")"),
+                 id="a parameter not passed on"),
+])
+def test_a_notebook_that_ignores_the_run_bound_is_refused(tmp_path, test_store, monkeypatch,
+                                                          edit):
+    nbdir = tmp_path / "project" / "notebooks" / "core"
+    nbdir.mkdir(parents=True)
+    nb = nbformat.read(PACKAGE_NOTEBOOKS / "section.ipynb", as_version=4)
+    cell = 0 if "x = None" in edit(nb) else 2
+    nb.cells[cell].source = edit(nb)
+    nbformat.write(nb, nbdir / "place-economy.ipynb")
+    monkeypatch.chdir(tmp_path / "project")
+    out = tmp_path / "out"
+    with pytest.raises(RunError, match=r"notebook project:notebooks/core/place-economy.ipynb "
+                                       r"does not take the run's 'loads_through' parameter"):
+        runner.run(params(test_store, out), show_progress=False)
+    assert not out.exists()
+
+
 def _catalogue(*rows: tuple[str, str]) -> pd.DataFrame:
     """2024-25 KPI rows (ref, report)."""
     return pd.DataFrame([{"year": "2024-25", "ref": r, "report": t, "breakdown": ""}

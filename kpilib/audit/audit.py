@@ -208,6 +208,11 @@ def _data_changes(manifest: dict, again: dict) -> list[str]:
     return out
 
 
+def _bound(value) -> int | None:
+    """The run's recorded bound on loads (None before kpilib recorded one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     """Check a published run against its manifest and the store's ledger, re-execute it from
     the manifest, and compare the data read and every output."""
@@ -232,7 +237,8 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
             pool = worker_pool()
         try:
             summary = run_report(params, p["report"], manifest["as_of"], pool, None,
-                                 bool(p.get("self_contained")), record=False)
+                                 bool(p.get("self_contained")), record=False,
+                                 loads_through=_bound(p.get("loads_through")))
         except KpiError as e:  # the re-execution itself failed: that is the verdict
             res.error = f"re-execution failed: {e}"
             return res

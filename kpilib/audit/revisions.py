@@ -39,15 +39,16 @@ def published_revisions(folder: Path, store: str | None = None) -> pd.DataFrame:
     results = pd.read_csv(Path(folder) / "results.csv", dtype=str, keep_default_na=False) \
         if (Path(folder) / "results.csv").exists() else None
     refs = set(results["ref"]) if results is not None else None
-    then = s.returns(as_of=manifest["as_of"])
+    bound = p.get("loads_through")  # the loads the run read (absent in older manifests)
+    bound = bound if isinstance(bound, int) and not isinstance(bound, bool) else None
+    then = s.returns(as_of=manifest["as_of"], loads_through=bound)
     now = s.returns()
     key = ["ref", "period", "breakdown"]
     m = then.merge(now, on=key, how="right", suffixes=("_pub", ""))
     m = m[m["period"].isin(periods)]
     if refs is not None:
         m = m[m["ref"].isin(refs)]
-    later = (m["loaded_at"] > manifest["as_of"]) & (
-        m["loaded_at_pub"].isna() | (m["loaded_at"] != m["loaded_at_pub"]))
+    later = m["loaded_at_pub"].isna() | (m["loaded_at"] != m["loaded_at_pub"])  # not read
     differs = pd.Series(False, index=m.index)
     for c in ("value", "numerator", "denominator", "status"):
         a, b = m[f"{c}_pub"], m[c]

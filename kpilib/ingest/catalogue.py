@@ -10,20 +10,16 @@ grammar lives in :mod:`kpilib.rules.targets` (re-exported here).  ``read_table``
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import difflib
 import functools
-import io
 import re
-import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
 from kpilib import registry
-from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError
+from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError, other_rows
 from kpilib.ingest import numbers
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
@@ -34,6 +30,7 @@ from kpilib.ingest.contracts import (
     empty_catalogue,
     kpi_rows,
 )
+from kpilib.ingest.files import read_bytes, read_table
 from kpilib.rules.measures import NUMBER, to_number
 from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
 from kpilib.rules.periods import is_period, parse_fy
@@ -49,94 +46,13 @@ from kpilib.rules.targets import (
 )
 
 __all__ = ["COLUMNS", "REQUIRED", "Target", "Tolerance", "empty_catalogue", "kpi_rows",
-           "for_year", "parse_target", "parse_tolerance", "read_catalogue_file"]
+           "for_year", "parse_target", "parse_tolerance", "read_bytes", "read_catalogue_file",
+           "read_table"]
 
 
 
 # --------------------------------------------------------------------------- reading files
-
-
-def _cell_text(v: object) -> str:
-    """An xlsx cell as the text a CSV export would hold."""
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    if isinstance(v, dt.date):  # Excel turns a typed "2024-02" into 1 Feb 2024: a month id
-        midnight = not isinstance(v, dt.datetime) or v.time() == dt.time(0)
-        return v.strftime("%Y-%m") if v.day == 1 and midnight else v.isoformat()
-    return str(v)
-
-
-def _read_records(path: Path, data: bytes) -> list[list[str]]:
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl
-
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            rows = wb.worksheets[0].iter_rows(values_only=True)
-            return [[_cell_text(v) for v in row] for row in rows]
-        finally:
-            wb.close()
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), strict=True))
-
-
-def _file_error(name: str, message: str) -> ValidationError:
-    return ValidationError(name, [Problem(name, None, None, None, message)])
-
-
-def read_bytes(path: str | Path) -> bytes:
-    """The bytes of an input file; a missing or unreadable file is a :class:`ValidationError`."""
-    path = Path(path)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise _file_error(path.name, f"file not found: {path}") from None
-    except OSError as e:
-        raise _file_error(path.name, f"cannot read the file: {e}") from None
-
-
-def read_table(path: str | Path, keep_spaces: tuple[str, ...] = (),
-               data: bytes | None = None) -> tuple[pd.DataFrame, list[Problem]]:  # fmt: skip
-    """Read a CSV (UTF-8) or .xlsx file as text (``data``: its bytes, if already read).
-
-    Returns the frame (header names stripped, every value a string, stripped
-    except in the ``keep_spaces`` columns; index = spreadsheet row number,
-    header = 1, blank rows dropped) and the problems found in the file's
-    shape. An unreadable or empty file raises :class:`ValidationError` at once.
-    """
-    name = Path(path).name
-    try:
-        records = _read_records(Path(path), read_bytes(path) if data is None else data)
-    except UnicodeDecodeError as e:
-        raise _file_error(name, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
-                                f"{e.start}): save the file as UTF-8 CSV") from None
-    except (csv.Error, ValueError, KeyError, zipfile.BadZipFile) as e:  # openpyxl: several
-        raise _file_error(name, f"cannot read the file: {e}") from None
-    if not records or not any(c.strip() for c in records[0]):
-        raise ValidationError(name, [Problem(name, 1, None, None, "expected a header row")])
-    if not any(any(c.strip() for c in rec) for rec in records[1:]):
-        raise _file_error(name, "no data rows: expected at least one row under the header")
-    header = [c.strip() for c in records[0]]
-    while header and not header[-1]:  # trailing empty header cells (xlsx)
-        header.pop()
-    width, problems, values, index = len(header), [], [], []
-    for i, rec in enumerate(records[1:], start=2):
-        if not any(c.strip() for c in rec):
-            continue
-        if any(c.strip() for c in rec[width:]):
-            problems.append(Problem(name, i, None, None, f"row has {len(rec)} values but the "
-                                                         f"header has {width} columns"))
-            continue
-        values.append((rec + [""] * width)[:width])
-        index.append(i)
-    frame = pd.DataFrame(values, columns=range(width), dtype=str,
-                         index=pd.Index(index, dtype="int64", name="row"))
-    for i, col in enumerate(header):
-        if col not in keep_spaces:
-            frame[i] = frame[i].str.strip()
-    frame.columns = header
-    return frame, problems
+# (in kpilib.ingest.files; read_bytes and read_table are re-exported here for their users)
 
 
 def check_columns(name: str, header: list[str], allowed: tuple[str, ...],
@@ -366,8 +282,9 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
         part = kpis if what == "KPI row" else df[~is_kpi]
         part = part[(part["year"] != "") & (part["ref"] != "")]
         for _, group in part[part.duplicated(keys, keep=False)].groupby(keys, sort=False):
+            group_rows = sorted(group.index)
             for row in group.index:
-                others = ", ".join(str(o) for o in group.index if o != row)
+                others = other_rows(group_rows, row)
                 key = " ".join(f"{k}={group.at[row, k]!r}" for k in keys)
                 add(row, "ref", group.at[row, "ref"], f"duplicate {what} ({key}, also on row "
                     f"{others}): a ref must be unique within its year")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from kpilib.errors import PeriodError, Problem, ValidationError
+from kpilib.errors import PeriodError, Problem, ValidationError, other_rows
 from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
 from kpilib.ingest.contracts import NO_DATA, NUMBERS, STATUSES
@@ -210,11 +210,16 @@ def _percent_signs(df, probs, kpi, signs) -> None:
 def _duplicate_checks(df, probs) -> None:
     dup = df.duplicated(KEY, keep=False)
     if dup.any():
-        groups = df[dup].groupby(KEY).groups.values()
-        others = {row: [o for o in rows if o != row] for rows in groups for row in rows}
+        groups = [sorted(rows) for rows in df[dup].groupby(KEY).groups.values()]
+        group_of = {row: rows for rows in groups for row in rows}
         probs.flag(dup, "ref", lambda r: (
-            f"duplicate: row {', '.join(str(o) for o in others[r])} has the same ref, period "
+            f"duplicate: {_rows_have(group_of[r], r)} the same ref, period "
             f"and breakdown; expected one row per (ref, period, breakdown)"))
+
+
+def _rows_have(rows: list[int], row: int) -> str:
+    many = len(rows) > 2
+    return f"row{'s' * many} {other_rows(rows, row)} {'have' if many else 'has'}"
 
 
 def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,

@@ -27,12 +27,20 @@ from kpilib.rules.formats import (
     format_value,
 )
 from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
+from kpilib.rules.names import spreadsheet_safe
 from kpilib.rules.rag import MISSING, STATUSES, column_target, rag_status
 from kpilib.rules.targets import parse_target, parse_tolerance
 from kpilib.rules.travel import NO_TRAVEL, describe, travel
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
 _LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
+
+
+def _spreadsheet_safe(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """No text cell of a CSV table starts a formula (safe by the contracts too)."""
+    for c in columns:
+        df[c] = [spreadsheet_safe(x) if isinstance(x, str) else x for x in df[c]]
+    return df
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,9 @@ class Report:
         icons = {(k["ref"], k["breakdown"]): k for k in
                  self.kpis.reindex(columns=["ref", "breakdown", "variation", "assurance"])
                  .to_dict("records")}
-        return spc_table.spc_csv_frame(self.spc_points, icons)
+        return _spreadsheet_safe(spc_table.spc_csv_frame(self.spc_points, icons),
+                                 ("ref", "breakdown", "period", "point", "rule", "variation",
+                                  "assurance"))
 
     @property
     def type(self) -> registry.ReportType:
@@ -82,6 +92,7 @@ class Report:
         df = self.cells.loc[:, list(RESULTS_COLUMNS)].copy()
         for c in ("value", "numerator", "denominator"):
             df[c] = [format_number(x) for x in df[c]]
+        df = _spreadsheet_safe(df, ("ref", "breakdown", "column", "rag", "travel"))
         return df.reset_index(drop=True)
 
     def sections(self) -> list[str]:

@@ -7,6 +7,9 @@
   letter or digit (so no ref is read as a spreadsheet formula).
 * :func:`label_problem`: a breakdown label is up to 80 printable characters
   and does not start with ``=``, ``+``, ``-`` or ``@``.
+* :func:`spreadsheet_safe`: any other text kpilib writes to a CSV file or a printed table
+  (a source file name such as ``=cmd.csv``) gets a leading ``'`` when a spreadsheet would
+  read it as a formula; numbers (``-5``) are left as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ REF_EXPECTED = ("expected 1-40 letters, digits and . _ - /, starting with a lett
 LABEL_MAX = 80
 FORMULA_START = ("=", "+", "-", "@")
 RESERVED_PAGES = ("index",)  # the overview's file name
+_FORMULA_CELL = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 def slug(text: str) -> str:
@@ -37,6 +42,14 @@ def label_problem(label: str) -> str | None:
         return ("a breakdown label may not start with = + - @ (a spreadsheet would read it "
                 "as a formula)")
     return None
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a cell a spreadsheet shows as text: a leading ``'`` where it would
+    start a formula (``= + - @``, a tab or a carriage return); a number stays a number."""
+    if _FORMULA_CELL.match(text) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 def clashes(names: list[str]) -> dict[str, list[str]]:

@@ -17,8 +17,12 @@ project, then the package's (:mod:`kpilib.render.templates`).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from kpilib.errors import RunError
 
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PROJECT_NOTEBOOKS = "notebooks"
@@ -57,3 +61,28 @@ def notebook_from_label(label: str, root: str | Path | None = None) -> Path:
     if origin == "kpilib":
         return PACKAGE_NOTEBOOKS / rel
     return _project_root(root) / rel
+
+
+BOUND = "loads_through"
+
+
+def check_reads_the_run_snapshot(source: NotebookSource) -> None:
+    """A notebook must declare the ``loads_through`` parameter and pass it on (to
+    ``kn.open_report``): without it, a load committed during the run would reach its page
+    but not the run's ``results.csv``."""
+    try:
+        cells = json.loads(Path(source.path).read_text(encoding="utf-8"))["cells"]
+        code = [(c.get("metadata", {}).get("tags", []), "".join(c.get("source", "")))
+                for c in cells if c.get("cell_type") == "code"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise RunError(f"notebook {source.label}: cannot be read as a notebook ({e})") from None
+    declared = any("parameters" in tags and re.search(rf"^{BOUND}\s*=", text, re.M)
+                   for tags, text in code)
+    used = any("parameters" not in tags and re.search(rf"\b{BOUND}\b", text)
+               for tags, text in code)
+    if not (declared and used):
+        raise RunError(
+            f"notebook {source.label} does not take the run's '{BOUND}' parameter: add "
+            f"`{BOUND} = None` to its parameters cell and pass it on, as in "
+            f"`kn.open_report(store, period, report_set, as_of, council, {BOUND})`, so that "
+            "it reads the same data as the rest of the run")

@@ -174,3 +174,15 @@ def read_params(path: str | Path, **overrides) -> RunParams:
     raw = dict(raw)
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return validate(raw, str(p))
+
+
+def check_output_dir(output_dir: str) -> None:
+    """``output_dir`` must be a folder, or a path where one can be made: not a file, nor
+    under one."""
+    path = Path(output_dir)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise ParamsError(f"key 'output_dir': {p} is a file, not a folder; expected "
+                                  "the folder run folders go to (e.g. outputs)")
+            break

@@ -46,8 +46,14 @@ from kpilib.rules.periods import parse_period
 from kpilib.run import manifest, publish, recover, signing
 from kpilib.run.council import load_council, load_signing
 from kpilib.run.kernel import LAUNCHER, die_with_parent
-from kpilib.run.locate import NotebookSource, find_notebook
-from kpilib.run.params import RunParams, Skipped, missing_kpis, report_types_in
+from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
+from kpilib.run.params import (
+    RunParams,
+    Skipped,
+    check_output_dir,
+    missing_kpis,
+    report_types_in,
+)
 from kpilib.store import Snapshot, open_store, record_publication
 
 KERNEL = "python3"
@@ -217,17 +223,18 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
 
 
 def plan(report: Report, params: RunParams, report_set: str, as_of: str,
-         branding: dict | None = None) -> list[Job]:
+         branding: dict | None = None, loads_through: int | None = None) -> list[Job]:
     """The notebooks of one report: the overview, then one per section (directorate,
     theme...), each the section's own notebook where the project has one.
 
     The store is passed exactly as the parameter set gives it and the kernels
     run in the current directory, so that a relative store path gives the same
-    executed notebooks in any clone.
+    executed notebooks in any clone.  Every notebook gets the run's ``loads_through``
+    bound, so that each reads the very data of the run's snapshot.
     """
     rtype = registry.get(report_set)
     base = {"store": params.store, "period": params.period, "report_set": report_set,
-            "as_of": as_of, "council": params.council}
+            "as_of": as_of, "council": params.council, "loads_through": loads_through}
     title = report.title
     cwd = os.getcwd()
     branding = branding or {}
@@ -237,6 +244,8 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
         jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
                         page_file(section)[:-5], section, f"{section} · {title}",
                         {**base, "section": section}, cwd, branding))
+    for source in {j.notebook.path: j.notebook for j in jobs}.values():
+        check_reads_the_run_snapshot(source)
     return jobs
 
 
@@ -295,22 +304,27 @@ def worker_pool() -> cf.ProcessPoolExecutor:
 
 
 def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,
-               self_contained: bool = False, record: bool = True) -> RunSummary:
+               self_contained: bool = False, record: bool = True,
+               loads_through: int | None = None) -> RunSummary:
     """Produce and publish one report set's folder, and record the publication in the
-    store's ledger (``record=False``: a re-execution by audit, which publishes nothing)."""
+    store's ledger (``record=False``: a re-execution by audit, which publishes nothing).
+
+    ``loads_through``: read only loads up to this id (audit passes the run's recorded
+    bound); None: the loads committed now.  The notebooks read with the same bound."""
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
     signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
-    snap: Snapshot = store.snapshot(as_of)
+    snap: Snapshot = store.snapshot(as_of, loads_through)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                           snap.sources)
     report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
                                  branding=council)
     check_has_data(report, params.store)
+    jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
+                snap.loads_through)
     final = Path(params.output_dir) / params.period / report_set
-    jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council))
     try:
         _say_recovered(recover.recover(final.parent))
         staging = publish.begin(final)
@@ -390,14 +404,20 @@ def _say_skipped(skipped: Skipped) -> None:
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,
         started_at: str | None = None,
         on_skip: Callable[[Skipped], None] | None = _say_skipped) -> list[RunSummary]:
-    """Run every report set of a parameter set.  ``as_of`` defaults to the run's start.
+    """Run every report set of a parameter set.  ``as_of`` defaults to the run's start; every
+    report set reads the loads committed at the start (one bound for the whole run).
 
     ``report: all`` runs the report types with KPIs in the period's financial year and
     passes each one it skips to ``on_skip`` (default: a line on standard error); it fails
     only when none has any (:func:`choose_reports`).
     """
     as_of = params.as_of or started_at or utc_now()
-    reports, skipped = choose_reports(params, open_store(params.store).catalogue(as_of), as_of)
+    check_output_dir(params.output_dir)
+    store = open_store(params.store)
+    store.check_writable("a run records each publication in the store's ledger; nothing "
+                         "was run")
+    loads_through = store.last_load_id()
+    reports, skipped = choose_reports(params, store.catalogue(as_of, loads_through), as_of)
     for s in skipped:
         if on_skip is not None:
             on_skip(s)
@@ -422,7 +442,8 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
             if progress:
                 progress.start()
             for r in reports:
-                summaries.append(run_report(params, r, as_of, pool, progress, self_contained))
+                summaries.append(run_report(params, r, as_of, pool, progress, self_contained,
+                                            loads_through=loads_through))
         finally:
             if progress:
                 progress.stop()

@@ -10,6 +10,13 @@ the loads made by then:
   containing that year;
 * returns: per ``(ref, period, breakdown)``, the row of the latest load.
 
+Loads are serialised: each takes the store's write lock (``BEGIN IMMEDIATE`` on SQLite,
+``LOCK TABLE loads`` on PostgreSQL) after validating its file, and is stamped under it, so
+``load_id`` and ``loaded_at`` both increase in commit order.  A reader that must see one
+consistent store across several reads (a report run: its own snapshot, then every notebook
+kernel's, then audit's re-execution) also bounds them by ``loads_through``, the highest
+``load_id`` committed when it took its snapshot (see docs/design.md, "One snapshot per run").
+
 SQLite by default (a plain path); any SQLAlchemy URL (e.g.
 ``postgresql+psycopg://...``) is passed through.  Only portable SQL is used.
 """
@@ -17,6 +24,8 @@ SQLite by default (a plain path); any SQLAlchemy URL (e.g.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +42,14 @@ from kpilib.ingest.contracts import (
     empty_catalogue,
 )
 from kpilib.rules.periods import parse_period
+from kpilib.store.urls import sqlite_path, store_error, store_url
 
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
 REVISION_COLUMNS = ("ref", "period", "breakdown", "first_value", "first_loaded_at", "first_source",
                     "value", "revised_at", "source_file")  # fmt: skip
 SOURCE_COLUMNS = ("kind", "source_file", "sha256", "loaded_at", "n_rows")
 _KEY = ["ref", "period", "breakdown"]
+BUSY_TIMEOUT = 30  # seconds a SQLite load waits for another load's write lock
 
 metadata = sa.MetaData()
 loads = sa.Table(
@@ -88,23 +99,7 @@ class Snapshot:
     catalogue: pd.DataFrame
     returns: pd.DataFrame
     sources: tuple[dict, ...]
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def store_url(url_or_path: str | Path) -> str:
-    """A SQLAlchemy URL: a URL passes through, a plain path becomes ``sqlite:///path``."""
-    s = str(url_or_path)
-    return s if "://" in s else f"sqlite:///{s}"
-
-
-def sqlite_path(url_or_path: str | Path) -> Path | None:
-    """The database file of a SQLite store; ``None`` for other databases and in-memory SQLite."""
-    url = sa.engine.make_url(store_url(url_or_path))
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database)
+    loads_through: int = 0  # the highest load_id it sees (0: an empty store)
 
 
 def _frame(result: sa.CursorResult, columns) -> pd.DataFrame:
@@ -143,11 +138,19 @@ class Store:
     def open(cls, url_or_path: str | Path) -> Store:
         """Open (creating tables if absent) the store at a SQLAlchemy URL or a SQLite file path."""
         url = store_url(url_or_path)
+        if not str(url_or_path).strip():
+            raise StoreError("the store is empty text: expected a SQLite file path or a "
+                             "SQLAlchemy URL")
         path = sqlite_path(url)
+        if path is not None and path.is_dir():
+            raise StoreError(f"cannot open store {url}: {path} is a folder; expected a SQLite "
+                             "file (e.g. data/kpi.sqlite)")
         try:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url)
+            sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
+            engine = sa.create_engine(url, **({"connect_args": {"timeout": BUSY_TIMEOUT}}
+                                              if sqlite else {}))
             metadata.create_all(engine)
             _add_later_columns(engine)
             insp = sa.inspect(engine)
@@ -184,52 +187,107 @@ class Store:
         """Validate (against the catalogue as now stored) and store a returns file."""
         return self._load("returns", Path(path), loaded_at)
 
+    # Called inside a load's transaction, after its rows are written and before it commits,
+    # with (kind, loaded_at): the tests pause a load there to reproduce a concurrent run.
+    before_commit: Callable[[str, str], None] | None = None
+
     def _load(self, kind: str, path: Path, loaded_at: str | None) -> LoadResult:
         # validation (pandera) is imported only by loads: report kernels only read
-        from kpilib.ingest.catalogue import read_bytes, read_catalogue_file
-        from kpilib.ingest.returns import read_returns
+        from kpilib.ingest.catalogue import read_bytes
 
         data = read_bytes(path)
         sha = hashlib.sha256(data).hexdigest()
-        with self.engine.begin() as conn:
-            prev = conn.execute(
-                sa.select(loads.c.loaded_at, loads.c.n_rows)
-                .where(loads.c.kind == kind, loads.c.sha256 == sha)
-            ).first()
-            if prev is not None:
-                return LoadResult(kind, path.name, sha, prev.loaded_at, prev.n_rows, True)
-            if kind == "catalogue":
-                frame = read_catalogue_file(path, data=data)
-                table, records = catalogue_rows, frame.to_dict("records")
-            else:
-                frame, row_numbers = read_returns(path, self._catalogue(conn, None), data=data)
-                frame = frame.astype(object).where(frame.notna(), None)
-                frame["row_number"] = row_numbers
-                table, records = return_rows, frame.to_dict("records")
-            latest = conn.execute(sa.select(sa.func.max(loads.c.loaded_at))).scalar()
-            if loaded_at is None:
-                stamp = utc_now()
-                if latest is not None and stamp <= latest:
-                    stamp = just_after(latest)
-            else:
-                stamp = normalise_timestamp(loaded_at)
-            load_id = conn.execute(
-                loads.insert().values(kind=kind, source_file=path.name, sha256=sha,
-                                      loaded_at=stamp, n_rows=len(records))
-            ).inserted_primary_key[0]
-            for rec in records:
-                rec["load_id"] = load_id
-            conn.execute(table.insert(), records)
+        try:
+            with self.engine.connect() as conn:  # validate outside the write lock
+                prev = self._previous(conn, kind, sha, path)
+                if prev is not None:
+                    return prev
+                mark = self._catalogue_mark(conn)
+                table, records = self._validated(conn, kind, path, data)
+            with self._writing() as conn:
+                prev = self._previous(conn, kind, sha, path)  # a concurrent load of the file
+                if prev is not None:
+                    return prev
+                if kind == "returns" and self._catalogue_mark(conn) != mark:
+                    table, records = self._validated(conn, kind, path, data)
+                stamp = self._stamp(conn, loaded_at)
+                load_id = conn.execute(
+                    loads.insert().values(kind=kind, source_file=path.name, sha256=sha,
+                                          loaded_at=stamp, n_rows=len(records))
+                ).inserted_primary_key[0]
+                for rec in records:
+                    rec["load_id"] = load_id
+                if records:
+                    conn.execute(table.insert(), records)
+                if self.before_commit is not None:
+                    self.before_commit(kind, stamp)
+                conn.commit()
+        except sa.exc.IntegrityError:  # the same file committed by another load meanwhile
+            with self.engine.connect() as conn:
+                prev = self._previous(conn, kind, sha, path)
+            if prev is None:
+                raise
+            return prev
+        except sa.exc.DBAPIError as e:
+            raise store_error(self.url, e, "nothing from this file was stored") from None
         return LoadResult(kind, path.name, sha, stamp, len(records), False)
+
+    @staticmethod
+    def _previous(conn: sa.Connection, kind: str, sha: str, path: Path) -> LoadResult | None:
+        prev = conn.execute(sa.select(loads.c.loaded_at, loads.c.n_rows)
+                            .where(loads.c.kind == kind, loads.c.sha256 == sha)).first()
+        if prev is None:
+            return None
+        return LoadResult(kind, path.name, sha, prev.loaded_at, prev.n_rows, True)
+
+    @staticmethod
+    def _catalogue_mark(conn: sa.Connection):
+        return conn.execute(sa.select(sa.func.max(loads.c.load_id))
+                            .where(loads.c.kind == "catalogue")).scalar()
+
+    def _validated(self, conn: sa.Connection, kind: str, path: Path, data: bytes):
+        from kpilib.ingest.catalogue import read_catalogue_file
+        from kpilib.ingest.returns import read_returns
+
+        if kind == "catalogue":
+            return catalogue_rows, read_catalogue_file(path, data=data).to_dict("records")
+        frame, row_numbers = read_returns(path, self._catalogue(conn, None, None), data=data)
+        frame = frame.astype(object).where(frame.notna(), None)
+        frame["row_number"] = row_numbers
+        return return_rows, frame.to_dict("records")
+
+    @contextmanager
+    def _writing(self):
+        """A connection holding the store's write lock: one load at a time, so load ids and
+        stamps taken under it increase in commit order (a reader's ``loads_through`` bound
+        then excludes every load committed after its snapshot)."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("LOCK TABLE loads IN SHARE ROW EXCLUSIVE MODE")
+            yield conn
+
+    @staticmethod
+    def _stamp(conn: sa.Connection, loaded_at: str | None) -> str:
+        """Now (under the write lock), strictly after every earlier load; or as given."""
+        if loaded_at is not None:
+            return normalise_timestamp(loaded_at)
+        latest = conn.execute(sa.select(sa.func.max(loads.c.loaded_at))).scalar()
+        stamp = utc_now()
+        return just_after(latest) if latest is not None and stamp <= latest else stamp
 
     # ----------------------------------------------------------------- reading
 
-    def catalogue(self, as_of: str | None = None) -> pd.DataFrame:
-        """Every year's KPI set as it stood at ``as_of`` (default: now), in catalogue order."""
+    def catalogue(self, as_of: str | None = None, loads_through: int | None = None
+                  ) -> pd.DataFrame:
+        """Every year's KPI set as it stood at ``as_of`` (default: now), in catalogue order;
+        only loads with ``load_id <= loads_through`` when given (as every reader below)."""
         with self.engine.connect() as conn:
-            return self._catalogue(conn, as_of)
+            return self._catalogue(conn, as_of, loads_through)
 
-    def _catalogue_loads(self, conn: sa.Connection, as_of: str | None) -> pd.DataFrame:
+    def _catalogue_loads(self, conn: sa.Connection, as_of: str | None,
+                         through: int | None) -> pd.DataFrame:
         """(year, load_id) of the catalogue load in effect for each year."""
         q = (
             sa.select(catalogue_rows.c.year, loads.c.load_id, loads.c.loaded_at)
@@ -237,14 +295,14 @@ class Store:
             .select_from(catalogue_rows.join(loads))
             .where(loads.c.kind == "catalogue")
         )
-        if as_of is not None:
-            q = q.where(loads.c.loaded_at <= normalise_timestamp(as_of))
+        q = _visible(q, as_of, through)
         picks = _frame(conn.execute(q), ["year", "load_id", "loaded_at"])
         picks = picks.sort_values(["loaded_at", "load_id"]).groupby("year").tail(1)
         return picks[["year", "load_id"]]
 
-    def _catalogue(self, conn: sa.Connection, as_of: str | None) -> pd.DataFrame:
-        picks = self._catalogue_loads(conn, as_of)
+    def _catalogue(self, conn: sa.Connection, as_of: str | None,
+                   through: int | None) -> pd.DataFrame:
+        picks = self._catalogue_loads(conn, as_of, through)
         if picks.empty:
             return empty_catalogue()
         cols = [catalogue_rows.c[c] for c in (*CATALOGUE_COLUMNS, "position", "load_id")]
@@ -256,7 +314,7 @@ class Store:
         df["position"] = df["position"].astype("int64")
         return df[[*CATALOGUE_COLUMNS, "position"]]
 
-    def _latest_returns(self, as_of: str | None, periods) -> sa.Subquery:
+    def _latest_returns(self, as_of: str | None, periods, through: int | None) -> sa.Subquery:
         r = return_rows.c
         rn = sa.func.row_number().over(
             partition_by=[r.ref, r.period, r.breakdown],
@@ -266,23 +324,23 @@ class Store:
             *(r[c] for c in RETURN_COLUMNS), loads.c.loaded_at, loads.c.source_file,
             loads.c.sha256.label("source_sha256"), loads.c.load_id, rn.label("rn"),
         ).select_from(return_rows.join(loads))
-        return self._filter(q, as_of, periods).subquery()
+        return self._filter(q, as_of, periods, through).subquery()
 
     @staticmethod
-    def _filter(q: sa.Select, as_of: str | None, periods) -> sa.Select:
-        if as_of is not None:
-            q = q.where(loads.c.loaded_at <= normalise_timestamp(as_of))
+    def _filter(q: sa.Select, as_of: str | None, periods, through: int | None) -> sa.Select:
+        q = _visible(q, as_of, through)
         if periods is not None:
             periods = [periods] if isinstance(periods, str) else list(periods)
             q = q.where(return_rows.c.period.in_([parse_period(p).id for p in periods]))
         return q
 
-    def returns(self, as_of: str | None = None, periods=None) -> pd.DataFrame:
+    def returns(self, as_of: str | None = None, periods=None,
+                loads_through: int | None = None) -> pd.DataFrame:
         """Per (ref, period, breakdown) the row of the latest load with loaded_at <= as_of.
 
         ``periods``: a period id or an iterable of them (default: all).
         """
-        sub = self._latest_returns(as_of, periods)
+        sub = self._latest_returns(as_of, periods, loads_through)
         q = sa.select(*(sub.c[c] for c in RETURNS_FRAME_COLUMNS)).where(sub.c.rn == 1)
         with self.engine.connect() as conn:
             df = _frame(conn.execute(q), RETURNS_FRAME_COLUMNS)
@@ -299,7 +357,7 @@ class Store:
             *(r[c] for c in (*_KEY, *NUMBERS, "status")), r.row_number,
             loads.c.loaded_at, loads.c.source_file, loads.c.load_id,
         ).select_from(return_rows.join(loads))
-        q = self._filter(q, as_of, period)
+        q = self._filter(q, as_of, period, None)
         cols = [*_KEY, *NUMBERS, "status", "row_number", "loaded_at", "source_file", "load_id"]
         with self.engine.connect() as conn:
             df = _frame(conn.execute(q), cols)
@@ -322,13 +380,14 @@ class Store:
         out = out.sort_values([*_KEY, "revised_at"], kind="stable").reset_index(drop=True)
         return out[list(REVISION_COLUMNS)]
 
-    def sources(self, as_of: str | None = None) -> pd.DataFrame:
+    def sources(self, as_of: str | None = None, loads_through: int | None = None
+                ) -> pd.DataFrame:
         """The loads in effect at ``as_of``: each year's catalogue load and every returns load
         that supplies at least one current row. Columns: kind, source_file, sha256,
         loaded_at, n_rows; oldest first."""
         with self.engine.connect() as conn:
-            ids = set(self._catalogue_loads(conn, as_of)["load_id"].tolist())
-            sub = self._latest_returns(as_of, None)
+            ids = set(self._catalogue_loads(conn, as_of, loads_through)["load_id"].tolist())
+            sub = self._latest_returns(as_of, None, loads_through)
             current = sa.select(sub.c.load_id).where(sub.c.rn == 1).distinct()
             ids |= set(conn.execute(current).scalars())
             q = sa.select(*(loads.c[c] for c in SOURCE_COLUMNS), loads.c.load_id).where(
@@ -339,23 +398,70 @@ class Store:
         df["n_rows"] = df["n_rows"].astype("int64")
         return df[list(SOURCE_COLUMNS)]
 
-    def snapshot(self, as_of: str | None = None) -> Snapshot:
+    def snapshot(self, as_of: str | None = None, loads_through: int | None = None) -> Snapshot:
         """The catalogue, returns and their source files as of ``as_of`` (default: the
-        latest load)."""
-        as_of = as_of or self.last_loaded_at()
-        return Snapshot(as_of, self.catalogue(as_of=as_of), self.returns(as_of=as_of),
-                        tuple(self.sources(as_of=as_of).to_dict("records")))
+        latest load), from the loads committed when it starts (``loads_through``, recorded
+        in the snapshot: pass it again to read the very same store later), or from those up
+        to ``loads_through`` when given."""
+        through = self.last_load_id() if loads_through is None else int(loads_through)
+        as_of = as_of or self.last_loaded_at(through)
+        return Snapshot(as_of, self.catalogue(as_of, through), self.returns(as_of, None, through),
+                        tuple(self.sources(as_of, through).to_dict("records")), through)
 
-    def last_loaded_at(self) -> str | None:
-        """The ``loaded_at`` of the latest load, ``None`` for an empty store."""
+    def last_loaded_at(self, loads_through: int | None = None) -> str | None:
+        """The ``loaded_at`` of the latest load (up to ``loads_through``), ``None`` for an
+        empty store."""
+        q = _visible(sa.select(sa.func.max(loads.c.loaded_at)), None, loads_through)
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(loads.c.loaded_at))).scalar()
+            return conn.execute(q).scalar()
+
+    def check_writable(self, why: str) -> None:
+        """A :class:`StoreError` now, before any work, if the store cannot be written (a
+        read-only file, folder or URL; a read-only PostgreSQL user or server), without
+        waiting for a load in progress (a store being written to is writable)."""
+        dialect = self.engine.dialect.name
+        try:
+            with self.engine.connect() as conn:
+                if dialect == "sqlite":  # a write tried, not waited for, and rolled back
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                    try:
+                        conn.execute(loads.insert().values(kind="", source_file="", sha256="",
+                                                           loaded_at="", n_rows=0))
+                    finally:
+                        conn.rollback()
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000:.0f}")
+                elif dialect == "postgresql":
+                    ok = conn.exec_driver_sql(
+                        "SELECT has_table_privilege('loads', 'INSERT') "
+                        "AND current_setting('transaction_read_only') = 'off'").scalar()
+                    if not ok:
+                        raise StoreError(f"the store {self.url} is read-only for this user or "
+                                         f"server: use a store you can write to; {why}")
+        except sa.exc.DBAPIError as e:
+            err = store_error(self.url, e, why)
+            if "is busy" not in str(err):  # busy: another load is writing, so it is writable
+                raise err from None
+
+    def last_load_id(self) -> int:
+        """The highest committed ``load_id`` (0 for an empty store): a bound on loads that
+        makes later reads see exactly the store as it is now."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(loads.c.load_id))).scalar() or 0)
 
     def counts(self) -> dict[str, int]:
         """Row count of each table (the store only ever grows)."""
         with self.engine.connect() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                     for t in metadata.sorted_tables}
+
+
+def _visible(q: sa.Select, as_of: str | None, through: int | None) -> sa.Select:
+    """Only the loads made by ``as_of`` and, when given, with ``load_id <= through``."""
+    if as_of is not None:
+        q = q.where(loads.c.loaded_at <= normalise_timestamp(as_of))
+    if through is not None:
+        q = q.where(loads.c.load_id <= int(through))
+    return q
 
 
 def open_store(store: str | Path) -> Store:

@@ -1,0 +1,379 @@
+"""A corpus of hostile and odd inputs through every command of ``kpi``.
+
+Each case must end in a clear message on standard error and exit 1 (2 for a usage error):
+never a traceback, never exit 0, nothing stored (the store file's bytes and row counts are
+unchanged) and no published run folder touched (its files' hashes and the output folder's
+listing are unchanged).  The bad stores are tried on every command the parser lists, so a
+new command must be added to ``COMMANDS`` here before the suite passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kpilib import cli
+from kpilib.cli import build_parser, main
+from kpilib.ingest import files
+from kpilib.run.manifest import output_hashes
+from kpilib.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_AS_OF = "2025-06-30T00:00:00.000000Z"  # after every demo load
+RETURNS_HEADER = "ref,period,breakdown,value,numerator,denominator,status,commentary\n"
+
+
+@dataclass
+class World:
+    root: Path
+    store: Path  # a copy of the demo store
+    published: Path  # a published run folder
+    out: Path  # its output folder
+    params: Path  # a valid parameter file for that run
+    catalogue: Path  # a valid catalogue file (already loaded)
+    returns: Path  # a valid returns file, not yet loaded
+
+    def file(self, name: str, data: bytes | str) -> str:
+        path = self.root / "inputs" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return str(path)
+
+    def folder(self, name: str, manifest: bytes | None = None) -> str:
+        path = self.root / "folders" / name
+        path.mkdir(parents=True, exist_ok=True)
+        if manifest is not None:
+            (path / "manifest.json").write_bytes(manifest)
+        return str(path)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, test_store, core_run) -> World:
+    root = tmp_path_factory.mktemp("hostile")
+    store = Path(shutil.copy(test_store, root / "kpi.sqlite"))
+    out = core_run.folder.parents[1]
+    params = root / "2024-02.yaml"
+    params.write_text(f'period: "2024-02"\nreport: core\nstore: {store}\n'
+                      f'as_of: "{DEMO_AS_OF}"\noutput_dir: {out}\n')
+    returns = root / "returns-2024-02-resubmitted.csv"
+    returns.write_text(RETURNS_HEADER + "AFL13,2024-02,,28,,,,\n")
+    catalogue = ROOT / "tests" / "data" / "catalogue-2024-25.csv"
+    return World(root, store, core_run.folder, out, params, catalogue, returns)
+
+
+def _sha(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def state(w: World):
+    """Everything a failed command must leave as it was."""
+    with Store.open(w.store) as s:
+        counts = s.counts()
+    listing = sorted(p.relative_to(w.out).as_posix() for p in w.out.rglob("*"))
+    return _sha(w.store), counts, output_hashes(w.published), listing
+
+
+def refused(w: World, argv: list[str], capsys) -> str:
+    """Run ``kpi argv`` in-process and check it was refused cleanly; returns stderr."""
+    before = state(w)
+    code = main(argv)  # an exception escaping here is a traceback: the test fails with it
+    err = capsys.readouterr().err
+    assert code in (1, 2), f"exit {code} for hostile input: {argv}\n{err}"
+    assert "Traceback" not in err and err.strip(), err
+    lines = err.splitlines()
+    assert all(len(line) <= cli.LINE_CHARS for line in lines), "an unbounded message"
+    assert len(err) < 20_000, "an unbounded message"
+    assert state(w) == before, "the store or a published folder changed"
+    return err
+
+
+# --------------------------------------------------------------------------- every command
+
+# argv of each command, valid but for what a case makes hostile (the store, by --store)
+COMMANDS = {
+    "load catalogue": lambda w: ["load", "catalogue", str(w.catalogue)],
+    "load returns": lambda w: ["load", "returns", str(w.returns)],
+    "run": lambda w: ["run", str(w.params), "--quiet"],
+    "results": lambda w: ["results", "--period", "2024-02", "--report", "core"],
+    "audit": lambda w: ["audit", str(w.published), "--jobs", "1"],
+    "revisions": lambda w: ["revisions"],
+    "status": lambda w: ["status", str(w.out)],
+    "demo": lambda w: ["demo", "--data-dir", str(w.root / "demo-files")],
+}
+WRITES = {"load catalogue", "load returns", "run", "demo"}  # a read-only store is refused
+CREATES = {"load catalogue", "load returns", "demo"}  # a missing SQLite file is a new store
+
+
+def parser_commands() -> set[str]:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    names = set()
+    for name, p in sub.choices.items():
+        kinds = [a for a in p._actions if isinstance(a, type(sub))]
+        names |= {f"{name} {k}" for k in kinds[0].choices} if kinds else {name}
+    return names
+
+
+def test_every_command_is_in_the_corpus():
+    missing = parser_commands() - set(COMMANDS)
+    assert not missing, f"add {sorted(missing)} to COMMANDS in tests/test_hostile.py"
+
+
+def _bad_stores(w: World) -> dict[str, str]:
+    corrupt = w.root / "stores" / "random-bytes.sqlite"
+    corrupt.parent.mkdir(exist_ok=True)
+    corrupt.write_bytes(bytes(range(256)) * 64)
+    text = w.root / "stores" / "a-csv-file.sqlite"
+    text.write_text(RETURNS_HEADER)
+    folder = w.root / "stores" / "a-folder"
+    folder.mkdir(exist_ok=True)
+    return {"a folder": str(folder), "random bytes": str(corrupt), "a CSV file": str(text),
+            "an unparseable URL": "://", "an unknown database driver": "nosuchdb://x/y",
+            "empty text": "", "a missing file": str(w.root / "stores" / "none.sqlite"),
+            "read-only": f"sqlite:///file:{w.store}?mode=ro&uri=true"}
+
+
+STORE_CASES = ["a folder", "random bytes", "a CSV file", "an unparseable URL",
+               "an unknown database driver", "empty text", "a missing file", "read-only"]
+
+
+def _store_cases():
+    for command in sorted(COMMANDS):
+        for case in STORE_CASES:
+            if case == "read-only" and command not in WRITES:
+                continue  # reading a read-only store is fine
+            if case == "a missing file" and command in CREATES:
+                continue  # a missing SQLite file is a new store for this command
+            yield pytest.param(command, case, id=f"{command}: store {case}")
+
+
+@pytest.mark.parametrize(("command", "store_case"), list(_store_cases()))
+def test_every_command_refuses_a_bad_store(world, capsys, command, store_case):
+    store = _bad_stores(world)[store_case]
+    refused(world, ["--store", store, *COMMANDS[command](world)], capsys)
+    if store_case == "a missing file":
+        assert not Path(store).exists(), "a read created a store"
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def _xlsx(rows) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _zip_bomb(inflated: int) -> bytes:
+    """An .xlsx-shaped zip whose sheet inflates to ``inflated`` bytes of zeros."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w") as f:
+            chunk = b"0" * (1 << 20)
+            for _ in range(inflated // len(chunk)):
+                f.write(chunk)
+    return buf.getvalue()
+
+
+def _declares(data: bytes, size: int) -> bytes:
+    """A zip whose central directory claims its last member inflates to ``size`` bytes."""
+    i = data.rfind(b"PK\x01\x02")
+    return data[:i + 24] + size.to_bytes(4, "little") + data[i + 28:]
+
+
+# (id, file name, content or a function of the world, limits to set) -> refused
+FILE_CASES = [
+    ("random bytes", "r.csv", bytes(range(256)) * 8, {}),
+    ("an empty file", "r.csv", b"", {}),
+    ("a byte-order mark only", "r.csv", b"\xef\xbb\xbf", {}),
+    ("a header only", "r.csv", RETURNS_HEADER, {}),
+    ("Latin-1 text", "r.csv", (RETURNS_HEADER + "AFL13,2024-02,,1,,,,£\n").encode("latin-1"), {}),
+    ("UTF-16 text", "r.csv", (RETURNS_HEADER + "AFL13,2024-02,,1,,,,\n").encode("utf-16"), {}),
+    ("a CSV named .xlsx", "r.xlsx", RETURNS_HEADER + "AFL13,2024-02,,1,,,,\n", {}),
+    ("a zip that is not a workbook", "r.xlsx", lambda: _zip_bomb(1 << 20), {}),
+    ("a zip that lies about its size", "r.xlsx", lambda: _declares(_zip_bomb(1 << 20), 1000),
+     {}),
+    ("a zip bomb (inflates past the limit)", "r.xlsx", lambda: _zip_bomb(8 << 20),
+     {"MAX_UNPACKED_BYTES": 4 << 20}),
+    ("a zip declaring 1 GB", "r.xlsx", lambda: _declares(_zip_bomb(1 << 20), 1 << 30), {}),
+    ("a file over the size limit", "r.csv", RETURNS_HEADER + "AFL13,2024-02,,1,,,,\n" * 2000,
+     {"MAX_FILE_BYTES": 10_000}),
+    ("an endless file (/dev/zero)", "/dev/zero", None, {}),
+    ("more rows than the limit", "r.csv", RETURNS_HEADER + "AFL13,2024-02,,1,,,,\n" * 100,
+     {"MAX_ROWS": 50}),
+    ("a row of 300 values", "r.csv", RETURNS_HEADER + "AFL13,2024-02" + ",1" * 298 + "\n", {}),
+    ("a 1 MB CSV value", "r.csv", RETURNS_HEADER + "AFL13,2024-02,,1,,,," + "x" * 2**20 + "\n",
+     {}),
+    ("a 100 KB ref in an .xlsx", "r.xlsx",
+     lambda: _xlsx([RETURNS_HEADER.strip().split(","), ["R" * 100_000, "2024-02", "", 1]]), {}),
+    ("a 10 KB unknown ref", "r.csv", RETURNS_HEADER + "R" * 10_000 + ",2024-02,,1,,,,\n", {}),
+    ("a formula as a ref", "r.csv", RETURNS_HEADER + '"=HYPERLINK(""http://x"",""y"")",'
+                                                     "2024-02,,1,,,,\n", {}),
+    ("a folder", "a-folder", "FOLDER", {}),
+    ("a missing file", "missing.csv", "MISSING", {}),
+    ("an .xlsx with no worksheet rows", "r.xlsx", lambda: _xlsx([]), {}),
+]
+
+
+@pytest.mark.parametrize("kind", ["catalogue", "returns"])
+@pytest.mark.parametrize(("name", "content", "limits"), [
+    pytest.param(n, c, lim, id=i) for i, n, c, lim in FILE_CASES])
+def test_hostile_files_are_refused_by_load(world, capsys, monkeypatch, kind, name, content,
+                                           limits):
+    for key, value in limits.items():
+        monkeypatch.setattr(files, key, value)
+    if content is None:
+        path = name
+    elif content == "FOLDER":
+        path = world.folder(name)
+    elif content == "MISSING":
+        path = str(world.root / "inputs" / name)
+    else:
+        path = world.file(name, content() if callable(content) else content)
+    err = refused(world, ["--store", str(world.store), "load", kind, path], capsys)
+    assert "nothing from this file was stored" in err or "1 of 1 file failed" in err
+
+
+def test_a_real_zip_bomb_is_refused_before_it_inflates(world, capsys):
+    """A 1 MB .xlsx that inflates to 1 GB, at the default limits: refused from the zip's
+    directory, in well under a second."""
+    import time
+
+    bomb = world.file("bomb.xlsx", _declares(_zip_bomb(1 << 20), 1 << 30))
+    start = time.perf_counter()
+    err = refused(world, ["--store", str(world.store), "load", "returns", bomb], capsys)
+    assert time.perf_counter() - start < 5
+    assert "the workbook unpacks to 1,024 MB, more than the 256 MB kpilib reads" in err
+
+
+def test_a_long_value_is_echoed_cut_short(world, capsys):
+    path = world.file("long.csv", RETURNS_HEADER + "R" * 10_000 + ",2024-02,,1,,,,\n")
+    err = refused(world, ["--store", str(world.store), "load", "returns", path], capsys)
+    assert "R" * 79 + "…" in err and "R" * 81 not in err
+
+
+# --------------------------------------------------------------------------- command options
+
+BILLION_LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nperiod: *b\n"
+
+# (id, argv builder): each refused, whatever the store
+OPTION_CASES = [
+    ("run: params a list", lambda w: ["run", w.file("p.yaml", "- period: 2024-02\n")]),
+    ("run: params a scalar", lambda w: ["run", w.file("p.yaml", "2024-02\n")]),
+    ("run: params UTF-16", lambda w: ["run", w.file("p.yaml", "period: x\n".encode("utf-16"))]),
+    ("run: params binary", lambda w: ["run", w.file("p.yaml", bytes(range(256)))]),
+    ("run: params an alias bomb", lambda w: ["run", w.file("p.yaml", BILLION_LAUGHS)]),
+    ("run: params a folder", lambda w: ["run", w.folder("params")]),
+    ("run: params missing", lambda w: ["run", str(w.root / "none.yaml")]),
+    ("run: params empty", lambda w: ["run", w.file("p.yaml", "")]),
+    ("run: output_dir a file", lambda w: ["run", str(w.params), "--output-dir",
+                                          w.file("out", "x")]),
+    ("run: output_dir under a file", lambda w: ["run", str(w.params), "--output-dir",
+                                                w.file("out", "x") + "/sub"]),
+    ("run: output_dir not writable", lambda w: ["run", str(w.params), "--output-dir",
+                                                "/sys/kpi-hostile-outputs"]),
+    ("run: as_of not a time", lambda w: ["run", str(w.params), "--as-of", "last Tuesday"]),
+    ("run: as_of in the future", lambda w: ["run", str(w.params), "--as-of", "2999-01-01"]),
+    ("run: no arguments", lambda w: ["run"]),
+    ("results: output a folder", lambda w: ["results", "--period", "2024-02", "--report",
+                                            "core", "--output", w.folder("results-out")]),
+    ("results: output under a file", lambda w: ["results", "--period", "2024-02", "--report",
+                                                "core", "--output", w.file("f", "x") + "/r.csv"]),
+    ("results: period not a period", lambda w: ["results", "--period", "=1+1", "--report",
+                                                "core"]),
+    ("results: a 100 KB period", lambda w: ["results", "--period", "9" * 100_000, "--report",
+                                            "core"]),
+    ("results: unknown report", lambda w: ["results", "--period", "2024-02", "--report", "x"]),
+    ("results: as_of not a time", lambda w: ["results", "--period", "2024-02", "--report",
+                                             "core", "--as-of", "soon"]),
+    ("audit: a file", lambda w: ["audit", w.file("a-file", "x")]),
+    ("audit: an empty folder", lambda w: ["audit", w.folder("empty")]),
+    ("audit: a missing folder", lambda w: ["audit", str(w.root / "none")]),
+    ("audit: manifest {}", lambda w: ["audit", w.folder("m1", b"{}")]),
+    ("audit: manifest []", lambda w: ["audit", w.folder("m2", b"[]")]),
+    ("audit: manifest null", lambda w: ["audit", w.folder("m3", b"null")]),
+    ("audit: manifest binary", lambda w: ["audit", w.folder("m4", bytes(range(256)))]),
+    ("audit: jobs not a number", lambda w: ["audit", str(w.published), "--jobs", "x"]),
+    ("revisions: a folder without a manifest", lambda w: ["revisions", w.folder("empty")]),
+    ("revisions: manifest []", lambda w: ["revisions", w.folder("m2", b"[]")]),
+    ("revisions: manifest binary", lambda w: ["revisions", w.folder("m4", bytes(range(256)))]),
+    ("revisions: period not a period", lambda w: ["revisions", "--period", "soon"]),
+    ("revisions: as_of not a time", lambda w: ["revisions", "--as-of", "soon"]),
+    ("status: a file", lambda w: ["status", w.file("a-file", "x")]),
+    ("status: a missing folder", lambda w: ["status", str(w.root / "none")]),
+    ("status: period not a period", lambda w: ["status", str(w.out), "--period", "soon"]),
+    ("status: unknown report", lambda w: ["status", str(w.out), "--report", "=1+1"]),
+    ("demo: data dir a file", lambda w: ["demo", "--data-dir", w.file("d", "x")]),
+    ("demo: a store with data", lambda w: ["demo", "--data-dir", str(w.root / "demo-files")]),
+    ("load: no files", lambda w: ["load", "returns"]),
+    ("an unknown command", lambda w: ["frobnicate"]),
+]
+
+
+@pytest.mark.parametrize("case", [pytest.param(b, id=i) for i, b in OPTION_CASES])
+def test_hostile_options_are_refused(world, capsys, case):
+    argv = case(world)
+    refused(world, ["--store", str(world.store), *argv], capsys)
+
+
+def test_the_option_corpus_covers_every_command():
+    covered = {i.split(":")[0] for i, _ in OPTION_CASES}
+    assert {c.split()[0] for c in parser_commands()} <= covered
+
+
+def test_demo_force_on_a_folder_is_refused(world, capsys):
+    refused(world, ["--store", world.folder("store-folder"), "demo", "--force",
+                    "--data-dir", str(world.root / "demo-files")], capsys)
+
+
+def test_a_failed_load_into_a_new_store_leaves_no_store(world, capsys):
+    store = world.root / "new" / "kpi.sqlite"
+    refused(world, ["--store", str(store), "load", "returns", world.file("e.csv", "")], capsys)
+    assert not store.exists()
+
+
+# --------------------------------------------------------------------------- data in outputs
+
+
+def test_a_formula_file_name_is_neutralised_in_printed_tables(world, tmp_path, capsys):
+    store = shutil.copy(world.store, tmp_path / "kpi.sqlite")
+    (tmp_path / "=cmd.csv").write_text(RETURNS_HEADER + "AFL13,2024-02,,29,,,,\n")
+    assert main(["--store", str(store), "load", "returns", str(tmp_path / "=cmd.csv")]) == 0
+    capsys.readouterr()
+    assert main(["--store", str(store), "revisions", "--period", "2024-02"]) == 0
+    out = capsys.readouterr().out
+    assert "'=cmd.csv" in out
+    assert not any(cell.startswith("=") for line in out.splitlines() for cell in line.split())
+
+
+# --------------------------------------------------------------------------- concurrent loads
+
+
+def test_concurrent_loads_of_one_file_store_it_once(world, tmp_path):
+    store = Path(shutil.copy(world.store, tmp_path / "kpi.sqlite"))
+    before = Store.open(store).counts()["loads"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-m", "kpilib.cli", "--store", str(store), "load",
+                               "returns", str(world.returns)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    outcomes = [(p.wait(120), *p.communicate()) for p in procs]
+    for code, out, err in outcomes:
+        assert "Traceback" not in err, err
+        assert (code == 0 and ("loaded " in out or "already loaded" in out)) \
+            or (code == 1 and "the store" in err and "is busy" in err), (code, out, err)
+    assert sum("loaded returns-2024-02" in out for _, out, _ in outcomes) == 1
+    assert Store.open(store).counts()["loads"] == before + 1
