@@ -213,21 +213,31 @@ def _bound(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
-    """Check a published run against its manifest and the store's ledger, re-execute it from
-    the manifest, and compare the data read and every output."""
-    folder = Path(folder)
+def _published_checks(folder: Path, store: str | None) -> tuple[AuditResult, dict | None]:
+    """What is checked before any re-execution: the manifest can be read, the published
+    files match it, it is in the store's ledger, and its signature (where signed)."""
     res = AuditResult(folder)
     try:
         manifest = read_manifest(folder)
     except AuditError as e:
         res.error = str(e)
-        return res
+        return res, None
     res.tampered, res.missing = check_published(folder, manifest)
-    res.warnings = _environment_warnings(manifest)
     p = manifest["parameters"]
     _ledger_check(res, folder, manifest, store or p["store"])
     _signature_check(res, folder, p.get("council"))
+    return res, manifest
+
+
+def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
+    """Check a published run against its manifest and the store's ledger, re-execute it from
+    the manifest, and compare the data read and every output."""
+    folder = Path(folder)
+    res, manifest = _published_checks(folder, store)
+    if manifest is None:
+        return res
+    res.warnings = _environment_warnings(manifest)
+    p = manifest["parameters"]
     with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
         params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
                            p.get("params_file", "<manifest>"), p.get("council"))
@@ -265,16 +275,9 @@ def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
     """As :func:`audit_run`, re-executing with the program that published the run: the
     manifest's kpilib commit and package versions (:mod:`kpilib.audit.recorded`)."""
     folder = Path(folder)
-    res = AuditResult(folder)
-    try:
-        manifest = read_manifest(folder)
-    except AuditError as e:
-        res.error = str(e)
+    res, manifest = _published_checks(folder, store)
+    if manifest is None:
         return res
-    res.tampered, res.missing = check_published(folder, manifest)
-    p = manifest["parameters"]
-    _ledger_check(res, folder, manifest, store or p["store"])
-    _signature_check(res, folder, p.get("council"))
     code = _part(manifest, "code")
     try:
         plan = recorded.recorded_plan(manifest)

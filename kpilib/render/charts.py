@@ -79,6 +79,19 @@ def _line(name: str, x: list, values: list, unit: str, decimals: int | None) -> 
             "hovertemplate": "%{x}: %{customdata}"}  # plotly adds the trace's name
 
 
+def _layout(height: int, yaxis: dict) -> dict:
+    """The layout every KPI chart shares: white, system font, legend below, periods as
+    categories; ``yaxis`` is the chart's own."""
+    return {
+        "height": height, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
+                                                            "size": 12, "color": "#0b0c0c"},
+        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
+        "yaxis": yaxis,
+    }
+
+
 def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = None) -> str:
     """A KPI's trend chart (two financial years, target line, RAG-coloured markers) from its
     series rows (total and breakdowns: ``breakdown``, ``period``, ``value``, ``target``,
@@ -110,15 +123,8 @@ def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = 
                      "customdata": [("" if is_blank(t) else format_target(t, unit, decimals))
                                     for t in targets],
                      "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
-    layout = {
-        "height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
-        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
-        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
-                                                            "size": 12, "color": "#0b0c0c"},
-        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
-        "yaxis": {"gridcolor": "#e5e5e5", "rangemode": "tozero",
-                  "ticksuffix": "%" if unit == "percent" else ""},
-    }
+    layout = _layout(260, {"gridcolor": "#e5e5e5", "rangemode": "tozero",
+                           "ticksuffix": "%" if unit == "percent" else ""})
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
                        full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
@@ -199,15 +205,8 @@ def xmr_chart(ref: str, unit: str, points: list[dict], target: float | None,
                      "line": {"color": "#b00020", "dash": "longdash", "width": 1.5}})
     fit = y_range([*values, *(p[k] for p in points for k in ("lower_limit", "upper_limit")),
                    target])
-    layout = {
-        "height": 280, "margin": {"l": 50, "r": 10, "t": 10, "b": 60},
-        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "showlegend": True,
-        "legend": {"orientation": "h", "y": -0.35}, "font": {"family": "Arial, sans-serif",
-                                                            "size": 12, "color": "#0b0c0c"},
-        "xaxis": {"type": "category", "gridcolor": "#e5e5e5", "tickangle": -45},
-        "yaxis": {"gridcolor": "#e5e5e5", "ticksuffix": "%" if unit == "percent" else "",
-                  **({"range": fit} if fit else {})},
-    }
+    layout = _layout(280, {"gridcolor": "#e5e5e5", "ticksuffix": "%" if unit == "percent" else "",
+                           **({"range": fit} if fit else {})})
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
                        full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
