@@ -200,7 +200,51 @@ def cmd_run(args) -> int:
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
         print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
               f"{s.seconds:.1f} s -> {s.index}")
+        if s.unchanged:
+            print(f"  {s.folder} unchanged: the publication there has the same as_of and "
+                  "identical outputs, and was kept")
+        elif s.superseded:
+            print(f"  the publication it replaces is kept in {s.superseded}")
     return 0
+
+
+# --------------------------------------------------------------------------- kpi doctor
+
+
+def _add_doctor(sub, common) -> None:
+    p = sub.add_parser("doctor", parents=[common],
+                       help="repair what crashed runs left beside the published folders")
+    p.add_argument("output_dir", nargs="?", type=Path, default=Path("outputs"),
+                   metavar="OUTPUT_DIR", help="the output folder of your runs (default: "
+                   "outputs), or one period folder (outputs/2024-02)")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="say what would be repaired, change nothing")
+    p.set_defaults(func=cmd_doctor)
+
+
+def cmd_doctor(args) -> int:
+    from kpilib.run.recover import doctor
+
+    if args.store_given:
+        _say_store(args.store, " (for the ledger of interrupted publications)")
+    results = doctor(args.output_dir, args.store if args.store_given else None, args.dry_run)
+    would = "would have " if args.dry_run else ""
+    done = [t for r in results for t in r.done]
+    problems = [t for r in results for t in r.problems]
+    for t in done:
+        print(f"{'would: ' if args.dry_run else ''}{t}")
+    for t in (t for r in results for t in r.left):
+        print(f"left alone: {t}")
+    for t in problems:
+        _err(f"kpi doctor: cannot repair: {t}")
+    if not done and not problems:
+        print(f"{args.output_dir}: nothing to repair (no interrupted publication or leftover "
+              f"of a stopped run in {len(results)} folder{'s' if len(results) != 1 else ''})")
+    elif done:
+        print(f"{args.output_dir}: {would}repaired {len(done)} "
+              f"thing{'s' if len(done) != 1 else ''}"
+              + (f"; {len(problems)} left to repair by hand" if problems else ""))
+    return 1 if problems else 0
 
 
 # --------------------------------------------------------------------------- kpi results
@@ -247,6 +291,10 @@ def _add_audit(sub, common) -> None:
     p.add_argument("path", type=Path, metavar="PATH",
                    help="a run folder (outputs/2024-02/core) or a folder of runs (outputs/)")
     p.add_argument("--jobs", type=int, default=2, help="runs re-executed at once (default 2)")
+    p.add_argument("--recorded-env", dest="recorded_env", action="store_true",
+                   help="re-execute with the program that published the run: kpilib at the "
+                        "manifest's git commit (from this repository's history) with the "
+                        "manifest's package versions, in a cached environment")
     p.set_defaults(func=cmd_audit)
 
 
@@ -254,7 +302,8 @@ def cmd_audit(args) -> int:
     from kpilib.audit.audit import audit_tree
 
     _say_store(args.store if args.store_given else "named by each run's manifest")
-    results = audit_tree(args.path, args.store if args.store_given else None, args.jobs)
+    results = audit_tree(args.path, args.store if args.store_given else None, args.jobs,
+                         recorded_env=args.recorded_env)
     for r in results:
         print("\n".join(r.lines()))
     same = sum(r.identical for r in results)
@@ -324,6 +373,28 @@ def cmd_status(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- kpi keygen
+
+
+def _add_keygen(sub, common) -> None:
+    p = sub.add_parser("keygen", help="make an ed25519 key pair that signs every run's manifest")
+    p.add_argument("key", nargs="?", type=Path, default=Path("keys/council.pem"), metavar="PATH",
+                   help="the private key file to write (default keys/council.pem); the public "
+                        "key goes beside it (keys/council.pub)")
+    p.set_defaults(func=cmd_keygen)
+
+
+def cmd_keygen(args) -> int:
+    from kpilib.run.signing import generate_key
+
+    public, fp = generate_key(args.key)
+    print(f"wrote the private key {args.key} (mode 0600: keep it secret, never commit it) and "
+          f"the public key {public}; key {fp[:16]}")
+    print(f"to sign every run, add to council.yaml:\n  signing_key: {args.key}\n"
+          f"  public_keys: [{public}]\n  require_signature: true")
+    return 0
+
+
 # --------------------------------------------------------------------------- kpi demo
 
 
@@ -365,7 +436,7 @@ def cmd_demo(args) -> int:
 # --------------------------------------------------------------------------- main
 
 COMMANDS = (_add_load, _add_run, _add_results, _add_audit, _add_revisions, _add_status,
-            _add_demo)
+            _add_doctor, _add_keygen, _add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -221,3 +221,46 @@ def test_audit_warns_but_passes_when_packages_or_code_changed(workdir, capsys, m
     assert f"warning: installed packages differ from the manifest's: pandas {pandas_then} -> " \
            "99.0" in out
     assert "warning: code commit differs: run at " in out and "now ffffffffffff" in out
+
+
+@pytest.mark.parametrize("found, verdict", [
+    ({"differing": ["index.html"]}, "differs; published with kpilib 0.1.0 at commit aaaaaaaaaaaa, "
+     "re-executed with kpilib 0.1.0 at commit bbbbbbbbbbbb: re-run with --recorded-env"),
+    ({"differing": ["index.html"], "tampered": ["index.html"]}, "DIFFERENT"),
+    ({"differing": ["index.html"], "data_changes": ["the returns rows ..."]}, "DIFFERENT"),
+    ({"differing": ["index.html"], "signature_failed": "INVALID: ..."}, "DIFFERENT"),
+    ({"tampered": ["index.html"]}, "DIFFERENT"),
+], ids=["outputs differ, program changed", "tampering comes first", "changed data comes first",
+        "a bad signature comes first", "program change alone is not a difference"])
+def test_a_changed_program_is_named_only_when_it_explains_the_difference(found, verdict):
+    from kpilib.audit.audit import AuditResult
+
+    res = AuditResult(Path("run"), program_change="published with kpilib 0.1.0 at commit "
+                      "aaaaaaaaaaaa, re-executed with kpilib 0.1.0 at commit bbbbbbbbbbbb", **found)
+    assert res.lines()[0] == f"run: {verdict}"
+
+
+def test_the_program_change_names_code_packages_and_python(monkeypatch):
+    from kpilib.audit import audit as audit_mod
+
+    env = audit_mod.environment()
+    commit = "a" * 40
+    manifest = {"code": {"kpilib_version": "0.1.0", "commit": commit, "dirty": False},
+                "environment": {**env, "packages": {**env["packages"], "pandas": "1.0.0"}}}
+    monkeypatch.setattr(audit_mod, "git_info", lambda: {"commit": commit, "dirty": False})
+    monkeypatch.setattr(audit_mod, "__version__", "0.1.0")
+    assert audit_mod.program_change({**manifest, "environment": env}) == ""
+    text = audit_mod.program_change(manifest)
+    assert text == (f"published with kpilib 0.1.0 at commit {commit[:12]}, re-executed with "
+                    f"kpilib 0.1.0 at commit {commit[:12]} (packages pandas 1.0.0 -> "
+                    f"{env['packages']['pandas']})")
+    monkeypatch.setattr(audit_mod, "git_info", lambda: {"commit": commit, "dirty": True})
+    assert "re-executed with kpilib 0.1.0 at commit aaaaaaaaaaaa with uncommitted changes" in \
+        audit_mod.program_change({**manifest, "environment": env})
+
+
+def test_data_hash_does_not_depend_on_the_sign_of_zero():
+    """A value of -0 is stored by SQLite as 0: the rows read back are the same rows."""
+    df = pd.DataFrame({"ref": ["A"], "period": ["2024-02"], "breakdown": [""], "value": [-0.0]})
+    assert frame_digest(df, list(df.columns), ["ref"]) == \
+        frame_digest(df.assign(value=[0.0]), list(df.columns), ["ref"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -102,7 +103,8 @@ def test_a_run_shows_the_council_and_records_it(tmp_path, test_store, monkeypatc
           "primary_colour: '#23395b'\nfooter: Kent demo footer\ntitles:\n  core: Kent KPIs\n",
           "kent.yaml")
     monkeypatch.chdir(tmp_path)
-    p = validate({"period": "2024-02", "report": "core", "store": str(test_store),
+    shutil.copyfile(test_store, tmp_path / "kpi.sqlite")  # a run records itself in its store
+    p = validate({"period": "2024-02", "report": "core", "store": "kpi.sqlite",
                   "as_of": "2025-06-30T00:00:00Z", "output_dir": "out",
                   "council": "councils/kent.yaml"})
     folder = run(p, show_progress=False)[0].folder

@@ -108,7 +108,12 @@ COMMANDS = {
     "revisions": lambda w: ["revisions"],
     "status": lambda w: ["status", str(w.out)],
     "demo": lambda w: ["demo", "--data-dir", str(w.root / "demo-files")],
+    "doctor": lambda w: ["doctor", str(w.out)],
+    "keygen": lambda w: ["keygen", str(w.root / "keys" / "council.pem")],
 }
+# Commands that open a store only when they need one: keygen never does, doctor only to
+# check an interrupted publication against the ledger.  A bad store is no input of theirs.
+STORELESS = {"doctor", "keygen"}
 WRITES = {"load catalogue", "load returns", "run", "demo"}  # a read-only store is refused
 CREATES = {"load catalogue", "load returns", "demo"}  # a missing SQLite file is a new store
 
@@ -146,7 +151,7 @@ STORE_CASES = ["a folder", "random bytes", "a CSV file", "an unparseable URL",
 
 
 def _store_cases():
-    for command in sorted(COMMANDS):
+    for command in sorted(set(COMMANDS) - STORELESS):
         for case in STORE_CASES:
             if case == "read-only" and command not in WRITES:
                 continue  # reading a read-only store is fine
@@ -317,6 +322,10 @@ OPTION_CASES = [
     ("status: a missing folder", lambda w: ["status", str(w.root / "none")]),
     ("status: period not a period", lambda w: ["status", str(w.out), "--period", "soon"]),
     ("status: unknown report", lambda w: ["status", str(w.out), "--report", "=1+1"]),
+    ("doctor: a file", lambda w: ["doctor", w.file("a-file", "x")]),
+    ("doctor: a missing folder", lambda w: ["doctor", str(w.root / "none")]),
+    ("keygen: a key that exists", lambda w: ["keygen", w.file("existing.pem", "x")]),
+    ("keygen: under a file", lambda w: ["keygen", w.file("f", "x") + "/k.pem"]),
     ("demo: data dir a file", lambda w: ["demo", "--data-dir", w.file("d", "x")]),
     ("demo: a store with data", lambda w: ["demo", "--data-dir", str(w.root / "demo-files")]),
     ("load: no files", lambda w: ["load", "returns"]),

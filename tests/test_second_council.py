@@ -293,3 +293,24 @@ def test_kent_first_quarters_from_an_empty_folder(tmp_path, monkeypatch, capsys)
     assert code == 0
     assert out.splitlines()[-1] == ("2 publications of 2 reports under outputs: 2 current, "
                                     "0 superseded; 0 not recorded in the ledger")
+
+    # 10. the first quarter re-run after its correction: the publication members saw is kept
+    first_index = (folder / "index.html").read_bytes()
+    code, out, err = kpi(capsys, "run", "params/2024-25-Q1.yaml", "--quiet")
+    assert code == 0, err
+    kept = list(Path("outputs/2024-25-Q1/service.superseded").iterdir())
+    assert len(kept) == 1 and (kept[0] / "index.html").read_bytes() == first_index
+    rerun = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
+    cs04_now = rerun[(rerun["ref"] == "CS04") & (rerun["column"] == "2024-25-Q1")]
+    assert cs04_now["value"].tolist() == ["89.1"]
+    code, out, err = kpi(capsys, "status", "--json")
+    q1 = next(p for p in json.loads(out)["publications"] if p["period"] == "2024-25-Q1")
+    assert len(q1["superseded"]) == 1
+    assert "CS04" in json.dumps(q1["current"])  # the figures it changed from the one before
+    code, out, err = kpi(capsys, "audit", "outputs")
+    assert code == 0, out + err
+    assert out.splitlines()[-1] == "3 runs audited: 3 identical, 0 not"
+    # 0.04% is shown as 0.04%, not rounded to 0.0%
+    gl = (folder / "growth-environment-and-transport.html").read_text(encoding="utf-8")
+    page = gl + cype + asch + dced
+    assert "0.04%" in article(page, "SISE16")

@@ -2,8 +2,14 @@
 however the data has been revised since.
 
 * :func:`audit_run` checks the published files against the run's manifest
-  (tampering), re-executes the run (same parameters, same ``as_of``) in a
-  temporary folder and compares every output's SHA-256.
+  (tampering), the manifest against the store's ledger and its signature against
+  the council's public keys, re-executes the run (same parameters, same ``as_of``)
+  in a temporary folder and compares every output's SHA-256.  When outputs
+  differ and the program (kpilib's version or commit, the packages, Python) is
+  not the one the manifest records, the verdict says so and points to
+  ``--recorded-env``.
+* :func:`audit_recorded` makes the same checks but re-executes with the program
+  that published the run (:mod:`kpilib.audit.recorded`).
 * :func:`audit_tree` audits every run folder under a directory, in parallel.
 """
 
@@ -14,10 +20,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kpilib import __version__
+from kpilib.audit import recorded
 from kpilib.errors import AuditError, KpiError
 from kpilib.run.changes import results_changes
+from kpilib.run.council import load_signing
 from kpilib.run.manifest import (
     MANIFEST,
+    SIGNATURE,
     environment,
     git_info,
     output_hashes,
@@ -26,6 +36,7 @@ from kpilib.run.manifest import (
 )
 from kpilib.run.params import RunParams
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
+from kpilib.run.signing import verify_run
 from kpilib.store import open_store, publications_of
 
 
@@ -40,10 +51,35 @@ class AuditResult:
     data_changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    signature: str = ""  # "signature valid (key ...)"
+    signature_failed: str = ""  # an invalid, unverifiable or missing required signature
+    program_change: str = ""  # the program re-executing is not the one that published
+    program: str = ""  # with --recorded-env: which program re-executed the run
+    recorded_lines: list[str] = field(default_factory=list)  # that program's own findings
+    recorded_ok: bool = True
+    notes: list[str] = field(default_factory=list)  # e.g. where the recorded environment is
+
+    @property
+    def failed_checks(self) -> bool:
+        """Anything besides the re-executed outputs that fails the audit."""
+        return bool(self.tampered or self.missing or self.data_changes or self.signature_failed
+                    or self.error)
+
+    def verdict(self) -> str:
+        if self.error:
+            return "FAILED"
+        if self.identical:
+            return f"identical ({self.program})" if self.program else "identical"
+        if self.program_change and self.differing and not self.failed_checks:
+            return f"differs; {self.program_change}: re-run with --recorded-env"
+        return f"DIFFERENT ({self.program})" if self.program else "DIFFERENT"
 
     def lines(self) -> list[str]:
-        head = "identical" if self.identical else "DIFFERENT" if not self.error else "FAILED"
-        out = [f"{self.folder}: {head}"]
+        out = [f"{self.folder}: {self.verdict()}"]
+        if self.signature:
+            out.append(f"  {self.signature}")
+        if self.signature_failed:
+            out.append(f"  signature: {self.signature_failed}")
         out += [f"  tampered: {f} does not match its hash in the manifest" for f in self.tampered]
         out += [f"  missing: {f}" for f in self.missing]
         out += [f"  data: {d}" for d in self.data_changes]
@@ -51,24 +87,35 @@ class AuditResult:
         out += [f"  results.csv {c['ref']} {c['breakdown'] or 'total'} {c['column']} "
                 f"{c['field']}: published {c['before']!r}, now {c['after']!r}"
                 for c in self.value_changes]
+        out += [ln for ln in self.recorded_lines if ln not in out]
+        out += [f"  note: {n}" for n in self.notes]
         out += [f"  warning: {w}" for w in self.warnings]
         if self.error:
             out.append(f"  error: {self.error}")
         return out
 
 
+def _part(manifest: dict, key: str) -> dict:
+    value = manifest.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _package_changes(manifest: dict, skip: tuple[str, ...] = ()) -> list[str]:
+    then = _part(_part(manifest, "environment"), "packages")
+    now = environment()["packages"]
+    return [f"{n} {then[n]} -> {now.get(n, 'not installed')}" for n in sorted(then)
+            if now.get(n) != then[n] and n not in skip]
+
+
 def _environment_warnings(manifest: dict) -> list[str]:
     warnings = []
-    then = manifest.get("environment", {}).get("packages", {})
-    now = environment()["packages"]
-    changed = [f"{n} {then[n]} -> {now.get(n, 'not installed')}" for n in sorted(then)
-               if now.get(n) != then[n]]
+    changed = _package_changes(manifest)
     if changed:
         warnings.append("installed packages differ from the manifest's: " + ", ".join(changed))
-    py = manifest.get("environment", {}).get("python")
+    py = _part(manifest, "environment").get("python")
     if py and py != environment()["python"]:
         warnings.append(f"Python {py} -> {environment()['python']}")
-    code = manifest.get("code", {})
+    code = _part(manifest, "code")
     g = git_info()
     if code.get("commit") and g.get("commit") and code["commit"] != g["commit"]:
         warnings.append(f"code commit differs: run at {code['commit'][:12]}, now "
@@ -76,6 +123,29 @@ def _environment_warnings(manifest: dict) -> list[str]:
     if g.get("dirty"):
         warnings.append("the code has uncommitted changes")
     return warnings
+
+
+def program_change(manifest: dict) -> str:
+    """How the program re-executing differs from the one that published the run ("" when
+    it is the same): ``published with kpilib X at commit C, re-executed with ...``."""
+    code = _part(manifest, "code")
+    now = {"kpilib_version": __version__, **git_info()}
+    code_differs = (code.get("kpilib_version") != now["kpilib_version"]
+                    or code.get("commit") != now["commit"]
+                    or bool(code.get("dirty")) or bool(now["dirty"]))
+    packages = _package_changes(manifest, skip=(recorded.SELF,))
+    py = _part(manifest, "environment").get("python")
+    py_differs = bool(py) and py != environment()["python"]
+    if not (code_differs or packages or py_differs):
+        return ""
+    text = f"published with {recorded.describe(code)}, re-executed with {recorded.describe(now)}"
+    extras = []
+    if packages:
+        more = f" and {len(packages) - 3} more" if len(packages) > 3 else ""
+        extras.append("packages " + ", ".join(packages[:3]) + more)
+    if py_differs:
+        extras.append(f"Python {py} -> {environment()['python']}")
+    return text + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def check_published(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
@@ -105,6 +175,24 @@ def _ledger_check(res: AuditResult, folder: Path, manifest: dict, store: str) ->
     res.tampered.append(f"{MANIFEST} (its SHA-256 {digest[:12]}... is not in the ledger of "
                         f"publications of store {store}: the manifest was edited after "
                         "publication, or the run was not published from this store)")
+
+
+def _signature_check(res: AuditResult, folder: Path, council: str | None) -> None:
+    """The manifest's signature against the council's public keys (``council.yaml``)."""
+    try:
+        settings = load_signing(council)
+    except KpiError as e:
+        if (folder / SIGNATURE).exists():
+            res.warnings.append(f"the signature cannot be verified: {e}")
+        return
+    verdict = verify_run(folder, settings)
+    if verdict is None:
+        return
+    res.warnings += verdict.warnings
+    if verdict.ok:
+        res.signature = verdict.line
+    else:
+        res.signature_failed = verdict.line
 
 
 def _data_changes(manifest: dict, again: dict) -> list[str]:
@@ -139,6 +227,7 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     res.warnings = _environment_warnings(manifest)
     p = manifest["parameters"]
     _ledger_check(res, folder, manifest, store or p["store"])
+    _signature_check(res, folder, p.get("council"))
     with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
         params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
                            p.get("params_file", "<manifest>"), p.get("council"))
@@ -166,8 +255,56 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
             res.value_changes = results_changes(published, summary.folder / "results.csv")
     if store and store != p["store"]:
         res.warnings.append(f"re-executed against store {store} instead of {p['store']}")
-    res.identical = not (res.tampered or res.missing or res.differing or res.error
-                         or res.data_changes)
+    if res.differing:
+        res.program_change = program_change(manifest)
+    res.identical = not (res.failed_checks or res.differing)
+    return res
+
+
+def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
+    """As :func:`audit_run`, re-executing with the program that published the run: the
+    manifest's kpilib commit and package versions (:mod:`kpilib.audit.recorded`)."""
+    folder = Path(folder)
+    res = AuditResult(folder)
+    try:
+        manifest = read_manifest(folder)
+    except AuditError as e:
+        res.error = str(e)
+        return res
+    res.tampered, res.missing = check_published(folder, manifest)
+    p = manifest["parameters"]
+    _ledger_check(res, folder, manifest, store or p["store"])
+    _signature_check(res, folder, p.get("council"))
+    code = _part(manifest, "code")
+    try:
+        plan = recorded.recorded_plan(manifest)
+        env = recorded.ensure_environment(plan, recorded.repository(plan.commit))
+        exit_code, out, err = recorded.inner_audit(env, folder, store)
+    except AuditError as e:
+        res.error = f"--recorded-env: {e}"
+        return res
+    res.program = (f"re-executed with {recorded.describe({**code, 'dirty': False})} in the "
+                   "recorded environment")
+    if code.get("dirty"):
+        res.warnings.append("the run was published from a tree with uncommitted changes: "
+                            "re-executed at its commit, without them")
+    res.warnings += list(env.notes)
+    res.notes.append(f"recorded environment {env.root}: " + (
+        "this interpreter, whose packages are the recorded versions, with kpilib from the "
+        "worktree" if env.reused else "a virtualenv with the recorded package versions"))
+    if env.reused and plan.extra:
+        res.warnings.append(f"this interpreter was reused (every recorded package at its "
+                            f"version); it also has {len(plan.extra)} package(s) the run did "
+                            f"not: {', '.join(plan.extra[:5])}")
+    lines = out.splitlines()
+    head = next((ln for ln in lines if ln.startswith(f"{folder}: ")), None)
+    if exit_code not in (0, 1) or head is None:
+        tail = " ".join((err or out).strip().splitlines()[-3:])
+        res.error = f"the recorded program's audit failed (exit {exit_code}): {tail}"
+        return res
+    res.recorded_ok = exit_code == 0 and head.endswith(": identical")
+    res.recorded_lines = [ln for ln in lines if ln.startswith("  ")]
+    res.identical = res.recorded_ok and not res.failed_checks
     return res
 
 
@@ -181,11 +318,15 @@ def run_folders(root: Path) -> list[Path]:
                              for part in p.relative_to(root).parts[:-1]))
 
 
-def audit_tree(root: Path, store: str | None = None, jobs: int = 2) -> list[AuditResult]:
-    """Audit every run under ``root``: runs re-execute concurrently on one worker pool."""
+def audit_tree(root: Path, store: str | None = None, jobs: int = 2,
+               recorded_env: bool = False) -> list[AuditResult]:
+    """Audit every run under ``root``: runs re-execute concurrently on one worker pool (each
+    in its recorded environment, one after another, with ``recorded_env``)."""
     folders = run_folders(root)
     if not folders:
         raise AuditError(f"{root}: no run folders (no {MANIFEST}) found")
+    if recorded_env:
+        return [audit_recorded(f, store) for f in folders]
     prepare_workers()
     with worker_pool() as pool, cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
         return list(threads.map(lambda f: audit_run(f, pool, store), folders))

@@ -6,7 +6,9 @@ parameter set may name another file (``council: councils/kent.yaml``).  All
 keys are optional; with no file the defaults of
 :class:`kpilib.render.branding.Council` apply.  Every problem in the file is
 reported at once, and a primary colour that white text cannot be read on
-(WCAG AA, 4.5:1) is rejected.
+(WCAG AA, 4.5:1) is rejected.  The keys that sign runs (``signing_key``,
+``public_keys``, ``require_signature``) are read by :func:`load_signing`
+(:mod:`kpilib.run.signing`); they are not part of the pages' look.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
+from kpilib.run.signing import KEYS as SIGNING_KEYS
+from kpilib.run.signing import SigningSettings, parse_signing
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 DEFAULT_FILE = "council.yaml"
-KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles")
+KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS)
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 512 * 1024
@@ -42,6 +46,19 @@ def load_council(path: str | Path | None = None) -> Council:
     p = Path(path)
     raw = read_yaml(p, "council settings", CouncilError, MAX_FILE_BYTES)
     return parse_council({} if raw is None else raw, p, hashlib.sha256(p.read_bytes()).hexdigest())
+
+
+def load_signing(path: str | Path | None = None) -> SigningSettings:
+    """The signing keys the settings file names (:mod:`kpilib.run.signing`); found as
+    :func:`load_council` finds the file.  The file is validated as a whole."""
+    if path is None:
+        if not Path(DEFAULT_FILE).is_file():
+            return SigningSettings()
+        path = DEFAULT_FILE
+    p = Path(path)
+    raw = read_yaml(p, "council settings", CouncilError, MAX_FILE_BYTES)
+    parse_council({} if raw is None else raw, p)  # every problem of the file, at once
+    return parse_signing(raw or {}, p)[0]
 
 
 def parse_council(raw, path: Path, sha256: str = "") -> Council:
@@ -76,6 +93,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
                             f"{', '.join(registry.names())}")
         elif not isinstance(title, str) or not title.strip():
             problems.append(f"key 'titles': the title of {name!r} must be text")
+    problems += parse_signing(raw, path)[1]
     logo = ""
     if raw.get("logo"):
         try:

@@ -26,6 +26,7 @@ from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS
 from kpilib.render.templates import PROJECT_TEMPLATES
 
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"  # written after the manifest: not among its outputs
 FORMAT = 2  # 2: runs are recorded in the store's ledger of publications
 CATALOGUE_KEY = ["year", "ref", "breakdown"]
 RETURN_KEY = ["ref", "period", "breakdown"]
@@ -66,8 +67,8 @@ def catalogue_columns(catalogue: pd.DataFrame) -> list[str]:
 def _canon(v) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    if isinstance(v, float):
-        return repr(v)
+    if isinstance(v, float):  # -0.0 is 0.0: SQLite does not keep the sign of a zero
+        return repr(v + 0.0)
     return str(v)
 
 
@@ -117,10 +118,13 @@ def environment() -> dict:
 
 def output_hashes(folder: Path) -> dict[str, str]:
     """SHA-256 of every file of a run folder, whatever its name, except the run's own
-    ``manifest.json`` at the top (a ``manifest.json`` in a subfolder is hashed like any file)."""
+    ``manifest.json`` and its signature ``manifest.json.sig`` at the top (verified by audit
+    against the council's public keys); a ``manifest.json`` in a subfolder is hashed like any
+    file."""
     folder = Path(folder)
+    own = {folder / MANIFEST, folder / SIGNATURE}
     return {p.relative_to(folder).as_posix(): sha256_file(p)
-            for p in sorted(folder.rglob("*")) if p.is_file() and p != folder / MANIFEST}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p not in own}
 
 
 def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jobs,

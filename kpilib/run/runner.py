@@ -13,9 +13,12 @@ For each report set the run:
 3. renders each executed notebook to HTML in the worker (in-process nbconvert
    with kpilib's template), writes ``results.csv``, the executed notebooks,
    ``assets/plotly.min.js`` and ``manifest.json`` into a staging folder;
-4. swaps the staging folder into ``<output_dir>/<period>/<report>/``
-   atomically.  A failure leaves the published folder untouched and keeps the
-   failed notebooks in ``<report>.failed/``.
+4. publishes the staging folder at ``<output_dir>/<period>/<report>/`` and records it
+   in the store's ledger, keeping the publication it replaces in
+   ``<report>.superseded/`` (:mod:`kpilib.run.publish`: a crash at any point is
+   recovered by the next run or ``kpi doctor``).  A failure leaves the published
+   folder untouched and keeps the failed notebooks in ``<report>.failed/``; a full
+   disk or unwritable folder is one clear error and leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -40,10 +43,17 @@ from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish
-from kpilib.run.council import load_council
+from kpilib.run import manifest, publish, recover, signing
+from kpilib.run.council import load_council, load_signing
+from kpilib.run.kernel import LAUNCHER, die_with_parent
 from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
-from kpilib.run.params import RunParams, Skipped, check_output_dir, missing_kpis, report_types_in
+from kpilib.run.params import (
+    RunParams,
+    Skipped,
+    check_output_dir,
+    missing_kpis,
+    report_types_in,
+)
 from kpilib.store import Snapshot, open_store, record_publication
 
 KERNEL = "python3"
@@ -67,6 +77,7 @@ class JobResult:
     ok: bool
     seconds: float
     error: str = ""
+    write_error: tuple | None = None  # (errno, strerror, file): the staging folder is unwritable
 
 
 @dataclass
@@ -79,6 +90,8 @@ class RunSummary:
     kpis: int
     statuses: dict = field(default_factory=dict)
     seconds: float = 0.0
+    superseded: Path | None = None  # where the publication it replaced was kept
+    unchanged: bool = False  # identical to the publication already there, which was kept
 
     @property
     def index(self) -> Path:
@@ -92,12 +105,20 @@ def kernel_spec():
     are installed: a fresh virtualenv may have none, and an installed ``python3`` spec may
     point at another interpreter (another virtualenv, another kpilib).  Frozen modules are
     off as ``python -m ipykernel install`` writes it (no debugger warning on CPython >= 3.11).
+    The kernel starts with :data:`kpilib.run.kernel.LAUNCHER` (ipykernel's launcher, set to
+    die with the worker that started it) instead of ``-m ipykernel_launcher``.
     """
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec
 
     spec = get_kernel_dict()
-    argv = [sys.executable, *spec["argv"][1:]]
+    argv = [sys.executable]
+    args = spec["argv"][1:]
+    for i, a in enumerate(args):
+        if a == "-m" and args[i + 1:i + 2] == ["ipykernel_launcher"]:
+            argv += ["-c", LAUNCHER]
+        elif not (a == "ipykernel_launcher" and args[i - 1:i] == ["-m"]):
+            argv.append(a)
     if platform.python_implementation() == "CPython" and not any(
             a.startswith("-Xfrozen_modules") for a in argv):
         argv.insert(1, "-Xfrozen_modules=off")
@@ -167,26 +188,37 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
     out = Path(staging) / "notebooks" / f"{job.stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     nb = None
-    for attempt in (1, 2):
-        workdir = Path(tempfile.mkdtemp(prefix="kpi-kernel-"))
-        try:
-            nb = _execute_once(job.notebook.path, out, job.parameters, workdir, job.cwd)
-            break
-        except PapermillExecutionError as e:
-            return JobResult(job, False, time.perf_counter() - start, _failure_text(e, out))
-        except Exception as e:  # a kernel that failed to start: retry once
-            if attempt == 2:
-                return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    render_page.clean_notebook(nb)
-    import nbformat
+    try:
+        for attempt in (1, 2):
+            workdir = Path(tempfile.mkdtemp(prefix="kpi-kernel-"))
+            try:
+                nb = _execute_once(job.notebook.path, out, job.parameters, workdir, job.cwd)
+                break
+            except PapermillExecutionError as e:
+                return JobResult(job, False, time.perf_counter() - start, _failure_text(e, out))
+            except OSError as e:
+                if e.errno in publish.WRITE_ERRORS:
+                    raise
+                if attempt == 2:
+                    return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
+            except Exception as e:  # a kernel that failed to start: retry once
+                if attempt == 2:
+                    return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+        render_page.clean_notebook(nb)
+        import nbformat
 
-    publish.write_text(out, nbformat.writes(nb) + "\n")
-    page = render_page.to_html(nb, job.title,
-                               render_page.footer_text(job.parameters.get("as_of")),
-                               self_contained, job.branding, root=job.cwd)
-    publish.write_text(Path(staging) / f"{job.stem}.html", page)
+        publish.write_text(out, nbformat.writes(nb) + "\n")
+        page = render_page.to_html(nb, job.title,
+                                   render_page.footer_text(job.parameters.get("as_of")),
+                                   self_contained, job.branding, root=job.cwd)
+        publish.write_text(Path(staging) / f"{job.stem}.html", page)
+    except OSError as e:  # a full disk, a read-only folder: the run stops with a clear error
+        if e.errno not in publish.WRITE_ERRORS:
+            raise
+        return JobResult(job, False, time.perf_counter() - start, str(e),
+                         (e.errno, e.strerror, e.filename or str(out)))
     return JobResult(job, True, time.perf_counter() - start)
 
 
@@ -259,9 +291,12 @@ def check_has_data(report: Report, store: str) -> None:
 
 def worker_pool() -> cf.ProcessPoolExecutor:
     """The notebook workers: one process per core (at most 2), reused for every notebook;
-    forked after :func:`prepare_workers` so the heavy imports are inherited."""
+    forked after :func:`prepare_workers` so the heavy imports are inherited.  Workers (and
+    their kernels) die with this process, even when it is killed (:mod:`kpilib.run.kernel`):
+    call this from the thread that outlives them (the main thread)."""
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=MAX_WORKERS, mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=MAX_WORKERS, mp_context=ctx,
+                                  initializer=die_with_parent, initargs=(os.getpid(),))
     # With fork, the first submit forks every worker: do it now, while this process has one
     # thread (before a progress bar or audit threads start), as forking threads can deadlock.
     pool.submit(os.getpid).result()
@@ -279,6 +314,7 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
+    signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = store.snapshot(as_of, loads_through)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
@@ -289,41 +325,66 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through)
     final = Path(params.output_dir) / params.period / report_set
-    staging = final.with_name(f".{report_set}.staging-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    task = progress.add_task(f"{report_set} {params.period}", total=len(jobs)) if progress else None
-    futures = [pool.submit(execute_job, j, str(staging), self_contained) for j in jobs]
-    failures = []
-    for fut in cf.as_completed(futures):
-        res = fut.result()
-        if not res.ok:
-            failures.append(res)
-        if progress:
-            progress.advance(task)
-    if failures:
-        failed = publish.keep_failed(staging, final)
-        lines = [f"  {f.job.notebook.label} for {f.job.section or 'the overview'}: {f.error}"
-                 for f in sorted(failures, key=lambda f: f.job.stem)]
-        raise RunError(
-            f"the {report_set} report for {params.period} failed:\n" + "\n".join(lines)
-            + f"\nThe published folder {final} is unchanged; the failed notebooks, with their "
-            f"errors, are in {failed}/notebooks/"
-        )
-    for name, write in rtype.outputs.items():
-        publish.write_text(staging / name, write(report))
-    if not self_contained:
-        publish.copy_assets(staging)
-    manifest.write_manifest(staging, params, report_set, as_of, snap, jobs, self_contained,
-                            council.record(), seconds=round(time.perf_counter() - start, 3))
-    manifest_sha256 = manifest.sha256_file(staging / manifest.MANIFEST)
-    publish.publish(staging, final)
-    if record:
-        record_publication(store, str(final), report_set, params.period, as_of, manifest_sha256)
+    try:
+        _say_recovered(recover.recover(final.parent))
+        staging = publish.begin(final)
+    except OSError as e:  # an output folder that cannot be written
+        raise publish.write_failure(e, final) from None
+    try:
+        task = (progress.add_task(f"{report_set} {params.period}", total=len(jobs))
+                if progress else None)
+        futures = [pool.submit(execute_job, j, str(staging.path), self_contained) for j in jobs]
+        failures = []
+        for fut in cf.as_completed(futures):
+            res = fut.result()
+            if not res.ok:
+                failures.append(res)
+            if progress:
+                progress.advance(task)
+        unwritable = [f.write_error for f in failures if f.write_error]
+        if unwritable:
+            raise OSError(*unwritable[0])
+        if failures:
+            failed = publish.keep_failed(staging, final)
+            lines = [f"  {f.job.notebook.label} for {f.job.section or 'the overview'}: {f.error}"
+                     for f in sorted(failures, key=lambda f: f.job.stem)]
+            raise RunError(
+                f"the {report_set} report for {params.period} failed:\n" + "\n".join(lines)
+                + f"\nThe published folder {final} is unchanged; the failed notebooks, with "
+                f"their errors, are in {failed}/notebooks/"
+            )
+        for name, write in rtype.outputs.items():
+            publish.write_text(staging.path / name, write(report))
+        if not self_contained:
+            publish.copy_assets(staging.path)
+        try:
+            manifest.write_manifest(staging.path, params, report_set, as_of, snap, jobs,
+                                    self_contained, council.record(),
+                                    seconds=round(time.perf_counter() - start, 3))
+        except OSError as e:
+            raise publish.named(e, staging.path / manifest.MANIFEST) from e
+        if signer:  # manifest.json.sig: the council's key over the manifest's bytes
+            signer.sign(staging.path)
+        ledger = publish.Ledger(params.store, lambda sha: record_publication(
+            store, str(final), report_set, params.period, as_of, sha)) if record else None
+        done = publish.publish(staging, final, ledger)
+    except OSError as e:  # a full disk, a read-only file system: nothing is left behind
+        publish.discard(staging)
+        raise publish.write_failure(e, final, staging.path) from None
+    except BaseException:
+        publish.discard(staging)
+        raise
     h = report.headline()
     return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
-                      h["rag"].value_counts().to_dict(), time.perf_counter() - start)
+                      h["rag"].value_counts().to_dict(), time.perf_counter() - start,
+                      done.superseded, done.unchanged)
+
+
+def _say_recovered(res) -> None:
+    """Tell the user what recovery did beside the folder a run publishes in."""
+    for line in [f"repaired: {t}" for t in res.done] + [f"could not repair: {t}"
+                                                        for t in res.problems]:
+        print(f"kpi run: {line}", file=sys.stderr)
 
 
 def prepare_workers() -> None:
