@@ -39,26 +39,34 @@ class CouncilError(ParamsError):
 def load_council(path: str | Path | None = None) -> Council:
     """The settings of ``path``, or of ``./council.yaml`` if ``path`` is None and it exists,
     else the defaults."""
-    if path is None:
-        if not Path(DEFAULT_FILE).is_file():
-            return Council()
-        path = DEFAULT_FILE
-    p = Path(path)
-    raw = read_yaml(p, "council settings", CouncilError, MAX_FILE_BYTES)
-    return parse_council({} if raw is None else raw, p, hashlib.sha256(p.read_bytes()).hexdigest())
+    found = _settings_file(path)
+    if found is None:
+        return Council()
+    p, raw = found
+    return parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest())
 
 
 def load_signing(path: str | Path | None = None) -> SigningSettings:
     """The signing keys the settings file names (:mod:`kpilib.run.signing`); found as
     :func:`load_council` finds the file.  The file is validated as a whole."""
+    found = _settings_file(path)
+    if found is None:
+        return SigningSettings()
+    p, raw = found
+    parse_council(raw, p)  # every problem of the file, at once
+    return parse_signing(raw, p)[0]
+
+
+def _settings_file(path: str | Path | None) -> tuple[Path, dict] | None:
+    """The settings file to read (``path``, or ``./council.yaml`` if it exists) and its
+    YAML content ({} for an empty file); None when there is no file to read."""
     if path is None:
         if not Path(DEFAULT_FILE).is_file():
-            return SigningSettings()
+            return None
         path = DEFAULT_FILE
     p = Path(path)
     raw = read_yaml(p, "council settings", CouncilError, MAX_FILE_BYTES)
-    parse_council({} if raw is None else raw, p)  # every problem of the file, at once
-    return parse_signing(raw or {}, p)[0]
+    return p, {} if raw is None else raw
 
 
 def parse_council(raw, path: Path, sha256: str = "") -> Council:
