@@ -136,7 +136,7 @@ def test_user_errors_exit_without_traceback(capsys, db, argv, code, fragment):
 
 
 def test_unexpected_errors_keep_their_traceback(monkeypatch, db):
-    monkeypatch.setattr("kpilib.cli.open_store", lambda url: 1 / 0)
+    monkeypatch.setattr("kpilib.cli.revisions.open_store", lambda url: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         main(["revisions", "--store", db])
 

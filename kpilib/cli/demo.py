@@ -1,0 +1,44 @@
+"""``kpi demo``: build the demo store from generated data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpilib.cli.common import say_store
+from kpilib.errors import StoreError
+from kpilib.store import Store, sqlite_path
+
+
+def add(sub, common) -> None:
+    p = sub.add_parser("demo", parents=[common], help="build the demo store from generated data")
+    p.add_argument("--data-dir", default="data/demo", type=Path,
+                   help="where the demo CSV files are written (default: data/demo)")
+    p.add_argument("--force", action="store_true", help="replace an existing SQLite store file")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args) -> int:
+    from kpilib.demo import build_demo_store  # written separately; imported only when needed
+
+    say_store(args.store)
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        raise StoreError(f"--data-dir {args.data_dir} is a file; expected a folder for the "
+                         "demo's CSV files")
+    path = sqlite_path(args.store)
+    if args.force:
+        if path is None:
+            raise StoreError(f"--force only replaces SQLite store files, not {args.store}")
+        if path.is_dir():
+            raise StoreError(f"--store {path} is a folder; expected a SQLite file")
+        if path.exists():
+            path.unlink()
+    store = Store.open(args.store)
+    last = store.last_loaded_at()
+    if last is not None:
+        raise StoreError(f"store {args.store} already has data (last load {last}); "
+                         f"use --force to replace it, or another --store")
+    results = build_demo_store(store, args.data_dir) or []
+    rows = sum(r.n_rows for r in results)
+    print(f"demo store built at {args.store}: {len(results)} files, {rows} rows loaded "
+          f"(files in {args.data_dir}), last load {store.last_loaded_at()}")
+    return 0

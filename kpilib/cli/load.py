@@ -1,0 +1,50 @@
+"""``kpi load``: validate and store catalogue or returns files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpilib.cli.common import err, say_store
+from kpilib.errors import KpiError, ValidationError
+from kpilib.store import Store, sqlite_path
+
+
+def add(sub, common) -> None:
+    p = sub.add_parser("load", help="validate and store catalogue or returns files")
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="{catalogue,returns}")
+    for kind, what in (("catalogue", "KPI catalogue files (one per year)"),
+                       ("returns", "returns files (measured values)")):
+        k = kinds.add_parser(kind, parents=[common], help=f"load {what}")
+        k.add_argument("files", nargs="+", metavar="FILE", type=Path, help="CSV or .xlsx file")
+        k.set_defaults(func=cmd_load)
+
+
+def cmd_load(args) -> int:
+    say_store(args.store)
+    file = sqlite_path(args.store)
+    new = file is not None and not file.exists()
+    store = Store.open(args.store)
+    load = store.load_catalogue if args.kind == "catalogue" else store.load_returns
+    failed = 0
+    for path in args.files:
+        try:
+            res = load(path)
+        except ValidationError as e:
+            err(str(e))
+            failed += 1
+            continue
+        except KpiError:
+            if new and store.last_load_id() == 0:  # nothing stored: no new empty store left
+                store.close()
+                file.unlink(missing_ok=True)
+            raise
+        if res.already_loaded:
+            print(f"{res.source_file}: already loaded on {res.loaded_at}, nothing stored")
+        else:
+            print(f"loaded {res.source_file}: {res.n_rows} rows (sha256 {res.sha256[:8]}…)")
+    if failed:
+        err(f"{failed} of {len(args.files)} file{'s' if len(args.files) != 1 else ''} failed")
+        if new and failed == len(args.files):  # nothing stored: no new empty store left
+            store.close()
+            file.unlink(missing_ok=True)
+    return 1 if failed else 0

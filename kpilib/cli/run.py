@@ -1,0 +1,41 @@
+"""``kpi run``: run a parameter set (notebooks to HTML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpilib.cli.common import err, say_store
+
+
+def add(sub, common) -> None:
+    p = sub.add_parser("run", parents=[common], help="run a parameter set: notebooks to HTML")
+    p.add_argument("params", type=Path, metavar="PARAMS", help="parameter file, e.g. "
+                   "params/2024-02.yaml (keys: period, report, store, as_of, output_dir)")
+    p.add_argument("--as-of", dest="as_of", help="read the data as it stood at this moment "
+                   "(overrides the file; default: the run's start)")
+    p.add_argument("--output-dir", dest="output_dir", help="overrides the file's output_dir")
+    p.add_argument("--self-contained", action="store_true",
+                   help="inline plotly.js in every page (single files to email)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args) -> int:
+    from kpilib.run.params import read_params
+    from kpilib.run.runner import run
+
+    params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
+                         store=args.store if args.store_given else None)
+    say_store(params.store, "" if args.store_given else f" (from {args.params})")
+    summaries = run(params, self_contained=args.self_contained, show_progress=not args.quiet,
+                    on_skip=lambda skipped: err(f"kpi run: {skipped}"))
+    for s in summaries:
+        counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
+        print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
+              f"{s.seconds:.1f} s -> {s.index}")
+        if s.unchanged:
+            print(f"  {s.folder} unchanged: the publication there has the same as_of and "
+                  "identical outputs, and was kept")
+        elif s.superseded:
+            print(f"  the publication it replaces is kept in {s.superseded}")
+    return 0
