@@ -48,6 +48,7 @@ def case(id, where, says, **change):
 
 HSG01_COPY = dict(read_csv_rows(CATALOGUE_2024)[1][0])
 OVERRIDE = {"year": "2024-25", "ref": "HSG03", "breakdown": "P1", "target": "97.5"}
+R = ("expected_low", "expected_high")
 UNSORTED = "98 (9.5;18.6;17;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;98)"
 
 # fmt: off
@@ -175,6 +176,20 @@ RULES = [
          edits={2: {"spc_baseline": "6"}}, columns=("spc_baseline",)),
     case("SPC settings on an override row", (5, "spc_rebase"), "may only fill target, tolerance",
          edits={5: {"spc_rebase": "2024-04"}}, columns=("spc_rebase",)),
+    case("expected_low above expected_high", (3, "expected_low"), "expected_low 900 is above expected_high 700",
+         edits={3: {"expected_low": "900", "expected_high": "700"}}, columns=R),
+    case("an expected range with one end", (3, "expected_high"), "needs both expected_low and expected_high",
+         edits={3: {"expected_low": "100"}}, columns=R),
+    case("an expected range that is not a number", (3, "expected_high"), "upper end of an activity",
+         edits={3: {"expected_low": "100", "expected_high": "lots"}}, columns=R),
+    case("an expected range on a KPI with a target", (2, "target"), "an activity indicator (with an expected range) has no target",
+         edits={2: {"expected_low": "100", "expected_high": "200"}}, columns=R),
+    case("an expected range on an override row", (5, "expected_low"), "may only fill target, tolerance",
+         edits={5: {"expected_low": "1", "expected_high": "2"}}, columns=R),
+    case("previous_ref that is not a ref", (2, "previous_ref"), "the ref this KPI had in the previous year's set",
+         edits={2: {"previous_ref": "CS 05"}}, columns=("previous_ref",)),
+    case("previous_ref naming a ref twice", (2, "previous_ref"), "each once",
+         edits={2: {"previous_ref": "CS05;CS05"}}, columns=("previous_ref",)),
     case("refs whose anchors would collide", (3, "ref"), "refs HSG.01, HSG-01 of 2024-25 would share the page anchor kpi-hsg-01",
          edits={2: {"ref": "HSG.01"}, 3: {"ref": "HSG-01"}}),
 ]
@@ -207,6 +222,8 @@ OPTIONAL_DISPLAY = [
     pytest.param(4, "baseline", "98%", "98", id="a percent baseline with its sign"),
     pytest.param(4, "baseline", "0.04", "0.04", id="a small percent baseline"),
     pytest.param(2, "baseline", "-3.5", "-3.5", id="a negative count baseline"),
+    pytest.param(2, "previous_ref", "CS05", "CS05", id="previous_ref: renumbered"),
+    pytest.param(2, "previous_ref", "CS05;CS06", "CS05;CS06", id="previous_ref: merged"),
 ]
 # fmt: on
 
@@ -216,8 +233,21 @@ def test_decimals_and_baseline_accepted(tmp_path, row, column, typed, stored):
     cat = read_catalogue_file(catalogue_with(tmp_path, edits={row: {column: typed}},
                                              columns=(column,)))
     assert cat.at[row - 2, column] == stored
-    assert list(cat.columns)[-5:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
+    assert list(cat.columns)[-8:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
+                                      "expected_low", "expected_high", "previous_ref",
                                       "position"]
+
+
+@pytest.mark.parametrize("low, high, stored", [
+    pytest.param("1,200", "1,800", ("1200", "1800"), id="counts with separators"),
+    pytest.param("0", "0", ("0", "0"), id="a range of one value"),
+    pytest.param("-5", "5", ("-5", "5"), id="a negative low end"),
+])
+def test_an_activity_indicators_expected_range_is_stored(tmp_path, low, high, stored):
+    cat = read_catalogue_file(catalogue_with(tmp_path, edits={3: {"expected_low": low,
+                                                                  "expected_high": high}},
+                                             columns=R))
+    assert tuple(cat.loc[1, ["expected_low", "expected_high"]]) == stored
 
 
 def test_a_catalogue_without_the_optional_columns_has_them_empty(tmp_path):

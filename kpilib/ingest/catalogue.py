@@ -132,6 +132,11 @@ def _baseline_ok(text: str) -> bool:
     return not text or (text.isdigit() and int(text) >= 12)
 
 
+def _refs_ok(text: str) -> bool:
+    items = [p.strip() for p in text.split(";")]
+    return not text or (all(REF.match(p) for p in items) and len(set(items)) == len(items))
+
+
 def _labels_ok(text: str) -> bool:
     return not text or all(label_problem(b.strip()) is None for b in text.split(";"))
 
@@ -161,6 +166,12 @@ def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
         "spc_baseline": pa.Column(str, pa.Check(_baseline_ok, element_wise=True, error=(
             "expected a whole number of points, 12 or more (limits fixed from the first "
             "points of each group), or empty"))),
+        **{col: pa.Column(str, pa.Check.str_matches(rf"^(?:|{NUMBER})$", error=(
+            f"expected a number (the {side} end of an activity indicator's expected range) "
+            "or empty"))) for col, side in (("expected_low", "lower"), ("expected_high", "upper"))},
+        "previous_ref": pa.Column(str, pa.Check(_refs_ok, element_wise=True, error=(
+            "expected the ref this KPI had in the previous year's set, or ';'-separated refs "
+            "(each once) when KPIs were merged, e.g. CS-05 or CS-05;CS-06"))),
         "ref": pa.Column(str, pa.Check.str_matches(rf"^(?:|{REF.pattern[1:-1]})$",
                                                    error=REF_EXPECTED)),
         "breakdowns": pa.Column(str, [
@@ -211,6 +222,8 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
             not 0 <= v <= 100 for v in (target.value, *(target.profile or ()))
         ):
             add(idx, "target", r["target"], "a percent target must be between 0 and 100")
+    if not override:
+        _range_problems(add, idx, r)
     baseline = to_number(r["baseline"])
     if baseline is not None and kpi["unit"] == "percent" and not 0 <= baseline <= 100:
         add(idx, "baseline", r["baseline"], "a percent baseline must be between 0 and 100")
@@ -225,6 +238,20 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
                 allowed = ENUMS.get(col)
                 add(idx, col, "", f"required for a {rtype.name} KPI"
                     + (f": expected one of {', '.join(allowed)}" if allowed else ""))
+
+
+def _range_problems(add, idx, r: pd.Series) -> None:
+    """An activity indicator's expected range: both ends, low <= high, and no target."""
+    low, high = to_number(r["expected_low"]), to_number(r["expected_high"])
+    if (r["expected_low"] == "") != (r["expected_high"] == ""):
+        col = "expected_high" if r["expected_high"] == "" else "expected_low"
+        add(idx, col, "", "an expected range needs both expected_low and expected_high")
+    if low is not None and high is not None and low > high:
+        add(idx, "expected_low", r["expected_low"], f"expected_low {r['expected_low']} is above "
+            f"expected_high {r['expected_high']}; expected low <= high (were they swapped?)")
+    if (low is not None or high is not None) and r["target"] != "":
+        add(idx, "target", r["target"], "an activity indicator (with an expected range) has no "
+            "target; expected an empty target or no expected range")
 
 
 def _floor_side(add, idx, r: pd.Series, kpi: pd.Series, target: float) -> None:
@@ -317,7 +344,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
-    for col in ("target", "floor", "baseline"):  # 98% and 11,477 as analysts type them
+    for col in ("target", "floor", "baseline", "expected_low", "expected_high"):  # 98%, 11,477
         df[col], sign = numbers.normalise(df[col])
         units = df["unit"].where(df["breakdown"] == "", df.groupby(["year", "ref"])["unit"]
                                  .transform("first"))

@@ -15,12 +15,13 @@ CATALOGUE_COLUMNS = (
     "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
     "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
     "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory", "decimals", "baseline",
-    "spc_rebase", "spc_baseline",
+    "spc_rebase", "spc_baseline", "expected_low", "expected_high", "previous_ref",
 )  # fmt: skip
 # Optional columns added to the contract after its first version: a store made before them
 # gains them (empty), and a run's catalogue fingerprint leaves them out while they are empty,
 # so that publications made before them still audit as identical.
-CATALOGUE_ADDED = ("decimals", "baseline", "spc_rebase", "spc_baseline")
+CATALOGUE_ADDED = ("decimals", "baseline", "spc_rebase", "spc_baseline", "expected_low",
+                   "expected_high", "previous_ref")
 CATALOGUE_REQUIRED = ("year", "ref", "name", "directorate", "commitment", "report", "frequency",
             "measure", "unit", "polarity")  # fmt: skip
 OVERRIDE_COLUMNS = ("year", "ref", "breakdown", "target", "tolerance", "floor")
