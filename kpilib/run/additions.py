@@ -1,0 +1,147 @@
+"""What is added to a run folder after publication: the append-only ``additions.jsonl``.
+
+A published ``manifest.json`` never changes. An export made later (a PDF pack, a workbook),
+a sign-off or an audit's verdict is one line of ``additions.jsonl`` in the run folder:
+
+``{"at": ..., "file": ..., "kind": ..., "manifest_sha256": ..., "prev": ..., "sha256": ...,
+"who": ..., <details>}``
+
+- ``kind``: one of :data:`KINDS`;
+- ``file``: the added file, relative to the run folder, or ``null`` (a sign-off, a verdict);
+  ``sha256``: that file's SHA-256 when it was added (``null`` without a file);
+- ``at``: when (UTC, ISO 8601), ``who``: the person or process;
+- ``manifest_sha256``: the SHA-256 of the ``manifest.json`` the addition refers to;
+- ``prev``: the SHA-256 of the previous line's bytes (``""`` for the first), so a line
+  edited, removed or reordered breaks the chain and is reported by :func:`problems`.
+
+Lines are appended under an exclusive lock and flushed to disk before :func:`record` returns;
+a line is never rewritten. :func:`problems` says what no longer holds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from kpilib.clock import normalise_timestamp, utc_now
+from kpilib.errors import AuditError, RunError
+from kpilib.run.manifest import MANIFEST, sha256_file
+
+ADDITIONS = "additions.jsonl"
+KINDS = ("export", "signoff", "audit")
+FIELDS = ("at", "file", "kind", "manifest_sha256", "prev", "sha256", "who")
+
+
+def _line_sha(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+def manifest_sha256(folder: str | Path) -> str:
+    """The SHA-256 of a run folder's manifest (a clear error when there is none)."""
+    path = Path(folder) / MANIFEST
+    if not Path(folder).is_dir():
+        raise RunError(f"{folder}: no such run folder")
+    if not path.is_file():
+        raise RunError(f"{folder}: no {MANIFEST}; is this a kpi run folder?")
+    return sha256_file(path)
+
+
+def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
+           at: str | None = None, **details) -> dict:
+    """Append one addition to ``folder``'s record and return it.
+
+    ``file`` (relative to ``folder``) must already be in place: its SHA-256 is recorded.
+    ``details`` are the kind's own fields (JSON values; they may not replace :data:`FIELDS`).
+    """
+    folder = Path(folder)
+    if kind not in KINDS:
+        raise RunError(f"unknown addition kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not who or not who.strip():
+        raise RunError("an addition needs who made it")
+    clash = sorted(set(details) & set(FIELDS))
+    if clash:
+        raise RunError(f"addition details may not set {', '.join(clash)}")
+    manifest = manifest_sha256(folder)
+    digest = None
+    if file is not None:
+        target = folder / file
+        if not target.is_file() or folder.resolve() not in target.resolve().parents:
+            raise RunError(f"{folder}: {file} is not a file inside the run folder")
+        digest = sha256_file(target)
+    entry = {"at": normalise_timestamp(at) if at else utc_now(), "file": file, "kind": kind,
+             "manifest_sha256": manifest, "sha256": digest, "who": who.strip(), **details}
+    path = folder / ADDITIONS
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            lines = f.read().splitlines()
+        entry["prev"] = _line_sha(lines[-1]) if lines else ""
+        line = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        os.write(fd, line.encode("utf-8") + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return entry
+
+
+def read(folder: str | Path) -> list[dict]:
+    """Every addition of a run folder, oldest first (none: ``[]``); a line that is not a
+    JSON object with the shared fields is an :class:`~kpilib.errors.AuditError`."""
+    path = Path(folder) / ADDITIONS
+    if not path.is_file():
+        return []
+    out = []
+    for n, line in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            entry = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise AuditError(f"{path}: line {n} is not JSON ({e}); the record was edited") from None
+        missing = [f for f in FIELDS if not isinstance(entry, dict) or f not in entry]
+        if missing:
+            raise AuditError(f"{path}: line {n} lacks {', '.join(missing)}; the record was edited")
+        out.append(entry)
+    return out
+
+
+def problems(folder: str | Path) -> list[str]:
+    """What no longer holds of a run folder's additions: a broken chain (a line edited,
+    removed or reordered), an addition that refers to another manifest, an added file
+    changed or gone.  Empty: the record is intact."""
+    folder = Path(folder)
+    path = folder / ADDITIONS
+    if not path.is_file():
+        return []
+    try:
+        entries = read(folder)
+    except AuditError as e:
+        return [str(e)]
+    lines = path.read_bytes().splitlines()
+    out = []
+    manifest = (folder / MANIFEST).is_file() and sha256_file(folder / MANIFEST)
+    for n, entry in enumerate(entries, 1):
+        expected = _line_sha(lines[n - 2]) if n > 1 else ""
+        if entry["prev"] != expected:
+            out.append(f"{ADDITIONS} line {n} ({entry['kind']}): does not follow line {n - 1}; "
+                       "the record was edited")
+        if entry["manifest_sha256"] != manifest:
+            out.append(f"{ADDITIONS} line {n} ({entry['kind']}, {entry['at']}): made for another "
+                       f"{MANIFEST} (sha256 {str(entry['manifest_sha256'])[:12]}…)")
+        if entry["file"] is not None:
+            target = folder / entry["file"]
+            if not target.is_file():
+                out.append(f"{entry['file']}: added on {entry['at']} ({entry['kind']}) but gone")
+            elif sha256_file(target) != entry["sha256"]:
+                out.append(f"{entry['file']}: changed since it was added on {entry['at']} "
+                           f"({entry['kind']})")
+    return out
+
+
+def listed_files(folder: str | Path) -> set[str]:
+    """The files the additions record lists (relative to the run folder), and the record."""
+    entries = read(folder)
+    names = {e["file"] for e in entries if e["file"] is not None}
+    return names | ({ADDITIONS} if entries or (Path(folder) / ADDITIONS).exists() else set())

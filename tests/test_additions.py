@@ -1,0 +1,103 @@
+"""kpilib.run.additions: the append-only record of what is added to a run folder later."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+
+import pytest
+
+from kpilib.errors import RunError
+from kpilib.run import additions
+from kpilib.run.additions import ADDITIONS
+
+
+@pytest.fixture
+def run(tmp_path):
+    folder = tmp_path / "2024-02" / "core"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"format": 2}\n')
+    (folder / "pack.pdf").write_bytes(b"%PDF-1.7 pack")
+    return folder
+
+
+def test_a_record_lists_each_addition_bound_to_the_manifest(run):
+    first = additions.record(run, "export", who="kpi export", file="pack.pdf",
+                             at="2025-07-01T09:00:00Z", format="pdf")
+    second = additions.record(run, "signoff", who="Jane Smith", decision="approved")
+    got = additions.read(run)
+    assert [e["kind"] for e in got] == ["export", "signoff"]
+    assert got[0] == first and got[1] == second
+    assert first["sha256"] and second["sha256"] is None and second["file"] is None
+    assert first["manifest_sha256"] == additions.manifest_sha256(run)
+    assert first["prev"] == "" and second["prev"] != ""
+    assert additions.problems(run) == []
+    assert additions.listed_files(run) == {"pack.pdf", ADDITIONS}
+
+
+@pytest.mark.parametrize("attack, says", [
+    pytest.param(lambda lines: [lines[0].replace(b"approved", b"rejected"), lines[1]],
+                 "does not follow line 1", id="an earlier line edited"),
+    pytest.param(lambda lines: lines[1:], "does not follow line 0", id="the first line removed"),
+    pytest.param(lambda lines: lines[::-1], "does not follow", id="lines reordered"),
+    pytest.param(lambda lines: [lines[0], b"{not json"], "line 2 is not JSON",
+                 id="a line that is not JSON"),
+    pytest.param(lambda lines: [lines[0], b'{"kind": "signoff"}'], "line 2 lacks",
+                 id="a line without the shared fields"),
+])
+def test_an_edited_record_is_reported(run, attack, says):
+    additions.record(run, "signoff", who="Jane Smith", decision="approved")
+    additions.record(run, "audit", who="kpi audit", verdict="identical")
+    path = run / ADDITIONS
+    path.write_bytes(b"\n".join(attack(path.read_bytes().splitlines())) + b"\n")
+    found = additions.problems(run)
+    assert any(says in p for p in found), found
+
+
+def test_a_changed_manifest_or_added_file_is_reported(run):
+    additions.record(run, "export", who="kpi export", file="pack.pdf", format="pdf")
+    (run / "pack.pdf").write_bytes(b"%PDF-1.7 forged")
+    (run / "manifest.json").write_text('{"format": 2, "edited": true}\n')
+    found = additions.problems(run)
+    assert any("made for another manifest.json" in p for p in found)
+    assert any("pack.pdf: changed since it was added" in p for p in found)
+    (run / "pack.pdf").unlink()
+    assert any("pack.pdf: added on" in p and "but gone" in p for p in additions.problems(run))
+
+
+@pytest.mark.parametrize("call, says", [
+    pytest.param(lambda run: additions.record(run / "nope", "audit", who="x"),
+                 "no such run folder", id="no run folder"),
+    pytest.param(lambda run: (run / "manifest.json").unlink() or additions.record(
+        run, "audit", who="x"), "no manifest.json", id="no manifest"),
+    pytest.param(lambda run: additions.record(run, "comment", who="x"),
+                 "unknown addition kind 'comment'", id="unknown kind"),
+    pytest.param(lambda run: additions.record(run, "audit", who=" "), "needs who",
+                 id="nobody"),
+    pytest.param(lambda run: additions.record(run, "export", who="x", file="../../etc"),
+                 "not a file inside the run folder", id="a file outside the folder"),
+    pytest.param(lambda run: additions.record(run, "audit", who="x", sha256="0" * 64),
+                 "may not set sha256", id="details replacing a shared field"),
+])
+def test_bad_additions_are_refused_and_write_nothing(run, call, says):
+    with pytest.raises(RunError, match=says):
+        call(run)
+    assert not (run / ADDITIONS).exists()
+
+
+def _append(folder, n):
+    for i in range(n):
+        additions.record(folder, "audit", who=f"worker {i}", verdict="identical")
+
+
+def test_concurrent_appends_keep_every_line_and_the_chain(run):
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append, args=(run, 25)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    lines = (run / ADDITIONS).read_bytes().splitlines()
+    assert len(lines) == 75 and all(json.loads(line)["kind"] == "audit" for line in lines)
+    assert additions.problems(run) == []
