@@ -4,4 +4,5 @@ import sys
 
 from kpilib.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a doctest collector imports this module
+    sys.exit(main())
