@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project with its test dependencies
 
-test: $(STAMP) ## run the whole test suite (unit, CLI, notebooks with nbval, browser)
+# axe-core (npm) checks every page type against WCAG 2.2 AA in the browser tests
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+test: $(STAMP) $(AXE) ## run the whole test suite (unit, CLI, notebooks with nbval, browser, axe-core)
 	$(BIN)/python -m pytest
 
 demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
@@ -41,4 +47,4 @@ lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
-	rm -rf $(VENV) data/kpi.sqlite data/demo outputs/*/
+	rm -rf $(VENV) node_modules data/kpi.sqlite data/demo outputs/*/

@@ -189,3 +189,36 @@ def png_size(path: Path) -> tuple[int, int]:
 def fresh_screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# --------------------------------------------------------------------------- axe-core
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_MISSING = (f"axe-core not found at {AXE.relative_to(ROOT)}; run `npm ci` in the project "
+               "(make test does)")
+# WCAG 2.2 AA: every level A and AA rule of 2.0, 2.1 and 2.2
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def require_axe() -> Path:
+    """axe-core's script, installed from npm by package.json; skip (fail on CI) if absent."""
+    if not AXE.is_file():
+        if in_ci():
+            pytest.fail(f"{AXE_MISSING} (CI=true: the accessibility checks must run on CI)")
+        pytest.skip(AXE_MISSING)
+    return AXE
+
+
+def axe_violations(page, axe: Path) -> list[str]:
+    """Run axe-core inside ``page`` (injected inline: no network) over the whole document
+    for :data:`AXE_TAGS`; one readable line per violated rule and element."""
+    page.add_script_tag(content=axe.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                              resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
+        }""", AXE_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
+            for v in result]
