@@ -5,8 +5,8 @@ naming file, row and column, and nothing is stored."""
 from __future__ import annotations
 
 import pytest
-from conftest import CATALOGUE_2024, read_csv_rows, write_csv
 
+from conftest import CATALOGUE_2024, read_csv_rows, write_csv
 from kpilib.errors import ValidationError
 from kpilib.store import Store
 
