@@ -32,9 +32,10 @@ test: $(STAMP) $(AXE) ## run the whole test suite (unit, CLI, notebooks with nbv
 demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
 	@test -f $(STORE) || $(BIN)/kpi demo --store $(STORE)
 
-report: demo ## run the demo's latest month (core) and latest quarter (service, health)
+report: demo ## run the demo's latest month and quarter, and the 2024-25 -> 2025-26 KPI-set changes
 	$(BIN)/kpi run params/2025-03.yaml
 	$(BIN)/kpi run params/2024-25-Q4.yaml
+	$(BIN)/kpi changes --store $(STORE) --from 2024-25 --to 2025-26
 
 lab: demo ## open JupyterLab on the project (notebooks read data/kpi.sqlite, latest period)
 	$(BIN)/jupyter lab --notebook-dir=.

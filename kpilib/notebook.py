@@ -142,3 +142,24 @@ def benchmark_chart(report: Report, ref: str, label: str, value: float) -> str:
     """A KPI's trend against a fixed comparator (e.g. the England average): for the extra
     analyses of a section's own notebook."""
     return charts.against_benchmark(report, ref, label, value)
+
+
+def open_changes(store: str | None = None, year_from: str | None = None,
+                 year_to: str | None = None, as_of: str | None = None,
+                 council: str | None = None, loads_through: int | None = None):
+    """The comparison of two years' KPI sets (``kpi changes``), with its page's title and
+    moment: ``year_to`` None is the latest year loaded, ``year_from`` None the year before."""
+    from kpilib.run.kpi_set import DEFAULT_TITLE, REPORT, read_changes
+
+    changes, snap = read_changes(store or default_store(), year_from, year_to, as_of,
+                                 _checked_bound(loads_through))
+    return changes, load_council(council).title(REPORT, DEFAULT_TITLE), snap.as_of
+
+
+def changes_page(opened) -> str:
+    """The change report's page: counts sentence, summary table, new, changed and removed
+    KPIs (``opened``: what :func:`open_changes` returned)."""
+    from kpilib.render.changes import page
+
+    changes, title, as_of = opened
+    return page(changes, title, as_of)

@@ -379,3 +379,41 @@ def test_self_contained_page_works_alone(chromium_browser, tmp_path_factory, tes
         assert charts and all(c["svgs"] and c["points"] for c in charts), charts
     finally:
         close(log)
+
+
+# --------------------------------------------------------------------------- KPI-set changes
+
+@pytest.fixture(scope="module")
+def changes_page(chromium_browser, tmp_path_factory, test_store):
+    """The demo's KPI-set change report (kpi changes --from 2024-25 --to 2025-26)."""
+    from kpilib.cli import main
+
+    tmp = tmp_path_factory.mktemp("changes-browser")
+    store = tmp / "kpi.sqlite"
+    shutil.copyfile(test_store, store)
+    assert main(["changes", "--from", "2024-25", "--to", "2025-26", "--store", str(store),
+                 "--output-dir", str(tmp / "out"), "--as-of", DEMO_AS_OF]) == 0
+    log = open_page(chromium_browser, tmp / "out" / "2024-25_2025-26" / "changes" /
+                    "index.html", "changes")
+    yield log
+    close(log)
+
+
+def test_changes_page_is_offline_and_error_free(changes_page):
+    assert [u for u in changes_page.requests if not u.startswith("file://")] == []
+    assert changes_page.errors == [] and changes_page.dialogs == []
+
+
+def test_changes_page_tables_have_captions_and_scoped_headers(changes_page):
+    tables = changes_page.page.evaluate("""() => [...document.querySelectorAll('table')].map(
+        t => ({caption: !!t.querySelector('caption'),
+               unscoped: t.querySelectorAll('th:not([scope])').length}))""")
+    assert len(tables) == 4
+    assert all(t["caption"] and t["unscoped"] == 0 for t in tables)
+
+
+@pytest.mark.parametrize("selector", ["th", "td", ".kicker, .asof"])
+def test_changes_page_contrast_meets_wcag_aa(changes_page, selector):
+    low = [el for el in changes_page.page.evaluate(CONTRAST, selector)
+           if contrast_ratio(el["color"], el["background"]) < 4.5]
+    assert not low, low[:5]

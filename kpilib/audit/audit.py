@@ -25,6 +25,8 @@ from kpilib.audit import recorded
 from kpilib.errors import AuditError, KpiError
 from kpilib.run.changes import results_changes
 from kpilib.run.council import load_signing
+from kpilib.run.kpi_set import REPORT as CHANGES
+from kpilib.run.kpi_set import run_changes
 from kpilib.run.manifest import (
     MANIFEST,
     SIGNATURE,
@@ -246,7 +248,8 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
             prepare_workers()
             pool = worker_pool()
         try:
-            summary = run_report(params, p["report"], manifest["as_of"], pool, None,
+            rerun = run_changes if p["report"] == CHANGES else run_report
+            summary = rerun(params, p["report"], manifest["as_of"], pool, None,
                                  bool(p.get("self_contained")), record=False,
                                  loads_through=_bound(p.get("loads_through")))
         except KpiError as e:  # the re-execution itself failed: that is the verdict

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from kpilib.demo.kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
+from kpilib.demo.next_year import FY as NEXT_FY
+from kpilib.demo.next_year import LOADED_AT as NEXT_LOADED_AT
+from kpilib.demo.next_year import next_year_rows
 from kpilib.ingest.contracts import CATALOGUE_ADDED, CATALOGUE_COLUMNS
 from kpilib.ingest.contracts import RETURN_COLUMNS as RETURNS_COLUMNS
 from kpilib.rules.periods import fy_months, fy_quarters, parse_period, shift
@@ -392,7 +395,8 @@ def write_demo_files(out_dir: str | Path) -> list[DemoFile]:
     list of DemoFile
         Every file written, in the order it must be loaded (strictly
         increasing ``loaded_at``): ``catalogue-2023-24.csv``,
-        ``catalogue-2024-25.csv``, ``returns-YYYY-MM.csv`` (April 2023 to
+        ``catalogue-2024-25.csv``, ``catalogue-2025-26.csv`` (the next year's set,
+        :mod:`kpilib.demo.next_year`), ``returns-YYYY-MM.csv`` (April 2023 to
         March 2025, loaded around the 8th of the next month),
         ``returns-YYYY-YY-Qn.csv`` (loaded around 20 days after the quarter)
         and ``revisions-*.csv``.  Output is byte-identical on every run.
@@ -409,6 +413,10 @@ def write_demo_files(out_dir: str | Path) -> list[DemoFile]:
         path = out / f"catalogue-{fy}.csv"
         _write(path, DEMO_CATALOGUE_COLUMNS, _catalogue_rows(kpis, fy))
         files.append(DemoFile(path, "catalogue", when))
+    path = out / f"catalogue-{NEXT_FY}.csv"  # the next year's set (kpi changes)
+    _write(path, (*DEMO_CATALOGUE_COLUMNS, "previous_ref"),
+           next_year_rows(_catalogue_rows(kpis, YEARS[-1])))
+    files.append(DemoFile(path, "catalogue", NEXT_LOADED_AT))
     for fy in YEARS:
         for pid in fy_months(fy) + fy_quarters(fy):
             p = parse_period(pid)

@@ -358,8 +358,10 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     is_kpi = df["breakdown"] == ""
     for col, default in DEFAULTS.items():
         df.loc[is_kpi & (df[col] == ""), col] = default
+    rows = [int(i) for i in df.index]  # the file's row numbers (kpilib.store.previous_refs)
     df = df.reset_index(drop=True)
     df["position"] = pd.Series(range(len(df)), dtype="int64")
+    df.attrs["row_numbers"] = rows
     return df
 
 

@@ -69,6 +69,7 @@ class Job:
     parameters: dict
     cwd: str = "."
     branding: dict = field(default_factory=dict)  # council name, logo, colour, footer
+    footer: str | None = None  # the page's footer text (None: a report set's)
 
 
 @dataclass
@@ -210,8 +211,8 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
         import nbformat
 
         publish.write_text(out, nbformat.writes(nb) + "\n")
-        page = render_page.to_html(nb, job.title,
-                                   render_page.footer_text(job.parameters.get("as_of")),
+        page = render_page.to_html(nb, job.title, job.footer
+                                   or render_page.footer_text(job.parameters.get("as_of")),
                                    self_contained, job.branding, root=job.cwd)
         publish.write_text(Path(staging) / f"{job.stem}.html", page)
     except OSError as e:  # a full disk, a read-only folder: the run stops with a clear error
@@ -325,14 +326,41 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through)
     final = Path(params.output_dir) / params.period / report_set
+    outputs = {name: write(report) for name, write in rtype.outputs.items()}
+
+    def write_manifest(folder: Path) -> None:
+        manifest.write_manifest(folder, params, report_set, as_of, snap, jobs, self_contained,
+                                council.record(), seconds=round(time.perf_counter() - start, 3))
+
+    ledger = (lambda sha: record_publication(store, str(final), report_set, params.period,
+                                             as_of, sha)) if record else None
+    done = execute_and_publish(final, jobs, pool, f"{report_set} {params.period}",
+                               f"the {report_set} report for {params.period}", outputs,
+                               write_manifest, signer, ledger, params.store, progress,
+                               self_contained)
+    h = report.headline()
+    return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
+                      h["rag"].value_counts().to_dict(), time.perf_counter() - start,
+                      done.superseded, done.unchanged)
+
+
+def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str,
+                        outputs: dict[str, str], write_manifest: Callable[[Path], None],
+                        signer, ledger: Callable[[str], dict] | None, store: str,
+                        progress=None, self_contained: bool = False) -> publish.Published:
+    """Execute a run's notebooks into a staging folder beside ``final``, add ``outputs``
+    (file name -> text), the assets and the manifest (``write_manifest(staging)``), sign it
+    (``signer``, or None) and publish it at ``final``, recording it with ``ledger(manifest
+    sha256)`` (None: a re-execution by audit, which publishes nothing).  Shared by every
+    kind of run (report sets, the KPI-set change report); a failure leaves ``final`` as it
+    was."""
     try:
         _say_recovered(recover.recover(final.parent))
         staging = publish.begin(final)
     except OSError as e:  # an output folder that cannot be written
         raise publish.write_failure(e, final) from None
     try:
-        task = (progress.add_task(f"{report_set} {params.period}", total=len(jobs))
-                if progress else None)
+        bar = progress.add_task(task, total=len(jobs)) if progress else None
         futures = [pool.submit(execute_job, j, str(staging.path), self_contained) for j in jobs]
         failures = []
         for fut in cf.as_completed(futures):
@@ -340,7 +368,7 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
             if not res.ok:
                 failures.append(res)
             if progress:
-                progress.advance(task)
+                progress.advance(bar)
         unwritable = [f.write_error for f in failures if f.write_error]
         if unwritable:
             raise OSError(*unwritable[0])
@@ -349,35 +377,27 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
             lines = [f"  {f.job.notebook.label} for {f.job.section or 'the overview'}: {f.error}"
                      for f in sorted(failures, key=lambda f: f.job.stem)]
             raise RunError(
-                f"the {report_set} report for {params.period} failed:\n" + "\n".join(lines)
+                f"{what} failed:\n" + "\n".join(lines)
                 + f"\nThe published folder {final} is unchanged; the failed notebooks, with "
                 f"their errors, are in {failed}/notebooks/"
             )
-        for name, write in rtype.outputs.items():
-            publish.write_text(staging.path / name, write(report))
+        for name, text in outputs.items():
+            publish.write_text(staging.path / name, text)
         if not self_contained:
             publish.copy_assets(staging.path)
         try:
-            manifest.write_manifest(staging.path, params, report_set, as_of, snap, jobs,
-                                    self_contained, council.record(),
-                                    seconds=round(time.perf_counter() - start, 3))
+            write_manifest(staging.path)
         except OSError as e:
             raise publish.named(e, staging.path / manifest.MANIFEST) from e
         if signer:  # manifest.json.sig: the council's key over the manifest's bytes
             signer.sign(staging.path)
-        ledger = publish.Ledger(params.store, lambda sha: record_publication(
-            store, str(final), report_set, params.period, as_of, sha)) if record else None
-        done = publish.publish(staging, final, ledger)
+        return publish.publish(staging, final, publish.Ledger(store, ledger) if ledger else None)
     except OSError as e:  # a full disk, a read-only file system: nothing is left behind
         publish.discard(staging)
         raise publish.write_failure(e, final, staging.path) from None
     except BaseException:
         publish.discard(staging)
         raise
-    h = report.headline()
-    return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
-                      h["rag"].value_counts().to_dict(), time.perf_counter() - start,
-                      done.superseded, done.unchanged)
 
 
 def _say_recovered(res) -> None:

@@ -42,6 +42,7 @@ from kpilib.ingest.contracts import (
     empty_catalogue,
 )
 from kpilib.rules.periods import parse_period
+from kpilib.store.previous_refs import check as check_previous_refs
 from kpilib.store.urls import sqlite_path, store_error, store_url
 
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
@@ -208,7 +209,7 @@ class Store:
                 prev = self._previous(conn, kind, sha, path)  # a concurrent load of the file
                 if prev is not None:
                     return prev
-                if kind == "returns" and self._catalogue_mark(conn) != mark:
+                if self._catalogue_mark(conn) != mark:  # a catalogue committed meanwhile
                     table, records = self._validated(conn, kind, path, data)
                 stamp = self._stamp(conn, loaded_at)
                 load_id = conn.execute(
@@ -249,8 +250,11 @@ class Store:
         from kpilib.ingest.catalogue import read_catalogue_file
         from kpilib.ingest.returns import read_returns
 
-        if kind == "catalogue":
-            return catalogue_rows, read_catalogue_file(path, data=data).to_dict("records")
+        if kind == "catalogue":  # previous_ref checked against the stored years
+            frame = read_catalogue_file(path, data=data)
+            check_previous_refs(conn, frame, path.name, self._catalogue(conn, None, None),
+                                 self._catalogue_loads(conn, None, None))
+            return catalogue_rows, frame.to_dict("records")
         frame, row_numbers = read_returns(path, self._catalogue(conn, None, None), data=data)
         frame = frame.astype(object).where(frame.notna(), None)
         frame["row_number"] = row_numbers
