@@ -9,8 +9,19 @@ absent, except on CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from browser import CHROMIUM_ARGS, axe_violations, report_run, require_axe, require_chromium
+from browser import (
+    CHROMIUM_ARGS,
+    DEMO_AS_OF,
+    axe_violations,
+    report_run,
+    require_axe,
+    require_chromium,
+)
+
+from kpilib.cli import main
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +32,23 @@ PAGE_TYPES = {
     "core section (standard notebook)": ("2024-02", "core", "place-economy.html"),
     "service overview": ("2024-25-Q3", "service", "index.html"),
     "health overview": ("2024-25-Q3", "health", "index.html"),
+    "KPI-set change report": ("2024-25_2025-26", "changes", "index.html"),
 }
+_FOLDERS: dict[tuple[str, str], Path] = {}
+
+
+def run_folder(tmp_path_factory, store, period: str, report: str) -> Path:
+    """The published folder of a page type's run (made once per session)."""
+    if report != "changes":
+        return report_run(tmp_path_factory, store, period, report).folder
+    if (period, report) not in _FOLDERS:
+        out = tmp_path_factory.mktemp("a11y-changes")
+        year_from, year_to = period.split("_")
+        code = main(["changes", "--from", year_from, "--to", year_to, "--store", str(store),
+                     "--as-of", DEMO_AS_OF, "--output-dir", str(out)])
+        assert code == 0
+        _FOLDERS[period, report] = out / period / report
+    return _FOLDERS[period, report]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +82,7 @@ def axe_page(browser, path) -> list[str]:
 @pytest.mark.parametrize("page_type", list(PAGE_TYPES))
 def test_page_type_meets_wcag_22_aa(browser, tmp_path_factory, test_store, page_type):
     period, report, page = PAGE_TYPES[page_type]
-    folder = report_run(tmp_path_factory, test_store, period, report).folder
+    folder = run_folder(tmp_path_factory, test_store, period, report)
     path = folder / page
     assert path.is_file(), f"{page_type}: no {page} in {sorted(p.name for p in folder.iterdir())}"
     violations = axe_page(browser, path)
