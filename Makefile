@@ -26,9 +26,11 @@ test: $(STAMP) ## run the whole test suite (unit, CLI, notebooks with nbval, bro
 demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
 	@test -f $(STORE) || $(BIN)/kpi demo --store $(STORE)
 
-report: demo ## run the demo's latest month (core) and latest quarter (service, health)
+report: demo ## run the demo's latest month and quarter, and the demo county's corporate report
 	$(BIN)/kpi run params/2025-03.yaml
 	$(BIN)/kpi run params/2024-25-Q4.yaml
+	@test -f data/county.sqlite || $(BIN)/kpi demo --council county
+	$(BIN)/kpi run params/county/2013-14-Q2.yaml
 
 lab: demo ## open JupyterLab on the project (notebooks read data/kpi.sqlite, latest period)
 	$(BIN)/jupyter lab --notebook-dir=.
@@ -41,4 +43,4 @@ lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
-	rm -rf $(VENV) data/kpi.sqlite data/demo outputs/*/
+	rm -rf $(VENV) data/kpi.sqlite data/demo data/county.sqlite data/county outputs/*/

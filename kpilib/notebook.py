@@ -34,9 +34,12 @@ STORE_ENV = "KPILIB_STORE"
 DEFAULT_STORE = Path("data") / "kpi.sqlite"
 
 
-def default_store() -> str:
-    """``$KPILIB_STORE``, else ``data/kpi.sqlite`` in the current folder or the nearest
-    folder above it that has one, else ``data/kpi.sqlite``."""
+def default_store(report: str | None = None) -> str:
+    """``$KPILIB_STORE_<REPORT>`` for a report type kept in a store of its own (the county's
+    ``$KPILIB_STORE_CORPORATE``), else ``$KPILIB_STORE``, else ``data/kpi.sqlite`` in the
+    current folder or the nearest folder above it that has one, else ``data/kpi.sqlite``."""
+    if report and os.environ.get(f"{STORE_ENV}_{report.upper()}"):
+        return os.environ[f"{STORE_ENV}_{report.upper()}"]
     if os.environ.get(STORE_ENV):
         return os.environ[STORE_ENV]
     here = Path.cwd()
@@ -86,7 +89,7 @@ def corporate_page(view: Corporate, page: str, section: str | None = None) -> st
 
 def _open(store, period, report, as_of, council, loads_through):
     rtype = registry.get(report, "report type (parameter 'report_set')")
-    s = open_store(store or default_store())
+    s = open_store(store or default_store(rtype.name))
     snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
                       _checked_bound(loads_through), rtype.reads)
     if period is None:
