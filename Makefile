@@ -32,10 +32,12 @@ test: $(STAMP) $(AXE) ## run the whole test suite (unit, CLI, notebooks with nbv
 demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
 	@test -f $(STORE) || $(BIN)/kpi demo --store $(STORE)
 
-report: demo ## run the demo's latest month and quarter, and the 2024-25 -> 2025-26 KPI-set changes
+report: demo ## the demo's latest month and quarter, its 2024-25 -> 2025-26 KPI-set changes, the county's corporate report
 	$(BIN)/kpi run params/2025-03.yaml
 	$(BIN)/kpi run params/2024-25-Q4.yaml
 	$(BIN)/kpi changes --store $(STORE) --from 2024-25 --to 2025-26
+	@test -f data/county.sqlite || $(BIN)/kpi demo --council county
+	$(BIN)/kpi run params/county/2013-14-Q2.yaml
 
 lab: demo ## open JupyterLab on the project (notebooks read data/kpi.sqlite, latest period)
 	$(BIN)/jupyter lab --notebook-dir=.
@@ -48,4 +50,4 @@ lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
-	rm -rf $(VENV) node_modules data/kpi.sqlite data/demo outputs/*/
+	rm -rf $(VENV) node_modules data/kpi.sqlite data/demo data/county.sqlite data/county outputs/*/

@@ -17,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 TEST_STORE = ROOT / "build" / "test-store.sqlite"
+COUNTY_STORE = ROOT / "build" / "test-county.sqlite"  # the demo county (corporate report)
 DEMO_AS_OF = "2025-06-30T00:00:00.000000Z"  # after every demo load: the final figures
 
 
@@ -35,16 +36,52 @@ def _build_test_store() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _build_county_store() -> None:
+    from kpilib.demo.county import build_county_store
+    from kpilib.store import Store
+
+    tmp = COUNTY_STORE.with_name(f".test-county-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    store = Store.open(tmp / "county.sqlite")
+    build_county_store(store, tmp / "county")
+    store.engine.dispose()
+    os.replace(tmp / "county.sqlite", COUNTY_STORE)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def pytest_sessionstart(session):
     _build_test_store()
-    # the committed notebooks' default store is $KPILIB_STORE (nbval's kernels inherit it)
+    _build_county_store()
+    # the committed notebooks' default store is $KPILIB_STORE (nbval's kernels inherit it);
+    # the corporate notebooks' is the demo county's ($KPILIB_STORE_CORPORATE)
     os.environ["KPILIB_STORE"] = str(TEST_STORE)
+    os.environ["KPILIB_STORE_CORPORATE"] = str(COUNTY_STORE)
 
 
 @pytest.fixture(scope="session")
 def test_store() -> Path:
     """The demo data store, built once per session (read-only: copy it to modify)."""
     return TEST_STORE
+
+
+@pytest.fixture(scope="session")
+def county_store() -> Path:
+    """The demo county's store (kpi demo --council county), built once per session."""
+    return COUNTY_STORE
+
+
+@pytest.fixture(scope="session")
+def corporate_run(tmp_path_factory):
+    """The demo county's 2013-14 Q2 corporate report, run once per session."""
+    from kpilib.run.params import validate
+    from kpilib.run.runner import run
+
+    out = tmp_path_factory.mktemp("corporate")
+    params = validate({"period": "2013-14-Q2", "report": "corporate",
+                       "store": str(COUNTY_STORE), "council": str(ROOT / "councils/county.yaml"),
+                       "as_of": DEMO_AS_OF, "output_dir": str(out)})
+    return run(params, show_progress=False)[0]
 
 
 @pytest.fixture(scope="session")

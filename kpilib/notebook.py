@@ -21,8 +21,9 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import ParamsError
-from kpilib.render import charts
+from kpilib.render import charts, corporate
 from kpilib.render import html as render
+from kpilib.reports.corporate import Corporate, build_corporate
 from kpilib.reports.model import Report, build_report, latest_period
 from kpilib.rules.periods import parse_period
 from kpilib.run.council import load_council
@@ -33,9 +34,12 @@ STORE_ENV = "KPILIB_STORE"
 DEFAULT_STORE = Path("data") / "kpi.sqlite"
 
 
-def default_store() -> str:
-    """``$KPILIB_STORE``, else ``data/kpi.sqlite`` in the current folder or the nearest
-    folder above it that has one, else ``data/kpi.sqlite``."""
+def default_store(report: str | None = None) -> str:
+    """``$KPILIB_STORE_<REPORT>`` for a report type kept in a store of its own (the county's
+    ``$KPILIB_STORE_CORPORATE``), else ``$KPILIB_STORE``, else ``data/kpi.sqlite`` in the
+    current folder or the nearest folder above it that has one, else ``data/kpi.sqlite``."""
+    if report and os.environ.get(f"{STORE_ENV}_{report.upper()}"):
+        return os.environ[f"{STORE_ENV}_{report.upper()}"]
     if os.environ.get(STORE_ENV):
         return os.environ[STORE_ENV]
     here = Path.cwd()
@@ -56,10 +60,38 @@ def open_report(store: str | None = None, period: str | None = None, report: str
     on loads (the highest load id committed when the run took its snapshot), so that
     every notebook of a run reads exactly the data the run read; None: every load.
     """
+    return _open(store, period, report, as_of, council, loads_through)[0]
+
+
+def open_corporate(store: str | None = None, period: str | None = None,
+                   report: str = "corporate", as_of: str | None = None,
+                   council: str | None = None, loads_through: int | None = None) -> Corporate:
+    """As :func:`open_report`, for the corporate report: the report with its programmes,
+    comparators and previous years (:mod:`kpilib.reports.corporate`)."""
+    rep, snap = _open(store, period, report, as_of, council, loads_through)
+    cat = snap.catalogue
+    year = cat[(cat["year"] == rep.period.fy) & (cat["breakdown"] == "")]
+    return build_corporate(rep, snap.returns, snap.extras, dict(zip(year["ref"], year["target"])))
+
+
+def corporate_page(view: Corporate, page: str, section: str | None = None) -> str:
+    """A page of the corporate report: ``overview``, ``section`` (``section``: a key
+    commitment, None: the first), ``summary``, ``change`` or ``spotlight``."""
+    pages = {"overview": corporate.overview_page, "summary": corporate.summary_page,
+             "change": corporate.change_page, "spotlight": corporate.spotlight_page}
+    if page == "section":
+        return corporate.section_page(view, check_section(view.report, section))
+    if page not in pages:
+        raise ParamsError(f"page {page!r}: expected one of section, {', '.join(pages)}")
+    check_section(view.report, None)  # a report with no KPIs is an error, not an empty page
+    return pages[page](view)
+
+
+def _open(store, period, report, as_of, council, loads_through):
     rtype = registry.get(report, "report type (parameter 'report_set')")
-    s = open_store(store or default_store())
+    s = open_store(store or default_store(rtype.name))
     snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
-                      _checked_bound(loads_through))
+                      _checked_bound(loads_through), rtype.reads)
     if period is None:
         period = latest_period(snap.catalogue, snap.returns, rtype.name)
         if period is None:
@@ -71,7 +103,7 @@ def open_report(store: str | None = None, period: str | None = None, report: str
     rep = build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
                        snap.sources)
     return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
-                               branding=settings)
+                               branding=settings), snap
 
 
 def _checked_bound(loads_through) -> int | None:

@@ -79,6 +79,10 @@ class ReportType:
     description : one line for ``kpi --help`` and the README.
     order : where it comes among the report types (``report: all`` runs them in this
         order; equal orders keep the order of discovery).
+    reads : the store's other load kinds its pages read besides the catalogue and returns
+        (``programmes``, ``comparators``): in the run's snapshot, sources and manifest.
+    extra_pages : pages besides the overview and the sections: (file stem, title, standard
+        notebook) each, e.g. ``("summary", "Summary", "corporate_summary.ipynb")``.
     """
 
     name: str
@@ -96,6 +100,8 @@ class ReportType:
         default_factory=lambda: {"results.csv": results_csv, "spc.csv": spc_csv})
     description: str = ""
     order: int = 100
+    reads: tuple[str, ...] = ()
+    extra_pages: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name) or self.name == "all":

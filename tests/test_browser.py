@@ -38,6 +38,9 @@ pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 900}
 CHART_TIMEOUT_MS = 20_000
 PAGES = {"index": "index.html", "directorate": "children-s-services.html"}
+# the demo county's corporate report (conftest's corporate_run): its four kinds of page
+CORPORATE_PAGES = {"corporate-index": "index.html", "corporate-section": "customer-services.html",
+                   "corporate-summary": "summary.html", "corporate-spotlight": "spotlight.html"}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -116,10 +119,16 @@ def close(loaded: Loaded) -> None:
     loaded.page.context.close()
 
 
-@pytest.fixture(scope="module", params=list(PAGES))
+@pytest.fixture(scope="module", params=[*PAGES, *CORPORATE_PAGES])
 def loaded(request, chromium_browser, core_run):
-    """A page of the February 2024 core report, opened once for the module's checks."""
-    log = open_page(chromium_browser, core_run.folder / PAGES[request.param], request.param)
+    """A page of the February 2024 core report (or of the county's corporate report),
+    opened once for the module's checks."""
+    if request.param in CORPORATE_PAGES:
+        folder, file = request.getfixturevalue("corporate_run").folder, \
+            CORPORATE_PAGES[request.param]
+    else:
+        folder, file = core_run.folder, PAGES[request.param]
+    log = open_page(chromium_browser, folder / file, request.param)
     yield log
     close(log)
 
@@ -143,8 +152,8 @@ def test_every_chart_drew(loaded):
     page = loaded.page
     assert page.evaluate("typeof Plotly") == "object", "plotly.js did not load"
     charts = page.evaluate(CHART_STATE)
-    if loaded.name == "directorate":
-        assert charts, "a directorate page with no charts"
+    if loaded.name in ("directorate", "corporate-section", "corporate-spotlight"):
+        assert charts, f"a {loaded.name} page with no charts"
     svgs = page.locator(".js-plotly-plot .main-svg").count()
     assert svgs >= len(charts)
     undrawn = [c["id"] for c in charts if not (c["svgs"] and c["traces"] and c["points"])]
@@ -169,11 +178,12 @@ BADGES = """() => [...document.querySelectorAll('.rag:not(.rag-none)')].map(b =>
 })"""
 
 
-def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store):
+def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store, county_store):
     from kpilib.notebook import open_report
 
     by_class = {cls: (status, symbol) for status, (cls, symbol, _, _) in render.RAG_STYLE.items()}
-    badges = loaded.page.evaluate(BADGES)
+    badges = [b for b in loaded.page.evaluate(BADGES)  # programme statuses: not RAG
+              if not (b["cls"] or "").startswith("prog-")]
     seen = set()
     for b in badges:
         status, symbol = by_class[b["cls"]]
@@ -181,7 +191,9 @@ def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store):
         assert b["sym"] == symbol and b["sym_inside"], b
         if b["visible"]:
             seen.add(status)
-    report = open_report(str(test_store), "2024-02", "core", DEMO_AS_OF)
+    report = (open_report(str(county_store), "2013-14-Q2", "corporate", DEMO_AS_OF)
+              if loaded.name.startswith("corporate") else
+              open_report(str(test_store), "2024-02", "core", DEMO_AS_OF))
     drawn = report.series[report.series["value"].notna()]["rag"]
     used = {*report.kpis["rag"], *report.cells["rag"], *drawn} - {""}
     assert seen == used, f"the key must show every status the report uses: {seen}"

@@ -40,6 +40,7 @@ from kpilib.run.params import RunParams
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
 from kpilib.run.signing import verify_run
 from kpilib.store import open_store, publications_of
+from kpilib.store.kinds import extra_kinds
 
 
 @dataclass
@@ -200,7 +201,7 @@ def _signature_check(res: AuditResult, folder: Path, council: str | None) -> Non
 def _data_changes(manifest: dict, again: dict) -> list[str]:
     """The data hashes of the re-execution against the manifest's: rows edited in place."""
     out = []
-    for kind in ("catalogue", "returns"):
+    for kind in ("catalogue", "returns", *extra_kinds()):
         then = manifest.get("data", {}).get(f"{kind}_sha256")
         now = again.get("data", {}).get(f"{kind}_sha256")
         if then and now and then != now:

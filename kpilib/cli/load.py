@@ -1,4 +1,5 @@
-"""``kpi load``: validate and store catalogue or returns files."""
+"""``kpi load``: validate and store catalogue, returns, programmes or comparators files (the
+kinds of :data:`kpilib.store.LOAD_KINDS`, one subcommand each)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ from pathlib import Path
 
 from kpilib.cli.common import err, say_store
 from kpilib.errors import KpiError, ValidationError
-from kpilib.store import Store, sqlite_path
+from kpilib.store import LOAD_KINDS, Store, sqlite_path
 
 
 def add(sub, common) -> None:
-    p = sub.add_parser("load", help="validate and store catalogue or returns files")
-    kinds = p.add_subparsers(dest="kind", required=True, metavar="{catalogue,returns}")
-    for kind, what in (("catalogue", "KPI catalogue files (one per year)"),
-                       ("returns", "returns files (measured values)")):
-        k = kinds.add_parser(kind, parents=[common], help=f"load {what}")
+    p = sub.add_parser("load", help="validate and store catalogue, returns, programmes or "
+                                    "comparators files")
+    kinds = p.add_subparsers(dest="kind", required=True,
+                             metavar="{" + ",".join(LOAD_KINDS) + "}")
+    for kind, spec in LOAD_KINDS.items():
+        k = kinds.add_parser(kind, parents=[common], help=f"load {spec.help}")
         k.add_argument("files", nargs="+", metavar="FILE", type=Path, help="CSV or .xlsx file")
         k.set_defaults(func=cmd_load)
 
@@ -24,7 +26,9 @@ def cmd_load(args) -> int:
     file = sqlite_path(args.store)
     new = file is not None and not file.exists()
     store = Store.open(args.store)
-    load = store.load_catalogue if args.kind == "catalogue" else store.load_returns
+    def load(path):
+        return store.load(args.kind, path)
+
     failed = 0
     for path in args.files:
         try:

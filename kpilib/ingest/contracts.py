@@ -91,3 +91,12 @@ def empty_catalogue() -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series([], dtype=str) for c in CATALOGUE_COLUMNS})
     df["position"] = pd.Series([], dtype="int64")
     return df
+
+# ------------------------------------------------------------------ programmes, comparators
+# (spec section 7: the county corporate report's "Managing change" and comparator figures)
+
+PROGRAMME_COLUMNS = ("programme", "period", "status", "due", "lead", "description", "update")
+PROGRAMME_REQUIRED = ("programme", "period", "status")
+PROGRAMME_STATUSES = ("Green", "Amber", "Red", "Complete", "Not started")
+COMPARATOR_COLUMNS = ("ref", "group", "period", "value", "source")
+COMPARATOR_REQUIRED = ("ref", "group", "period", "value")

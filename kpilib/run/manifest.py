@@ -24,6 +24,7 @@ from kpilib.clock import utc_now
 from kpilib.errors import AuditError
 from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS
 from kpilib.render.templates import PROJECT_TEMPLATES
+from kpilib.store.kinds import LOAD_KINDS
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"  # written after the manifest: not among its outputs
@@ -155,6 +156,7 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
             "returns_rows": int(len(returns)),
             "sources": [{k: s[k] for k in ("kind", "source_file", "sha256", "loaded_at")}
                         for s in inputs.sources],
+            **extras_data(getattr(inputs, "extras", {})),
         },
         "council": council or {},
         "code": {"kpilib_version": __version__, **git_info()},
@@ -168,6 +170,17 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (folder / MANIFEST).write_text(text, encoding="utf-8")
     return manifest
+
+
+def extras_data(extras: dict) -> dict:
+    """The fingerprint and row count of each other load kind a report read (programmes,
+    comparators: a report type's ``reads``); nothing for a report that reads none."""
+    out = {}
+    for kind, frame in sorted(extras.items()):
+        spec = LOAD_KINDS[kind]
+        out[f"{kind}_sha256"] = frame_digest(frame, list(spec.columns), list(spec.key))
+        out[f"{kind}_rows"] = int(len(frame))
+    return out
 
 
 def project_templates(root: Path | None = None) -> dict[str, str]:

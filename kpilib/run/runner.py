@@ -245,6 +245,9 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
         jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
                         page_file(section)[:-5], section, f"{section} · {title}",
                         {**base, "section": section}, cwd, branding))
+    for stem, page_title, notebook in rtype.extra_pages:  # e.g. a summary, an appendix
+        jobs.append(Job(find_notebook(report_set, notebook), stem, None,
+                        f"{page_title} · {title}", dict(base), cwd, branding))
     for source in {j.notebook.path: j.notebook for j in jobs}.values():
         check_reads_the_run_snapshot(source)
     return jobs
@@ -317,7 +320,7 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     council = load_council(params.council)
     signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
-    snap: Snapshot = store.snapshot(as_of, loads_through)
+    snap: Snapshot = store.snapshot(as_of, loads_through, rtype.reads)
     report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                           snap.sources)
     report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),

@@ -15,7 +15,10 @@ from kpilib.store.database import (
     sqlite_path,
     store_url,
 )
+from kpilib.store.extras import COMPARATORS, PROGRAMMES  # registers their tables and kinds
+from kpilib.store.kinds import LOAD_KINDS, LoadKind
 from kpilib.store.ledger import publications_of, record_publication  # registers its table
 
-__all__ = ["RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
+__all__ = ["COMPARATORS", "LOAD_KINDS", "PROGRAMMES", "LoadKind",
+           "RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
            "open_store", "publications_of", "record_publication", "sqlite_path", "store_url"]

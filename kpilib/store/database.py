@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +42,7 @@ from kpilib.ingest.contracts import (
     empty_catalogue,
 )
 from kpilib.rules.periods import parse_period
+from kpilib.store.kinds import LOAD_KINDS
 from kpilib.store.previous_refs import check as check_previous_refs
 from kpilib.store.urls import sqlite_path, store_error, store_url
 
@@ -101,6 +102,7 @@ class Snapshot:
     returns: pd.DataFrame
     sources: tuple[dict, ...]
     loads_through: int = 0  # the highest load_id it sees (0: an empty store)
+    extras: dict = field(default_factory=dict)  # load kind -> its rows (store/kinds.py)
 
 
 def _frame(result: sa.CursorResult, columns) -> pd.DataFrame:
@@ -188,6 +190,13 @@ class Store:
         """Validate (against the catalogue as now stored) and store a returns file."""
         return self._load("returns", Path(path), loaded_at)
 
+    def load(self, kind: str, path: str | Path, loaded_at: str | None = None) -> LoadResult:
+        """Validate and store a file of any registered kind (:mod:`kpilib.store.kinds`)."""
+        if kind not in LOAD_KINDS:
+            raise StoreError(f"cannot load {kind!r} files: expected one of "
+                             f"{', '.join(LOAD_KINDS)}")
+        return self._load(kind, Path(path), loaded_at)
+
     # Called inside a load's transaction, after its rows are written and before it commits,
     # with (kind, loaded_at): the tests pause a load there to reproduce a concurrent run.
     before_commit: Callable[[str, str], None] | None = None
@@ -209,7 +218,7 @@ class Store:
                 prev = self._previous(conn, kind, sha, path)  # a concurrent load of the file
                 if prev is not None:
                     return prev
-                if self._catalogue_mark(conn) != mark:  # a catalogue committed meanwhile
+                if LOAD_KINDS[kind].needs_catalogue and self._catalogue_mark(conn) != mark:
                     table, records = self._validated(conn, kind, path, data)
                 stamp = self._stamp(conn, loaded_at)
                 load_id = conn.execute(
@@ -255,6 +264,8 @@ class Store:
             check_previous_refs(conn, frame, path.name, self._catalogue(conn, None, None),
                                  self._catalogue_loads(conn, None, None))
             return catalogue_rows, frame.to_dict("records")
+        if LOAD_KINDS[kind].validate is not None:
+            return LOAD_KINDS[kind].validate(path, data, self._catalogue(conn, None, None))
         frame, row_numbers = read_returns(path, self._catalogue(conn, None, None), data=data)
         frame = frame.astype(object).where(frame.notna(), None)
         frame["row_number"] = row_numbers
@@ -402,15 +413,20 @@ class Store:
         df["n_rows"] = df["n_rows"].astype("int64")
         return df[list(SOURCE_COLUMNS)]
 
-    def snapshot(self, as_of: str | None = None, loads_through: int | None = None) -> Snapshot:
+    def snapshot(self, as_of: str | None = None, loads_through: int | None = None,
+                 extras: tuple[str, ...] = ()) -> Snapshot:
         """The catalogue, returns and their source files as of ``as_of`` (default: the
         latest load), from the loads committed when it starts (``loads_through``, recorded
         in the snapshot: pass it again to read the very same store later), or from those up
-        to ``loads_through`` when given."""
+        to ``loads_through`` when given; also the rows of the ``extras`` load kinds (a
+        report type's ``reads``), whose loads join the sources."""
         through = self.last_load_id() if loads_through is None else int(loads_through)
         as_of = as_of or self.last_loaded_at(through)
+        read = {k: LOAD_KINDS[k].read(self, as_of, through) for k in extras}
+        sources = [*self.sources(as_of, through).to_dict("records"),
+                   *(s for _, found in read.values() for s in found)]
         return Snapshot(as_of, self.catalogue(as_of, through), self.returns(as_of, None, through),
-                        tuple(self.sources(as_of, through).to_dict("records")), through)
+                        tuple(sources), through, {k: f for k, (f, _) in read.items()})
 
     def last_loaded_at(self, loads_through: int | None = None) -> str | None:
         """The ``loaded_at`` of the latest load (up to ``loads_through``), ``None`` for an

@@ -1,0 +1,240 @@
+"""The county corporate report's figures (report type ``corporate``): pure.
+
+Modelled on Northamptonshire County Council's corporate performance report for 2013-14
+quarter 2 (seed ``ncc-corporate-performance-2013-14-q2.txt``).  From a built
+:class:`~kpilib.reports.model.Report` and the run's snapshot (every year's returns; the
+programmes and comparators in effect) it makes, per KPI, the quarters of the year each
+against its own target, previous years' values of annual KPIs, the latest comparator of
+each group with better / worse, the narrative and the "what are we doing to improve" action
+text; and for the report, the counts by RAG status and direction of travel, the summary
+sentence, the performance spotlight (every Red KPI) and the managing-change programmes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpilib.ingest.contracts import PROGRAMME_STATUSES
+from kpilib.reports.model import NOT_RATED, Report
+from kpilib.rules import periods as P
+from kpilib.rules.formats import format_target, format_value, is_blank
+from kpilib.rules.rag import STATUSES, column_target
+from kpilib.rules.targets import parse_target
+from kpilib.rules.travel import NO_TRAVEL
+
+PREVIOUS_YEARS = 3  # earlier financial years shown for an annual KPI
+TREND = "Tracking"  # the status of a KPI with no target: the county calls it a trend indicator
+RAG_ORDER = (*STATUSES, NOT_RATED)
+TRAVEL_ORDER = ("↑", "↔", "↓", "⇔", NO_TRAVEL)
+# The action text: the commentary from a paragraph that starts with one of these (in bold or
+# not) to its end; the commentary before it is the KPI's narrative.
+ACTION_MARKERS = ("What are we doing to improve", "Action:")
+_ACTION = re.compile(
+    r"<p>\s*(?:<(?:b|strong)>\s*)?(?:" + "|".join(re.escape(m) for m in ACTION_MARKERS)
+    + ")", re.IGNORECASE)
+
+
+def split_action(commentary: str) -> tuple[str, str]:
+    """(narrative, action text) of a commentary: the action text starts at the first
+    paragraph beginning "What are we doing to improve" or "Action:" (``""`` when none)."""
+    text = "" if is_blank(commentary) else str(commentary)
+    m = _ACTION.search(text)
+    if m is None:
+        return text.strip(), ""
+    return text[:m.start()].strip(), text[m.start():].strip()
+
+
+def compare(value: float | None, other: float | None, polarity: str) -> str:
+    """The council's figure against a comparator's: ``better``, ``worse`` or ``same`` as the
+    KPI's polarity says; ``""`` without both figures or without a polarity."""
+    if value is None or other is None or pd.isna(value) or pd.isna(other) \
+            or polarity not in ("higher", "lower"):
+        return ""
+    a, b = round(float(value), 9), round(float(other), 9)
+    if a == b:
+        return "same"
+    return "better" if (a > b) == (polarity == "higher") else "worse"
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def summary_sentence(counts: Mapping[str, int]) -> str:
+    """The council's summary line from the counts of KPIs by headline status: "Of the 58
+    indicators reported this period, 25 are on or above target (including 4 Green+), 8 are
+    Amber, 12 are Red and 13 are trend indicators with no target."."""
+    total = sum(int(n) for n in counts.values())
+    if total == 0:
+        return "No indicators are reported this period."
+    n = {s: int(counts.get(s, 0)) for s in RAG_ORDER}
+    good = n["Green+"] + n["Green"]
+    parts = ["none are on or above target" if good == 0
+             else _plural(good, "is on or above target", "are on or above target")
+             + (f" (including {n['Green+']} Green+)" if n["Green+"] and n["Green"] else
+                " (all Green+)" if n["Green+"] and good > 1 else
+                " (Green+)" if n["Green+"] else "")]
+    phrases = {"Amber": ("is Amber", "are Amber"), "Red": ("is Red", "are Red"),
+               "Data missing": ("has data missing", "have data missing"),
+               "Target under review": ("has its target under review",
+                                       "have their target under review"),
+               NOT_RATED: ("is not rated", "are not rated"),
+               TREND: ("is a trend indicator with no target",
+                       "are trend indicators with no target")}
+    for status in ("Amber", "Red", "Data missing", "Target under review", NOT_RATED, TREND):
+        if n[status]:
+            parts.append(_plural(n[status], *phrases[status]))
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Of the {_plural(total, 'indicator', 'indicators')} reported this period, {listed}."
+
+
+def count_table(rows: list[dict], by: str, field: str, order: tuple[str, ...]) -> dict:
+    """Counts of ``rows`` by ``field`` (columns, in ``order``, only those that occur) and by
+    ``by`` (rows, in first-seen order), with totals: ``{columns, rows: [{name, counts}],
+    totals}``."""
+    groups = list(dict.fromkeys(r[by] for r in rows))
+    seen = {r[field] for r in rows}
+    columns = [c for c in order if c in seen] + sorted(seen - set(order))
+    body = [{"name": g, "counts": [sum(1 for r in rows if r[by] == g and r[field] == c)
+                                   for c in columns]} for g in groups]
+    body = [{**b, "total": sum(b["counts"])} for b in body]
+    totals = [sum(b["counts"][i] for b in body) for i in range(len(columns))]
+    return {"columns": columns, "rows": body, "totals": totals, "total": sum(totals)}
+
+
+@dataclass(frozen=True)
+class Corporate:
+    """The corporate report: the report model plus the county's own views of it."""
+
+    report: Report
+    kpis: tuple[dict, ...]  # one per KPI (totals), in report order
+    programmes: tuple[dict, ...]  # this period's row of each programme, in file order
+    year_columns: tuple[str, ...]  # labels of the FY's four quarters
+
+    def section_kpis(self, section: str) -> list[dict]:
+        return [k for k in self.kpis if k["section"] == section]
+
+    def spotlight(self) -> list[dict]:
+        """Every KPI whose headline status is Red (the appendix's spotlight pages)."""
+        return [k for k in self.kpis if k["rag"] == "Red"]
+
+    def status_counts(self) -> dict:
+        return count_table(list(self.kpis), "section", "status", RAG_ORDER)
+
+    def travel_counts(self) -> dict:
+        return count_table(list(self.kpis), "section", "travel", TRAVEL_ORDER)
+
+    def sentence(self) -> str:
+        return summary_sentence(pd.Series([k["status"] for k in self.kpis],
+                                          dtype=object).value_counts().to_dict())
+
+    def section_sentence(self, section: str) -> str:
+        return summary_sentence(pd.Series([k["status"] for k in self.section_kpis(section)],
+                                          dtype=object).value_counts().to_dict())
+
+    def programme_counts(self) -> dict:
+        rows = [{"all": "All programmes", "status": p["status"]} for p in self.programmes]
+        return count_table(rows, "all", "status", PROGRAMME_STATUSES)
+
+
+def _quarter_column(qid: str) -> P.Column:
+    q = P.parse_period(qid)
+    return P.Column(q.id, "quarter", q.label, q.months, (q.id,))
+
+
+def _quarters(report: Report, k: dict, cells: dict, target) -> list[dict]:
+    """Each quarter of the report's year: value, RAG (to the current quarter) and target."""
+    out, n = [], k["decimals"]
+    for qid in P.fy_quarters(report.period.fy):
+        col = _quarter_column(qid)
+        t = column_target(target, k["measure"], 3, P.month_number_in_fy(col.months[-1]), 1,
+                          int(qid[-1]))
+        cell = cells.get(qid) if qid <= report.period.id else None
+        out.append({"id": qid, "label": col.label, "current": qid == report.period.id,
+                    "display": "" if cell is None else cell["display"],
+                    "rag": "" if cell is None else cell["rag"],
+                    "target": "" if t is None else "Under review" if t == "review"
+                    else format_target(t, k["unit"], n)})
+    return out
+
+
+def _previous_years(returns: pd.DataFrame, k: dict, fy: str, period: str) -> list[dict]:
+    """An annual KPI's value in each earlier financial year and this one (the year's latest
+    quarter with a value, up to the report's period)."""
+    start = P.parse_fy(fy)
+    mine = returns[(returns["ref"] == k["ref"]) & (returns["breakdown"] == "")
+                   & returns["value"].notna()]
+    out = []
+    for y in range(start - PREVIOUS_YEARS, start + 1):
+        year = P.fy_id(y)
+        rows = mine[mine["period"].isin(P.fy_quarters(year)) & (mine["period"] <= period)]
+        value = float(rows.sort_values("period")["value"].iloc[-1]) if len(rows) else None
+        out.append({"year": year, "current": year == fy,
+                    "display": "–" if value is None else format_value(value, k["unit"],
+                                                                      k["decimals"])})
+    return out
+
+
+def _comparators(frame: pd.DataFrame | None, k: dict, figure: float | None) -> list[dict]:
+    """The latest comparator of each group for the KPI (latest load, then latest row of
+    the file), each with the council's figure better or worse than it."""
+    if frame is None or frame.empty:
+        return []
+    mine = frame[frame["ref"] == k["ref"]].sort_values(["loaded_at", "load_id", "row_number"],
+                                                       kind="stable")
+    latest = mine.drop_duplicates("group", keep="last").sort_values("group", kind="stable")
+    return [{"group": r["group"], "period": r["period"], "source": r["source"],
+             "display": format_value(float(r["value"]), k["unit"], k["decimals"]),
+             "verdict": compare(figure, float(r["value"]), k["polarity"])}
+            for r in latest.to_dict("records")]
+
+
+def programmes_for(frame: pd.DataFrame | None, period: P.Period) -> list[dict]:
+    """Each programme's row for the report's period: the row for the quarter itself, else
+    for its latest month with one; programmes in the order they were first loaded."""
+    if frame is None or frame.empty:
+        return []
+    ids = [period.id, *reversed(period.months)] if period.kind == "quarter" else [period.id]
+    rank = {pid: i for i, pid in enumerate(ids)}
+    rows = frame[frame["period"].isin(ids)].copy()
+    rows["_rank"] = rows["period"].map(rank)
+    rows = rows.sort_values(["_rank"], kind="stable").drop_duplicates("programme")
+    rows = rows.sort_values(["load_id", "row_number"], kind="stable")
+    return [{c: r[c] for c in ("programme", "period", "status", "due", "lead", "description",
+                               "update")} for r in rows.to_dict("records")]
+
+
+def build_corporate(report: Report, returns: pd.DataFrame,
+                    extras: Mapping[str, pd.DataFrame] | None = None,
+                    targets: Mapping[str, str] | None = None) -> Corporate:
+    """The corporate view of ``report`` (pure).  ``returns``: every return row of the
+    snapshot (previous years' values); ``extras``: the snapshot's ``programmes`` and
+    ``comparators``; ``targets``: each KPI's catalogue target text (``ref -> target``)."""
+    extras = extras or {}
+    targets = targets or {}
+    by_ref: dict[str, dict] = {}
+    for c in report.cells[report.cells["breakdown"] == ""].to_dict("records"):
+        by_ref.setdefault(c["ref"], {})[c["column"]] = c
+    series = report.series[report.series["breakdown"] == ""]
+    figures = {(r["ref"], r["period"]): r["value"] for r in series.to_dict("records")}
+    kpis = []
+    for k in report.headline().to_dict("records"):
+        figure = figures.get((k["ref"], k["headline_period"]))
+        figure = None if figure is None or pd.isna(figure) else float(figure)
+        narrative, action = split_action(k["commentary"])
+        kpis.append({
+            **k, "section": k[report.section_key], "status": k["rag"] or NOT_RATED,
+            "figure": figure, "narrative": narrative, "action": action,
+            "quarters": _quarters(report, k, by_ref.get(k["ref"], {}),
+                                  parse_target(targets.get(k["ref"], ""))),
+            "previous": (_previous_years(returns, k, report.period.fy, report.period.id)
+                         if k["frequency"] == "annual" else []),
+            "comparators": _comparators(extras.get("comparators"), k, figure),
+        })
+    labels = tuple(_quarter_column(q).label for q in P.fy_quarters(report.period.fy))
+    return Corporate(report, tuple(kpis),
+                     tuple(programmes_for(extras.get("programmes"), report.period)), labels)

@@ -1,0 +1,55 @@
+"""The kinds of file ``kpi load`` stores: a small registry.
+
+``catalogue`` and ``returns`` are the store's own (:mod:`kpilib.store.database`); other
+kinds (``programmes``, ``comparators``: :mod:`kpilib.store.extras`) register a
+:class:`LoadKind` here and plug into :meth:`Store.load <kpilib.store.database.Store.load>`,
+``kpi load <kind>``, :meth:`Store.snapshot` (``extras=``), the manifest's data hashes
+and audit, with nothing else changed.  This module imports no other part of the store, so
+the store and the kinds it does not know can both use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadKind:
+    """One kind of file the store loads.
+
+    name : the ``kpi load`` kind and the ``loads.kind`` value.
+    help : what the files are, for ``kpi load --help``.
+    validate : (path, bytes, catalogue frame of every year) -> (table, row records);
+        raises ValidationError with every problem.  None: a built-in kind.
+    read : (store, as_of, loads_through) -> (frame, sources): the rows in effect as of a
+        moment and the loads they came from.  None: a built-in kind.
+    columns, key : the contract columns a run's data fingerprint covers, and their order.
+    needs_catalogue : validated against the catalogue (validated again if a catalogue
+        load commits while it waits for the write lock).
+    """
+
+    name: str
+    help: str
+    validate: Callable | None = None
+    read: Callable | None = None
+    columns: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    needs_catalogue: bool = False
+
+
+LOAD_KINDS: dict[str, LoadKind] = {
+    "catalogue": LoadKind("catalogue", "KPI catalogue files (one per year)",
+                          needs_catalogue=True),  # previous_ref: checked against stored years
+    "returns": LoadKind("returns", "returns files (measured values)", needs_catalogue=True),
+}
+
+
+def register_load_kind(kind: LoadKind) -> LoadKind:
+    LOAD_KINDS[kind.name] = kind
+    return kind
+
+
+def extra_kinds() -> tuple[str, ...]:
+    """The registered kinds beyond the store's own catalogue and returns."""
+    return tuple(k for k, v in LOAD_KINDS.items() if v.read is not None)
