@@ -24,8 +24,10 @@ from kpilib.errors import ParamsError
 from kpilib.render import charts
 from kpilib.render import html as render
 from kpilib.reports.model import Report, build_report, latest_period
+from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run.council import load_council
+from kpilib.run.council import load_council, load_suppression
+from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
 from kpilib.store import open_store
 
@@ -47,7 +49,7 @@ def default_store() -> str:
 
 def open_report(store: str | None = None, period: str | None = None, report: str = "core",
                 as_of: str | None = None, council: str | None = None,
-                loads_through: int | None = None) -> Report:
+                loads_through: int | None = None, edition: str | None = None) -> Report:
     """Read the catalogue and returns as they stood at ``as_of`` and build the report.
 
     ``as_of`` None means "as of the latest load" (an interactive session); a
@@ -55,8 +57,13 @@ def open_report(store: str | None = None, period: str | None = None, report: str
     latest period with data for the report type.  ``loads_through``: a run's bound
     on loads (the highest load id committed when the run took its snapshot), so that
     every notebook of a run reads exactly the data the run read; None: every load.
+    ``edition``: ``public`` withholds small numbers (:mod:`kpilib.reports.public`) with the
+    council settings' suppression; None or ``internal``: every figure.
     """
     rtype = registry.get(report, "report type (parameter 'report_set')")
+    edition = edition or "internal"
+    if (problem := edition_problem(edition, "parameter 'edition'")) is not None:
+        raise ParamsError(problem)
     s = open_store(store or default_store())
     snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
                       _checked_bound(loads_through))
@@ -70,8 +77,11 @@ def open_report(store: str | None = None, period: str | None = None, report: str
     settings = load_council(council)
     rep = build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
                        snap.sources)
-    return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
-                               branding=settings)
+    rep = dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
+                              branding=settings)
+    if edition == "public":
+        rep = public_edition(rep, snap.returns, load_suppression(council))
+    return rep
 
 
 def _checked_bound(loads_through) -> int | None:

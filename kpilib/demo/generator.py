@@ -19,8 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from kpilib.demo.kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
-from kpilib.ingest.contracts import CATALOGUE_ADDED, CATALOGUE_COLUMNS
-from kpilib.ingest.contracts import RETURN_COLUMNS as RETURNS_COLUMNS
+from kpilib.ingest.contracts import (
+    CATALOGUE_ADDED,
+    CATALOGUE_COLUMNS,
+    RETURN_COLUMNS,
+    RETURNS_ADDED,
+)
 from kpilib.rules.periods import fy_months, fy_quarters, parse_period, shift
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,6 +34,7 @@ SEED = 20240201
 YEARS = ("2023-24", "2024-25")
 # the demo catalogues use none of the columns added later: their files stay as they were
 DEMO_CATALOGUE_COLUMNS = tuple(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED)
+RETURNS_COLUMNS = tuple(c for c in RETURN_COLUMNS if c not in RETURNS_ADDED)
 
 
 
