@@ -14,7 +14,8 @@ Decided for a withheld figure (reporting-rules.md, "Public editions"):
 * its cell reads ``<5`` (a small count) or ``withheld`` (a percentage or rate of a
   withheld count, or a figure withheld so that another cannot be worked out), and so does
   ``results.csv``; a ratio's cell keeps its counts' texts: ``withheld (<5 out of 120)``;
-* it has no RAG status (a status against a target narrows the figure down) and the KPI's
+* it has no RAG status (a status against a target narrows the figure down; ``Tracking`` and
+  ``Target under review``, which do not depend on it, stay) and the KPI's
   direction of travel is ``n/a`` when its headline period or the one before is withheld;
 * its trend-chart point is a gap, and a series (a KPI or a breakdown) with any withheld
   point has no SPC (its XmR chart's mean and limits, and moving ranges, would give it away):
@@ -41,6 +42,7 @@ from kpilib.rules.travel import NO_TRAVEL, describe
 FIELDS = ("value", "numerator", "denominator")
 ADDITIVE = ("sum", "ratio", "mean")  # a column's counts are its periods' added up
 LATEST = ("snapshot", "cumulative")  # a column's figure is its latest period's
+KEEP = ("Tracking", "Target under review")  # statuses that say nothing of the figure
 NOTICE = ("Small numbers are withheld from this public edition to protect the privacy of "
           "the people they describe: a count from 1 to {below} is shown as {mark} (zero is "
           "shown), a percentage or rate based on such a count is withheld, and so is a further "
@@ -139,7 +141,7 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
         for f in FIELDS:
             marks[f].append(mark((*key, f)) if (*key, f) in withheld else "")
         hidden = (*key, "value") in withheld
-        rags.append("" if hidden else c["rag"])
+        rags.append("" if hidden and c["rag"] not in KEEP else c["rag"])
         displays.append(_display(c, key, withheld, mark, measures.get(key[:2]))
                         if hidden else c["display"])
     for f in FIELDS:
@@ -150,7 +152,8 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
     gone = [(s["ref"], s["breakdown"], s["period"], "value") in withheld
             for s in series.to_dict("records")]
     series.loc[gone, "value"] = float("nan")
-    series.loc[gone, "rag"] = ""
+    series.loc[[g and r not in KEEP for g, r in zip(gone, series["rag"], strict=True)],
+               "rag"] = ""
     spc = report.spc_points
     no_spc = {(p["ref"], p["breakdown"]) for p in spc.to_dict("records")
               if (p["ref"], p["breakdown"], p["period"], "value") in withheld}
@@ -186,7 +189,7 @@ def _kpi_rows(report: Report, withheld: set, settings: Suppression, no_spc: set)
         key = (k["ref"], k["breakdown"])
         head = k.get("headline_period", "")
         earlier = [p for p in points.get(key, []) if p < head][-1:]
-        if (*key, head, "value") in withheld:
+        if (*key, head, "value") in withheld and k["rag"] not in KEEP:
             k["rag"] = ""
         if any((*key, p, "value") in withheld for p in [head, *earlier]):
             k["travel"] = NO_TRAVEL
