@@ -93,8 +93,9 @@ def _groups(report: Report, values: dict) -> list:
             for f in fields:
                 groups.append(((ref, "", span, f), [(ref, b, span, f) for b in parts]))
     for k in kpis:  # a column and the periods it is made of
-        fields = ["numerator", "denominator"] + (["value"] if k["unit"] == "count" else [])
-        for col in report.columns:
+        fields = ["numerator", "denominator"] + (
+            ["value"] if k["unit"] == "count" or k["measure"] == "ratio" else [])
+        for col in report.columns:  # (a ratio's value: a column may be its periods' mean)
             ids = col.months if k["frequency"] == "monthly" else col.quarters
             if not ids or tuple(ids) == (col.id,):
                 continue
@@ -117,11 +118,19 @@ def withheld_figures(report: Report, returns: pd.DataFrame,
     units = {(k["ref"], k["breakdown"]): k["unit"] for k in report.kpis.to_dict("records")}
     counts = [k for k in values if k[3] != "value" or units.get(k[:2]) == "count"]
     small = primary(values, counts, settings)
-    withheld = secondary(values, _groups(report, values), small)
-    for k in list(withheld):  # a percentage or rate of a withheld count
-        if k[3] != "value" and values.get((*k[:3], "value")) is not None:
-            withheld.add((*k[:3], "value"))
-    return values, small, withheld
+    groups = _groups(report, values)
+    withheld = set(small)
+    while True:  # until secondary and derived suppression have nothing more to withhold
+        grown = secondary(values, groups, withheld)
+        for k in list(grown):
+            if k[3] != "value":  # a percentage or rate of a withheld count
+                grown.add((*k[:3], "value"))
+            elif units.get(k[:2]) != "count":  # a withheld percentage: its counts give it away
+                grown.add((*k[:3], "numerator"))
+        grown = {k for k in grown if values.get(k) is not None}
+        if grown == withheld:
+            return values, small, withheld
+        withheld = grown
 
 
 def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression) -> Report:
