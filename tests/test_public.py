@@ -301,3 +301,25 @@ def test_the_returns_internal_column_takes_yes_or_empty(project, tmp_path, flag)
         Store.open(project / "kpi.sqlite").load_returns(f)
     assert problem_keys(e.value) == {(2, "internal")}
     assert "expected yes" in str(e.value)
+
+
+def test_the_returns_fingerprint_leaves_out_an_empty_internal_column():
+    from kpilib.run.manifest import returns_columns
+
+    df = pd.DataFrame([{"ref": "A", "period": "2024-04", "breakdown": "", "value": 1.0,
+                        "numerator": None, "denominator": None, "status": "",
+                        "commentary": "", "internal": ""}])
+    assert returns_columns(df) == [c for c in RETURN_COLUMNS if c != "internal"]
+    assert returns_columns(df.assign(internal="yes")) == list(RETURN_COLUMNS)
+
+
+def test_a_store_made_before_the_internal_column_gains_it(project, tmp_path):
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "old.sqlite"
+    shutil.copyfile(project / "kpi.sqlite", copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("ALTER TABLE return_rows DROP COLUMN internal")
+    returns = Store.open(copy).returns(AS_OF)
+    assert set(returns["internal"]) == {""} and len(returns) == 15
