@@ -25,8 +25,10 @@ from kpilib.render import charts, corporate
 from kpilib.render import html as render
 from kpilib.reports.corporate import Corporate, build_corporate
 from kpilib.reports.model import Report, build_report, latest_period
+from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run.council import load_council
+from kpilib.run.council import load_council, load_suppression
+from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
 from kpilib.store import open_store
 
@@ -51,7 +53,7 @@ def default_store(report: str | None = None) -> str:
 
 def open_report(store: str | None = None, period: str | None = None, report: str = "core",
                 as_of: str | None = None, council: str | None = None,
-                loads_through: int | None = None) -> Report:
+                loads_through: int | None = None, edition: str | None = None) -> Report:
     """Read the catalogue and returns as they stood at ``as_of`` and build the report.
 
     ``as_of`` None means "as of the latest load" (an interactive session); a
@@ -59,8 +61,10 @@ def open_report(store: str | None = None, period: str | None = None, report: str
     latest period with data for the report type.  ``loads_through``: a run's bound
     on loads (the highest load id committed when the run took its snapshot), so that
     every notebook of a run reads exactly the data the run read; None: every load.
+    ``edition``: ``public`` withholds small numbers (:mod:`kpilib.reports.public`) with the
+    council settings' suppression; None or ``internal``: every figure.
     """
-    return _open(store, period, report, as_of, council, loads_through)[0]
+    return _open(store, period, report, as_of, council, loads_through, edition)[0]
 
 
 def open_corporate(store: str | None = None, period: str | None = None,
@@ -87,8 +91,11 @@ def corporate_page(view: Corporate, page: str, section: str | None = None) -> st
     return pages[page](view)
 
 
-def _open(store, period, report, as_of, council, loads_through):
+def _open(store, period, report, as_of, council, loads_through, edition=None):
     rtype = registry.get(report, "report type (parameter 'report_set')")
+    edition = edition or "internal"
+    if (problem := edition_problem(edition, "parameter 'edition'")) is not None:
+        raise ParamsError(problem)
     s = open_store(store or default_store(rtype.name))
     snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
                       _checked_bound(loads_through), rtype.reads)
@@ -102,8 +109,11 @@ def _open(store, period, report, as_of, council, loads_through):
     settings = load_council(council)
     rep = build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
                        snap.sources)
-    return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
-                               branding=settings), snap
+    rep = dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
+                              branding=settings)
+    if edition == "public":
+        rep = public_edition(rep, snap.returns, load_suppression(council))
+    return rep, snap
 
 
 def _checked_bound(loads_through) -> int | None:

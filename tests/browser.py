@@ -40,16 +40,16 @@ _RUNS: dict[tuple, object] = {}
 
 
 def report_run(tmp_path_factory, store: Path, period: str, report: str = "core",
-               self_contained: bool = False):
+               self_contained: bool = False, edition: str = "internal"):
     """The :class:`~kpilib.runner.RunSummary` of a demo report, run once per session."""
-    key = (str(store), period, report, self_contained)
+    key = (str(store), period, report, self_contained, edition)
     if key not in _RUNS:
         from kpilib.run.params import validate
         from kpilib.run.runner import run
 
         out = tmp_path_factory.mktemp(f"run-{period}-{report}{'-sc' if self_contained else ''}")
         params = validate({"period": period, "report": report, "store": str(store),
-                           "as_of": DEMO_AS_OF, "output_dir": str(out)})
+                           "as_of": DEMO_AS_OF, "output_dir": str(out), "edition": edition})
         _RUNS[key] = run(params, self_contained=self_contained, show_progress=False)[0]
     return _RUNS[key]
 

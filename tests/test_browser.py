@@ -429,3 +429,28 @@ def test_changes_page_contrast_meets_wcag_aa(changes_page, selector):
     low = [el for el in changes_page.page.evaluate(CONTRAST, selector)
            if contrast_ratio(el["color"], el["background"]) < 4.5]
     assert not low, low[:5]
+
+
+# ------------------------------------------------------------------ public edition
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_public_edition_page_works_and_says_why(chromium_browser, tmp_path_factory, test_store,
+                                                name):
+    """The public edition's pages (the demo council's threshold): the notice is visible with
+    AA contrast, charts with withheld points (gaps) still draw, nothing fails or is fetched."""
+    run = report_run(tmp_path_factory, test_store, "2024-02", edition="public")
+    assert run.folder.name == "core-public"
+    log = open_page(chromium_browser, run.folder / PAGES[name], f"public-{name}")
+    try:
+        assert log.errors == [] and log.dialogs == []
+        assert not [u for u in log.requests if not u.startswith("file://")], log.requests
+        notice = log.page.locator(".edition-notice")
+        assert notice.is_visible() and "Small numbers are withheld" in notice.inner_text()
+        for c in log.page.evaluate(CONTRAST, ".edition-notice"):
+            assert contrast_ratio(c["color"], c["background"]) >= 4.5, c
+        charts = log.page.evaluate(CHART_STATE)
+        assert all(c["svgs"] and c["traces"] for c in charts), charts
+        log.page.screenshot(path=str(fresh_screenshot_dir() / f"public-{name}.png"),
+                            full_page=True)
+    finally:
+        close(log)

@@ -14,6 +14,8 @@ def add(sub, common) -> None:
     p.add_argument("--as-of", dest="as_of", help="read the data as it stood at this moment "
                    "(overrides the file; default: the run's start)")
     p.add_argument("--output-dir", dest="output_dir", help="overrides the file's output_dir")
+    p.add_argument("--edition", choices=("internal", "public"), help="overrides the file's "
+                   "edition: public withholds small numbers, in <period>/<report>-public/")
     p.add_argument("--self-contained", action="store_true",
                    help="inline plotly.js in every page (single files to email)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -25,6 +27,7 @@ def cmd_run(args) -> int:
     from kpilib.run.runner import run
 
     params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
+                         edition=args.edition,
                          store=args.store if args.store_given else None)
     say_store(params.store, "" if args.store_given else f" (from {args.params})")
     summaries = run(params, self_contained=args.self_contained, show_progress=not args.quiet,

@@ -22,8 +22,12 @@ from kpilib.demo.kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
 from kpilib.demo.next_year import FY as NEXT_FY
 from kpilib.demo.next_year import LOADED_AT as NEXT_LOADED_AT
 from kpilib.demo.next_year import next_year_rows
-from kpilib.ingest.contracts import CATALOGUE_ADDED, CATALOGUE_COLUMNS
-from kpilib.ingest.contracts import RETURN_COLUMNS as RETURNS_COLUMNS
+from kpilib.ingest.contracts import (
+    CATALOGUE_ADDED,
+    CATALOGUE_COLUMNS,
+    RETURN_COLUMNS,
+    RETURNS_ADDED,
+)
 from kpilib.rules.periods import fy_months, fy_quarters, parse_period, shift
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +37,7 @@ SEED = 20240201
 YEARS = ("2023-24", "2024-25")
 # the demo catalogues use none of the columns added later: their files stay as they were
 DEMO_CATALOGUE_COLUMNS = tuple(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED)
+RETURNS_COLUMNS = tuple(c for c in RETURN_COLUMNS if c not in RETURNS_ADDED)
 
 
 

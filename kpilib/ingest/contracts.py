@@ -40,7 +40,11 @@ DEFAULTS = {"rag_scheme": "tolerance", "travel_scheme": "nnc"}
 # --------------------------------------------------------------------------- returns
 
 RETURN_COLUMNS = ("ref", "period", "breakdown", "value", "numerator", "denominator", "status",
-                  "commentary")  # fmt: skip
+                  "commentary", "internal")  # fmt: skip
+# Optional returns columns added later: a store made before them gains them (empty), and a
+# run's returns fingerprint leaves them out while they are empty (as CATALOGUE_ADDED).
+RETURNS_ADDED = ("internal",)
+INTERNAL = ("", "yes")  # ``internal``: "yes" = the row's commentary is for internal editions
 RETURN_REQUIRED = ("ref", "period")
 NUMBERS = ("value", "numerator", "denominator")
 NO_DATA = ("missing", "unavailable", "arrears")

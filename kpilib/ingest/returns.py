@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from kpilib.errors import PeriodError, Problem, ValidationError, other_rows
 from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
-from kpilib.ingest.contracts import NO_DATA, NUMBERS, STATUSES
+from kpilib.ingest.contracts import INTERNAL, NO_DATA, NUMBERS, STATUSES
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
 from kpilib.rules.measures import NUMBER, UNIT_SCALE
@@ -42,6 +42,8 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
         **{col: pa.Column(str, _NUMBER_CHECK) for col in NUMBERS},
         "status": pa.Column(str, pa.Check.isin(list(STATUSES), error="expected empty (ok), "
                                                "missing, unavailable or arrears")),
+        "internal": pa.Column(str, pa.Check.isin(list(INTERNAL), error="expected yes (the "
+                              "row's commentary is for internal editions only) or empty")),
     },
     strict=False,
     name="returns",
@@ -250,6 +252,7 @@ def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
                                 kpi["unit"].fillna(""))
     out["numerator"], out["denominator"] = num["numerator"], num["denominator"]
     out["status"], out["commentary"] = df["status"], df["commentary"]
+    out["internal"] = df["internal"]
     return out.reset_index(drop=True), [int(r) for r in df.index]
 
 

@@ -138,7 +138,7 @@ def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None 
     return templates.render(
         "page_header", title=report.name or report.type.title, period=report.period.label,
         heading=heading, as_of=as_of, as_of_text=human_moment(as_of) if as_of else "",
-        nav=list(nav or []))
+        nav=list(nav or []), notice=getattr(report, "notice", ""))
 
 
 def _groups(report: Report, *fields: str) -> list[tuple[str, list[dict]]]:

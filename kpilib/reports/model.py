@@ -58,6 +58,8 @@ class Report:
     sources: tuple[dict, ...] = ()  # the files the figures were read from (kind, file, hash)
     branding: Any = None  # presentation settings attached by the caller; unused here
     spc: pd.DataFrame | None = None  # SPC points of every charted series (spc_table)
+    edition: str = "internal"  # "public": small numbers withheld (kpilib.reports.public)
+    notice: str = ""  # what a public edition's pages say about withheld figures
 
     @property
     def spc_points(self) -> pd.DataFrame:
@@ -92,6 +94,8 @@ class Report:
         df = self.cells.loc[:, list(RESULTS_COLUMNS)].copy()
         for c in ("value", "numerator", "denominator"):
             df[c] = [format_number(x) for x in df[c]]
+            if f"{c}_mark" in self.cells:  # a public edition's withheld figure: <5, withheld
+                df[c] = [m or x for m, x in zip(self.cells[f"{c}_mark"], df[c], strict=True)]
         df = _spreadsheet_safe(df, ("ref", "breakdown", "column", "rag", "travel"))
         return df.reset_index(drop=True)
 
@@ -168,6 +172,7 @@ class _Engine:
             self.order.setdefault(d["year"], []).append((d["ref"], d["breakdown"]))
         self.obs: dict[tuple[str, str], dict[str, Obs]] = {}
         self.comments: dict[tuple[str, str, str], str] = {}
+        self.internal: set[tuple[str, str, str]] = set()  # commentary for internal editions
         for r in returns.itertuples(index=False):
             key = (r.ref, r.breakdown or "")
             self.obs.setdefault(key, {})[r.period] = Obs.of(
@@ -175,6 +180,8 @@ class _Engine:
             )
             if r.commentary:
                 self.comments[(r.ref, r.breakdown or "", r.period)] = r.commentary
+                if getattr(r, "internal", "") == "yes":
+                    self.internal.add((r.ref, r.breakdown or "", r.period))
 
     def defn(self, fy: str, ref: str, breakdown: str, fallback: dict) -> dict:
         return self.defs.get((fy, ref, breakdown), fallback)
@@ -315,7 +322,7 @@ def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
 
 
 def _kpi_row(d: dict, current: dict, symbol: str, rag: str, headline_period: str,
-             comment: str, n: int) -> dict:
+             comment: str, internal: bool, n: int) -> dict:
     """What a KPI (or breakdown) row shows besides its cells (``n``: its precision)."""
     t = d["_target"]
     annual = f" (annual {format_target(t.value, d['unit'], n)})" if t.has_profile else ""
@@ -331,6 +338,7 @@ def _kpi_row(d: dict, current: dict, symbol: str, rag: str, headline_period: str
         "rag": rag, "travel": symbol,
         "travel_text": describe(symbol, d["travel_scheme"], d["polarity"]),
         "headline_period": headline_period, "commentary": comment,
+        "commentary_internal": internal,
         "arrears": current["status"] == ARREARS,
     }
 
@@ -376,12 +384,13 @@ def build_report(
         if d["measure"] != "cumulative":  # a year-to-date figure restarts each April: no SPC
             specs.append(_spc_spec(eng, d, step, cur_cell))
         row[cur]["travel"] = symbol
-        comment = (eng.comments.get((ref, b, step.id))
-                   or eng.comments.get((ref, b, headline_period), ""))
+        said = (ref, b, step.id) if (ref, b, step.id) in eng.comments else (
+            ref, b, headline_period)
+        comment = eng.comments.get(said, "")
         points = _trend(eng, d, step.id, trend_fys)
         pending.setdefault(ref, []).append(
             (d, row, points, (dict(row[cur], status=cur_cell.status), symbol, rag,
-                              headline_period, comment)))
+                              headline_period, comment, said in eng.internal)))
         cells += row
         series += points
     columns = _drop_empty_last_year(per, columns, cells)

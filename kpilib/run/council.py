@@ -20,12 +20,16 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
+from kpilib.rules.suppression import Suppression
+from kpilib.run.edition import KEY as SUPPRESSION_KEY
+from kpilib.run.edition import parse_suppression
 from kpilib.run.signing import KEYS as SIGNING_KEYS
 from kpilib.run.signing import SigningSettings, parse_signing
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 DEFAULT_FILE = "council.yaml"
-KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS)
+KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
+        SUPPRESSION_KEY)
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 512 * 1024
@@ -55,6 +59,17 @@ def load_signing(path: str | Path | None = None) -> SigningSettings:
     p, raw = found
     parse_council(raw, p)  # every problem of the file, at once
     return parse_signing(raw, p)[0]
+
+
+def load_suppression(path: str | Path | None = None) -> Suppression:
+    """The small-number suppression of public editions (``suppression:``, default threshold
+    5); found as :func:`load_council` finds the file, which is validated as a whole."""
+    found = _settings_file(path)
+    if found is None:
+        return Suppression()
+    p, raw = found
+    parse_council(raw, p)  # every problem of the file, at once
+    return parse_suppression(raw, p)[0]
 
 
 def _settings_file(path: str | Path | None) -> tuple[Path, dict] | None:
@@ -102,6 +117,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
         elif not isinstance(title, str) or not title.strip():
             problems.append(f"key 'titles': the title of {name!r} must be text")
     problems += parse_signing(raw, path)[1]
+    problems += parse_suppression(raw, path)[1]
     logo = ""
     if raw.get("logo"):
         try:

@@ -64,25 +64,42 @@ def notebook_from_label(label: str, root: str | Path | None = None) -> Path:
 
 
 BOUND = "loads_through"
+EDITION = "edition"
 
 
 def check_reads_the_run_snapshot(source: NotebookSource) -> None:
     """A notebook must declare the ``loads_through`` parameter and pass it on (to
     ``kn.open_report``): without it, a load committed during the run would reach its page
     but not the run's ``results.csv``."""
+    if not _takes(source, BOUND):
+        raise RunError(
+            f"notebook {source.label} does not take the run's '{BOUND}' parameter: add "
+            f"`{BOUND} = None` to its parameters cell and pass it on, as in "
+            f"`kn.open_report(store, period, report_set, as_of, council, {BOUND})`, so that "
+            "it reads the same data as the rest of the run")
+
+
+def check_takes_edition(source: NotebookSource) -> None:
+    """A public edition's notebook must declare the ``edition`` parameter and pass it on:
+    a notebook that ignores it would publish every figure."""
+    if not _takes(source, EDITION):
+        raise RunError(
+            f"notebook {source.label} does not take the run's '{EDITION}' parameter, so it "
+            f"cannot make a public edition (it would show the small numbers withheld): add "
+            f"`{EDITION} = None` to its parameters cell and pass it on, as in "
+            f"`kn.open_report(store, period, report_set, as_of, council, {BOUND}, {EDITION})`")
+
+
+def _takes(source: NotebookSource, name: str) -> bool:
+    """Whether a notebook declares parameter ``name`` and uses it in another cell."""
     try:
         cells = json.loads(Path(source.path).read_text(encoding="utf-8"))["cells"]
         code = [(c.get("metadata", {}).get("tags", []), "".join(c.get("source", "")))
                 for c in cells if c.get("cell_type") == "code"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise RunError(f"notebook {source.label}: cannot be read as a notebook ({e})") from None
-    declared = any("parameters" in tags and re.search(rf"^{BOUND}\s*=", text, re.M)
+    declared = any("parameters" in tags and re.search(rf"^{name}\s*=", text, re.M)
                    for tags, text in code)
-    used = any("parameters" not in tags and re.search(rf"\b{BOUND}\b", text)
+    used = any("parameters" not in tags and re.search(rf"\b{name}\b", text)
                for tags, text in code)
-    if not (declared and used):
-        raise RunError(
-            f"notebook {source.label} does not take the run's '{BOUND}' parameter: add "
-            f"`{BOUND} = None` to its parameters cell and pass it on, as in "
-            f"`kn.open_report(store, period, report_set, as_of, council, {BOUND})`, so that "
-            "it reads the same data as the rest of the run")
+    return declared and used

@@ -22,7 +22,7 @@ import pandas as pd
 from kpilib import __version__
 from kpilib.clock import utc_now
 from kpilib.errors import AuditError
-from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS
+from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS, RETURNS_ADDED
 from kpilib.render.templates import PROJECT_TEMPLATES
 from kpilib.store.kinds import LOAD_KINDS
 
@@ -63,6 +63,13 @@ def catalogue_columns(catalogue: pd.DataFrame) -> list[str]:
     fingerprint it had before the column existed)."""
     return [c for c in catalogue.columns
             if c not in CATALOGUE_ADDED or (catalogue[c].astype(str) != "").any()]
+
+
+def returns_columns(returns: pd.DataFrame) -> list[str]:
+    """The returns columns a run's fingerprint covers: as :func:`catalogue_columns`, a column
+    added later (``internal``) only where some row uses it."""
+    return [c for c in RETURN_COLUMNS if c not in RETURNS_ADDED
+            or (c in returns.columns and (returns[c].astype(str) != "").any())]
 
 
 def _canon(v) -> str:
@@ -130,12 +137,14 @@ def output_hashes(folder: Path) -> dict[str, str]:
 
 def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jobs,
                    self_contained: bool, council: dict | None = None,
-                   started_at: str | None = None, seconds: float | None = None) -> dict:
+                   started_at: str | None = None, seconds: float | None = None,
+                   suppression=None) -> dict:
     """Write ``manifest.json``, the run's receipt, into ``folder``.
 
     ``inputs`` is the store snapshot the report was built from (its catalogue, returns and
     source files); ``jobs`` the executed notebooks; ``council`` what the council settings
-    held (:meth:`kpilib.render.branding.Council.record`).
+    held (:meth:`kpilib.render.branding.Council.record`); ``suppression`` the rules a public
+    edition applied (:class:`kpilib.rules.suppression.Suppression`; None: internal).
     """
     catalogue, returns = inputs.catalogue, inputs.returns
     notebooks = {j.notebook.label: j.notebook.path for j in jobs}
@@ -145,14 +154,17 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
                        "as_of": as_of, "output_dir": params.output_dir,
                        "self_contained": self_contained, "params_file": params.source,
                        "council": params.council,
-                       "loads_through": getattr(inputs, "loads_through", None)},
+                       "loads_through": getattr(inputs, "loads_through", None),
+                       "edition": getattr(params, "edition", "internal")},
+        "edition": {"name": getattr(params, "edition", "internal"),
+                    **({"suppression": suppression.record()} if suppression else {})},
         "as_of": as_of,
         "run": {"recorded_at": started_at or utc_now(), "seconds": seconds},
         "data": {
             "catalogue_sha256": frame_digest(catalogue, catalogue_columns(catalogue),
                                              CATALOGUE_KEY),
             "catalogue_rows": int(len(catalogue)),
-            "returns_sha256": frame_digest(returns, list(RETURN_COLUMNS), RETURN_KEY),
+            "returns_sha256": frame_digest(returns, returns_columns(returns), RETURN_KEY),
             "returns_rows": int(len(returns)),
             "sources": [{k: s[k] for k in ("kind", "source_file", "sha256", "loaded_at")}
                         for s in inputs.sources],

@@ -16,6 +16,7 @@ from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError
 from kpilib.rules.periods import parse_period
+from kpilib.run.edition import edition_problem
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 KEYS = {
@@ -25,6 +26,8 @@ KEYS = {
     "as_of": "optional: read the data as it stood at this moment (ISO 8601, UTC)",
     "output_dir": "optional: where run folders go (default outputs/)",
     "council": "optional: the council settings file (default council.yaml, if present)",
+    "edition": "optional: internal (default) or public (small numbers withheld; published to "
+               "<period>/<report>-public/)",
 }
 
 
@@ -73,6 +76,7 @@ class RunParams:
     output_dir: str = "outputs"
     source: str = "<params>"
     council: str | None = None
+    edition: str = "internal"  # or "public": small numbers withheld (kpilib.run.edition)
 
     def reports(self) -> list[str]:
         """The report types this run asks for: one, or for ``all`` every registered type
@@ -98,7 +102,8 @@ class RunParams:
 
     def as_dict(self) -> dict:
         return {"period": self.period, "report": self.report, "store": self.store,
-                "as_of": self.as_of, "output_dir": self.output_dir, "council": self.council}
+                "as_of": self.as_of, "output_dir": self.output_dir, "council": self.council,
+                "edition": self.edition}
 
 
 def normalise_moment(value, where: str = "as_of") -> str:
@@ -143,6 +148,9 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     council = raw.get("council")
     if council is not None and not isinstance(council, str):
         problems.append(f"key 'council': expected the path of a settings file, got {council!r}")
+    edition = raw.get("edition") or "internal"
+    if (problem := edition_problem(edition)) is not None:
+        problems.append(problem)
     as_of = raw.get("as_of")
     if as_of not in (None, ""):
         try:
@@ -159,7 +167,8 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
         listing = "\n".join(f"  {p}" for p in problems)
         raise ParamsError(f"{source}: invalid parameters:\n{listing}")
     return RunParams(str(period), str(report), str(raw["store"]), as_of,
-                     str(raw.get("output_dir") or "outputs"), source, council or None)
+                     str(raw.get("output_dir") or "outputs"), source, council or None,
+                     str(edition))
 
 
 def read_params(path: str | Path, **overrides) -> RunParams:

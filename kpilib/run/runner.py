@@ -42,11 +42,18 @@ from kpilib.errors import RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
+from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
 from kpilib.run import manifest, publish, recover, signing
-from kpilib.run.council import load_council, load_signing
+from kpilib.run.council import load_council, load_signing, load_suppression
+from kpilib.run.edition import folder_name
 from kpilib.run.kernel import LAUNCHER, die_with_parent
-from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
+from kpilib.run.locate import (
+    NotebookSource,
+    check_reads_the_run_snapshot,
+    check_takes_edition,
+    find_notebook,
+)
 from kpilib.run.params import (
     RunParams,
     Skipped,
@@ -236,6 +243,9 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
     rtype = registry.get(report_set)
     base = {"store": params.store, "period": params.period, "report_set": report_set,
             "as_of": as_of, "council": params.council, "loads_through": loads_through}
+    public = getattr(params, "edition", "internal") == "public"
+    if public:  # only then: an internal run's executed notebooks are as they always were
+        base["edition"] = "public"
     title = report.title
     cwd = os.getcwd()
     branding = branding or {}
@@ -250,6 +260,8 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
                         f"{page_title} · {title}", dict(base), cwd, branding))
     for source in {j.notebook.path: j.notebook for j in jobs}.values():
         check_reads_the_run_snapshot(source)
+        if public:
+            check_takes_edition(source)
     return jobs
 
 
@@ -326,14 +338,19 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
                                  branding=council)
     check_has_data(report, params.store)
+    suppression = None
+    if params.edition == "public":  # small numbers withheld before anything is written
+        suppression = load_suppression(params.council)
+        report = public_edition(report, snap.returns, suppression)
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through)
-    final = Path(params.output_dir) / params.period / report_set
+    final = Path(params.output_dir) / params.period / folder_name(report_set, params.edition)
     outputs = {name: write(report) for name, write in rtype.outputs.items()}
 
     def write_manifest(folder: Path) -> None:
         manifest.write_manifest(folder, params, report_set, as_of, snap, jobs, self_contained,
-                                council.record(), seconds=round(time.perf_counter() - start, 3))
+                                council.record(), seconds=round(time.perf_counter() - start, 3),
+                                suppression=suppression)
 
     ledger = (lambda sha: record_publication(store, str(final), report_set, params.period,
                                              as_of, sha)) if record else None

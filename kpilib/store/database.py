@@ -39,6 +39,7 @@ from kpilib.ingest.contracts import (
     CATALOGUE_COLUMNS,
     NUMBERS,
     RETURN_COLUMNS,
+    RETURNS_ADDED,
     empty_catalogue,
 )
 from kpilib.rules.periods import parse_period
@@ -79,6 +80,7 @@ return_rows = sa.Table(
     *(sa.Column(c, sa.Text, nullable=False) for c in ("ref", "period", "breakdown")),
     *(sa.Column(c, sa.Double, nullable=True) for c in NUMBERS),
     *(sa.Column(c, sa.Text, nullable=False) for c in ("status", "commentary")),
+    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in RETURNS_ADDED),
     sa.Index("ix_return_rows_key", "ref", "period", "breakdown"),
 )  # fmt: skip
 
@@ -116,15 +118,17 @@ def _text_columns(df: pd.DataFrame, columns) -> pd.DataFrame:
 
 
 def _add_later_columns(engine: sa.Engine) -> None:
-    """A store made before the catalogue's later optional columns gains them, empty (what
-    a catalogue without them means); no row is changed."""
-    have = {c["name"] for c in sa.inspect(engine).get_columns(catalogue_rows.name)}
-    lacking = [c for c in CATALOGUE_ADDED if c not in have]
-    if lacking and "year" in have:  # not a kpilib table at all: Store.open says so
-        with engine.begin() as conn:
-            for c in lacking:
-                conn.execute(sa.text(f"ALTER TABLE {catalogue_rows.name} ADD COLUMN {c} TEXT "
-                                     "NOT NULL DEFAULT ''"))
+    """A store made before the catalogue's (or returns') later optional columns gains them,
+    empty (what a file without them means); no row is changed."""
+    for table, added, mark in ((catalogue_rows, CATALOGUE_ADDED, "year"),
+                               (return_rows, RETURNS_ADDED, "ref")):
+        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        lacking = [c for c in added if c not in have]
+        if lacking and mark in have:  # not a kpilib table at all: Store.open says so
+            with engine.begin() as conn:
+                for c in lacking:
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {c} TEXT "
+                                         "NOT NULL DEFAULT ''"))
 
 
 # --------------------------------------------------------------------------- the store

@@ -1,0 +1,112 @@
+"""Small-number suppression for public editions (pure: no I/O, no pandas).
+
+A public edition withholds small counts (reporting-rules.md, "Public editions"):
+
+* **primary**: a count (a numerator, a denominator, or the value of a ``count`` KPI) from
+  just above 0 to below the council's ``threshold`` (default 5: 1 to 4) is withheld and
+  shown as ``<5``; zero is shown;
+* **secondary**: in every *group* (a total and the parts it is made of: a KPI's total and
+  its breakdowns in one period or column, or a quarter's or year's figure and the periods
+  it adds up) no withheld figure may be worked out from the others, so a group never has
+  exactly one withheld member: the smallest non-zero part still shown is withheld too
+  (the total, where no part can be), until every group has none or at least two.
+
+:func:`secondary` works on any keys; :mod:`kpilib.reports.public` applies it to a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+EDITIONS = ("internal", "public")
+DEFAULT_EDITION = "internal"
+DEFAULT_THRESHOLD = 5
+WITHHELD = "withheld"  # how a withheld figure that is not a small count reads
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A council's suppression settings (``council.yaml``, key ``suppression``)."""
+
+    threshold: int = DEFAULT_THRESHOLD  # counts above 0 and below it are withheld
+
+    @property
+    def mark(self) -> str:
+        """How a withheld small count reads: ``<5``."""
+        return f"<{self.threshold}"
+
+    def small(self, x) -> bool:
+        """A count that is withheld by itself: above 0 and below the threshold."""
+        return x is not None and x == x and 0 < abs(float(x)) < self.threshold
+
+    def record(self) -> dict:
+        """What the manifest records of the rules a public edition applied."""
+        return {"threshold": self.threshold,
+                "primary": f"counts above 0 and below {self.threshold} are shown as {self.mark}; "
+                           "zero is shown",
+                "derived": "a percentage or rate whose numerator or denominator is withheld "
+                           "is withheld",
+                "secondary": "where a withheld figure could be worked out from a total and "
+                             "its other parts (breakdowns, or the periods of a quarter or "
+                             "year), the smallest non-zero part shown is withheld too",
+                "rag_travel_spc": "a withheld figure has no RAG status or direction of travel, "
+                                  "and a series with a withheld point has no SPC chart",
+                "commentary": "commentary marked internal is not shown"}
+
+
+Group = tuple[Hashable, Sequence[Hashable]]  # (total, its parts)
+
+
+def primary(values: Mapping[Hashable, float | None], counts: Iterable[Hashable],
+            settings: Suppression) -> set:
+    """The keys among ``counts`` whose value is a small count."""
+    return {k for k in counts if settings.small(values.get(k))}
+
+
+def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
+              withheld: Iterable[Hashable]) -> set:
+    """``withheld`` grown until no group has exactly one withheld member.
+
+    A member of a group without a value (``None`` or NaN: not shown at all) does not
+    count.  The figure withheld next is the group's smallest non-zero part still shown
+    (the first in the group's order among equals), else its total.  Deterministic.
+    """
+    out = set(withheld)
+    groups = [(t, list(parts)) for t, parts in groups]
+
+    def has(k) -> bool:
+        v = values.get(k)
+        return v is not None and v == v
+
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in groups:
+            members = [k for k in (total, *parts) if has(k)]
+            if sum(k in out for k in members) != 1:
+                continue
+            shown = [(abs(float(values[k])), i, k) for i, k in enumerate(parts)
+                     if has(k) and k not in out and float(values[k]) != 0]
+            if shown:
+                out.add(min(shown, key=lambda t: t[:2])[2])
+            elif has(total) and total not in out and float(values[total]) != 0:
+                out.add(total)
+            else:
+                continue
+            changed = True
+    return out
+
+
+def recoverable(values: Mapping[Hashable, float | None], groups: Iterable[Group],
+                withheld: set) -> list:
+    """The withheld keys that a group gives away (its only withheld member): empty after
+    :func:`secondary`.  For checks and tests."""
+    out = []
+    for total, parts in groups:
+        members = [k for k in (total, *parts) if values.get(k) is not None
+                   and values[k] == values[k]]
+        hidden = [k for k in members if k in withheld]
+        if len(hidden) == 1:
+            out.append(hidden[0])
+    return out

@@ -1,0 +1,77 @@
+"""Small-number suppression rules (kpilib.rules.suppression): primary and secondary."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kpilib.rules.suppression import Suppression, primary, recoverable, secondary
+
+
+@pytest.mark.parametrize(("value", "threshold", "small"), [
+    (0, 5, False), (1, 5, True), (4, 5, True), (4.9, 5, True), (5, 5, False),
+    (0.5, 5, True), (None, 5, False), (float("nan"), 5, False), (12, 5, False),
+    (9, 10, True), (10, 10, False), (-3, 5, True),
+], ids=lambda x: repr(x))
+def test_a_small_count_is_above_zero_and_below_the_threshold(value, threshold, small):
+    assert Suppression(threshold).small(value) is small
+
+
+def test_the_mark_names_the_threshold():
+    assert Suppression().mark == "<5" and Suppression(10).mark == "<10"
+
+
+@pytest.mark.parametrize(("parts", "withheld"), [
+    ({"a": 3, "b": 20, "c": 30}, {"a", "b"}),  # the next smallest part goes too
+    ({"a": 3, "b": 2, "c": 30}, {"a", "b"}),  # two small ones protect each other
+    ({"a": 3, "b": 0, "c": 0}, {"a", "total"}),  # zeros are shown: the total goes
+    ({"a": 3, "b": 30, "c": 20}, {"a", "c"}),
+    ({"a": 30, "b": 20, "c": 40}, set()),
+    ({"a": 3, "b": 20, "c": 20}, {"a", "b"}),  # among equals, the first
+], ids=["next-smallest", "two-small", "only-zeros-left", "order", "none-small", "tie"])
+def test_secondary_suppression_of_breakdowns(parts, withheld):
+    values = {"total": sum(parts.values()), **parts}
+    small = primary(values, parts, Suppression())
+    assert secondary(values, [("total", list(parts))], small) == withheld
+
+
+def test_a_member_without_a_value_does_not_count():
+    values = {"total": 33, "a": 3, "b": None, "c": 30}
+    assert secondary(values, [("total", ["a", "b", "c"])], {"a"}) == {"a", "c"}
+
+
+@st.composite
+def tables(draw):
+    """A table of counts (breakdowns x periods) with its row and column totals: each total
+    and the cells it adds up is a group, as a KPI's total and breakdowns, and a column
+    and its periods, are in a report."""
+    threshold = draw(st.integers(2, 12))
+    n_rows, n_cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    cell = st.one_of(st.just(0), st.integers(1, threshold - 1), st.integers(threshold, 60))
+    grid = {(r, c): draw(cell) for r in range(n_rows) for c in range(n_cols)}
+    values = dict(grid)
+    groups = []
+    for r in range(n_rows):
+        values[("row", r)] = sum(grid[(r, c)] for c in range(n_cols))
+        groups.append((("row", r), [(r, c) for c in range(n_cols)]))
+    for c in range(n_cols):
+        values[("col", c)] = sum(grid[(r, c)] for r in range(n_rows))
+        groups.append((("col", c), [(r, c) for r in range(n_rows)]))
+    return Suppression(threshold), values, groups
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables())
+def test_no_withheld_figure_is_the_total_minus_the_others(table):
+    rules, values, groups = table
+    small = primary(values, values, rules)
+    withheld = secondary(values, groups, small)
+    assert small <= withheld
+    assert all(values[k] != 0 for k in withheld)  # zero is always shown
+    assert recoverable(values, groups, withheld) == []
+    for total, parts in groups:  # spelt out: a withheld part is never total - the others
+        for p in parts:
+            others = [q for q in parts if q != p]
+            if p in withheld:
+                assert total in withheld or any(q in withheld for q in others)
+    assert secondary(values, groups, withheld) == withheld  # nothing more to do
+    assert secondary(values, groups, small) == withheld  # deterministic
