@@ -23,11 +23,13 @@ from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render import charts
 from kpilib.render import html as render
-from kpilib.reports.model import Report, build_report, latest_period
+from kpilib.reports.model import Report, build_report, latest_period, reads_for
 from kpilib.rules.periods import parse_period
+from kpilib.run import shared
 from kpilib.run.council import load_council
 from kpilib.run.params import normalise_moment
 from kpilib.store import open_store
+from kpilib.store.reads import report_snapshot
 
 STORE_ENV = "KPILIB_STORE"
 DEFAULT_STORE = Path("data") / "kpi.sqlite"
@@ -57,21 +59,34 @@ def open_report(store: str | None = None, period: str | None = None, report: str
     every notebook of a run reads exactly the data the run read; None: every load.
     """
     rtype = registry.get(report, "report type (parameter 'report_set')")
-    s = open_store(store or default_store())
-    snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
-                      _checked_bound(loads_through))
-    if period is None:
+    moment = normalise_moment(as_of, "parameter 'as_of'") if as_of else None
+    bound = _checked_bound(loads_through)
+    store = store or default_store()
+    rep = None
+    if period is not None:  # a run's kernel: the report the run built, where it shared it
+        period = _checked_period(period, rtype)
+        rep = shared.shared(shared.key(store, period, rtype.name, moment, bound))
+    if rep is None:
+        rep = _build(store, period, rtype, moment, bound)
+    settings = load_council(council)
+    return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
+                               branding=settings)
+
+
+def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,
+           bound: int | None) -> Report:
+    """Read the store and build the report: only what it shows when the period is given."""
+    s = open_store(store)
+    if period is not None:
+        snap = report_snapshot(s, reads_for(period, rtype.name), as_of, bound)
+    else:
+        snap = s.snapshot(as_of, bound)
         period = latest_period(snap.catalogue, snap.returns, rtype.name)
         if period is None:
             raise ParamsError(f"parameter 'period': the store {s} has no data for the "
                               f"{rtype.name} report; load returns or pass a period")
-    else:
-        period = _checked_period(period, rtype)
-    settings = load_council(council)
-    rep = build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
-                       snap.sources)
-    return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
-                               branding=settings)
+    return build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
+                        snap.sources)
 
 
 def _checked_bound(loads_through) -> int | None:

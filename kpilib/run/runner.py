@@ -41,9 +41,9 @@ from kpilib.clock import utc_now
 from kpilib.errors import RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
-from kpilib.reports.model import Report, build_report
+from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish, recover, signing
+from kpilib.run import manifest, publish, recover, shared, signing
 from kpilib.run.council import load_council, load_signing
 from kpilib.run.kernel import LAUNCHER, die_with_parent
 from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
@@ -52,9 +52,11 @@ from kpilib.run.params import (
     Skipped,
     check_output_dir,
     missing_kpis,
+    normalise_moment,
     report_types_in,
 )
 from kpilib.store import Snapshot, open_store, record_publication
+from kpilib.store.reads import report_snapshot, year_catalogue
 
 KERNEL = "python3"
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -69,6 +71,7 @@ class Job:
     parameters: dict
     cwd: str = "."
     branding: dict = field(default_factory=dict)  # council name, logo, colour, footer
+    shared: str = ""  # the report the run built, for the kernel (run/shared.py)
 
 
 @dataclass
@@ -184,6 +187,9 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
     from papermill.exceptions import PapermillExecutionError
 
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    os.environ.pop(shared.ENV, None)  # the kernel started next inherits this worker's
+    if job.shared:
+        os.environ[shared.ENV] = job.shared
     start = time.perf_counter()
     out = Path(staging) / "notebooks" / f"{job.stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -310,20 +316,35 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     store's ledger (``record=False``: a re-execution by audit, which publishes nothing).
 
     ``loads_through``: read only loads up to this id (audit passes the run's recorded
-    bound); None: the loads committed now.  The notebooks read with the same bound."""
+    bound); None: the loads committed now.  The notebooks read with the same bound.
+    The report is built once and shared with the kernels through a temporary folder
+    (:mod:`kpilib.run.shared`), removed when the run ends."""
+    with tempfile.TemporaryDirectory(prefix="kpi-run-") as tmp:
+        return _run_report(params, report_set, as_of, pool, progress, self_contained, record,
+                           loads_through, Path(tmp))
+
+
+def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
+                self_contained: bool, record: bool, loads_through: int | None,
+                tmp: Path) -> RunSummary:
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
     signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
-    snap: Snapshot = store.snapshot(as_of, loads_through)
-    report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
-                          snap.sources)
-    report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
+    snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
+                                     loads_through)
+    built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
+                         snap.sources)
+    report = dataclasses.replace(built, name=council.title(rtype.name, rtype.title),
                                  branding=council)
     check_has_data(report, params.store)
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through)
+    path = shared.share(built, shared.key(params.store, parse_period(params.period).id,
+                                          report_set, normalise_moment(as_of),
+                                          snap.loads_through), tmp)
+    jobs = [dataclasses.replace(j, shared=path) for j in jobs]
     final = Path(params.output_dir) / params.period / report_set
     try:
         _say_recovered(recover.recover(final.parent))
@@ -417,7 +438,10 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
     store.check_writable("a run records each publication in the store's ledger; nothing "
                          "was run")
     loads_through = store.last_load_id()
-    reports, skipped = choose_reports(params, store.catalogue(as_of, loads_through), as_of)
+    catalogue = year_catalogue(store, parse_period(params.period).fy, as_of, loads_through)
+    if catalogue.empty:  # the error names the years loaded: read them all
+        catalogue = store.catalogue(as_of, loads_through)
+    reports, skipped = choose_reports(params, catalogue, as_of)
     for s in skipped:
         if on_skip is not None:
             on_skip(s)
