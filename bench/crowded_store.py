@@ -70,21 +70,25 @@ def bench(ctx: Context) -> None:
             f"{N_ROWS:,} return rows besides, vs the demo store")
     plain, crowded = stores()
 
-    def kpi_run(source: Path, label: str) -> None:
+    def prepared(source: Path, label: str) -> Path:
+        """A parameter file on a fresh copy of ``source`` (copied before the timing)."""
         work = ctx.tmp / f"crowded-{label}"
         work.mkdir()
-        store = work / "kpi.sqlite"
-        shutil.copyfile(source, store)
-        params = write_params(work / "p.yaml", store, work / "out", MONTH)
+        shutil.copyfile(source, work / "kpi.sqlite")
+        return write_params(work / "p.yaml", work / "kpi.sqlite", work / "out", MONTH)
+
+    def kpi_run(params: Path, label: str) -> None:
         timed([str(BIN / "kpi"), "run", str(params)], f"kpi run ({label})")
 
-    warm, warm_noise, _ = measure(lambda: kpi_run(plain, "warmup"))
+    warmup = prepared(plain, "warmup")
+    warm, warm_noise, _ = measure(lambda: kpi_run(warmup, "warmup"))
     print(f"warm-up kpi run (not counted): {warm:.1f} s{noise_text(warm_noise)}")
     times: dict[str, list[float]] = {"plain": [], "crowded": []}
     noises = []
     for rep in range(1, ctx.reps + 1):
         for label, source in (("plain", plain), ("crowded", crowded)):
-            t, n, _ = measure(lambda s=source, lb=f"{label}-{rep}": kpi_run(s, lb))
+            params = prepared(source, f"{label}-{rep}")
+            t, n, _ = measure(lambda p=params, lb=label: kpi_run(p, lb))
             times[label].append(t)
             noises.append(n.share)
             print(f"  rep {rep}: {label:8s} {t:.1f} s{noise_text(n)}", flush=True)
