@@ -24,13 +24,15 @@ from kpilib.errors import ParamsError
 from kpilib.render import charts, corporate
 from kpilib.render import html as render
 from kpilib.reports.corporate import Corporate, build_corporate
-from kpilib.reports.model import Report, build_report, latest_period
+from kpilib.reports.model import Report, build_report, latest_period, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
+from kpilib.run import shared
 from kpilib.run.council import load_council, load_suppression
 from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
 from kpilib.store import open_store
+from kpilib.store.reads import report_snapshot
 
 STORE_ENV = "KPILIB_STORE"
 DEFAULT_STORE = Path("data") / "kpi.sqlite"
@@ -72,7 +74,7 @@ def open_corporate(store: str | None = None, period: str | None = None,
                    council: str | None = None, loads_through: int | None = None) -> Corporate:
     """As :func:`open_report`, for the corporate report: the report with its programmes,
     comparators and previous years (:mod:`kpilib.reports.corporate`)."""
-    rep, snap = _open(store, period, report, as_of, council, loads_through)
+    rep, snap = _open(store, period, report, as_of, council, loads_through, share=False)
     cat = snap.catalogue
     year = cat[(cat["year"] == rep.period.fy) & (cat["breakdown"] == "")]
     return build_corporate(rep, snap.returns, snap.extras, dict(zip(year["ref"], year["target"])))
@@ -91,29 +93,46 @@ def corporate_page(view: Corporate, page: str, section: str | None = None) -> st
     return pages[page](view)
 
 
-def _open(store, period, report, as_of, council, loads_through, edition=None):
+def _open(store, period, report, as_of, council, loads_through, edition=None, share=True):
     rtype = registry.get(report, "report type (parameter 'report_set')")
     edition = edition or "internal"
     if (problem := edition_problem(edition, "parameter 'edition'")) is not None:
         raise ParamsError(problem)
-    s = open_store(store or default_store(rtype.name))
-    snap = s.snapshot(normalise_moment(as_of, "parameter 'as_of'") if as_of else None,
-                      _checked_bound(loads_through), rtype.reads)
-    if period is None:
-        period = latest_period(snap.catalogue, snap.returns, rtype.name)
-        if period is None:
-            raise ParamsError(f"parameter 'period': the store {s} has no data for the "
-                              f"{rtype.name} report; load returns or pass a period")
-    else:
+    moment = normalise_moment(as_of, "parameter 'as_of'") if as_of else None
+    bound = _checked_bound(loads_through)
+    store = store or default_store(rtype.name)
+    rep = snap = None
+    if period is not None:  # a run's kernel: the report the run built, where it shared it
         period = _checked_period(period, rtype)
+        if share:
+            rep = shared.shared(shared.key(store, period, rtype.name, moment, bound, edition))
     settings = load_council(council)
-    rep = build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
-                       snap.sources)
+    if rep is not None:  # as the run built it: its edition's figures only
+        return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
+                                   branding=settings), None
+    rep, snap = _build(store, period, rtype, moment, bound)
     rep = dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
                               branding=settings)
     if edition == "public":
         rep = public_edition(rep, snap.returns, load_suppression(council))
     return rep, snap
+
+
+def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,
+           bound: int | None):
+    """Read the store and build the report (only what it shows when the period is given);
+    the report and the snapshot it was built from."""
+    s = open_store(store)
+    if period is not None:
+        snap = report_snapshot(s, reads_for(period, rtype.name), as_of, bound, rtype.reads)
+    else:
+        snap = s.snapshot(as_of, bound, rtype.reads)
+        period = latest_period(snap.catalogue, snap.returns, rtype.name)
+        if period is None:
+            raise ParamsError(f"parameter 'period': the store {s} has no data for the "
+                              f"{rtype.name} report; load returns or pass a period")
+    return build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
+                        snap.sources), snap
 
 
 def _checked_bound(loads_through) -> int | None:

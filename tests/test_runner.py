@@ -134,15 +134,17 @@ def test_a_load_committing_during_a_run_reaches_neither_its_pages_nor_its_csv(
     load = threading.Thread(target=loader.load_returns, args=(revision,), daemon=True)
     load.start()
     assert stamped.wait(120)
-    snapshot = Store.snapshot
+    snapshot = runner.report_snapshot
 
-    def snapshot_then_commit(self, *args):
-        snap = snapshot(self, *args)
+    def snapshot_then_commit(*args):
+        snap = snapshot(*args)
         go.set()  # the load commits now: after the run's snapshot, before any notebook reads
         load.join(120)
         return snap
 
-    monkeypatch.setattr(Store, "snapshot", snapshot_then_commit)
+    monkeypatch.setattr(runner, "report_snapshot", snapshot_then_commit)
+    # the kernels read the store themselves (not the report the run shares): their bound
+    monkeypatch.setattr(runner.shared, "share", lambda *args: "")
     p = validate({"period": "2024-02", "report": "core", "store": str(store),
                   "output_dir": str(tmp_path / "out")})  # as_of: the run's start
     summary = runner.run(p, show_progress=False)[0]

@@ -30,6 +30,7 @@ from kpilib.run.kpi_set import run_changes
 from kpilib.run.manifest import (
     MANIFEST,
     SIGNATURE,
+    data_digests,
     environment,
     git_info,
     output_hashes,
@@ -198,9 +199,16 @@ def _signature_check(res: AuditResult, folder: Path, council: str | None) -> Non
         res.signature_failed = verdict.line
 
 
-def _data_changes(manifest: dict, again: dict) -> list[str]:
-    """The data hashes of the re-execution against the manifest's: rows edited in place."""
+def _data_changes(manifest: dict, again: dict, store: str) -> list[str]:
+    """The data hashes of the re-execution against the manifest's: rows edited in place.
+    A manifest without ``data.reads`` fingerprinted every row of the store as of the run
+    (before runs read only their report's rows): those are read again to compare."""
     out = []
+    if again.get("data", {}).get("reads") and not manifest.get("data", {}).get("reads"):
+        bound = _bound(manifest["parameters"].get("loads_through"))
+        snap = open_store(store).snapshot(manifest["as_of"], bound)
+        again = {**again, "data": {**again["data"],
+                                   **data_digests(snap.catalogue, snap.returns)}}
     for kind in ("catalogue", "returns", *extra_kinds()):
         then = manifest.get("data", {}).get(f"{kind}_sha256")
         now = again.get("data", {}).get(f"{kind}_sha256")
@@ -261,7 +269,8 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
             if own_pool:
                 pool.shutdown()
         again = output_hashes(summary.folder)
-        res.data_changes = _data_changes(manifest, read_manifest(summary.folder))
+        res.data_changes = _data_changes(manifest, read_manifest(summary.folder),
+                                         store or p["store"])
         recorded = manifest.get("outputs", {})
         res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)

@@ -431,6 +431,34 @@ def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_tabl
         spc_table.parse_baseline(d.get("spc_baseline", "")))
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What :func:`build_report` reads for one report (``reads_for``): the catalogue of
+    ``years`` (the report's own ``fy`` first; of the earlier years only the report's refs)
+    and the return rows of the refs of ``report`` in ``fy``'s catalogue, every period up to
+    ``last_month`` (months; compared as text) or ``last_quarter`` (quarters): the SPC series
+    reach back to the earliest period stored; nothing after the report's period is read."""
+
+    report: str
+    fy: str
+    years: tuple[str, ...]
+    last_month: str
+    last_quarter: str
+
+
+def reads_for(period: str, report: str) -> Reads:
+    """The years, refs and periods a report on ``period`` looks up: its financial year and
+    the three before it (an arrears quarterly KPI looks back ``_LOOKBACK`` = 12 quarters for
+    its travel, and each column is rated with its own year's KPI rules)."""
+    per = P.parse_period(period)
+    start, back = P.parse_fy(per.fy), -(-_LOOKBACK // 4)
+    last = per.months[-1]
+    # A monthly KPI's SPC series in a quarterly report ends at the quarter id, compared as
+    # text with month ids (spc_table.series): the month bound is the later of the two.
+    return Reads(report, per.fy, tuple(P.fy_id(start - k) for k in range(back + 1)),
+                 max(last, per.id), P.quarter_of_month(last))
+
+
 def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -> str | None:
     """The latest period a report type can be run for: the newest month (or quarter, for a
     quarterly type) with a value, or arrears, for one of its KPIs.  ``None``: no data."""

@@ -72,6 +72,18 @@ def returns_columns(returns: pd.DataFrame) -> list[str]:
             or (c in returns.columns and (returns[c].astype(str) != "").any())]
 
 
+def data_digests(catalogue: pd.DataFrame, returns: pd.DataFrame) -> dict:
+    """The manifest's fingerprint of the rows a run read: ``catalogue_sha256``,
+    ``catalogue_rows``, ``returns_sha256``, ``returns_rows``.  With ``data.reads`` =
+    ``report``, the rows the report reads (:mod:`kpilib.store.reads`); without it (runs
+    made before), every row of the store as of the run."""
+    return {"catalogue_sha256": frame_digest(catalogue, catalogue_columns(catalogue),
+                                             CATALOGUE_KEY),
+            "catalogue_rows": int(len(catalogue)),
+            "returns_sha256": frame_digest(returns, returns_columns(returns), RETURN_KEY),
+            "returns_rows": int(len(returns))}
+
+
 def _canon(v) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
@@ -161,11 +173,8 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
         "as_of": as_of,
         "run": {"recorded_at": started_at or utc_now(), "seconds": seconds},
         "data": {
-            "catalogue_sha256": frame_digest(catalogue, catalogue_columns(catalogue),
-                                             CATALOGUE_KEY),
-            "catalogue_rows": int(len(catalogue)),
-            "returns_sha256": frame_digest(returns, returns_columns(returns), RETURN_KEY),
-            "returns_rows": int(len(returns)),
+            **data_digests(catalogue, returns),
+            **({"reads": inputs.reads} if getattr(inputs, "reads", None) else {}),
             "sources": [{k: s[k] for k in ("kind", "source_file", "sha256", "loaded_at")}
                         for s in inputs.sources],
             **extras_data(getattr(inputs, "extras", {})),

@@ -27,8 +27,6 @@ import concurrent.futures as cf
 import dataclasses
 import multiprocessing
 import os
-import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -41,15 +39,15 @@ from kpilib.clock import utc_now
 from kpilib.errors import RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
-from kpilib.reports.model import Report, build_report
+from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish, recover, signing
+from kpilib.run import manifest, publish, recover, shared, signing
 from kpilib.run.council import load_council, load_signing, load_suppression
 from kpilib.run.edition import folder_name
-from kpilib.run.kernel import LAUNCHER, die_with_parent
+from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
+from kpilib.run.kernel import die_with_parent
 from kpilib.run.locate import (
-    NotebookSource,
     check_reads_the_run_snapshot,
     check_takes_edition,
     find_notebook,
@@ -59,33 +57,14 @@ from kpilib.run.params import (
     Skipped,
     check_output_dir,
     missing_kpis,
+    normalise_moment,
     report_types_in,
 )
 from kpilib.store import Snapshot, open_store, record_publication
+from kpilib.store.reads import report_snapshot, year_catalogue
 
-KERNEL = "python3"
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
-
-@dataclass(frozen=True)
-class Job:
-    notebook: NotebookSource  # the notebook file and its manifest label
-    stem: str  # output base name: index, place-economy, ...
-    section: str | None
-    title: str
-    parameters: dict
-    cwd: str = "."
-    branding: dict = field(default_factory=dict)  # council name, logo, colour, footer
-    footer: str | None = None  # the page's footer text (None: a report set's)
-
-
-@dataclass
-class JobResult:
-    job: Job
-    ok: bool
-    seconds: float
-    error: str = ""
-    write_error: tuple | None = None  # (errno, strerror, file): the staging folder is unwritable
 
 
 @dataclass
@@ -105,129 +84,6 @@ class RunSummary:
     def index(self) -> Path:
         return self.folder / "index.html"
 
-
-def kernel_spec():
-    """The kernel every notebook runs in: ipykernel on *this* interpreter.
-
-    Built from ipykernel's own spec with ``argv[0] = sys.executable``, whatever kernelspecs
-    are installed: a fresh virtualenv may have none, and an installed ``python3`` spec may
-    point at another interpreter (another virtualenv, another kpilib).  Frozen modules are
-    off as ``python -m ipykernel install`` writes it (no debugger warning on CPython >= 3.11).
-    The kernel starts with :data:`kpilib.run.kernel.LAUNCHER` (ipykernel's launcher, set to
-    die with the worker that started it) instead of ``-m ipykernel_launcher``.
-    """
-    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
-    from jupyter_client.kernelspec import KernelSpec
-
-    spec = get_kernel_dict()
-    argv = [sys.executable]
-    args = spec["argv"][1:]
-    for i, a in enumerate(args):
-        if a == "-m" and args[i + 1:i + 2] == ["ipykernel_launcher"]:
-            argv += ["-c", LAUNCHER]
-        elif not (a == "ipykernel_launcher" and args[i - 1:i] == ["-m"]):
-            argv.append(a)
-    if platform.python_implementation() == "CPython" and not any(
-            a.startswith("-Xfrozen_modules") for a in argv):
-        argv.insert(1, "-Xfrozen_modules=off")
-    return KernelSpec(**{**spec, "argv": argv}, name=KERNEL, resource_dir=RESOURCES)
-
-
-def kernel_manager(workdir: Path):
-    """A kernel manager for one notebook: :func:`kernel_spec`'s kernel, IPC transport with a
-    socket path of its own under ``workdir``."""
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    class ThisInterpreter(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            return kernel_spec()
-
-    return KernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisInterpreter(),
-                         transport="ipc", ip=str(workdir / "kernel"))
-
-
-def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
-    import papermill as pm
-
-    km = kernel_manager(workdir)
-    try:
-        return pm.execute_notebook(
-            str(src), str(out), parameters=params, kernel_name=KERNEL, progress_bar=False,
-            request_save_on_cell_execute=False, cwd=cwd, km=km,
-            shutdown_kernel="immediate",
-        )
-    finally:  # nbclient leaves a kernel manager it did not create running: stop it here
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
-        km.cleanup_resources()
-
-
-def _failure_text(exc, executed: Path | None = None) -> str:
-    """Where and why a notebook failed: ``cell 'kpis' (code cell 6 of the executed
-    notebook): KeyError: ...``, or a kernel start-up failure.
-
-    The cell is found by its error output in the executed notebook (papermill inserts
-    anchor cells there, so its index does not match the committed notebook's).
-    """
-    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-    if getattr(exc, "cell_index", None) is None:
-        return f"kernel start-up: {ename}: {evalue}"
-    where = f"cell {exc.cell_index + 1}"
-    try:
-        import nbformat
-
-        code = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
-        for n, cell in enumerate(code, 1):
-            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                where = f"cell '{cell.id}' (code cell {n} of the executed notebook)"
-                break
-    except Exception:  # the notebook could not be read back: the index still locates it
-        pass
-    return f"{where}: {ename}: {evalue}"
-
-
-def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
-    """Run one notebook and render its page (runs in a worker process)."""
-    from papermill.exceptions import PapermillExecutionError
-
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    start = time.perf_counter()
-    out = Path(staging) / "notebooks" / f"{job.stem}.ipynb"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nb = None
-    try:
-        for attempt in (1, 2):
-            workdir = Path(tempfile.mkdtemp(prefix="kpi-kernel-"))
-            try:
-                nb = _execute_once(job.notebook.path, out, job.parameters, workdir, job.cwd)
-                break
-            except PapermillExecutionError as e:
-                return JobResult(job, False, time.perf_counter() - start, _failure_text(e, out))
-            except OSError as e:
-                if e.errno in publish.WRITE_ERRORS:
-                    raise
-                if attempt == 2:
-                    return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
-            except Exception as e:  # a kernel that failed to start: retry once
-                if attempt == 2:
-                    return JobResult(job, False, time.perf_counter() - start, _failure_text(e))
-            finally:
-                shutil.rmtree(workdir, ignore_errors=True)
-        render_page.clean_notebook(nb)
-        import nbformat
-
-        publish.write_text(out, nbformat.writes(nb) + "\n")
-        page = render_page.to_html(nb, job.title, job.footer
-                                   or render_page.footer_text(job.parameters.get("as_of")),
-                                   self_contained, job.branding, root=job.cwd)
-        publish.write_text(Path(staging) / f"{job.stem}.html", page)
-    except OSError as e:  # a full disk, a read-only folder: the run stops with a clear error
-        if e.errno not in publish.WRITE_ERRORS:
-            raise
-        return JobResult(job, False, time.perf_counter() - start, str(e),
-                         (e.errno, e.strerror, e.filename or str(out)))
-    return JobResult(job, True, time.perf_counter() - start)
 
 
 def plan(report: Report, params: RunParams, report_set: str, as_of: str,
@@ -326,16 +182,27 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
     store's ledger (``record=False``: a re-execution by audit, which publishes nothing).
 
     ``loads_through``: read only loads up to this id (audit passes the run's recorded
-    bound); None: the loads committed now.  The notebooks read with the same bound."""
+    bound); None: the loads committed now.  The notebooks read with the same bound.
+    The report is built once and shared with the kernels through a temporary folder
+    (:mod:`kpilib.run.shared`), removed when the run ends."""
+    with tempfile.TemporaryDirectory(prefix="kpi-run-") as tmp:
+        return _run_report(params, report_set, as_of, pool, progress, self_contained, record,
+                           loads_through, Path(tmp))
+
+
+def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
+                self_contained: bool, record: bool, loads_through: int | None,
+                tmp: Path) -> RunSummary:
     start = time.perf_counter()
     rtype = registry.get(report_set)
     council = load_council(params.council)
     signer = signing.signer(load_signing(params.council)) if record else None  # key read now
     store = open_store(params.store)
-    snap: Snapshot = store.snapshot(as_of, loads_through, rtype.reads)
-    report = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
-                          snap.sources)
-    report = dataclasses.replace(report, name=council.title(rtype.name, rtype.title),
+    snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
+                                     loads_through, rtype.reads)
+    built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
+                         snap.sources)
+    report = dataclasses.replace(built, name=council.title(rtype.name, rtype.title),
                                  branding=council)
     check_has_data(report, params.store)
     suppression = None
@@ -344,6 +211,10 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
         report = public_edition(report, snap.returns, suppression)
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through)
+    path = shared.share(report, shared.key(params.store, parse_period(params.period).id,
+                                           report_set, normalise_moment(as_of),
+                                           snap.loads_through, params.edition), tmp)
+    jobs = [dataclasses.replace(j, shared=path) for j in jobs]
     final = Path(params.output_dir) / params.period / folder_name(report_set, params.edition)
     outputs = {name: write(report) for name, write in rtype.outputs.items()}
 
@@ -457,7 +328,10 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
     store.check_writable("a run records each publication in the store's ledger; nothing "
                          "was run")
     loads_through = store.last_load_id()
-    reports, skipped = choose_reports(params, store.catalogue(as_of, loads_through), as_of)
+    catalogue = year_catalogue(store, parse_period(params.period).fy, as_of, loads_through)
+    if catalogue.empty:  # the error names the years loaded: read them all
+        catalogue = store.catalogue(as_of, loads_through)
+    reports, skipped = choose_reports(params, catalogue, as_of)
     for s in skipped:
         if on_skip is not None:
             on_skip(s)
