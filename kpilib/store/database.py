@@ -35,16 +35,22 @@ import sqlalchemy as sa
 from kpilib.clock import just_after, normalise_timestamp, utc_now
 from kpilib.errors import StoreError
 from kpilib.ingest.contracts import (
-    CATALOGUE_ADDED,
     CATALOGUE_COLUMNS,
     NUMBERS,
     RETURN_COLUMNS,
-    RETURNS_ADDED,
     empty_catalogue,
 )
 from kpilib.rules.periods import parse_period
 from kpilib.store.kinds import LOAD_KINDS
 from kpilib.store.previous_refs import check as check_previous_refs
+from kpilib.store.tables import (
+    add_indexes,
+    add_later_columns,
+    catalogue_rows,
+    loads,
+    metadata,
+    return_rows,
+)
 from kpilib.store.urls import sqlite_path, store_error, store_url
 
 RETURNS_FRAME_COLUMNS = (*RETURN_COLUMNS, "loaded_at", "source_file", "source_sha256")
@@ -53,37 +59,6 @@ REVISION_COLUMNS = ("ref", "period", "breakdown", "first_value", "first_loaded_a
 SOURCE_COLUMNS = ("kind", "source_file", "sha256", "loaded_at", "n_rows")
 _KEY = ["ref", "period", "breakdown"]
 BUSY_TIMEOUT = 30  # seconds a SQLite load waits for another load's write lock
-
-metadata = sa.MetaData()
-loads = sa.Table(
-    "loads", metadata,
-    sa.Column("load_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("source_file", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("loaded_at", sa.String(32), nullable=False, index=True),
-    sa.Column("n_rows", sa.Integer, nullable=False),
-    sa.UniqueConstraint("kind", "sha256", name="uq_loads_kind_sha256"),
-)  # fmt: skip
-catalogue_rows = sa.Table(
-    "catalogue_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in CATALOGUE_COLUMNS
-      if c not in CATALOGUE_ADDED),
-    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in CATALOGUE_ADDED),
-    sa.Index("ix_catalogue_rows_year", "year", "load_id"),  # a report reads its years only
-)  # fmt: skip
-return_rows = sa.Table(
-    "return_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("ref", "period", "breakdown")),
-    *(sa.Column(c, sa.Double, nullable=True) for c in NUMBERS),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("status", "commentary")),
-    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in RETURNS_ADDED),
-    sa.Index("ix_return_rows_key", "ref", "period", "breakdown"),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -118,32 +93,6 @@ def _text_columns(df: pd.DataFrame, columns) -> pd.DataFrame:
     return df
 
 
-def _add_later_columns(engine: sa.Engine) -> None:
-    """A store made before the catalogue's (or returns') later optional columns gains them,
-    empty (what a file without them means); no row is changed."""
-    for table, added, mark in ((catalogue_rows, CATALOGUE_ADDED, "year"),
-                               (return_rows, RETURNS_ADDED, "ref")):
-        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
-        lacking = [c for c in added if c not in have]
-        if lacking and mark in have:  # not a kpilib table at all: Store.open says so
-            with engine.begin() as conn:
-                for c in lacking:
-                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {c} TEXT "
-                                         "NOT NULL DEFAULT ''"))
-
-
-def _add_indexes(engine: sa.Engine) -> None:
-    """A store made before an index gains it (no row is changed); one that cannot be
-    written is read without it (the same rows, more slowly)."""
-    for table in metadata.sorted_tables:
-        have = {i["name"] for i in sa.inspect(engine).get_indexes(table.name)}
-        for index in (i for i in table.indexes if i.name not in have):
-            try:
-                index.create(engine)
-            except sa.exc.DBAPIError:
-                pass
-
-
 # --------------------------------------------------------------------------- the store
 
 
@@ -172,8 +121,8 @@ class Store:
             engine = sa.create_engine(url, **({"connect_args": {"timeout": BUSY_TIMEOUT}}
                                               if sqlite else {}))
             metadata.create_all(engine)
-            _add_later_columns(engine)
-            _add_indexes(engine)
+            add_later_columns(engine)
+            add_indexes(engine)
             insp = sa.inspect(engine)
             for table in metadata.sorted_tables:
                 have = {c["name"] for c in insp.get_columns(table.name)}
