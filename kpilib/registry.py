@@ -77,6 +77,9 @@ class ReportType:
     outputs : what a run writes besides the pages: file name -> function of the
         report returning the file's text.
     description : one line for ``kpi --help`` and the README.
+    extend : optional, pure: ``extend(report, catalogue, returns) -> report``, run at the end
+        of ``build_report`` to add what only this type shows (``Report.extra``, more
+        ``Report.kpis`` columns); the catalogue and returns are every row the report read.
     order : where it comes among the report types (``report: all`` runs them in this
         order; equal orders keep the order of discovery).
     """
@@ -96,6 +99,7 @@ class ReportType:
         default_factory=lambda: {"results.csv": results_csv, "spc.csv": spc_csv})
     description: str = ""
     order: int = 100
+    extend: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name) or self.name == "all":

@@ -277,6 +277,9 @@ SUMMARY_PHRASES = {
     "Target under review": ("has its target under review", "have their target under review"),
     "Tracking": ("is a tracking indicator with no target",
                  "are tracking indicators with no target"),
+    "Above range": ("is above its expected range", "are above their expected range"),
+    "Within range": ("is within its expected range", "are within their expected range"),
+    "Below range": ("is below its expected range", "are below their expected range"),
     NOT_RATED: ("is not rated", "are not rated"),
 }
 
