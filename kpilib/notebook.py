@@ -23,7 +23,9 @@ from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render import charts
 from kpilib.render import html as render
+from kpilib.render import qpr as render_qpr
 from kpilib.reports.model import Report, build_report, latest_period
+from kpilib.reports.qpr import QprExtra
 from kpilib.rules.periods import parse_period
 from kpilib.run.council import load_council
 from kpilib.run.params import normalise_moment
@@ -127,8 +129,11 @@ def section_page_top(report: Report, section: str | None = None) -> str:
 
 
 def section_page_body(report: Report, section: str | None = None) -> str:
-    """The KPIs of one section, grouped by key commitment."""
-    return render.section_body(report.section(check_section(report, section)))
+    """The KPIs of one section, grouped by key commitment; a quarterly performance report
+    (``qpr``) puts its KPI and activity-indicator tables and removed KPIs first."""
+    name = check_section(report, section)
+    tables = render_qpr.tables(report, name) if isinstance(report.extra, QprExtra) else ""
+    return tables + render.section_body(report.section(name))
 
 
 def overview_page(report: Report) -> str:
