@@ -25,6 +25,7 @@ from browser import (
     DEMO_AS_OF,
     contrast_ratio,
     fresh_screenshot_dir,
+    kent_store,
     pdf_page_count,
     png_size,
     report_run,
@@ -38,6 +39,10 @@ pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 900}
 CHART_TIMEOUT_MS = 20_000
 PAGES = {"index": "index.html", "directorate": "children-s-services.html"}
+# the Kent-style quarterly performance report (qpr): its overview and a directorate page
+# with KPIs, activity indicators (range statuses), NEW and Removed markers
+QPR_PAGES = {"qpr-index": "index.html", "qpr-directorate": "integrated-children-s-services.html"}
+QPR = ("2024-25-Q2", "qpr")
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -116,10 +121,20 @@ def close(loaded: Loaded) -> None:
     loaded.page.context.close()
 
 
-@pytest.fixture(scope="module", params=list(PAGES))
-def loaded(request, chromium_browser, core_run):
-    """A page of the February 2024 core report, opened once for the module's checks."""
-    log = open_page(chromium_browser, core_run.folder / PAGES[request.param], request.param)
+@pytest.fixture(scope="module")
+def qpr_run(tmp_path_factory):
+    """Kent's Q2 2024-25 quarterly performance report, run once per session."""
+    return report_run(tmp_path_factory, kent_store(tmp_path_factory), *QPR)
+
+
+@pytest.fixture(scope="module", params=[*PAGES, *QPR_PAGES])
+def loaded(request, chromium_browser, core_run, qpr_run):
+    """A page of the February 2024 core report or of Kent's Q2 2024-25 quarterly
+    performance report, opened once for the module's checks."""
+    name = request.param
+    path = (core_run.folder / PAGES[name] if name in PAGES
+            else qpr_run.folder / QPR_PAGES[name])
+    log = open_page(chromium_browser, path, name)
     yield log
     close(log)
 
@@ -143,7 +158,7 @@ def test_every_chart_drew(loaded):
     page = loaded.page
     assert page.evaluate("typeof Plotly") == "object", "plotly.js did not load"
     charts = page.evaluate(CHART_STATE)
-    if loaded.name == "directorate":
+    if loaded.name.endswith("directorate"):
         assert charts, "a directorate page with no charts"
     svgs = page.locator(".js-plotly-plot .main-svg").count()
     assert svgs >= len(charts)
@@ -169,7 +184,7 @@ BADGES = """() => [...document.querySelectorAll('.rag:not(.rag-none)')].map(b =>
 })"""
 
 
-def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store):
+def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store, tmp_path_factory):
     from kpilib.notebook import open_report
 
     by_class = {cls: (status, symbol) for status, (cls, symbol, _, _) in render.RAG_STYLE.items()}
@@ -181,7 +196,9 @@ def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store):
         assert b["sym"] == symbol and b["sym_inside"], b
         if b["visible"]:
             seen.add(status)
-    report = open_report(str(test_store), "2024-02", "core", DEMO_AS_OF)
+    report = (open_report(str(test_store), "2024-02", "core", DEMO_AS_OF)
+              if loaded.name in PAGES else
+              open_report(str(kent_store(tmp_path_factory)), *QPR, DEMO_AS_OF))
     drawn = report.series[report.series["value"].notna()]["rag"]
     used = {*report.kpis["rag"], *report.cells["rag"], *drawn} - {""}
     assert seen == used, f"the key must show every status the report uses: {seen}"
@@ -216,7 +233,8 @@ def test_text_contrast_meets_wcag_aa(loaded, selector):
 # --------------------------------------------------------------------------- screenshots, keyboard
 
 def test_screenshot(loaded):
-    path = fresh_screenshot_dir() / f"core-2024-02-{loaded.name}.png"
+    prefix = "core-2024-02-" if loaded.name in PAGES else ""
+    path = fresh_screenshot_dir() / f"{prefix}{loaded.name}.png"
     path.unlink(missing_ok=True)
     loaded.page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000

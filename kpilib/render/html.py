@@ -202,7 +202,8 @@ def _values_table(report: Report, ref: str, name: str, rows: KpiRows) -> dict:
                      "cells": [{"current": c.current, "status": kc[c.id]["status"],
                                 "display": kc[c.id]["display"]} for c in report.columns]})
     has_baseline = any(row["baseline"] for row in body)
-    return {"ref": ref, "name": name, "rows": body,
+    activity = bool(rows.kpis and rows.kpis[0].get("activity"))  # qpr: against its range
+    return {"ref": ref, "name": name, "rows": body, "status": "Status" if activity else "RAG",
             "baseline": baseline_label(report) if has_baseline else "",
             "columns": [{"label": c.label, "current": c.current} for c in report.columns]}
 
