@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STORE  ?= data/kpi.sqlite
+KENT   ?= data/kent.sqlite
 
 .DEFAULT_GOAL := help
 .PHONY: help install test report demo lab lint bench clean
@@ -29,13 +30,15 @@ $(AXE): package.json package-lock.json
 test: $(STAMP) $(AXE) ## run the whole test suite (unit, CLI, notebooks with nbval, browser, axe-core)
 	$(BIN)/python -m pytest
 
-demo: $(STAMP) ## build the demo store data/kpi.sqlite if it is absent
+demo: $(STAMP) ## build the demo stores data/kpi.sqlite and data/kent.sqlite if absent
 	@test -f $(STORE) || $(BIN)/kpi demo --store $(STORE)
+	@test -f $(KENT) || $(BIN)/kpi demo --council kent --store $(KENT)
 
-report: demo ## the demo's latest month and quarter, its 2024-25 -> 2025-26 KPI-set changes, the county's corporate report
+report: demo ## the demo's latest month and quarter, its KPI-set changes, Kent's latest QPR, the county's corporate report
 	$(BIN)/kpi run params/2025-03.yaml
 	$(BIN)/kpi run params/2024-25-Q4.yaml
 	$(BIN)/kpi changes --store $(STORE) --from 2024-25 --to 2025-26
+	$(BIN)/kpi run params/kent/2024-25-Q4.yaml
 	@test -f data/county.sqlite || $(BIN)/kpi demo --council county
 	$(BIN)/kpi run params/county/2013-14-Q2.yaml
 
@@ -50,4 +53,4 @@ lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
-	rm -rf $(VENV) node_modules data/kpi.sqlite data/demo data/county.sqlite data/county outputs/*/
+	rm -rf $(VENV) node_modules data/kpi.sqlite data/kent.sqlite data/county.sqlite data/demo data/county outputs/*/

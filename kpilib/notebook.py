@@ -23,9 +23,11 @@ from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.render import charts, corporate
 from kpilib.render import html as render
+from kpilib.render import qpr as render_qpr
 from kpilib.reports.corporate import Corporate, build_corporate
 from kpilib.reports.model import Report, build_report, latest_period, reads_for
 from kpilib.reports.public import public_edition
+from kpilib.reports.qpr import QprExtra
 from kpilib.rules.periods import parse_period
 from kpilib.run import shared
 from kpilib.run.council import load_council, load_suppression
@@ -188,8 +190,11 @@ def section_page_top(report: Report, section: str | None = None) -> str:
 
 
 def section_page_body(report: Report, section: str | None = None) -> str:
-    """The KPIs of one section, grouped by key commitment."""
-    return render.section_body(report.section(check_section(report, section)))
+    """The KPIs of one section, grouped by key commitment; a quarterly performance report
+    (``qpr``) puts its KPI and activity-indicator tables and removed KPIs first."""
+    name = check_section(report, section)
+    tables = render_qpr.tables(report, name) if isinstance(report.extra, QprExtra) else ""
+    return tables + render.section_body(report.section(name))
 
 
 def overview_page(report: Report) -> str:

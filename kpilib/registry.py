@@ -77,6 +77,9 @@ class ReportType:
     outputs : what a run writes besides the pages: file name -> function of the
         report returning the file's text.
     description : one line for ``kpi --help`` and the README.
+    extend : optional, pure: ``extend(report, catalogue, returns) -> report``, run at the end
+        of ``build_report`` to add what only this type shows (``Report.extra``, more
+        ``Report.kpis`` columns); the catalogue and returns are every row the report read.
     order : where it comes among the report types (``report: all`` runs them in this
         order; equal orders keep the order of discovery).
     reads : the store's other load kinds its pages read besides the catalogue and returns
@@ -102,6 +105,7 @@ class ReportType:
     order: int = 100
     reads: tuple[str, ...] = ()
     extra_pages: tuple[tuple[str, str, str], ...] = ()
+    extend: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name) or self.name == "all":

@@ -54,6 +54,22 @@ def report_run(tmp_path_factory, store: Path, period: str, report: str = "core",
     return _RUNS[key]
 
 
+def kent_store(tmp_path_factory) -> Path:
+    """The Kent-like demo council's store (``kpi demo --council kent``), built once per
+    session."""
+    key = ("kent-store",)
+    if key not in _RUNS:
+        from kpilib.demo.kent import build_kent_store
+        from kpilib.store import Store
+
+        folder = tmp_path_factory.mktemp("kent")
+        store = Store.open(folder / "kent.sqlite")
+        build_kent_store(store, folder / "demo")
+        store.engine.dispose()
+        _RUNS[key] = folder / "kent.sqlite"
+    return _RUNS[key]
+
+
 def pages_of(folder: Path) -> dict[str, str]:
     """``{file name: html}`` of every published page of a run folder."""
     pages = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}

@@ -25,6 +25,7 @@ from browser import (
     DEMO_AS_OF,
     contrast_ratio,
     fresh_screenshot_dir,
+    kent_store,
     pdf_page_count,
     png_size,
     report_run,
@@ -41,6 +42,10 @@ PAGES = {"index": "index.html", "directorate": "children-s-services.html"}
 # the demo county's corporate report (conftest's corporate_run): its four kinds of page
 CORPORATE_PAGES = {"corporate-index": "index.html", "corporate-section": "customer-services.html",
                    "corporate-summary": "summary.html", "corporate-spotlight": "spotlight.html"}
+# the Kent-style quarterly performance report (qpr): its overview and a directorate page
+# with KPIs, activity indicators (range statuses), NEW and Removed markers
+QPR_PAGES = {"qpr-index": "index.html", "qpr-directorate": "integrated-children-s-services.html"}
+QPR = ("2024-25-Q2", "qpr")
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -119,16 +124,24 @@ def close(loaded: Loaded) -> None:
     loaded.page.context.close()
 
 
-@pytest.fixture(scope="module", params=[*PAGES, *CORPORATE_PAGES])
+@pytest.fixture(scope="module")
+def qpr_run(tmp_path_factory):
+    """Kent's Q2 2024-25 quarterly performance report, run once per session."""
+    return report_run(tmp_path_factory, kent_store(tmp_path_factory), *QPR)
+
+
+@pytest.fixture(scope="module", params=[*PAGES, *CORPORATE_PAGES, *QPR_PAGES])
 def loaded(request, chromium_browser, core_run):
-    """A page of the February 2024 core report (or of the county's corporate report),
-    opened once for the module's checks."""
-    if request.param in CORPORATE_PAGES:
-        folder, file = request.getfixturevalue("corporate_run").folder, \
-            CORPORATE_PAGES[request.param]
+    """A page of the February 2024 core report, of the county's corporate report or of
+    Kent's Q2 2024-25 quarterly performance report, opened once for the module's checks."""
+    name = request.param
+    if name in CORPORATE_PAGES:
+        folder, file = request.getfixturevalue("corporate_run").folder, CORPORATE_PAGES[name]
+    elif name in QPR_PAGES:
+        folder, file = request.getfixturevalue("qpr_run").folder, QPR_PAGES[name]
     else:
-        folder, file = core_run.folder, PAGES[request.param]
-    log = open_page(chromium_browser, folder / file, request.param)
+        folder, file = core_run.folder, PAGES[name]
+    log = open_page(chromium_browser, folder / file, name)
     yield log
     close(log)
 
@@ -152,7 +165,8 @@ def test_every_chart_drew(loaded):
     page = loaded.page
     assert page.evaluate("typeof Plotly") == "object", "plotly.js did not load"
     charts = page.evaluate(CHART_STATE)
-    if loaded.name in ("directorate", "corporate-section", "corporate-spotlight"):
+    if loaded.name.endswith("directorate") or loaded.name in ("corporate-section",
+                                                              "corporate-spotlight"):
         assert charts, f"a {loaded.name} page with no charts"
     svgs = page.locator(".js-plotly-plot .main-svg").count()
     assert svgs >= len(charts)
@@ -178,7 +192,8 @@ BADGES = """() => [...document.querySelectorAll('.rag:not(.rag-none)')].map(b =>
 })"""
 
 
-def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store, county_store):
+def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store, county_store,
+                                                tmp_path_factory):
     from kpilib.notebook import open_report
 
     by_class = {cls: (status, symbol) for status, (cls, symbol, _, _) in render.RAG_STYLE.items()}
@@ -191,9 +206,12 @@ def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store, county_store
         assert b["sym"] == symbol and b["sym_inside"], b
         if b["visible"]:
             seen.add(status)
-    report = (open_report(str(county_store), "2013-14-Q2", "corporate", DEMO_AS_OF)
-              if loaded.name.startswith("corporate") else
-              open_report(str(test_store), "2024-02", "core", DEMO_AS_OF))
+    if loaded.name.startswith("corporate"):
+        report = open_report(str(county_store), "2013-14-Q2", "corporate", DEMO_AS_OF)
+    elif loaded.name in QPR_PAGES:
+        report = open_report(str(kent_store(tmp_path_factory)), *QPR, DEMO_AS_OF)
+    else:
+        report = open_report(str(test_store), "2024-02", "core", DEMO_AS_OF)
     drawn = report.series[report.series["value"].notna()]["rag"]
     used = {*report.kpis["rag"], *report.cells["rag"], *drawn} - {""}
     assert seen == used, f"the key must show every status the report uses: {seen}"
@@ -228,7 +246,8 @@ def test_text_contrast_meets_wcag_aa(loaded, selector):
 # --------------------------------------------------------------------------- screenshots, keyboard
 
 def test_screenshot(loaded):
-    path = fresh_screenshot_dir() / f"core-2024-02-{loaded.name}.png"
+    prefix = "core-2024-02-" if loaded.name in PAGES else ""
+    path = fresh_screenshot_dir() / f"{prefix}{loaded.name}.png"
     path.unlink(missing_ok=True)
     loaded.page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000

@@ -20,6 +20,7 @@ from browser import DEMO_AS_OF, Tags, contrast_ratio, pages_of, report_run, url_
 from kpilib.notebook import open_report
 from kpilib.render import html as render
 from kpilib.rules.rag import STATUSES
+from kpilib.rules.ranges import RANGE_STATUSES
 from kpilib.rules.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
 from kpilib.run.publish import PLOTLY_ASSET, plotly_js_path
 
@@ -151,7 +152,7 @@ def _css_colour(rule: str, prop: str) -> str:
 
 
 def test_rag_style_covers_every_status():
-    assert list(render.RAG_STYLE) == list(STATUSES)
+    assert list(render.RAG_STYLE) == [*STATUSES, *RANGE_STATUSES]
 
 
 @pytest.mark.parametrize("status", list(render.RAG_STYLE))
@@ -544,9 +545,13 @@ SENTENCES = [
     pytest.param(["Amber", "Amber", "Tracking"],
                  "Of the 3 indicators reported this period, 2 are Amber and 1 is a tracking "
                  "indicator with no target.", id="statuses with no KPI are not named"),
-    pytest.param(["Within range", "Within range", "Red"],
-                 "Of the 3 indicators reported this period, 1 is Red and 2 are Within range.",
+    pytest.param(["Off track", "Off track", "Red"],
+                 "Of the 3 indicators reported this period, 1 is Red and 2 are Off track.",
                  id="a status of another report type is named too"),
+    pytest.param(["Within range", "Above range", "Within range", "Below range", "Red"],
+                 "Of the 5 indicators reported this period, 1 is Red, 1 is above its expected "
+                 "range, 2 are within their expected range and 1 is below its expected range.",
+                 id="activity indicators' range statuses"),
 ]
 # fmt: on
 

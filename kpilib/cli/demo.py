@@ -1,4 +1,4 @@
-"""``kpi demo``: build the demo store from generated data."""
+"""``kpi demo``: build a demo council's store from generated data."""
 
 from __future__ import annotations
 
@@ -8,28 +8,32 @@ from kpilib.cli.common import say_store
 from kpilib.errors import StoreError
 from kpilib.store import Store, sqlite_path
 
-COUNCILS = ("county",)  # demo councils besides the default one (kpilib.demo.county)
+# demo council -> (its default store, its CSV folder); kpilib.demo.BUILDERS builds each
+COUNCILS = {"nnc": ("data/kpi.sqlite", "data/demo"), "kent": ("data/kent.sqlite", "data/demo/kent"),
+            "county": ("data/county.sqlite", "data/county")}
 
 
 def add(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="build the demo store from generated data")
+    p.add_argument("--council", choices=list(COUNCILS), default="nnc",
+                   help="which demo council: nnc (North Northamptonshire, the default: "
+                        "data/kpi.sqlite), kent (Kent's quarterly performance report: "
+                        "data/kent.sqlite) or county (a 2013-14 corporate report set: "
+                        "data/county.sqlite); --store and --data-dir override")
     p.add_argument("--data-dir", default=None, type=Path,
-                   help="where the demo CSV files are written (default: data/demo, or "
-                        "data/<council> with --council)")
-    p.add_argument("--council", choices=COUNCILS, default=None,
-                   help="build another demo council's store instead: county (a 2013-14 "
-                        "corporate report set; default store data/county.sqlite)")
+                   help="where the demo CSV files are written (default: data/demo, "
+                        "data/demo/kent for kent, data/county for county)")
     p.add_argument("--force", action="store_true", help="replace an existing SQLite store file")
     p.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args) -> int:
-    from kpilib.demo import build_demo_store  # written separately; imported only when needed
-    from kpilib.demo.county import build_county_store
+    from kpilib.demo import BUILDERS  # written separately; imported only when needed
 
-    if args.council and not getattr(args, "store_given", False):
-        args.store = f"data/{args.council}.sqlite"
-    args.data_dir = args.data_dir or Path("data") / (args.council or "demo")
+    default_store, default_dir = COUNCILS[args.council]
+    if not args.store_given:  # each council has its own store: never another's
+        args.store = default_store
+    args.data_dir = args.data_dir or Path(default_dir)
     say_store(args.store)
     if args.data_dir.exists() and not args.data_dir.is_dir():
         raise StoreError(f"--data-dir {args.data_dir} is a file; expected a folder for the "
@@ -47,8 +51,7 @@ def cmd_demo(args) -> int:
     if last is not None:
         raise StoreError(f"store {args.store} already has data (last load {last}); "
                          f"use --force to replace it, or another --store")
-    build = {None: build_demo_store, "county": build_county_store}[args.council]
-    results = build(store, args.data_dir) or []
+    results = BUILDERS[args.council](store, args.data_dir) or []
     rows = sum(r.n_rows for r in results)
     print(f"demo store built at {args.store}: {len(results)} files, {rows} rows loaded "
           f"(files in {args.data_dir}), last load {store.last_loaded_at()}")

@@ -202,7 +202,8 @@ def _values_table(report: Report, ref: str, name: str, rows: KpiRows) -> dict:
                      "cells": [{"current": c.current, "status": kc[c.id]["status"],
                                 "display": kc[c.id]["display"]} for c in report.columns]})
     has_baseline = any(row["baseline"] for row in body)
-    return {"ref": ref, "name": name, "rows": body,
+    activity = bool(rows.kpis and rows.kpis[0].get("activity"))  # qpr: against its range
+    return {"ref": ref, "name": name, "rows": body, "status": "Status" if activity else "RAG",
             "baseline": baseline_label(report) if has_baseline else "",
             "columns": [{"label": c.label, "current": c.current} for c in report.columns]}
 
@@ -277,6 +278,9 @@ SUMMARY_PHRASES = {
     "Target under review": ("has its target under review", "have their target under review"),
     "Tracking": ("is a tracking indicator with no target",
                  "are tracking indicators with no target"),
+    "Above range": ("is above its expected range", "are above their expected range"),
+    "Within range": ("is within its expected range", "are within their expected range"),
+    "Below range": ("is below its expected range", "are below their expected range"),
     NOT_RATED: ("is not rated", "are not rated"),
 }
 

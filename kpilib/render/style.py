@@ -23,10 +23,16 @@ RAG_STYLE = {
     "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff"),
     "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff"),
     "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff"),
+    # activity indicators against their expected range (rules.ranges): neither good nor bad
+    "Above range": ("rag-above", "+", "#1d4f91", "#ffffff"),
+    "Within range": ("rag-within", "=", "#4a3b8c", "#ffffff"),
+    "Below range": ("rag-below", "−", "#7a4a00", "#ffffff"),
 }
 CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
                  "Data missing": "circle-open", "Target under review": "diamond",
-                 "Tracking": "square", "": "circle"}
+                 "Tracking": "square", "Above range": "triangle-up-open",
+                 "Within range": "square-open", "Below range": "triangle-down-open",
+                 "": "circle"}
 
 # SPC (Making Data Count): icon -> (css class, symbol, short words, what it means).  Every
 # icon shows its words and a symbol as well as its colour.

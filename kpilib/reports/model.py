@@ -28,7 +28,8 @@ from kpilib.rules.formats import (
 )
 from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
 from kpilib.rules.names import spreadsheet_safe
-from kpilib.rules.rag import MISSING, STATUSES, column_target, rag_status
+from kpilib.rules.rag import MISSING, STATUSES, TRACKING, column_target, rag_status
+from kpilib.rules.ranges import RANGE_STATUSES, range_status
 from kpilib.rules.targets import parse_target, parse_tolerance
 from kpilib.rules.travel import NO_TRAVEL, describe, travel
 
@@ -60,6 +61,7 @@ class Report:
     spc: pd.DataFrame | None = None  # SPC points of every charted series (spc_table)
     edition: str = "internal"  # "public": small numbers withheld (kpilib.reports.public)
     notice: str = ""  # what a public edition's pages say about withheld figures
+    extra: Any = None  # what a report type's own ``extend`` step adds (e.g. qpr markers)
 
     @property
     def spc_points(self) -> pd.DataFrame:
@@ -126,7 +128,7 @@ class Report:
         order = list(dict.fromkeys(h[by]))
         rag = h["rag"].replace("", NOT_RATED)  # e.g. a ratio of 0 out of 0: no value, no RAG
         t = pd.crosstab(h[by], rag).reindex(index=order, fill_value=0)
-        known = (*STATUSES, NOT_RATED)
+        known = (*STATUSES, *RANGE_STATUSES, NOT_RATED)
         cols = [s for s in known if s in t.columns] + [s for s in t.columns if s not in known]
         t = t.reindex(columns=cols, fill_value=0)
         t["Total"] = t.sum(axis=1)
@@ -168,6 +170,7 @@ class _Engine:
             d["_target"] = parse_target(d["target"])
             d["_tolerance"] = parse_tolerance(d["tolerance"])
             d["_floor"] = to_number(d["floor"])
+            d["_range"] = (to_number(d["expected_low"]), to_number(d["expected_high"]))
             self.defs[(d["year"], d["ref"], d["breakdown"])] = d
             self.order.setdefault(d["year"], []).append((d["ref"], d["breakdown"]))
         self.obs: dict[tuple[str, str], dict[str, Obs]] = {}
@@ -203,6 +206,8 @@ class _Engine:
             return "", target
         status = rag_status(cell.value, target, dd["polarity"], dd["rag_scheme"],
                             dd["_tolerance"], dd["_floor"])
+        if status == TRACKING:  # an activity indicator: against its expected range, if any
+            status = range_status(cell.value, *dd["_range"])
         return status, target
 
     def step_period(self, d: dict, report_period: P.Period) -> P.Period:
@@ -411,13 +416,14 @@ def build_report(
                                                                  "commitment", "theme", "rag"])
     cell_cols = [*RESULTS_COLUMNS, "status", "target", "display"]  # "_cell" is dropped
     series_cols = ["ref", "breakdown", "period", "value", "target", "rag", "status"]
-    return Report(
+    built = Report(
         per, report, tuple(columns), kpis,
         pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
         as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses),
     )
+    return rtype.extend(built, catalogue, returns) if rtype.extend else built
 
 
 def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_table.SeriesSpec:
