@@ -77,6 +77,9 @@ class ReportType:
     outputs : what a run writes besides the pages: file name -> function of the
         report returning the file's text.
     description : one line for ``kpi --help`` and the README.
+    previous_set : whether its pages compare the year's KPI set with the previous year's
+        (NEW and Removed markers): the run then reads the previous year's whole set of its
+        KPIs, not only the refs this year's KPIs have or name in ``previous_ref``.
     extend : optional, pure: ``extend(report, catalogue, returns) -> report``, run at the end
         of ``build_report`` to add what only this type shows (``Report.extra``, more
         ``Report.kpis`` columns); the catalogue and returns are every row the report read.
@@ -106,6 +109,7 @@ class ReportType:
     reads: tuple[str, ...] = ()
     extra_pages: tuple[tuple[str, str, str], ...] = ()
     extend: Callable[..., Any] | None = None
+    previous_set: bool = False
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name) or self.name == "all":

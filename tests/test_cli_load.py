@@ -153,7 +153,7 @@ def fake_demo(monkeypatch):
         store.load_catalogue(CATALOGUE_2024)
 
     monkeypatch.setitem(
-        sys.modules, "kpilib.demo", types.SimpleNamespace(build_demo_store=build_demo_store)
+        sys.modules, "kpilib.demo", types.SimpleNamespace(BUILDERS={"nnc": build_demo_store})
     )
     return calls
 

@@ -443,13 +443,17 @@ class Reads:
     ``years`` (the report's own ``fy`` first; of the earlier years only the report's refs)
     and the return rows of the refs of ``report`` in ``fy``'s catalogue, every period up to
     ``last_month`` (months; compared as text) or ``last_quarter`` (quarters): the SPC series
-    reach back to the earliest period stored; nothing after the report's period is read."""
+    reach back to the earliest period stored; nothing after the report's period is read.
+    "The report's refs" include those its KPIs name in ``previous_ref``; with
+    ``previous_set`` (a report type comparing the year's set with the last, ``qpr``) the
+    previous year's catalogue has all the report type's KPIs."""
 
     report: str
     fy: str
     years: tuple[str, ...]
     last_month: str
     last_quarter: str
+    previous_set: bool = False  # also the previous year's whole set of the report's KPIs
 
 
 def reads_for(period: str, report: str) -> Reads:
@@ -462,7 +466,8 @@ def reads_for(period: str, report: str) -> Reads:
     # A monthly KPI's SPC series in a quarterly report ends at the quarter id, compared as
     # text with month ids (spc_table.series): the month bound is the later of the two.
     return Reads(report, per.fy, tuple(P.fy_id(start - k) for k in range(back + 1)),
-                 max(last, per.id), P.quarter_of_month(last))
+                 max(last, per.id), P.quarter_of_month(last),
+                 registry.get(report).previous_set)
 
 
 def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -> str | None:

@@ -101,18 +101,33 @@ def _catalogue_frame(rows: list) -> pd.DataFrame:
     return df
 
 
+def linked_refs(kpis: pd.DataFrame) -> set[str]:
+    """The KPIs' refs and the earlier refs their ``previous_ref`` names (renumbered,
+    merged or split KPIs: a report reads their history and their previous year's figures)."""
+    named = {r.strip() for v in kpis.get("previous_ref", ()) for r in str(v).split(";")}
+    return set(kpis["ref"]) | (named - {""})
+
+
 def report_catalogue(conn: sa.Connection, reads, as_of: str | None,
                      through: int | None) -> pd.DataFrame:
-    """The report's year's catalogue, and the report's refs of its earlier years."""
+    """The report's year's catalogue, and in its earlier years the report's refs and those
+    its KPIs name in ``previous_ref`` (with ``reads.previous_set``, also the previous year's
+    KPIs of the report type: a year-on-year comparison lists those removed)."""
     picks = dict(catalogue_picks(conn, reads.years, as_of, through).itertuples(index=False))
     if reads.fy not in picks:
         return empty_catalogue()
     rows = list(conn.execute(_catalogue_query(reads.fy, picks[reads.fy], None)))
     own = _catalogue_frame(rows)
-    refs = sorted(set(own.loc[own["report"] == reads.report, "ref"]))
+    refs = linked_refs(own[own["report"] == reads.report])
+    c = catalogue_rows.c
     for year in reads.years:
         if year != reads.fy and year in picks and refs:
-            for chunk in _chunks(refs):
+            same = set()
+            if reads.previous_set and year == reads.years[1]:
+                same = set(conn.execute(sa.select(c.ref).where(
+                    c.year == year, c.load_id == int(picks[year]),
+                    c.report == reads.report)).scalars())
+            for chunk in _chunks(sorted(refs | same)):
                 rows += conn.execute(_catalogue_query(year, picks[year], chunk)).all()
     return _catalogue_frame(rows)
 
@@ -193,7 +208,7 @@ def report_snapshot(store: Store, reads, as_of: str | None = None,
     with store.engine.connect() as conn:
         cat = report_catalogue(conn, reads, as_of, through)
         mine = cat[(cat["year"] == reads.fy) & (cat["report"] == reads.report)]
-        ret = report_returns(conn, sorted(set(mine["ref"])), reads, as_of, through)
+        ret = report_returns(conn, sorted(linked_refs(mine)), reads, as_of, through)
         src = sources(conn, as_of, through)
     read = {k: LOAD_KINDS[k].read(store, as_of, through) for k in extras}
     found = [*src.to_dict("records"), *(s for _, rows in read.values() for s in rows)]

@@ -17,5 +17,6 @@ QPR = register(ReportType(
     section_key="directorate",
     section_label="directorate",
     extend=extend,
+    previous_set=True,
     order=40,
 ))
