@@ -6,7 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from kpilib.cli.common import err, format_table
+from kpilib.cli.common import LINE_CHARS, err, format_table
+from kpilib.errors import shown
 
 
 def add(sub, common) -> None:
@@ -87,7 +88,8 @@ def _execute(fl, tasks, client, show: bool):
             progress.update(bar, advance=1, description=f"fleet ({failed} failed)"
                             if failed else "fleet")
             if not o.ok:
-                progress.console.print(f"failed: {o.task.label}", markup=False,
+                progress.console.print(shown(f"failed: {o.task.label}", LINE_CHARS),
+                                       markup=False,
                                        highlight=False)
 
         return fl.execute(tasks, client, done)
@@ -113,8 +115,9 @@ def _summary(outcomes, audit: bool) -> int:
             detail = "\n".join(o.lines) if audit and o.lines else o.error
             lines.append(f"  {o.task.label}:")
             lines += [f"    {ln}" for ln in detail.splitlines()]
-        err(f"kpi fleet: {len(failed)} of {len(outcomes)} {what}s "
-            f"{'not identical' if audit else 'failed'}:\n" + "\n".join(lines))
+        err("\n".join(shown(line, LINE_CHARS) for line in
+                       [f"kpi fleet: {len(failed)} of {len(outcomes)} {what}s "
+                        f"{'not identical' if audit else 'failed'}:", *lines]))
         sys.stdout.flush()
         return 1
     return 0

@@ -46,7 +46,7 @@ KEYS = {
              "start)",
 }
 COUNCIL_KEYS = {
-    "name": "the council's name in this fleet (unique): letters, digits, - and _",
+    "name": "the council's name in this fleet (unique): up to 64 letters, digits, - and _",
     "store": "its data store: SQLite file path or SQLAlchemy URL",
     "output_dir": "optional: its output folder (default outputs/<name>)",
     "council": "optional: its council settings file (default council.yaml, if present)",
@@ -128,7 +128,7 @@ def _council(i: int, raw, defaults: dict, problems: list[str]) -> dict | None:
                             f"{raw.get(key)!r}" if key in raw else
                             f"{where}: missing key '{key}': {COUNCIL_KEYS[key]}")
             ok = False
-    if ok and not all(c.isalnum() or c in "-_" for c in name):
+    if ok and (len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name)):
         problems.append(f"{where}: key 'name': {COUNCIL_KEYS['name']}, got {name!r}")
         ok = False
     for key in ("output_dir", "council"):
@@ -224,7 +224,8 @@ def read_fleet(path: str | Path, as_of: str | None = None) -> Fleet:
 
 
 # What a run's process executes: ``kpi run`` of one parameter set, in a fresh interpreter.
-CHILD = "import sys; from kpilib.run.fleet import child_run; sys.exit(child_run(sys.argv[1]))"
+CHILD = ("import sys; from kpilib.run.fleet import child_run; "
+         "sys.exit(child_run(sys.stdin.read()))")  # the run's JSON on standard input
 
 
 def child_run(payload: str) -> int:
@@ -285,12 +286,12 @@ def execute_task(task: Task) -> Outcome:
     import socket
 
     if task.kind == "run":
-        argv = [sys.executable, "-c", CHILD, task.payload]
+        argv = [sys.executable, "-c", CHILD]
     else:
         argv = [sys.executable, "-m", "kpilib.cli", "audit", task.folder, "--jobs", "1"]
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=task.cwd, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
+                          input=task.payload if task.kind == "run" else "")
     seconds = time.perf_counter() - start
     out = done.stdout.splitlines()
     worker = f"{socket.gethostname()}:{os.getpid()}"
