@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from postgres import postgres  # noqa: F401  (the session's throwaway PostgreSQL server)
 
 from kpilib.ingest.catalogue import read_catalogue_file
 from kpilib.store import Store

@@ -1,14 +1,20 @@
 """`kpi run` and `kpi results` through the command line: user mistakes are messages, not tracebacks."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from postgres import BACKENDS
+from postgres import store_url as backend_url
 
 from conftest import CATALOGUE_2024, RETURNS_2024_04, RETURNS_2024_Q1, read_csv_rows, write_csv
+from kpilib import registry
 from kpilib.cli import main
+from kpilib.reports.model import build_report
+from kpilib.store import Store
 
 GOLDEN = Path(__file__).parent / "golden"
 FINAL = "2025-06-30T00:00:00Z"
@@ -94,3 +100,38 @@ def test_all_for_a_quarter_skips_the_report_types_without_kpis(tmp_path, monkeyp
     assert all(line.endswith("/index.html") for line in lines)
     assert sorted(p.name for p in (tmp_path / "outputs" / "2024-25-Q1").iterdir()) == [
         "core", "service"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_load_run_and_audit_on_each_store(backend, tmp_path, monkeypatch, capsys):
+    """kpi load, run and audit behave alike on SQLite and PostgreSQL: the run publishes the
+    results.csv a SQLite store of the same files gives, and audit proves it identical."""
+    monkeypatch.chdir(tmp_path)
+    url = backend
+    assert main(["--store", url, "load", "catalogue", str(CATALOGUE_2024)]) == 0
+    assert main(["--store", url, "load", "returns", str(RETURNS_2024_04)]) == 0
+    (tmp_path / "p.yaml").write_text(f'period: "2024-04"\nreport: core\nstore: "{url}"\n'
+                                     f'output_dir: {tmp_path / "out"}\n')
+    assert main(["run", "p.yaml", "--quiet"]) == 0
+    folder = tmp_path / "out" / "2024-04" / "core"
+    as_of = json.loads((folder / "manifest.json").read_text())["as_of"]
+    with Store.open(tmp_path / "reference.sqlite") as ref:
+        ref.load_catalogue(CATALOGUE_2024)
+        ref.load_returns(RETURNS_2024_04)
+        snap = ref.snapshot()
+    report = build_report(snap.catalogue, snap.returns, "2024-04", "core", as_of, snap.sources)
+    assert (folder / "results.csv").read_text() == registry.get("core").outputs["results.csv"](
+        report)
+    capsys.readouterr()
+    assert main(["audit", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "identical" in out and "not identical" not in out, out
+    with Store.open(url) as s:
+        assert s.counts()["publications"] == 1 and s.counts()["loads"] == 2
+
+
+@pytest.fixture
+def backend(request, tmp_path):
+    """The store URL of a test parametrised over SQLite and PostgreSQL."""
+    return backend_url(request, tmp_path)

@@ -110,10 +110,12 @@ COMMANDS = {
     "demo": lambda w: ["demo", "--data-dir", str(w.root / "demo-files")],
     "doctor": lambda w: ["doctor", str(w.out)],
     "keygen": lambda w: ["keygen", str(w.root / "keys" / "council.pem")],
+    "fleet": lambda w: ["fleet", w.file("fleet.yaml", "councils: []\n"), "--quiet"],
 }
 # Commands that open a store only when they need one: keygen never does, doctor only to
-# check an interrupted publication against the ledger.  A bad store is no input of theirs.
-STORELESS = {"doctor", "keygen"}
+# check an interrupted publication against the ledger; a fleet's stores are in its file.
+# A bad store is no input of theirs.
+STORELESS = {"doctor", "keygen", "fleet"}
 WRITES = {"load catalogue", "load returns", "run", "demo"}  # a read-only store is refused
 CREATES = {"load catalogue", "load returns", "demo"}  # a missing SQLite file is a new store
 
@@ -329,6 +331,20 @@ OPTION_CASES = [
     ("demo: data dir a file", lambda w: ["demo", "--data-dir", w.file("d", "x")]),
     ("demo: a store with data", lambda w: ["demo", "--data-dir", str(w.root / "demo-files")]),
     ("load: no files", lambda w: ["load", "returns"]),
+    ("fleet: a folder", lambda w: ["fleet", w.folder("empty")]),
+    ("fleet: a missing file", lambda w: ["fleet", str(w.root / "none.yaml")]),
+    ("fleet: binary", lambda w: ["fleet", w.file("fleet.bin", bytes(range(256)))]),
+    ("fleet: a 100 KB name", lambda w: ["fleet", w.file(
+        "fleet-long.yaml", 'periods: ["2024-02"]\ncouncils:\n  - {name: "' + "x" * 100_000
+        + f'", store: {w.store}}}\n')]),
+    ("fleet: a bad store", lambda w: ["fleet", w.file(
+        "fleet-bad.yaml", 'periods: ["2024-02"]\ncouncils:\n  - {name: a, store: "://"}\n'),
+        "--quiet", "--workers", "1"]),
+    ("fleet: workers not a number", lambda w: ["fleet", w.file("fleet.yaml", "councils: []\n"),
+                                               "--workers", "x"]),
+    ("fleet: audit with no runs", lambda w: ["fleet", w.file(
+        "fleet-none.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
+        f'output_dir: {w.root / "no-runs"}}}\n'), "--audit"]),
     ("an unknown command", lambda w: ["frobnicate"]),
 ]
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from postgres import BACKENDS
+from postgres import store_url as backend_url
 
 from conftest import CATALOGUE_2024, RETURNS_2024_Q1, read_csv_rows, write_csv
 from kpilib.clock import normalise_timestamp
@@ -39,6 +41,14 @@ def value_of(frame, ref, period, breakdown=""):
     ]
     assert len(hit) == 1, hit
     return hit.iloc[0]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    """Every test of a store runs on SQLite and on the session's throwaway PostgreSQL."""
+    s = Store.open(backend_url(request, tmp_path))
+    yield s
+    s.close()
 
 
 # --------------------------------------------------------------------------- opening

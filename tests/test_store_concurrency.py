@@ -7,17 +7,17 @@ and its stamp taken, before it commits) so every interleaving here is determinis
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
+from postgres import BACKENDS
+from postgres import store_url as backend_url
 from test_store import returns_file, value_of
 
 from conftest import CATALOGUE_2024, read_csv_rows, write_csv
 from kpilib.clock import utc_now
 from kpilib.errors import StoreError, ValidationError
 from kpilib.store import Store, database
-from kpilib.store.database import metadata
 
 WAIT = 60  # seconds: a generous bound, never reached when the code is right
 
@@ -54,20 +54,10 @@ class PausedLoad:
         return self.result
 
 
-# SQLite always; PostgreSQL too where $KPILIB_TEST_POSTGRES names an empty database to use
-# (e.g. postgresql+psycopg://kpi@/kpi?host=/tmp/pg), whose kpilib tables each test recreates.
-BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get("KPILIB_TEST_POSTGRES") else [])]
-
-
 @pytest.fixture(params=BACKENDS)
 def empty_store(request, tmp_path):
-    if request.param == "sqlite":
-        s = Store.open(tmp_path / "kpi.sqlite")
-    else:
-        url = os.environ["KPILIB_TEST_POSTGRES"]
-        with Store.open(url) as old:
-            metadata.drop_all(old.engine)
-        s = Store.open(url)
+    """SQLite, and a new database on the session's throwaway PostgreSQL server."""
+    s = Store.open(backend_url(request, tmp_path))
     yield s
     s.close()
 

@@ -22,6 +22,7 @@ from kpilib.cli import (
     changes,
     demo,
     doctor,
+    fleet,
     keygen,
     load,
     results,
@@ -36,7 +37,8 @@ from kpilib.store.urls import store_error
 __all__ = ["COMMANDS", "DEFAULT_STORE", "LINE_CHARS", "build_parser", "format_table", "main"]
 
 # the commands, in the order ``kpi --help`` lists them
-COMMANDS = (load, run, results, audit, revisions, status, doctor, keygen, demo, changes)
+COMMANDS = (load, run, results, audit, revisions, status, doctor, keygen, demo, changes,
+            fleet)
 
 
 def build_parser() -> argparse.ArgumentParser:
