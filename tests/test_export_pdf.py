@@ -5,12 +5,14 @@ page numbers, every KPI ref, A4, footer, charts as vectors, the same bytes twice
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 
 import pytest
 from browser import require_chromium
 
+from kpilib.errors import RunError
 from kpilib.run import additions, exports
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -72,8 +74,6 @@ def test_cover_contents_and_every_kpi_ref(packed, core_run):
 
 
 def test_contents_page_numbers_are_where_each_part_starts(packed):
-    import json
-
     folder, _ = packed
     texts = _texts(folder / "core-2024-02.pdf")
     contents = texts[1]
@@ -127,3 +127,33 @@ def test_an_approved_signoff_gives_a_signed_cover(packed, tmp_path):
     run = exports.open_run(copy)
     cover = PdfReader(io.BytesIO(exports.EXPORTS["pdf"].build(run))).pages[0].extract_text()
     assert "Signed off by Jo Bloggs, Chief Executive" in cover and "Draft" not in cover
+
+
+def test_pdf_true_prints_the_pack_during_the_run_and_audit_reexecutes_it(test_store, tmp_path):
+    require_chromium()
+    from kpilib.audit.audit import audit_run
+    from kpilib.run.params import validate
+    from kpilib.run.runner import run
+
+    params = validate({"period": "2024-25-Q3", "report": "health", "store": str(test_store),
+                       "as_of": "2025-06-30T00:00:00Z", "output_dir": str(tmp_path),
+                       "pdf": True})
+    [summary] = run(params, show_progress=False)
+    manifest = json.loads((summary.folder / "manifest.json").read_text())
+    assert manifest["parameters"]["pdf"] is True
+    assert "health-2024-25-Q3.pdf" in manifest["outputs"]
+    assert "Draft: not signed off" in _texts(summary.folder / "health-2024-25-Q3.pdf")[0]
+    result = audit_run(summary.folder)
+    assert result.identical, (result.differing, result.error)
+    with pytest.raises(RunError, match="part of the published run"):
+        exports.export(summary.folder, ["pdf"], "t")
+    assert not (summary.folder / "additions.jsonl").exists()
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true"], ids=["word", "number", "quoted"])
+def test_pdf_key_must_be_true_or_false(value):
+    from kpilib.errors import ParamsError
+    from kpilib.run.params import validate
+
+    with pytest.raises(ParamsError, match="key 'pdf': expected true or false"):
+        validate({"period": "2024-02", "report": "core", "store": "x.sqlite", "pdf": value})

@@ -240,7 +240,8 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     p = manifest["parameters"]
     with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
         params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
-                           p.get("params_file", "<manifest>"), p.get("council"))
+                           p.get("params_file", "<manifest>"), p.get("council"),
+                           pdf=p.get("pdf") is True)
         own_pool = pool is None
         if own_pool:
             prepare_workers()

@@ -139,6 +139,12 @@ def export(folder: str | Path, formats: list[str], who: str,
         raise RunError("nothing to export: name a format (" +
                        ", ".join(f"--{f}" for f in sorted(EXPORTS)) + ")")
     run = open_run(folder, store)
+    published = [file_name(run.report, run.period, f) for f in formats
+                 if file_name(run.report, run.period, f) in run.manifest.get("outputs", {})]
+    if published:
+        raise RunError(f"{run.path}: {', '.join(published)} is part of the published run (listed "
+                       "in its manifest.json, made by pdf: true) and is never replaced; its "
+                       "cover shows the state when the run was made")
     built = {fmt: EXPORTS[fmt].build(run) for fmt in dict.fromkeys(formats)}
     out = []
     for fmt, data in built.items():

@@ -144,7 +144,8 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
                        "as_of": as_of, "output_dir": params.output_dir,
                        "self_contained": self_contained, "params_file": params.source,
                        "council": params.council,
-                       "loads_through": getattr(inputs, "loads_through", None)},
+                       "loads_through": getattr(inputs, "loads_through", None),
+                       **({"pdf": True} if getattr(params, "pdf", False) else {})},
         "as_of": as_of,
         "run": {"recorded_at": started_at or utc_now(), "seconds": seconds},
         "data": {

@@ -25,6 +25,7 @@ KEYS = {
     "as_of": "optional: read the data as it stood at this moment (ISO 8601, UTC)",
     "output_dir": "optional: where run folders go (default outputs/)",
     "council": "optional: the council settings file (default council.yaml, if present)",
+    "pdf": "optional: true to print the committee pack PDF during the run (default false)",
 }
 
 
@@ -73,6 +74,7 @@ class RunParams:
     output_dir: str = "outputs"
     source: str = "<params>"
     council: str | None = None
+    pdf: bool = False  # print the committee pack during the run (kpilib.run.pdfpack)
 
     def reports(self) -> list[str]:
         """The report types this run asks for: one, or for ``all`` every registered type
@@ -98,7 +100,8 @@ class RunParams:
 
     def as_dict(self) -> dict:
         return {"period": self.period, "report": self.report, "store": self.store,
-                "as_of": self.as_of, "output_dir": self.output_dir, "council": self.council}
+                "as_of": self.as_of, "output_dir": self.output_dir, "council": self.council,
+                "pdf": self.pdf}
 
 
 def normalise_moment(value, where: str = "as_of") -> str:
@@ -143,6 +146,11 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     council = raw.get("council")
     if council is not None and not isinstance(council, str):
         problems.append(f"key 'council': expected the path of a settings file, got {council!r}")
+    pdf = raw.get("pdf", False)
+    if pdf is None:
+        pdf = False
+    if not isinstance(pdf, bool):
+        problems.append(f"key 'pdf': expected true or false, got {pdf!r}")
     as_of = raw.get("as_of")
     if as_of not in (None, ""):
         try:
@@ -159,7 +167,7 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
         listing = "\n".join(f"  {p}" for p in problems)
         raise ParamsError(f"{source}: invalid parameters:\n{listing}")
     return RunParams(str(period), str(report), str(raw["store"]), as_of,
-                     str(raw.get("output_dir") or "outputs"), source, council or None)
+                     str(raw.get("output_dir") or "outputs"), source, council or None, pdf is True)
 
 
 def read_params(path: str | Path, **overrides) -> RunParams:

@@ -237,3 +237,18 @@ def build_pdf(folder: str | Path, pack: Pack) -> bytes:
             raise RunError(f"Chromium could not print the PDF pack: {str(e).splitlines()[0]}"
                            ) from None
     return fixed_metadata(pdf, pack.title, pack.as_of)
+
+
+def pack_file(report: str, period: str) -> str:
+    """The pack's file name in a run folder: ``<report>-<period>.pdf``."""
+    return f"{report}-{period}.pdf"
+
+
+def write_run_pack(folder: Path, council: str, report, as_of: str,
+                   pages: list[tuple[str | None, str]]) -> None:
+    """``pdf: true``: print the pack of a run being made (in its staging folder; a new run has
+    no sign-off yet: its cover says draft)."""
+    label = report.period.label
+    parts = tuple(Part(section or "Summary", file) for section, file in pages)
+    pack = Pack(council, f"{report.name}: {label}", label, as_of, "Draft: not signed off", parts)
+    (folder / pack_file(report.report, report.period.id)).write_bytes(build_pdf(folder, pack))

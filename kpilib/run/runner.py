@@ -43,7 +43,7 @@ from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish, recover, signing
+from kpilib.run import manifest, pdfpack, publish, recover, signing
 from kpilib.run.council import load_council, load_signing
 from kpilib.run.kernel import LAUNCHER, die_with_parent
 from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
@@ -357,6 +357,9 @@ def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=No
             publish.write_text(staging.path / name, write(report))
         if not self_contained:
             publish.copy_assets(staging.path)
+        if params.pdf:  # the committee pack, part of the manifest like every output
+            pdfpack.write_run_pack(staging.path, council.name, report, as_of,
+                                   [(j.section, f"{j.stem}.html") for j in jobs])
         try:
             manifest.write_manifest(staging.path, params, report_set, as_of, snap, jobs,
                                     self_contained, council.record(),
