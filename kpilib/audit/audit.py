@@ -252,7 +252,7 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
         params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
                            p.get("params_file", "<manifest>"), p.get("council"),
-                           p.get("edition") or "internal")
+                           p.get("edition") or "internal", pdf=p.get("pdf") is True)
         own_pool = pool is None
         if own_pool:
             prepare_workers()

@@ -22,6 +22,7 @@ from kpilib.cli import (
     changes,
     demo,
     doctor,
+    export,
     fleet,
     keygen,
     load,
@@ -29,6 +30,7 @@ from kpilib.cli import (
     revisions,
     run,
     status,
+    template,
 )
 from kpilib.cli.common import DEFAULT_STORE, LINE_CHARS, err, format_table
 from kpilib.errors import KpiError, shown
@@ -38,7 +40,7 @@ __all__ = ["COMMANDS", "DEFAULT_STORE", "LINE_CHARS", "build_parser", "format_ta
 
 # the commands, in the order ``kpi --help`` lists them
 COMMANDS = (load, run, results, audit, revisions, status, doctor, keygen, demo, changes,
-            fleet)
+            export, template, fleet)
 
 
 def build_parser() -> argparse.ArgumentParser:

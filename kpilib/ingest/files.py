@@ -33,6 +33,13 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 32_767
 
+# A returns workbook made by ``kpi template returns`` carries this custom document property;
+# its reference columns (for the person filling it in) are not part of the returns contract
+# and are ignored when it is loaded.  In any other file they are unknown columns, as ever.
+TEMPLATE_PROPERTY = "kpilib"
+TEMPLATE_MARKER = "returns-template 1"
+TEMPLATE_REFERENCE = ("name", "unit", "previous period", "previous value")
+
 
 def file_error(name: str, message: str) -> ValidationError:
     return ValidationError(name, [Problem(name, None, None, None, message)])
@@ -122,6 +129,23 @@ def _read_xlsx(name: str, data: bytes) -> list[list[str]]:
     except Exception as e:  # openpyxl and the XML parsers raise many kinds on a broken file
         raise file_error(name, f"cannot read the workbook ({type(e).__name__}: "
                                f"{shown(str(e))}): save it again from Excel, or as CSV") from None
+
+
+def is_returns_template(path: str | Path, data: bytes) -> bool:
+    """Whether ``data`` is a returns workbook made by ``kpi template returns``."""
+    if Path(path).suffix.lower() != ".xlsx":
+        return False
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        try:
+            return any(p.name == TEMPLATE_PROPERTY and p.value == TEMPLATE_MARKER
+                       for p in wb.custom_doc_props)
+        finally:
+            wb.close()
+    except Exception:  # not a readable workbook: read_table says why
+        return False
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # as newline="" splits lines

@@ -23,6 +23,7 @@ from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, 
 from kpilib.ingest.contracts import INTERNAL, NO_DATA, NUMBERS, STATUSES
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
+from kpilib.ingest.files import TEMPLATE_REFERENCE, is_returns_template, read_bytes
 from kpilib.rules.measures import NUMBER, UNIT_SCALE
 from kpilib.rules.measures import scale as measures_scale
 from kpilib.rules.periods import parse_period, quarter_of_month
@@ -275,5 +276,8 @@ def read_returns(path: str | Path, catalogue: pd.DataFrame,
 
     ``data``: the file's bytes, if already read (the store hashes and parses the same bytes).
     """
+    data = read_bytes(path) if data is None else data
     raw, problems = read_table(path, keep_spaces=("commentary",), data=data)
+    if is_returns_template(path, data):  # kpi template returns: drop its reference columns
+        raw = raw.drop(columns=[c for c in TEMPLATE_REFERENCE if c in raw.columns])
     return validate_returns(Path(path).name, raw, catalogue, problems)

@@ -28,6 +28,7 @@ KEYS = {
     "council": "optional: the council settings file (default council.yaml, if present)",
     "edition": "optional: internal (default) or public (small numbers withheld; published to "
                "<period>/<report>-public/)",
+    "pdf": "optional: true to print the committee pack PDF during the run (default false)",
 }
 
 
@@ -77,6 +78,7 @@ class RunParams:
     source: str = "<params>"
     council: str | None = None
     edition: str = "internal"  # or "public": small numbers withheld (kpilib.run.edition)
+    pdf: bool = False  # print the committee pack during the run (kpilib.run.pdfpack)
 
     def reports(self) -> list[str]:
         """The report types this run asks for: one, or for ``all`` every registered type
@@ -103,7 +105,7 @@ class RunParams:
     def as_dict(self) -> dict:
         return {"period": self.period, "report": self.report, "store": self.store,
                 "as_of": self.as_of, "output_dir": self.output_dir, "council": self.council,
-                "edition": self.edition}
+                "edition": self.edition, "pdf": self.pdf}
 
 
 def normalise_moment(value, where: str = "as_of") -> str:
@@ -151,6 +153,11 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     edition = raw.get("edition") or "internal"
     if (problem := edition_problem(edition)) is not None:
         problems.append(problem)
+    pdf = raw.get("pdf", False)
+    if pdf is None:
+        pdf = False
+    if not isinstance(pdf, bool):
+        problems.append(f"key 'pdf': expected true or false, got {pdf!r}")
     as_of = raw.get("as_of")
     if as_of not in (None, ""):
         try:
@@ -168,7 +175,7 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
         raise ParamsError(f"{source}: invalid parameters:\n{listing}")
     return RunParams(str(period), str(report), str(raw["store"]), as_of,
                      str(raw.get("output_dir") or "outputs"), source, council or None,
-                     str(edition))
+                     str(edition), pdf is True)
 
 
 def read_params(path: str | Path, **overrides) -> RunParams:

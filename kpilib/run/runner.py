@@ -42,7 +42,7 @@ from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish, recover, shared, signing
+from kpilib.run import manifest, pdfpack, publish, recover, shared, signing
 from kpilib.run.council import load_council, load_signing, load_suppression
 from kpilib.run.edition import folder_name
 from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
@@ -225,10 +225,14 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
 
     ledger = (lambda sha: record_publication(store, str(final), report_set, params.period,
                                              as_of, sha)) if record else None
+    def print_pack(folder: Path) -> None:  # pdf: true
+        pdfpack.write_run_pack(folder, council.name, report, as_of,
+                               [(j.section, f"{j.stem}.html") for j in jobs])
+
     done = execute_and_publish(final, jobs, pool, f"{report_set} {params.period}",
                                f"the {report_set} report for {params.period}", outputs,
                                write_manifest, signer, ledger, params.store, progress,
-                               self_contained)
+                               self_contained, print_pack if params.pdf else None)
     h = report.headline()
     return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
                       h["rag"].value_counts().to_dict(), time.perf_counter() - start,
@@ -238,7 +242,9 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
 def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str,
                         outputs: dict[str, str], write_manifest: Callable[[Path], None],
                         signer, ledger: Callable[[str], dict] | None, store: str,
-                        progress=None, self_contained: bool = False) -> publish.Published:
+                        progress=None, self_contained: bool = False,
+                        before_manifest: Callable[[Path], None] | None = None
+                        ) -> publish.Published:
     """Execute a run's notebooks into a staging folder beside ``final``, add ``outputs``
     (file name -> text), the assets and the manifest (``write_manifest(staging)``), sign it
     (``signer``, or None) and publish it at ``final``, recording it with ``ledger(manifest
@@ -276,6 +282,8 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
             publish.write_text(staging.path / name, text)
         if not self_contained:
             publish.copy_assets(staging.path)
+        if before_manifest:  # e.g. the committee pack, part of the manifest like every output
+            before_manifest(staging.path)
         try:
             write_manifest(staging.path)
         except OSError as e:

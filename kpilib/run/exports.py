@@ -1,0 +1,176 @@
+"""Exports of a published run folder: a registry of formats (``pdf``, ``xlsx``), each a
+builder of one file ``<report>-<period>.<format>`` inside the run folder.
+
+``kpi export RUN --pdf --xlsx`` builds every asked format first (nothing is written if one
+fails), then writes each file atomically (a hidden temporary file renamed into place) and
+records it as an ``export`` addition (``format``) in the run's ``additions.jsonl``: the
+published ``manifest.json`` never changes.  Exporting again replaces the file and records a
+new addition; the record keeps the earlier ones (so audit reports an earlier export's file as
+changed since it was added: the latest addition of a file is its current state).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpilib import registry
+from kpilib.errors import AuditError, RunError
+from kpilib.rules.periods import parse_period
+from kpilib.run import additions
+from kpilib.run.manifest import MANIFEST, read_manifest
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """What an export knows of a run folder: its manifest, the files it holds."""
+
+    path: Path
+    manifest: dict
+    store: str | None = None  # the store to read the catalogue from (default: the run's)
+
+    @property
+    def report(self) -> str:
+        return self.manifest["parameters"]["report"]
+
+    @property
+    def period(self) -> str:
+        return self.manifest["parameters"]["period"]
+
+    @property
+    def as_of(self) -> str:
+        return self.manifest["as_of"]
+
+    def title(self) -> str:
+        """The report's title as its pages show it (``Core KPIs``)."""
+        titles = (self.manifest.get("council") or {}).get("titles") or {}
+        try:
+            default = registry.get(self.report).title
+        except Exception:  # a report type no longer registered: its name
+            default = self.report
+        return titles.get(self.report) or default
+
+    def period_label(self) -> str:
+        return parse_period(self.period).label
+
+
+@dataclass(frozen=True)
+class Export:
+    """One export format: ``build(run)`` returns the file's bytes (writing nothing)."""
+
+    name: str
+    help: str
+    build: Callable[[RunFolder], bytes]
+
+
+EXPORTS: dict[str, Export] = {}
+
+
+def register(export: Export) -> Export:
+    EXPORTS[export.name] = export
+    return export
+
+
+def file_name(report: str, period: str, fmt: str) -> str:
+    return f"{report}-{period}.{fmt}"
+
+
+def open_run(folder: str | Path, store: str | None = None) -> RunFolder:
+    """A published run folder (a clear error when it is none)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunError(f"{folder}: no such run folder")
+    if not (folder / MANIFEST).is_file():
+        raise RunError(f"{folder}: no {MANIFEST}; is this a kpi run folder?")
+    try:
+        return RunFolder(folder, read_manifest(folder), store)
+    except AuditError as e:
+        raise RunError(str(e)) from None
+
+
+def signoff_state(folder: str | Path) -> str:
+    """The sign-off state of a run now, as a cover shows it: the latest ``signoff`` addition
+    made for the current manifest decides; none approved: a draft."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).is_file():
+        return "Draft: not signed off"
+    current = additions.manifest_sha256(folder)
+    try:
+        entries = additions.read(folder)
+    except AuditError:
+        entries = []
+    signoffs = [e for e in entries if e["kind"] == "signoff"
+                and e["manifest_sha256"] == current]
+    if not signoffs:
+        return "Draft: not signed off"
+    last = signoffs[-1]
+    who = ", ".join(str(last[k]) for k in ("name", "role") if last.get(k)) or last["who"]
+    if last.get("decision") == "approved":
+        return f"Signed off by {who} on {last['at'][:10]}"
+    return f"Draft: not signed off ({last.get('decision') or 'no decision'} by {who} on " \
+           f"{last['at'][:10]})"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export(folder: str | Path, formats: list[str], who: str,
+           store: str | None = None) -> list[dict]:
+    """Build the ``formats`` of a run folder, write them and record each; returns the
+    additions recorded.  Nothing is written unless every format was built."""
+    unknown = [f for f in formats if f not in EXPORTS]
+    if unknown:
+        raise RunError(f"unknown export format {', '.join(unknown)}; expected "
+                       f"{' or '.join(sorted(EXPORTS))}")
+    if not formats:
+        raise RunError("nothing to export: name a format (" +
+                       ", ".join(f"--{f}" for f in sorted(EXPORTS)) + ")")
+    run = open_run(folder, store)
+    published = [file_name(run.report, run.period, f) for f in formats
+                 if file_name(run.report, run.period, f) in run.manifest.get("outputs", {})]
+    if published:
+        raise RunError(f"{run.path}: {', '.join(published)} is part of the published run (listed "
+                       "in its manifest.json, made by pdf: true) and is never replaced; its "
+                       "cover shows the state when the run was made")
+    built = {fmt: EXPORTS[fmt].build(run) for fmt in dict.fromkeys(formats)}
+    out = []
+    for fmt, data in built.items():
+        name = file_name(run.report, run.period, fmt)
+        write_atomic(run.path / name, data)
+        out.append(additions.record(run.path, "export", who=who, file=name, format=fmt))
+    return out
+
+
+def _pdf(run: RunFolder) -> bytes:
+    from kpilib.run.pdfpack import Pack, Part, build_pdf
+
+    council = (run.manifest.get("council") or {}).get("name") or ""
+    parts = tuple(Part(p["section"] or "Summary", p["file"]) for p in run.manifest["pages"])
+    title = f"{run.title()}: {run.period_label()}"
+    return build_pdf(run.path, Pack(council, title, run.period_label(), run.as_of,
+                                    signoff_state(run.path), parts))
+
+
+def _xlsx(run: RunFolder) -> bytes:
+    from kpilib.run.workbook import build_workbook
+
+    return build_workbook(run)
+
+
+register(Export("pdf", "the committee pack: one A4 PDF (cover, contents, summary, sections)",
+                _pdf))
+register(Export("xlsx", "one Excel workbook: summary, one sheet per section, results.csv",
+                _xlsx))
