@@ -43,7 +43,8 @@ def page(changes: KpiSetChanges, title: str, as_of: str | None) -> str:
     span = f"{changes.year_from} to {changes.year_to}"
     header = templates.render("page_header", title=title, period=span,
                               heading=f"Changes to the KPI set, {span}", as_of=as_of or "",
-                              as_of_text=human_moment(as_of) if as_of else "", nav=[])
+                              as_of_text=human_moment(as_of) if as_of else "", nav=[],
+                              notice="")
     summary = changes.summary(tuple(registry.names()))
     summary["reports"] = [report_title(r) for r in summary["reports"]]
     return header + templates.render(
