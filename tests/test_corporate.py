@@ -283,3 +283,15 @@ def test_corporate_run_pages_results_and_audit(corporate_run, county_store, tmp_
     res = audit_run(folder, store=str(copy))
     assert not res.identical
     assert any("programmes rows" in d for d in res.data_changes), res.data_changes
+
+
+@pytest.mark.parametrize("ref, symbol", [
+    pytest.param("CP-ED01", "↑", id="5+ A*-C: 56.2% then 57.5%, improved by more than 2%"),
+    pytest.param("CP-ED02", "↑", id="schools below the floor: 6 then 1, fewer is better"),
+])
+def test_an_annual_kpi_travels_from_the_previous_year(county_store, ref, symbol):
+    """The seed compares an annual indicator with the year before, not the quarter before."""
+    from kpilib.notebook import open_report
+
+    report = open_report(str(county_store), "2013-14-Q2", "corporate", AS_OF)
+    assert report.kpis.set_index("ref").loc[ref, "travel"] == symbol

@@ -216,6 +216,19 @@ class _Engine:
             return P.quarter(P.quarter_of_month(report_period.id))
         return report_period
 
+    def compared_with(self, d: dict, current: P.Period) -> P.Period:
+        """The period a KPI's current one is compared with for its direction of travel: the
+        previous month or quarter; for an annual KPI, the previous financial year (its latest
+        period with a value in that year, else the same period a year before)."""
+        if d["frequency"] != "annual":
+            return P.previous(current)
+        year_ago = P.shift(current, -12 if current.kind == "month" else -4)
+        ids = P.fy_months(year_ago.fy) if current.kind == "month" else P.fy_quarters(year_ago.fy)
+        for pid in reversed(ids):
+            if self.cell(d, _span(P.parse_period(pid))).value is not None:
+                return P.parse_period(pid)
+        return year_ago
+
     def travel(self, d: dict, current: P.Period, cur_cell: Cell):
         """(symbol, rag of the headline period, headline period id)."""
         pairs: list[tuple[P.Period, Cell]] = []
@@ -230,7 +243,7 @@ class _Engine:
                         break
         else:
             pairs.append((current, cur_cell))
-            prev = P.previous(current)
+            prev = self.compared_with(d, current)
             pairs.append((prev, self.cell(d, _span(prev))))
         if not pairs:
             return NO_TRAVEL, MISSING, current.id
