@@ -17,7 +17,18 @@ import argparse
 
 import sqlalchemy as sa
 
-from kpilib.cli import audit, demo, doctor, keygen, load, results, revisions, run, status
+from kpilib.cli import (
+    audit,
+    demo,
+    doctor,
+    keygen,
+    load,
+    results,
+    revisions,
+    run,
+    signoff,
+    status,
+)
 from kpilib.cli.common import DEFAULT_STORE, LINE_CHARS, err, format_table
 from kpilib.errors import KpiError, shown
 from kpilib.store.urls import store_error
@@ -25,7 +36,7 @@ from kpilib.store.urls import store_error
 __all__ = ["COMMANDS", "DEFAULT_STORE", "LINE_CHARS", "build_parser", "format_table", "main"]
 
 # the commands, in the order ``kpi --help`` lists them
-COMMANDS = (load, run, results, audit, revisions, status, doctor, keygen, demo)
+COMMANDS = (load, run, results, audit, signoff, revisions, status, doctor, keygen, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,12 +38,12 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.clock import utc_now
-from kpilib.errors import RunError
+from kpilib.errors import KpiError, RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, publish, recover, signing
+from kpilib.run import library, manifest, publish, recover, signing
 from kpilib.run.council import load_council, load_signing
 from kpilib.run.kernel import LAUNCHER, die_with_parent
 from kpilib.run.locate import NotebookSource, check_reads_the_run_snapshot, find_notebook
@@ -447,4 +447,14 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
         finally:
             if progress:
                 progress.stop()
+    _keep_library(params.output_dir)
     return summaries
+
+
+def _keep_library(output_dir: str) -> None:
+    """Rebuild the publication library at the output root (a warning when it cannot be)."""
+    try:
+        for note in library.write(output_dir):
+            print(f"kpi run: {note}", file=sys.stderr)
+    except (KpiError, OSError) as e:
+        print(f"kpi run: the publication library was not updated: {e}", file=sys.stderr)
