@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 from browser import (
@@ -377,5 +379,27 @@ def test_self_contained_page_works_alone(chromium_browser, tmp_path_factory, tes
         assert log.errors == []
         charts = log.page.evaluate(CHART_STATE)
         assert charts and all(c["svgs"] and c["points"] for c in charts), charts
+    finally:
+        close(log)
+
+
+# --------------------------------------------------------------------------- the library
+
+def test_a_report_page_links_to_the_publication_library(chromium_browser, core_run):
+    """The page's "All publications" link opens the library the run kept at the output root,
+    which works offline and whose every link opens a page of the run."""
+    log = open_page(chromium_browser, core_run.folder / PAGES["index"], "index")
+    try:
+        page = log.page
+        with page.expect_navigation():
+            page.click("nav.library a")
+        assert page.title() == "Publication library"
+        assert page.url == (core_run.folder.parent.parent / "index.html").resolve().as_uri()
+        hrefs = page.eval_on_selector_all("main a", "els => els.map(a => a.href)")
+        assert hrefs and all(h.startswith("file://") for h in hrefs)
+        for h in hrefs:
+            assert Path(unquote(urlparse(h).path)).is_file(), h
+        assert not log.errors
+        assert all(u.startswith(("file://", "data:")) for u in log.requests), log.requests
     finally:
         close(log)

@@ -19,8 +19,8 @@ import pytest
 
 from kpilib.audit.status import changes_from_previous, library
 from kpilib.cli import main
-from kpilib.run.changes import results_changes
 from kpilib.run import additions
+from kpilib.run.changes import results_changes
 from kpilib.run.library import MARKER
 from kpilib.run.params import validate
 from kpilib.run.runner import run

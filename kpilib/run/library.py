@@ -190,12 +190,18 @@ def write(root: str | Path) -> list[str]:
     return notes
 
 
-def refresh_for(folder: str | Path) -> str:
-    """After a sign-off: rebuild the library of the output folder ``folder`` is published
-    in, when it has one; a note when it could not be (``""`` when all is well)."""
+def root_of(folder: str | Path) -> Path | None:
+    """The output folder a run folder is published in (``<root>/<period>/<report>`` or
+    ``<root>/<period>/<report>.superseded/<as_of>``); None when there is none."""
     folder = Path(folder).resolve()
     up = 3 if folder.parent.name.endswith(SUPERSEDED) else 2
-    root = folder.parents[up - 1] if len(folder.parents) >= up else None
+    return folder.parents[up - 1] if len(folder.parents) >= up else None
+
+
+def refresh_for(folder: str | Path) -> str:
+    """After a sign-off or an audit: rebuild the library of the output folder ``folder`` is
+    published in, when it has one; what was done (``""`` when there is no library)."""
+    root = root_of(folder)
     if root is None or not (root / LIBRARY).is_file() or not _ours(root / LIBRARY):
         return ""
     try:
