@@ -244,3 +244,17 @@ def test_status_json_carries_the_states(run):
     assert d["edition"] == "internal"
     assert d["signoff"]["state"] == "approved" and d["signoff"]["who"] == "Jane Smith"
     assert d["audit"] == {"state": NOT_AUDITED, "text": NOT_AUDITED, "at": None, "who": None}
+
+
+def test_an_identical_re_publication_keeps_the_signed_off_folder(run, tmp_path):
+    """Same as_of, same outputs: the current folder, with its sign-off, stays in place."""
+    from publications import ledger, stage
+
+    from kpilib.run import publish
+
+    sign_off(run, "Jane Smith", "Director", "approved", at=AT)
+    store = str(tmp_path / "kpi.sqlite")
+    staging, _ = stage(run, A, "published", store)
+    done = publish.publish(staging, run, ledger(store, run, A))
+    assert done.unchanged and signoff_state(run).state == "approved"
+    assert not (run.parent / "core.superseded").exists()
