@@ -243,7 +243,8 @@ def test_every_run_keeps_the_library_and_pages_link_back_to_it(project):
     assert (KEPT / "../../index.html").resolve() == (root / "2024-02" / "index.html").resolve()
     assert 'href="../index.html"' in (root / "2024-02" / "index.html").read_text()
     library_html = (root / "index.html").read_text()
-    assert 'href="2024-02/core/index.html"' in library_html
+    assert 'href="2024-02/core/index.html">Overview</a>' in library_html
+    assert 'href="2024-02/core/children-s-services.html">Children' in library_html
     assert f'href="{KEPT.relative_to(root).as_posix()}/index.html"' in library_html
 
 

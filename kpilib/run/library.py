@@ -61,8 +61,9 @@ def _entry(root: Path, folder: Path, period: str, report: str) -> Entry:
         p = m["parameters"]
         e.as_of, e.report = str(m["as_of"]), str(p.get("report", report))
         e.edition = str(p.get("edition") or EDITION)
-        pages = [x["file"] for x in m.get("pages", []) if isinstance(x, dict)]
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        pages = {str(x["file"]): str(x.get("section") or x["file"].removesuffix(".html"))
+                 for x in m.get("pages", []) if isinstance(x, dict)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         e.note = f"{MANIFEST} cannot be read ({type(err).__name__})"
         return e
     try:
@@ -74,8 +75,8 @@ def _entry(root: Path, folder: Path, period: str, report: str) -> Entry:
     e.audit = audit_state(folder, entries).text
     base = quote(e.folder)
     names = ["index.html", *sorted(p for p in pages if p != "index.html")]
-    e.links = [("Overview" if f == "index.html" else f.removesuffix(".html"),
-                f"{base}/{quote(f)}") for f in names if (folder / f).is_file()]
+    e.links = [("Overview" if f == "index.html" else pages[f], f"{base}/{quote(f)}")
+               for f in names if (folder / f).is_file()]
     e.links += [(f"{str(x.get('format') or Path(x['file']).suffix[1:]).upper()} "
                  f"({x['file']})", f"{base}/{quote(x['file'])}") for x in exports(entries)]
     return e
