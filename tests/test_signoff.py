@@ -258,3 +258,38 @@ def test_an_identical_re_publication_keeps_the_signed_off_folder(run, tmp_path):
     done = publish.publish(staging, run, ledger(store, run, A))
     assert done.unchanged and signoff_state(run).state == "approved"
     assert not (run.parent / "core.superseded").exists()
+
+
+@pytest.mark.parametrize("inner_lines, code, ok", [
+    pytest.param(["  tampered: additions.jsonl (not in the manifest)",
+                  "  tampered: core-2024-02.pdf (not in the manifest)"], 1, True,
+                 id="only the files the additions list"),
+    pytest.param(["  tampered: additions.jsonl (not in the manifest)",
+                  "  differs on re-execution: index.html"], 1, False,
+                 id="and a page that differs"),
+    pytest.param(["  tampered: stray.html (not in the manifest)"], 1, False,
+                 id="a file neither layer lists"),
+    pytest.param([], 0, True, id="a program that knows the additions"),
+])
+def test_an_older_recorded_program_is_not_confused_by_the_additions(run, monkeypatch,
+                                                                    inner_lines, code, ok):
+    """--recorded-env re-executes with a program that may predate additions.jsonl: the files
+    the record lists are not tampering, whatever that program says of them."""
+    from types import SimpleNamespace
+
+    from kpilib.audit import audit, recorded
+
+    (run / "core-2024-02.pdf").write_bytes(b"%PDF-1.7 pack")
+    additions.record(run, "export", who="kpi export", file="core-2024-02.pdf", format="pdf")
+    head = f"{run}: " + ("identical" if code == 0 else "DIFFERENT")
+    monkeypatch.setattr(recorded, "recorded_plan",
+                        lambda m: SimpleNamespace(commit="0" * 40, extra=()))
+    monkeypatch.setattr(recorded, "repository", lambda commit: None)
+    monkeypatch.setattr(recorded, "ensure_environment",
+                        lambda plan, repo: SimpleNamespace(notes=[], root="env", reused=False))
+    monkeypatch.setattr(recorded, "inner_audit",
+                        lambda env, folder, store: (code, "\n".join([head, *inner_lines]), ""))
+    res = audit.audit_recorded(run)
+    assert res.recorded_ok is ok and res.identical is ok, res.lines()
+    assert not any("additions.jsonl" in ln or "core-2024-02.pdf" in ln
+                   for ln in res.recorded_lines)
