@@ -264,3 +264,33 @@ def test_data_hash_does_not_depend_on_the_sign_of_zero():
     df = pd.DataFrame({"ref": ["A"], "period": ["2024-02"], "breakdown": [""], "value": [-0.0]})
     assert frame_digest(df, list(df.columns), ["ref"]) == \
         frame_digest(df.assign(value=[0.0]), list(df.columns), ["ref"])
+
+
+def test_audit_verifies_the_additions_and_records_its_verdict(workdir, capsys, monkeypatch):
+    """Sign-off and an export added after publication are legitimate; each audit records its
+    verdict, which the next audit finds listed; a file neither layer lists is tampering."""
+    from kpilib.run import additions
+
+    monkeypatch.setenv("USER", "auditor1")
+    assert kpi(capsys, "run", "p.yaml")[0] == 0
+    run = workdir / "outputs" / "2024-02" / "core"
+    assert kpi(capsys, "signoff", run, "--name", "Jane Smith", "--role", "Director",
+               "--decision", "approved")[0] == 0
+    (run / "core-2024-02.pdf").write_bytes(b"%PDF-1.7 pack")
+    additions.record(run, "export", who="kpi export", file="core-2024-02.pdf", format="pdf")
+    for _ in range(2):
+        code, out, err = kpi(capsys, "audit", run)
+        assert code == 0, out + err
+        assert out.startswith(f"{run}: identical\n")
+        assert "  signed off: approved by Jane Smith (Director) on " in out
+        assert "  changed after signing: added after signing: core-2024-02.pdf (export" in out
+        assert "  note: verdict 'identical' recorded in additions.jsonl" in out
+    (run / "stray.html").write_text("<p>slipped in</p>")
+    code, out, _ = kpi(capsys, "audit", run, "--who", "Ann Auditor")
+    assert code == 1
+    assert "  tampered: stray.html (not in the manifest nor in additions.jsonl)" in out
+    audits = [e for e in additions.read(run) if e["kind"] == "audit"]
+    assert [(e["who"], e["verdict"]) for e in audits] == [
+        ("kpi audit (auditor1)", "identical"), ("kpi audit (auditor1)", "identical"),
+        ("kpi audit (Ann Auditor)", "tampered")]
+    assert additions.problems(run) == []

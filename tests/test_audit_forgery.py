@@ -59,7 +59,8 @@ def test_a_file_called_manifest_json_in_a_subfolder_is_hashed_like_any_other(pub
     (published / "notebooks" / "manifest.json").write_text("{}")
     code, out = audit(capsys, published)
     assert code == 1
-    assert "tampered: notebooks/manifest.json (not in the manifest)" in out
+    assert ("tampered: notebooks/manifest.json (not in the manifest nor in additions.jsonl)"
+            in out)
 
 
 def test_a_recorded_hash_changed_to_match_a_forged_page_is_tampering(published, capsys):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 from browser import (
@@ -471,5 +473,27 @@ def test_public_edition_page_works_and_says_why(chromium_browser, tmp_path_facto
         assert all(c["svgs"] and c["traces"] for c in charts), charts
         log.page.screenshot(path=str(fresh_screenshot_dir() / f"public-{name}.png"),
                             full_page=True)
+    finally:
+        close(log)
+
+
+# --------------------------------------------------------------------------- the library
+
+def test_a_report_page_links_to_the_publication_library(chromium_browser, core_run):
+    """The page's "All publications" link opens the library the run kept at the output root,
+    which works offline and whose every link opens a page of the run."""
+    log = open_page(chromium_browser, core_run.folder / PAGES["index"], "index")
+    try:
+        page = log.page
+        with page.expect_navigation():
+            page.click("nav.library a")
+        assert page.title() == "Publication library"
+        assert page.url == (core_run.folder.parent.parent / "index.html").resolve().as_uri()
+        hrefs = page.eval_on_selector_all("main a", "els => els.map(a => a.href)")
+        assert hrefs and all(h.startswith("file://") for h in hrefs)
+        for h in hrefs:
+            assert Path(unquote(urlparse(h).path)).is_file(), h
+        assert not log.errors
+        assert all(u.startswith(("file://", "data:")) for u in log.requests), log.requests
     finally:
         close(log)

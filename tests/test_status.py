@@ -19,7 +19,9 @@ import pytest
 
 from kpilib.audit.status import changes_from_previous, library
 from kpilib.cli import main
+from kpilib.run import additions
 from kpilib.run.changes import results_changes
+from kpilib.run.library import MARKER
 from kpilib.run.params import validate
 from kpilib.run.runner import run
 
@@ -72,14 +74,15 @@ def test_status_lists_the_current_and_superseded_publications(project, capsys):
     code, out, err = status(capsys)
     assert code == 0 and err == "kpi: store kpi.sqlite\n"
     lines = out.splitlines()
-    assert lines[0].split() == ["period", "report", "publication", "as", "of", "recorded", "at",
-                                "ledger", "folder"]
-    assert lines[2].split()[:4] == ["2024-02", "core", "current", SECOND]
-    assert lines[2].split()[5:] == ["recorded", CORE.as_posix()]
-    assert lines[3].split()[:4] == ["2024-02", "core", "superseded", FIRST]
-    assert lines[3].split()[5:] == ["recorded", KEPT.as_posix()]
+    assert lines[0].split() == ["period", "report", "edition", "publication", "as", "of",
+                                "recorded", "at", "ledger", "sign-off", "audit", "folder"]
+    states = ["not", "signed", "off", "not", "audited"]
+    assert lines[2].split()[:5] == ["2024-02", "core", "internal", "current", SECOND]
+    assert lines[2].split()[6:] == ["recorded", *states, CORE.as_posix()]
+    assert lines[3].split()[:5] == ["2024-02", "core", "internal", "superseded", FIRST]
+    assert lines[3].split()[6:] == ["recorded", *states, KEPT.as_posix()]
     manifest = json.loads((CORE / "manifest.json").read_text())
-    assert lines[2].split()[4] == manifest["run"]["recorded_at"]
+    assert lines[2].split()[5] == manifest["run"]["recorded_at"]
     assert lines[-1] == ("2 publications of 1 report under outputs: 1 current, 1 superseded; "
                          "0 not recorded in the ledger")
 
@@ -202,3 +205,61 @@ def test_the_previous_publication_is_the_latest_recorded_before(project):
     assert prev.folder == older
     assert [c["before"] for c in changes if c["field"] == "value"][:1] == ["999"]
     assert changes_from_previous(older) is None
+
+
+# --------------------------------------------------------- sign-off, audit state, the library
+
+def test_status_shows_sign_off_and_audit_state(project, capsys):
+    assert main(["signoff", str(CORE), "--name", "Jane Smith", "--role", "Director of Housing",
+                 "--decision", "approved"]) == 0
+    additions.record(KEPT, "audit", who="kpi audit (a)", verdict="identical",
+                     at="2024-05-01T00:00:00Z")
+    capsys.readouterr()
+    _, out, _ = status(capsys)
+    current = next(line for line in out.splitlines() if line.endswith(CORE.as_posix()))
+    kept = next(line for line in out.splitlines() if line.endswith(KEPT.as_posix()))
+    signed = additions.read(CORE)[-1]
+    assert f"approved by Jane Smith (Director of Housing) on {signed['at']}" in current
+    assert "not audited" in current
+    assert "not signed off" in kept and "identical on 2024-05-01T00:00:00.000000Z" in kept
+    _, out, _ = status(capsys, "--json")
+    [entry] = json.loads(out)["publications"]
+    cur, [old] = entry["current"], entry["superseded"]
+    assert (cur["edition"], cur["signoff"]["state"], cur["signoff"]["who"],
+            cur["signoff"]["role"], cur["audit"]["state"]) == (
+        "internal", "approved", "Jane Smith", "Director of Housing", "not audited")
+    assert (old["signoff"]["state"], old["audit"]["state"], old["audit"]["at"]) == (
+        "not signed off", "identical", "2024-05-01T00:00:00.000000Z")
+
+
+def test_every_run_keeps_the_library_and_pages_link_back_to_it(project):
+    root = Path("outputs")
+    assert MARKER in (root / "index.html").read_text()
+    for page in (CORE / "index.html", KEPT / "index.html", CORE / "children-s-services.html"):
+        assert page.read_text().count('href="../../index.html"') == 1, page
+        target = (page.parent / "../../index.html").resolve()
+        assert target.is_file() and MARKER in target.read_text(), page
+    # a superseded page's link reaches the period's page, which links to the library
+    assert (KEPT / "../../index.html").resolve() == (root / "2024-02" / "index.html").resolve()
+    assert 'href="../index.html"' in (root / "2024-02" / "index.html").read_text()
+    library_html = (root / "index.html").read_text()
+    assert 'href="2024-02/core/index.html">Overview</a>' in library_html
+    assert 'href="2024-02/core/children-s-services.html">Children' in library_html
+    assert f'href="{KEPT.relative_to(root).as_posix()}/index.html"' in library_html
+
+
+def test_status_html_rebuilds_the_same_library(project, capsys):
+    root = Path("outputs")
+    kept = {p: p.read_bytes() for p in (root / "index.html", root / "2024-02" / "index.html")}
+    for p in kept:
+        p.unlink()
+    code, _, err = status(capsys, "outputs", "--html")
+    assert code == 0 and "wrote the publication library outputs/index.html" in err
+    assert {p: p.read_bytes() for p in kept} == kept  # the run wrote these very bytes
+
+
+def test_status_html_will_not_write_over_a_page_kpilib_did_not_write(project, capsys):
+    Path("outputs/index.html").write_text("<p>the team's own page</p>")
+    code, _, err = status(capsys, "outputs", "--html")
+    assert code == 1 and "was not written by kpilib" in err and "Traceback" not in err
+    assert Path("outputs/index.html").read_text() == "<p>the team's own page</p>"

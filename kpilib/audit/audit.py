@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib import __version__
-from kpilib.audit import recorded
+from kpilib.audit import layers, recorded
 from kpilib.errors import AuditError, KpiError
+from kpilib.run import additions
 from kpilib.run.changes import results_changes
 from kpilib.run.council import load_signing
 from kpilib.run.kpi_set import REPORT as CHANGES
@@ -62,12 +63,14 @@ class AuditResult:
     recorded_lines: list[str] = field(default_factory=list)  # that program's own findings
     recorded_ok: bool = True
     notes: list[str] = field(default_factory=list)  # e.g. where the recorded environment is
+    additions: list[str] = field(default_factory=list)  # what no longer holds of additions.jsonl
+    signoffs: list[str] = field(default_factory=list)  # who signed, when, what changed since
 
     @property
     def failed_checks(self) -> bool:
         """Anything besides the re-executed outputs that fails the audit."""
         return bool(self.tampered or self.missing or self.data_changes or self.signature_failed
-                    or self.error)
+                    or self.additions or self.error)
 
     def verdict(self) -> str:
         if self.error:
@@ -86,6 +89,8 @@ class AuditResult:
             out.append(f"  signature: {self.signature_failed}")
         out += [f"  tampered: {f} does not match its hash in the manifest" for f in self.tampered]
         out += [f"  missing: {f}" for f in self.missing]
+        out += [f"  tampered: {a}" for a in self.additions]
+        out += [f"  {s}" for s in self.signoffs]
         out += [f"  data: {d}" for d in self.data_changes]
         out += [f"  differs on re-execution: {f}" for f in self.differing]
         out += [f"  results.csv {c['ref']} {c['breakdown'] or 'total'} {c['column']} "
@@ -152,12 +157,15 @@ def program_change(manifest: dict) -> str:
     return text + (f" ({'; '.join(extras)})" if extras else "")
 
 
-def check_published(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
-    """Files of the published folder whose hash differs from the manifest, and missing ones."""
+def check_published(folder: Path, manifest: dict,
+                    listed: set[str] | frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """Files of the published folder whose hash differs from the manifest, and missing ones;
+    a file neither the manifest nor the additions record (``listed``) lists is tampering."""
     recorded = manifest.get("outputs", {})
     actual = output_hashes(folder)
     tampered = sorted(f for f in recorded if f in actual and actual[f] != recorded[f])
-    tampered += sorted(f"{f} (not in the manifest)" for f in actual if f not in recorded)
+    tampered += sorted(f"{f} (not in the manifest nor in {additions.ADDITIONS})"
+                       for f in actual if f not in recorded and f not in listed)
     missing = sorted(f for f in recorded if f not in actual)
     return tampered, missing
 
@@ -233,7 +241,10 @@ def _published_checks(folder: Path, store: str | None) -> tuple[AuditResult, dic
     except AuditError as e:
         res.error = str(e)
         return res, None
-    res.tampered, res.missing = check_published(folder, manifest)
+    files, entries = layers.listed(folder)
+    res.tampered, res.missing = check_published(folder, manifest, files)
+    res.additions = additions.problems(folder)
+    res.signoffs = layers.signoff_lines(folder, entries or [], res.tampered + res.missing)
     p = manifest["parameters"]
     _ledger_check(res, folder, manifest, store or p["store"])
     _signature_check(res, folder, p.get("council"))
@@ -285,6 +296,15 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
     return res
 
 
+RECORDED_FAILURES = ("  tampered:", "  missing:", "  data:", "  differs on re-execution:",
+                     "  results.csv", "  signature:", "  error:")
+
+
+def _added_file_line(line: str, files: set[str]) -> bool:
+    """``  tampered: <file> (not in the manifest...)`` for a file the additions list."""
+    return any(line.startswith(f"  tampered: {f} (not in the manifest") for f in files)
+
+
 def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
     """As :func:`audit_run`, re-executing with the program that published the run: the
     manifest's kpilib commit and package versions (:mod:`kpilib.audit.recorded`)."""
@@ -319,8 +339,13 @@ def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
         tail = " ".join((err or out).strip().splitlines()[-3:])
         res.error = f"the recorded program's audit failed (exit {exit_code}): {tail}"
         return res
-    res.recorded_ok = exit_code == 0 and head.endswith(": identical")
-    res.recorded_lines = [ln for ln in lines if ln.startswith("  ")]
+    files, _ = layers.listed(folder)
+    # an older program takes the files the additions record lists for tampering
+    res.recorded_lines = [ln for ln in lines if ln.startswith("  ")
+                          and not _added_file_line(ln, files)]
+    res.recorded_ok = (exit_code == 0 and head.endswith(": identical")) or (
+        not any(ln.startswith(RECORDED_FAILURES) for ln in res.recorded_lines)
+        and any(_added_file_line(ln, files) for ln in lines))
     res.identical = res.recorded_ok and not res.failed_checks
     return res
 

@@ -38,6 +38,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kpilib.audit.layers import NO_RECORD_ENV
 from kpilib.errors import AuditError
 from kpilib.run.manifest import SOURCE_ROOT, environment
 
@@ -283,7 +284,8 @@ def inner_audit(env: RecordedEnv, folder: Path, store: str | None) -> tuple[int,
     path = os.pathsep.join(p for p in (str(env.src), os.environ.get("PYTHONPATH")) if p)
     # the recorded kpilib first; no current folder on sys.path (a project folder that is a
     # kpilib checkout would otherwise shadow it, in the kernels too)
-    child = {**os.environ, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
+    child = {**os.environ, "PYTHONPATH": path, "PYTHONSAFEPATH": "1",
+             NO_RECORD_ENV: "1"}  # the outer audit records the verdict, once
     child.pop(CACHE_VAR, None)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=child)

@@ -16,10 +16,14 @@ from pathlib import Path
 
 from kpilib.errors import AuditError, KpiError
 from kpilib.run.changes import results_changes
+from kpilib.run.library import EDITION
 from kpilib.run.manifest import MANIFEST, read_manifest, sha256_file
+from kpilib.run.signoff import NOT_AUDITED, NOT_SIGNED, State, audit_state, signoff_state
 from kpilib.store import open_store, publications_of
 
 SUPERSEDED = ".superseded"
+NOT_SIGNED_STATE = State(NOT_SIGNED, NOT_SIGNED)
+NOT_AUDITED_STATE = State(NOT_AUDITED, NOT_AUDITED)
 RESULTS = "results.csv"
 
 
@@ -39,6 +43,9 @@ class Publication:
     note: str = ""  # why in_ledger is None
     supersedes: Path | None = None  # the publication this one replaced
     changes: list[dict] = field(default_factory=list)  # figures changed from ``supersedes``
+    edition: str = EDITION  # the manifest's parameters.edition
+    signoff: State = NOT_SIGNED_STATE  # the last sign-off in additions.jsonl
+    audit: State = NOT_AUDITED_STATE  # the last verdict kpi audit recorded there
 
     @property
     def ledger(self) -> str:
@@ -49,7 +56,8 @@ class Publication:
                 "recorded_at": self.recorded_at, "manifest_sha256": self.manifest_sha256,
                 "store": self.store, "in_ledger": self.in_ledger, "note": self.note,
                 "supersedes": self.supersedes.as_posix() if self.supersedes else None,
-                "changes": self.changes}
+                "changes": self.changes, "edition": self.edition,
+                "signoff": self.signoff.as_dict(), "audit": self.audit.as_dict()}
 
 
 @dataclass
@@ -88,6 +96,8 @@ def _read(folder: Path, period: str, report: str, current: bool) -> Publication:
     pub.recorded_at = run.get("recorded_at") if isinstance(run, dict) else None
     pub.store = manifest["parameters"]["store"]
     pub.manifest_sha256 = sha256_file(folder / MANIFEST)
+    pub.edition = str(manifest["parameters"].get("edition") or EDITION)
+    pub.signoff, pub.audit = signoff_state(folder), audit_state(folder)
     return pub
 
 

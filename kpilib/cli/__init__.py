@@ -29,6 +29,7 @@ from kpilib.cli import (
     results,
     revisions,
     run,
+    signoff,
     status,
     template,
 )
@@ -39,8 +40,8 @@ from kpilib.store.urls import store_error
 __all__ = ["COMMANDS", "DEFAULT_STORE", "LINE_CHARS", "build_parser", "format_table", "main"]
 
 # the commands, in the order ``kpi --help`` lists them
-COMMANDS = (load, run, results, audit, revisions, status, doctor, keygen, demo, changes,
-            export, template, fleet)
+COMMANDS = (load, run, results, audit, signoff, revisions, status, doctor, keygen, demo,
+            changes, export, template, fleet)
 
 
 def build_parser() -> argparse.ArgumentParser:

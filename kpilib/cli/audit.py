@@ -17,17 +17,28 @@ def add(sub, common) -> None:
                    help="re-execute with the program that published the run: kpilib at the "
                         "manifest's git commit (from this repository's history) with the "
                         "manifest's package versions, in a cached environment")
+    p.add_argument("--who", default=None, metavar="NAME",
+                   help="who audits, recorded with the verdict in each run's additions.jsonl "
+                        "(default: $USER)")
     p.set_defaults(func=cmd_audit)
 
 
 def cmd_audit(args) -> int:
     from kpilib.audit.audit import audit_tree
+    from kpilib.audit.layers import record_verdict
+    from kpilib.run.library import refresh_for, root_of
 
     say_store(args.store if args.store_given else "named by each run's manifest")
     results = audit_tree(args.path, args.store if args.store_given else None, args.jobs,
                          recorded_env=args.recorded_env)
     for r in results:
+        record_verdict(r, args.who)  # an audit addition; the next audit finds it listed
         print("\n".join(r.lines()))
+    roots = {root_of(r.folder): r.folder for r in results}  # libraries show the verdicts
+    for folder in roots.values():
+        note = refresh_for(folder)
+        if note:
+            print(note)
     same = sum(r.identical for r in results)
     if len(results) > 1 or not results[0].identical:
         print(f"{len(results)} run{'s' if len(results) != 1 else ''} audited: {same} identical, "

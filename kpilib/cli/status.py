@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kpilib import registry
-from kpilib.cli.common import format_table, print_changes, say_store
+from kpilib.cli.common import err, format_table, print_changes, say_store
 from kpilib.rules.periods import parse_period
 from kpilib.store import open_store
 
@@ -20,6 +20,8 @@ def add(sub, common) -> None:
     p.add_argument("--report", help="only this report type (core, service, ...)")
     p.add_argument("--json", action="store_true",
                    help="print JSON (one object per period and report) instead of tables")
+    p.add_argument("--html", action="store_true",
+                   help="(re)build the publication library, OUTPUT_DIR/index.html")
     p.set_defaults(func=cmd_status)
 
 
@@ -37,6 +39,13 @@ def cmd_status(args) -> int:
         registry.get(args.report, "report type (--report)")
     series = library(args.output_dir, args.period, args.report,
                      args.store if args.store_given else None)
+    if args.html:
+        from kpilib.run import library as publication_library
+
+        for note in publication_library.write(args.output_dir):
+            err(f"kpi status: {note}")
+        err(f"kpi status: wrote the publication library "
+            f"{args.output_dir / publication_library.LIBRARY}")
     if args.json:
         print(json.dumps({"output_dir": args.output_dir.as_posix(),
                           "publications": [s.as_dict() for s in series]}, indent=2))
@@ -47,10 +56,11 @@ def cmd_status(args) -> int:
         return 0
     pubs = [p for s in series for p in [*([s.current] if s.current else []),
                                         *reversed(s.superseded)]]
-    rows = [[p.period, p.report, "current" if p.current else "superseded", p.as_of or "",
-             p.recorded_at or "", p.ledger, p.folder.as_posix()] for p in pubs]
-    print(format_table(["period", "report", "publication", "as of", "recorded at", "ledger",
-                        "folder"], rows))
+    rows = [[p.period, p.report, p.edition, "current" if p.current else "superseded",
+             p.as_of or "", p.recorded_at or "", p.ledger, p.signoff.text, p.audit.text,
+             p.folder.as_posix()] for p in pubs]
+    print(format_table(["period", "report", "edition", "publication", "as of", "recorded at",
+                        "ledger", "sign-off", "audit", "folder"], rows))
     for p in pubs:
         if p.note:
             print(f"{p.folder.as_posix()}: {p.note}")

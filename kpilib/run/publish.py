@@ -41,6 +41,7 @@ from pathlib import Path
 
 from kpilib.errors import KpiError, RunError
 from kpilib.render.page import PLOTLY_ASSET, plotly_js_path
+from kpilib.run import additions
 from kpilib.run.manifest import MANIFEST, output_hashes, sha256_file
 from kpilib.store import open_store, publications_of
 
@@ -237,9 +238,18 @@ def superseded_slot(folder: Path, final: Path | None = None) -> Path:
 
 
 def complete(folder: Path) -> bool:
-    """A folder holding a readable manifest whose every output is there as recorded."""
+    """A folder holding a readable manifest whose every output is there as recorded (files
+    added after publication, listed in ``additions.jsonl``, aside)."""
     m = read_manifest_json(folder)
-    return bool(m) and output_hashes(folder) == m.get("outputs")
+    if not m:
+        return False
+    try:
+        added = additions.listed_files(folder)
+    except KpiError:
+        added = {additions.ADDITIONS}
+    outputs = m.get("outputs") or {}
+    actual = {f: h for f, h in output_hashes(folder).items() if f in outputs or f not in added}
+    return actual == outputs
 
 
 def _write_journal(path: Path, data: dict) -> None:

@@ -36,13 +36,13 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.clock import utc_now
-from kpilib.errors import RunError
+from kpilib.errors import KpiError, RunError
 from kpilib.render import page as render_page
 from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run import manifest, pdfpack, publish, recover, shared, signing
+from kpilib.run import library, manifest, pdfpack, publish, recover, shared, signing
 from kpilib.run.council import load_council, load_signing, load_suppression
 from kpilib.run.edition import folder_name
 from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
@@ -369,4 +369,14 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
         finally:
             if progress:
                 progress.stop()
+    _keep_library(params.output_dir)
     return summaries
+
+
+def _keep_library(output_dir: str) -> None:
+    """Rebuild the publication library at the output root (a warning when it cannot be)."""
+    try:
+        for note in library.write(output_dir):
+            print(f"kpi run: {note}", file=sys.stderr)
+    except (KpiError, OSError) as e:
+        print(f"kpi run: the publication library was not updated: {e}", file=sys.stderr)
