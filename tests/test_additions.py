@@ -101,3 +101,11 @@ def test_concurrent_appends_keep_every_line_and_the_chain(run):
     lines = (run / ADDITIONS).read_bytes().splitlines()
     assert len(lines) == 75 and all(json.loads(line)["kind"] == "audit" for line in lines)
     assert additions.problems(run) == []
+
+
+def test_a_file_added_again_is_checked_against_its_latest_addition(run):
+    additions.record(run, "export", who="kpi export", file="pack.pdf", format="pdf")
+    (run / "pack.pdf").write_bytes(b"%PDF-1.7 made again from a later template")
+    assert any("pack.pdf: changed since" in p for p in additions.problems(run))
+    additions.record(run, "export", who="kpi export", file="pack.pdf", format="pdf")
+    assert additions.problems(run) == []

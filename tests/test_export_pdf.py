@@ -115,14 +115,14 @@ def test_same_run_folder_gives_the_same_bytes_dated_from_as_of(packed):
 def test_an_approved_signoff_gives_a_signed_cover(packed, tmp_path):
     from pypdf import PdfReader
 
+    from kpilib.run.signoff import sign_off
+
     folder, _ = packed
     copy = tmp_path / "core"
     shutil.copytree(folder, copy)
-    additions.record(copy, "signoff", who="Jo Bloggs", decision="rejected", name="Jo Bloggs",
-                     role="Director")
+    sign_off(copy, "Jo Bloggs", "Director", "rejected")  # what kpi signoff records
     assert "Draft: not signed off (rejected by Jo Bloggs, Director" in exports.signoff_state(copy)
-    additions.record(copy, "signoff", who="Jo Bloggs", decision="approved", name="Jo Bloggs",
-                     role="Chief Executive")
+    sign_off(copy, "Jo Bloggs", "Chief Executive", "approved")
     assert exports.signoff_state(copy).startswith("Signed off by Jo Bloggs, Chief Executive")
     run = exports.open_run(copy)
     cover = PdfReader(io.BytesIO(exports.EXPORTS["pdf"].build(run))).pages[0].extract_text()

@@ -110,7 +110,8 @@ def read(folder: str | Path) -> list[dict]:
 def problems(folder: str | Path) -> list[str]:
     """What no longer holds of a run folder's additions: a broken chain (a line edited,
     removed or reordered), an addition that refers to another manifest, an added file
-    changed or gone.  Empty: the record is intact."""
+    changed or gone (the latest addition of a file is what it must be now: an export made
+    again replaces the file and is recorded again).  Empty: the record is intact."""
     folder = Path(folder)
     path = folder / ADDITIONS
     if not path.is_file():
@@ -122,6 +123,7 @@ def problems(folder: str | Path) -> list[str]:
     lines = path.read_bytes().splitlines()
     out = []
     manifest = (folder / MANIFEST).is_file() and sha256_file(folder / MANIFEST)
+    latest = {e["file"]: n for n, e in enumerate(entries, 1) if e["file"] is not None}
     for n, entry in enumerate(entries, 1):
         expected = _line_sha(lines[n - 2]) if n > 1 else ""
         if entry["prev"] != expected:
@@ -130,7 +132,7 @@ def problems(folder: str | Path) -> list[str]:
         if entry["manifest_sha256"] != manifest:
             out.append(f"{ADDITIONS} line {n} ({entry['kind']}, {entry['at']}): made for another "
                        f"{MANIFEST} (sha256 {str(entry['manifest_sha256'])[:12]}…)")
-        if entry["file"] is not None:
+        if entry["file"] is not None and latest[entry["file"]] == n:  # a re-export replaces
             target = folder / entry["file"]
             if not target.is_file():
                 out.append(f"{entry['file']}: added on {entry['at']} ({entry['kind']}) but gone")

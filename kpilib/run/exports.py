@@ -107,7 +107,7 @@ def signoff_state(folder: str | Path) -> str:
     if not signoffs:
         return "Draft: not signed off"
     last = signoffs[-1]
-    who = ", ".join(str(last[k]) for k in ("name", "role") if last.get(k)) or last["who"]
+    who = ", ".join(str(last[k]) for k in ("who", "role") if last.get(k))  # kpi signoff's
     if last.get("decision") == "approved":
         return f"Signed off by {who} on {last['at'][:10]}"
     return f"Draft: not signed off ({last.get('decision') or 'no decision'} by {who} on " \
