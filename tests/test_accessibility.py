@@ -9,6 +9,7 @@ absent, except on CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from browser import (
     CHROMIUM_ARGS,
     DEMO_AS_OF,
     axe_violations,
+    kent_store,
     report_run,
     require_axe,
     require_chromium,
@@ -25,30 +27,55 @@ from kpilib.cli import main
 
 pytestmark = pytest.mark.browser
 
-# page type -> (period, report, page file of the run folder)
+# page type -> (where it comes from, its file): ("run", period, report, edition) is a demo
+# report run; "corporate" the demo county's corporate report; "qpr" Kent's 2024-25 Q2 QPR;
+# "changes" the demo's 2024-25 -> 2025-26 KPI-set change report; "library" the publication
+# library at the output root of the demo's February 2024 core run.
+CORE = ("run", "2024-02", "core", "internal")
 PAGE_TYPES = {
-    "core overview": ("2024-02", "core", "index.html"),
-    "core section (project notebook)": ("2024-02", "core", "children-s-services.html"),
-    "core section (standard notebook)": ("2024-02", "core", "place-economy.html"),
-    "service overview": ("2024-25-Q3", "service", "index.html"),
-    "health overview": ("2024-25-Q3", "health", "index.html"),
-    "KPI-set change report": ("2024-25_2025-26", "changes", "index.html"),
+    "core overview": (CORE, "index.html"),
+    "core section (project notebook)": (CORE, "children-s-services.html"),
+    "core section (standard notebook)": (CORE, "place-economy.html"),
+    "core overview, public edition": (("run", "2024-02", "core", "public"), "index.html"),
+    "core section, public edition": (("run", "2024-02", "core", "public"),
+                                     "children-s-services.html"),
+    "service overview": (("run", "2024-25-Q3", "service", "internal"), "index.html"),
+    "health overview": (("run", "2024-25-Q3", "health", "internal"), "index.html"),
+    "corporate overview": (("corporate",), "index.html"),
+    "corporate section": (("corporate",), "customer-services.html"),
+    "corporate summary": (("corporate",), "summary.html"),
+    "corporate managing change": (("corporate",), "managing-change.html"),
+    "corporate spotlight": (("corporate",), "spotlight.html"),
+    "qpr overview": (("qpr",), "index.html"),
+    "qpr directorate": (("qpr",), "integrated-children-s-services.html"),
+    "KPI-set change report": (("changes",), "index.html"),
+    "publication library": (("library",), "index.html"),
 }
-_FOLDERS: dict[tuple[str, str], Path] = {}
+_FOLDERS: dict[tuple, Path] = {}
 
 
-def run_folder(tmp_path_factory, store, period: str, report: str) -> Path:
-    """The published folder of a page type's run (made once per session)."""
-    if report != "changes":
-        return report_run(tmp_path_factory, store, period, report).folder
-    if (period, report) not in _FOLDERS:
+def page_folder(request, tmp_path_factory, test_store, source: tuple) -> Path:
+    """The folder of a page type's page (its run made once per session)."""
+    kind = source[0]
+    if kind == "run":
+        _, period, report, edition = source
+        return report_run(tmp_path_factory, test_store, period, report,
+                          edition=edition).folder
+    if kind == "corporate":
+        return request.getfixturevalue("corporate_run").folder
+    if kind == "qpr":
+        return report_run(tmp_path_factory, kent_store(tmp_path_factory), "2024-25-Q2",
+                          "qpr").folder
+    if kind == "library":
+        return report_run(tmp_path_factory, test_store, "2024-02", "core").folder.parent.parent
+    if source not in _FOLDERS:
         out = tmp_path_factory.mktemp("a11y-changes")
-        year_from, year_to = period.split("_")
-        code = main(["changes", "--from", year_from, "--to", year_to, "--store", str(store),
-                     "--as-of", DEMO_AS_OF, "--output-dir", str(out)])
-        assert code == 0
-        _FOLDERS[period, report] = out / period / report
-    return _FOLDERS[period, report]
+        store = out / "kpi.sqlite"
+        shutil.copyfile(test_store, store)  # the change report records its publication
+        assert main(["changes", "--from", "2024-25", "--to", "2025-26", "--store", str(store),
+                     "--as-of", DEMO_AS_OF, "--output-dir", str(out)]) == 0
+        _FOLDERS[source] = out / "2024-25_2025-26" / "changes"
+    return _FOLDERS[source]
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +107,9 @@ def axe_page(browser, path) -> list[str]:
 
 
 @pytest.mark.parametrize("page_type", list(PAGE_TYPES))
-def test_page_type_meets_wcag_22_aa(browser, tmp_path_factory, test_store, page_type):
-    period, report, page = PAGE_TYPES[page_type]
-    folder = run_folder(tmp_path_factory, test_store, period, report)
+def test_page_type_meets_wcag_22_aa(request, browser, tmp_path_factory, test_store, page_type):
+    source, page = PAGE_TYPES[page_type]
+    folder = page_folder(request, tmp_path_factory, test_store, source)
     path = folder / page
     assert path.is_file(), f"{page_type}: no {page} in {sorted(p.name for p in folder.iterdir())}"
     violations = axe_page(browser, path)
