@@ -64,7 +64,7 @@ RULES = [
     case("required ref empty on an override row", (5, "ref"), "required value is empty",
          edits={5: {"ref": ""}}),
     case("report not an option", (2, "report"), "expected one of core, service, health",
-         edits={2: {"report": "corporate"}}),
+         edits={2: {"report": "corporation"}}),
     case("theme not an option", (14, "theme"), "expected one of Financial, Customer, Workforce",
          edits={14: {"theme": "Money"}}),
     case("frequency not an option", (2, "frequency"), "expected one of monthly, quarterly, annual",

@@ -111,13 +111,27 @@ COMMANDS = {
     "doctor": lambda w: ["doctor", str(w.out)],
     "keygen": lambda w: ["keygen", str(w.root / "keys" / "council.pem")],
     "fleet": lambda w: ["fleet", w.file("fleet.yaml", "councils: []\n"), "--quiet"],
+    "load programmes": lambda w: ["load", "programmes", w.file(
+        "programmes.csv", "programme,period,status\nLibrary review,2024-02,Green\n")],
+    "load comparators": lambda w: ["load", "comparators", w.file(
+        "comparators.csv", "ref,group,period,value\nAFL13,England,2023-24,25\n")],
+    "changes": lambda w: ["changes", "--from", "2024-25", "--to", "2025-26", "--output-dir",
+                          str(w.root / "changes-out"), "--as-of", DEMO_AS_OF],
+    "export": lambda w: ["export", str(w.published), "--xlsx"],
+    "template": lambda w: ["template", "returns", "--period", "2024-02", "--output",
+                           str(w.root / "template-out.xlsx")],
+    "signoff": lambda w: ["signoff", str(w.published), "--name", "Jo Bloggs", "--role",
+                          "Director", "--decision", "approved"],
 }
 # Commands that open a store only when they need one: keygen never does, doctor only to
 # check an interrupted publication against the ledger; a fleet's stores are in its file.
 # A bad store is no input of theirs.
-STORELESS = {"doctor", "keygen", "fleet"}
-WRITES = {"load catalogue", "load returns", "run", "demo"}  # a read-only store is refused
-CREATES = {"load catalogue", "load returns", "demo"}  # a missing SQLite file is a new store
+STORELESS = {"doctor", "keygen", "fleet", "signoff"}
+# a read-only store is refused (changes records its publication in the store's ledger)
+WRITES = {"load catalogue", "load returns", "load programmes", "load comparators", "run", "demo",
+          "changes"}
+CREATES = {"load catalogue", "load returns", "load programmes", "load comparators",
+           "demo"}  # a missing SQLite file is a new store
 
 
 def parser_commands() -> set[str]:
@@ -315,6 +329,25 @@ OPTION_CASES = [
     ("audit: manifest null", lambda w: ["audit", w.folder("m3", b"null")]),
     ("audit: manifest binary", lambda w: ["audit", w.folder("m4", bytes(range(256)))]),
     ("audit: jobs not a number", lambda w: ["audit", str(w.published), "--jobs", "x"]),
+    ("changes: years not consecutive", lambda w: ["changes", "--from", "2023-24", "--to",
+                                                  "2025-26"]),
+    ("changes: not a year", lambda w: ["changes", "--from", "=1+1", "--to", "2025-26"]),
+    ("changes: output_dir a file", lambda w: ["changes", "--from", "2024-25", "--to", "2025-26",
+                                              "--output-dir", w.file("out", "x")]),
+    ("export: a missing folder", lambda w: ["export", str(w.root / "none"), "--pdf"]),
+    ("export: a folder without a manifest", lambda w: ["export", w.folder("empty"), "--xlsx"]),
+    ("export: no format", lambda w: ["export", str(w.published)]),
+    ("template: period not a period", lambda w: ["template", "returns", "--period", "soon"]),
+    ("template: output a folder", lambda w: ["template", "returns", "--period", "2024-02",
+                                             "--output", w.folder("template-out")]),
+    ("template: unknown directorate", lambda w: ["template", "returns", "--period", "2024-02",
+                                                 "--directorate", "Nowhere"]),
+    ("signoff: decision not one of the two", lambda w: [
+        "signoff", str(w.published), "--name", "A", "--role", "B", "--decision", "maybe"]),
+    ("signoff: empty name", lambda w: [
+        "signoff", str(w.published), "--name", " ", "--role", "B", "--decision", "approved"]),
+    ("signoff: a folder without a manifest", lambda w: [
+        "signoff", w.folder("empty"), "--name", "A", "--role", "B", "--decision", "approved"]),
     ("revisions: a folder without a manifest", lambda w: ["revisions", w.folder("empty")]),
     ("revisions: manifest []", lambda w: ["revisions", w.folder("m2", b"[]")]),
     ("revisions: manifest binary", lambda w: ["revisions", w.folder("m4", bytes(range(256)))]),

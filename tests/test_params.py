@@ -26,7 +26,7 @@ def test_a_good_parameter_set():
         pytest.param({"period": "Feb 2024"}, "key 'period'", id="period in words"),
         pytest.param({"report": "cor"}, "did you mean 'core'?", id="report set that does not exist"),
         pytest.param({"report": "monthly"},
-                     "expected one of core, service, health, corporate, all",
+                     "expected one of core, service, health, corporate, qpr, all",
                      id="report set lists the choices"),
         pytest.param({"store": None}, "missing key 'store'", id="store is required"),
         pytest.param({"as_of": "yesterday"}, "key 'as_of'", id="as_of not a moment"),

@@ -88,8 +88,12 @@ def auditor(who: str | None = None) -> str:
 
 def record_verdict(res, who: str | None = None) -> None:
     """Append the audit's verdict to the run folder's additions record; a folder that cannot
-    be written (read-only, not a run folder) gets a note on the result instead."""
+    be written (read-only, not a run folder) gets a note on the result instead.  An audit
+    that could not run (its error says why) reached no verdict and records nothing: a
+    failed command changes nothing."""
     if os.environ.get(NO_RECORD_ENV):
+        return
+    if res.error:  # the audit could not run (a bad store, an unreadable manifest): no verdict
         return
     word = verdict_word(res)
     try:

@@ -16,6 +16,7 @@ so the same run folder gives a byte-identical PDF (as :mod:`kpilib.audit` needs 
 
 from __future__ import annotations
 
+import concurrent.futures
 import html
 import io
 import os
@@ -212,11 +213,18 @@ def fixed_metadata(pdf: bytes, title: str, as_of: str) -> bytes:
 
 
 def build_pdf(folder: str | Path, pack: Pack) -> bytes:
-    """The committee pack of the pages in ``folder`` (nothing is written there)."""
+    """The committee pack of the pages in ``folder`` (nothing is written there).
+
+    Printed in a thread of its own: playwright's synchronous API refuses a thread whose
+    asyncio loop is running (a Jupyter kernel, or another playwright session)."""
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kpi-pack") as ex:
+        return ex.submit(_build_pdf, Path(folder), pack).result()
+
+
+def _build_pdf(folder: Path, pack: Pack) -> bytes:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    folder = Path(folder)
     executable = chromium_path()
     with tempfile.TemporaryDirectory(prefix="kpi-pack-") as tmp:
         work = Path(tmp)
