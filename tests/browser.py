@@ -83,6 +83,23 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 
 
+def launched_chromium():
+    """A generator fixture's body: Debian's chromium launched through playwright (skipped,
+    or failed on CI, where either is absent), closed after the last test using it."""
+    exe = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+    except Exception:
+        pw.stop()
+        raise
+    yield browser
+    browser.close()
+    pw.stop()
+
+
 def require_chromium() -> str:
     """The chromium executable; skip with a reason if absent (fail instead when CI=true)."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from browser import (
-    CHROMIUM_ARGS,
     DEMO_AS_OF,
     axe_violations,
     kent_store,
+    launched_chromium,
     report_run,
     require_axe,
-    require_chromium,
 )
 
 from kpilib.cli import main
@@ -80,18 +79,7 @@ def page_folder(request, tmp_path_factory, test_store, source: tuple) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    exe = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        launched = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-    except Exception:
-        pw.stop()
-        raise
-    yield launched
-    launched.close()
-    pw.stop()
+    yield from launched_chromium()
 
 
 def axe_page(browser, path) -> list[str]:

@@ -23,15 +23,14 @@ from urllib.parse import unquote, urlparse
 import pytest
 from browser import (
     A4_PRINTABLE_WIDTH_PX,
-    CHROMIUM_ARGS,
     DEMO_AS_OF,
     contrast_ratio,
     fresh_screenshot_dir,
     kent_store,
+    launched_chromium,
     pdf_page_count,
     png_size,
     report_run,
-    require_chromium,
 )
 
 from kpilib.render import html as render
@@ -54,18 +53,7 @@ QPR = ("2024-25-Q2", "qpr")
 
 @pytest.fixture(scope="session")
 def chromium_browser():
-    exe = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-    except Exception:
-        pw.stop()
-        raise
-    yield browser
-    browser.close()
-    pw.stop()
+    yield from launched_chromium()
 
 
 @dataclass

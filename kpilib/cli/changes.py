@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpilib.cli.common import say_store
+from kpilib.cli.common import print_published, say_store
 
 
 def add(sub, common) -> None:
@@ -38,9 +38,5 @@ def cmd_changes(args) -> int:
     n = s.statuses
     print(f"changes {s.period}: {n['new']} new, {n['changed']} changed, {n['removed']} "
           f"removed, {n['unchanged']} unchanged in {s.seconds:.1f} s -> {s.index}")
-    if s.unchanged:
-        print(f"  {s.folder} unchanged: the publication there has the same as_of and "
-              "identical outputs, and was kept")
-    elif s.superseded:
-        print(f"  the publication it replaces is kept in {s.superseded}")
+    print_published(s)
     return 0

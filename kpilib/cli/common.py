@@ -52,3 +52,13 @@ def print_changes(folder, previous, changes: list[dict]) -> None:
         return
     print(format_table(CHANGE_HEADER, [[c[k] for k in CHANGE_HEADER] for c in changes]))
     print(f"{len(changes)} figure{'s' if len(changes) != 1 else ''} changed {scope}")
+
+
+def print_published(summary) -> None:
+    """What became of the publication a run replaced (a run's summary: ``unchanged``,
+    ``superseded``, ``folder``)."""
+    if summary.unchanged:
+        print(f"  {summary.folder} unchanged: the publication there has the same as_of and "
+              "identical outputs, and was kept")
+    elif summary.superseded:
+        print(f"  the publication it replaces is kept in {summary.superseded}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpilib.cli.common import err, say_store
+from kpilib.cli.common import err, print_published, say_store
 
 
 def add(sub, common) -> None:
@@ -36,9 +36,5 @@ def cmd_run(args) -> int:
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
         print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
               f"{s.seconds:.1f} s -> {s.index}")
-        if s.unchanged:
-            print(f"  {s.folder} unchanged: the publication there has the same as_of and "
-                  "identical outputs, and was kept")
-        elif s.superseded:
-            print(f"  the publication it replaces is kept in {s.superseded}")
+        print_published(s)
     return 0

@@ -372,13 +372,7 @@ class Store:
             sub = self._latest_returns(as_of, None, loads_through)
             current = sa.select(sub.c.load_id).where(sub.c.rn == 1).distinct()
             ids |= set(conn.execute(current).scalars())
-            q = sa.select(*(loads.c[c] for c in SOURCE_COLUMNS), loads.c.load_id).where(
-                loads.c.load_id.in_(sorted(int(i) for i in ids)))
-            df = _frame(conn.execute(q), [*SOURCE_COLUMNS, "load_id"])
-        df = df.sort_values(["loaded_at", "load_id"], kind="stable").reset_index(drop=True)
-        df = _text_columns(df, ["kind", "source_file", "sha256", "loaded_at"])
-        df["n_rows"] = df["n_rows"].astype("int64")
-        return df[list(SOURCE_COLUMNS)]
+            return sources_of(conn, ids)
 
     def snapshot(self, as_of: str | None = None, loads_through: int | None = None,
                  extras: tuple[str, ...] = ()) -> Snapshot:
@@ -440,6 +434,18 @@ class Store:
         with self.engine.connect() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                     for t in metadata.sorted_tables}
+
+
+def sources_of(conn: sa.Connection, ids) -> pd.DataFrame:
+    """The loads ``ids`` as sources (kind, source_file, sha256, loaded_at, n_rows), oldest
+    first."""
+    q = sa.select(*(loads.c[c] for c in SOURCE_COLUMNS), loads.c.load_id).where(
+        loads.c.load_id.in_(sorted(int(i) for i in ids)))
+    df = _frame(conn.execute(q), [*SOURCE_COLUMNS, "load_id"])
+    df = df.sort_values(["loaded_at", "load_id"], kind="stable").reset_index(drop=True)
+    df = _text_columns(df, ["kind", "source_file", "sha256", "loaded_at"])
+    df["n_rows"] = df["n_rows"].astype("int64")
+    return df[list(SOURCE_COLUMNS)]
 
 
 def _visible(q: sa.Select, as_of: str | None, through: int | None) -> sa.Select:

@@ -33,7 +33,6 @@ from kpilib.clock import normalise_timestamp
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
 from kpilib.store.database import (
     RETURNS_FRAME_COLUMNS,
-    SOURCE_COLUMNS,
     Snapshot,
     Store,
     _frame,
@@ -42,6 +41,7 @@ from kpilib.store.database import (
     catalogue_rows,
     loads,
     return_rows,
+    sources_of,
 )
 from kpilib.store.kinds import LOAD_KINDS
 
@@ -187,13 +187,7 @@ def sources(conn: sa.Connection, as_of: str | None, through: int | None) -> pd.D
     without reading every return row."""
     ids = set(catalogue_picks(conn, None, as_of, through)["load_id"].tolist())
     ids |= set(returns_in_effect(conn, as_of, through))
-    q = sa.select(*(loads.c[c] for c in SOURCE_COLUMNS), loads.c.load_id).where(
-        loads.c.load_id.in_(sorted(int(i) for i in ids)))
-    df = _frame(conn.execute(q), [*SOURCE_COLUMNS, "load_id"])
-    df = df.sort_values(["loaded_at", "load_id"], kind="stable").reset_index(drop=True)
-    df = _text_columns(df, ["kind", "source_file", "sha256", "loaded_at"])
-    df["n_rows"] = df["n_rows"].astype("int64")
-    return df[list(SOURCE_COLUMNS)]
+    return sources_of(conn, ids)
 
 
 def report_snapshot(store: Store, reads, as_of: str | None = None,
