@@ -148,7 +148,7 @@ import json, sys, tempfile
 from pathlib import Path
 import kpilib
 from jupyter_client.kernelspec import KernelSpecManager
-from kpilib.run.runner import kernel_manager
+from kpilib.run.jobs import kernel_manager
 installed = KernelSpecManager().get_kernel_spec("python3").argv[0]
 with tempfile.TemporaryDirectory() as tmp:
     km = kernel_manager(Path(tmp))
