@@ -126,6 +126,13 @@ def test_quarterly_report_shows_last_year_only_where_data_exists(test_store):
     assert [c.id for c in later.columns][-1] == "2023-24-Q3"
 
 
+def test_a_monthly_kpi_in_a_quarterly_report_charts_its_months_to_the_quarters_end(test_store):
+    report = open_report(str(test_store), "2024-25-Q4", "core", FINAL)
+    points = report.series[(report.series["ref"] == "BBF07")
+                           & (report.series["breakdown"] == "")]["period"].tolist()
+    assert points[0] == "2023-04" and points[-1] == "2025-03" and len(points) == 24
+
+
 def test_health_report_is_organised_by_theme(test_store):
     rep = open_report(str(test_store), "2024-25-Q4", "health", FINAL)
     assert rep.sections() == ["Financial", "Customer", "Workforce"]

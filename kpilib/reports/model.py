@@ -325,7 +325,10 @@ def _texts(d: dict, cells: list[dict], n: int) -> None:
 
 
 def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
-    """The points of a KPI's trend chart: each month (or quarter) of ``fys`` up to ``last``."""
+    """The points of a KPI's trend chart: each month (or quarter) of ``fys`` up to ``last``
+    (a quarter, for a monthly KPI in a quarterly report: up to its last month)."""
+    if d["frequency"] == "monthly" and P.parse_period(last).kind == "quarter":
+        last = P.parse_period(last).months[-1]
     ids = [p for fy in fys for p in (P.fy_months(fy) if d["frequency"] == "monthly"
                                      else P.fy_quarters(fy))]
     points = []
