@@ -73,3 +73,16 @@ def test_parse_rebase(text, expected):
 
 def test_parse_baseline():
     assert parse_baseline("") is None and parse_baseline("12") == 12
+
+
+@pytest.mark.parametrize(("period", "last_month"), [
+    pytest.param("2023-24-Q1", "2023-06", id="Q1: nothing after June"),
+    pytest.param("2024-25-Q4", "2025-03", id="Q4: January to March included"),
+])
+def test_a_monthly_kpis_series_in_a_quarterly_report_ends_with_the_quarter(test_store, period,
+                                                                           last_month):
+    from kpilib.notebook import open_report
+
+    points = open_report(str(test_store), period, "core", "2025-06-30T00:00:00Z").spc_points
+    months = points[points["period"].str.len() == 7]["period"]
+    assert months.max() == last_month

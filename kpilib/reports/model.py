@@ -446,8 +446,10 @@ def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_tabl
     """What the SPC analysis of a KPI (or breakdown) needs: its own frequency and polarity,
     its current period, the numeric target of that period, rebase periods and baseline."""
     _, target = eng.rag(d, _span(step), cur_cell)
+    # a monthly KPI in a quarterly report: its months up to the quarter's last
+    last = step.months[-1] if d["frequency"] == "monthly" and step.kind == "quarter" else step.id
     return spc_table.SeriesSpec(
-        d["ref"], d["breakdown"], d["frequency"], d["polarity"], step.id,
+        d["ref"], d["breakdown"], d["frequency"], d["polarity"], last,
         float(target) if isinstance(target, int | float) else None,
         spc_table.parse_rebase(d.get("spc_rebase", "")),
         spc_table.parse_baseline(d.get("spc_baseline", "")))
@@ -458,7 +460,7 @@ class Reads:
     """What :func:`build_report` reads for one report (``reads_for``): the catalogue of
     ``years`` (the report's own ``fy`` first; of the earlier years only the report's refs)
     and the return rows of the refs of ``report`` in ``fy``'s catalogue, every period up to
-    ``last_month`` (months; compared as text) or ``last_quarter`` (quarters): the SPC series
+    ``last_month`` (months) or ``last_quarter`` (quarters): the SPC series
     reach back to the earliest period stored; nothing after the report's period is read.
     "The report's refs" include those its KPIs name in ``previous_ref``; with
     ``previous_set`` (a report type comparing the year's set with the last, ``qpr``) the
@@ -479,10 +481,8 @@ def reads_for(period: str, report: str) -> Reads:
     per = P.parse_period(period)
     start, back = P.parse_fy(per.fy), -(-_LOOKBACK // 4)
     last = per.months[-1]
-    # A monthly KPI's SPC series in a quarterly report ends at the quarter id, compared as
-    # text with month ids (spc_table.series): the month bound is the later of the two.
     return Reads(report, per.fy, tuple(P.fy_id(start - k) for k in range(back + 1)),
-                 max(last, per.id), P.quarter_of_month(last),
+                 last, P.quarter_of_month(last),
                  registry.get(report).previous_set)
 
 
