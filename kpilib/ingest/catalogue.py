@@ -274,10 +274,13 @@ def _name_clashes(add, df: pd.DataFrame) -> None:
     for (year, report), group in kpis.groupby(["year", "report"], sort=False):
         if report not in registry.names():
             continue
-        key = registry.get(report).section_key
-        for s, names in clashes(list(group[key])).items():
+        rtype = registry.get(report)
+        key, extra = rtype.section_key, {stem: title for stem, title, _ in rtype.extra_pages}
+        for s, names in clashes(list(group[key]), tuple(extra)).items():
             for row in group.index[group[key].isin(names)]:
                 what = (f"its page would be {s}.html, the overview's file name" if s == "index"
+                        else f"its page would be {s}.html, the file name of the report's "
+                        f"{extra[s]} page" if s in extra
                         else "their pages would share the file name " + f"{s}.html: "
                         + ", ".join(repr(n) for n in names))
                 add(row, key, group.at[row, key], f"{year} {report} report: {what}; "

@@ -52,9 +52,11 @@ def spreadsheet_safe(text: str) -> str:
     return text
 
 
-def clashes(names: list[str]) -> dict[str, list[str]]:
-    """Names whose slugs collide with each other or with a reserved page: slug -> names."""
+def clashes(names: list[str], reserved: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Names whose slugs collide with each other, with a reserved page or with one of
+    ``reserved`` (a report type's own pages, e.g. ``summary``): slug -> names."""
     by_slug: dict[str, list[str]] = {}
     for n in dict.fromkeys(names):
         by_slug.setdefault(slug(n), []).append(n)
-    return {s: ns for s, ns in by_slug.items() if len(ns) > 1 or s in RESERVED_PAGES}
+    return {s: ns for s, ns in by_slug.items()
+            if len(ns) > 1 or s in RESERVED_PAGES or s in reserved}
