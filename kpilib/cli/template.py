@@ -22,7 +22,7 @@ def add(sub, common) -> None:
 
 def cmd_template(args) -> int:
     from kpilib.rules.names import slug
-    from kpilib.run.exports import write_atomic
+    from kpilib.run.publish import write_atomic
     from kpilib.run.template import build_template
     from kpilib.store import open_store
 

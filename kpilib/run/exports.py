@@ -11,8 +11,6 @@ changed since it was added: the latest addition of a file is its current state).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.errors import AuditError, RunError
 from kpilib.rules.periods import parse_period
-from kpilib.run import additions
+from kpilib.run import additions, publish, signoff
 from kpilib.run.manifest import MANIFEST, read_manifest
 
 
@@ -98,33 +96,15 @@ def signoff_state(folder: str | Path) -> str:
     if not (folder / MANIFEST).is_file():
         return "Draft: not signed off"
     current = additions.manifest_sha256(folder)
-    try:
-        entries = additions.read(folder)
-    except AuditError:
-        entries = []
-    signoffs = [e for e in entries if e["kind"] == "signoff"
-                and e["manifest_sha256"] == current]
-    if not signoffs:
+    entries = [e for e in signoff.read_entries(folder) or [] if e["manifest_sha256"] == current]
+    last = signoff.signoff_state(folder, entries).entry
+    if last is None:
         return "Draft: not signed off"
-    last = signoffs[-1]
     who = ", ".join(str(last[k]) for k in ("who", "role") if last.get(k))  # kpi signoff's
     if last.get("decision") == "approved":
         return f"Signed off by {who} on {last['at'][:10]}"
     return f"Draft: not signed off ({last.get('decision') or 'no decision'} by {who} on " \
            f"{last['at'][:10]})"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export(folder: str | Path, formats: list[str], who: str,
@@ -149,7 +129,7 @@ def export(folder: str | Path, formats: list[str], who: str,
     out = []
     for fmt, data in built.items():
         name = file_name(run.report, run.period, fmt)
-        write_atomic(run.path / name, data)
+        publish.write_atomic(run.path / name, data)
         out.append(additions.record(run.path, "export", who=who, file=name, format=fmt))
     return out
 

@@ -29,7 +29,7 @@ from kpilib.render.templates import render, safe
 from kpilib.rules.periods import parse_period
 from kpilib.run import additions
 from kpilib.run.manifest import MANIFEST
-from kpilib.run.publish import SUPERSEDED, lock, named
+from kpilib.run.publish import SUPERSEDED, lock, named, write_atomic
 from kpilib.run.signoff import audit_state, exports, signoff_state
 
 LIBRARY = "index.html"
@@ -147,15 +147,9 @@ def _ours(path: Path) -> bool:
 
 
 def _replace(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise named(e, path) from None
 
 

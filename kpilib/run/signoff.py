@@ -74,7 +74,8 @@ def _last(entries: list[dict], kind: str) -> dict | None:
     return next((e for e in reversed(entries) if e.get("kind") == kind), None)
 
 
-def _entries(folder: Path) -> list[dict] | None:
+def read_entries(folder: Path) -> list[dict] | None:
+    """A run folder's additions, or ``None`` when the record cannot be read."""
     try:
         return additions.read(folder)
     except AuditError:
@@ -83,7 +84,7 @@ def _entries(folder: Path) -> list[dict] | None:
 
 def signoff_state(folder: str | Path, entries: list[dict] | None = None) -> State:
     """The last sign-off's decision, who and when (``not signed off`` without one)."""
-    entries = _entries(Path(folder)) if entries is None else entries
+    entries = read_entries(Path(folder)) if entries is None else entries
     if entries is None:
         return State("record damaged", f"{additions.ADDITIONS} cannot be read")
     e = _last(entries, "signoff")
@@ -96,7 +97,7 @@ def signoff_state(folder: str | Path, entries: list[dict] | None = None) -> Stat
 
 def audit_state(folder: str | Path, entries: list[dict] | None = None) -> State:
     """The last verdict ``kpi audit`` recorded, and when (``not audited`` without one)."""
-    entries = _entries(Path(folder)) if entries is None else entries
+    entries = read_entries(Path(folder)) if entries is None else entries
     if entries is None:
         return State("record damaged", f"{additions.ADDITIONS} cannot be read")
     e = _last(entries, "audit")
