@@ -383,11 +383,17 @@ class Store:
         report type's ``reads``), whose loads join the sources."""
         through = self.last_load_id() if loads_through is None else int(loads_through)
         as_of = as_of or self.last_loaded_at(through)
-        read = {k: LOAD_KINDS[k].read(self, as_of, through) for k in extras}
-        sources = [*self.sources(as_of, through).to_dict("records"),
-                   *(s for _, found in read.values() for s in found)]
+        frames, found = self.read_extras(extras, as_of, through)
+        sources = (*self.sources(as_of, through).to_dict("records"), *found)
         return Snapshot(as_of, self.catalogue(as_of, through), self.returns(as_of, None, through),
-                        tuple(sources), through, {k: f for k, (f, _) in read.items()})
+                        sources, through, frames)
+
+    def read_extras(self, kinds: tuple[str, ...], as_of: str | None,
+                    through: int | None) -> tuple[dict, list[dict]]:
+        """The rows of the load ``kinds`` (a report type's ``reads``) as of ``as_of``: each
+        kind's frame, and the loads they came from as sources."""
+        read = {k: LOAD_KINDS[k].read(self, as_of, through) for k in kinds}
+        return {k: f for k, (f, _) in read.items()}, [s for _, f in read.values() for s in f]
 
     def last_loaded_at(self, loads_through: int | None = None) -> str | None:
         """The ``loaded_at`` of the latest load (up to ``loads_through``), ``None`` for an

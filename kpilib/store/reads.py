@@ -43,7 +43,6 @@ from kpilib.store.database import (
     return_rows,
     sources_of,
 )
-from kpilib.store.kinds import LOAD_KINDS
 
 CHUNK = 500  # refs per query: far below any database's limit on bound parameters
 MONTH_ID, QUARTER_ID = len("2024-02"), len("2023-24-Q4")  # the lengths of period ids
@@ -204,10 +203,8 @@ def report_snapshot(store: Store, reads, as_of: str | None = None,
         mine = cat[(cat["year"] == reads.fy) & (cat["report"] == reads.report)]
         ret = report_returns(conn, sorted(linked_refs(mine)), reads, as_of, through)
         src = sources(conn, as_of, through)
-    read = {k: LOAD_KINDS[k].read(store, as_of, through) for k in extras}
-    found = [*src.to_dict("records"), *(s for _, rows in read.values() for s in rows)]
-    return ReportSnapshot(as_of, cat, ret, tuple(found), through,
-                          {k: f for k, (f, _) in read.items()})
+    frames, found = store.read_extras(extras, as_of, through)
+    return ReportSnapshot(as_of, cat, ret, (*src.to_dict("records"), *found), through, frames)
 
 
 def year_catalogue(store: Store, fy: str, as_of: str | None,
