@@ -30,7 +30,7 @@ from kpilib.reports.public import public_edition
 from kpilib.reports.qpr import QprExtra
 from kpilib.rules.periods import parse_period
 from kpilib.run import shared
-from kpilib.run.council import load_council, load_suppression
+from kpilib.run.council import load_council, load_settings
 from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
 from kpilib.store import open_store
@@ -108,15 +108,15 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
         period = _checked_period(period, rtype)
         if share:
             rep = shared.shared(shared.key(store, period, rtype.name, moment, bound, edition))
-    settings = load_council(council)
+    settings = load_settings(council)
+    look = settings.council
     if rep is not None:  # as the run built it: its edition's figures only
-        return dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
-                                   branding=settings), None
+        return dataclasses.replace(rep, name=look.title(rtype.name, rtype.title),
+                                   branding=look), None
     rep, snap = _build(store, period, rtype, moment, bound)
-    rep = dataclasses.replace(rep, name=settings.title(rtype.name, rtype.title),
-                              branding=settings)
+    rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look)
     if edition == "public":
-        rep = public_edition(rep, snap.returns, load_suppression(council))
+        rep = public_edition(rep, snap.returns, settings.suppression)
     return rep, snap
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib import registry
@@ -40,36 +41,42 @@ class CouncilError(ParamsError):
     """The council settings file is invalid."""
 
 
-def load_council(path: str | Path | None = None) -> Council:
+@dataclass(frozen=True)
+class Settings:
+    """Everything a settings file sets: the pages' look, the signing keys
+    (:mod:`kpilib.run.signing`) and public editions' suppression."""
+
+    council: Council = field(default_factory=Council)
+    signing: SigningSettings = field(default_factory=SigningSettings)
+    suppression: Suppression = field(default_factory=Suppression)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
     """The settings of ``path``, or of ``./council.yaml`` if ``path`` is None and it exists,
-    else the defaults."""
+    else the defaults: the file read once and validated as a whole (every problem at once),
+    so that a run's look, keys and suppression all come from the same version of it."""
     found = _settings_file(path)
     if found is None:
-        return Council()
+        return Settings()
     p, raw = found
-    return parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest())
+    return Settings(parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest()),
+                    parse_signing(raw, p)[0], parse_suppression(raw, p)[0])
+
+
+def load_council(path: str | Path | None = None) -> Council:
+    """The pages' look (:func:`load_settings`)."""
+    return load_settings(path).council
 
 
 def load_signing(path: str | Path | None = None) -> SigningSettings:
-    """The signing keys the settings file names (:mod:`kpilib.run.signing`); found as
-    :func:`load_council` finds the file.  The file is validated as a whole."""
-    found = _settings_file(path)
-    if found is None:
-        return SigningSettings()
-    p, raw = found
-    parse_council(raw, p)  # every problem of the file, at once
-    return parse_signing(raw, p)[0]
+    """The signing keys the settings file names (:func:`load_settings`)."""
+    return load_settings(path).signing
 
 
 def load_suppression(path: str | Path | None = None) -> Suppression:
     """The small-number suppression of public editions (``suppression:``, default threshold
-    5); found as :func:`load_council` finds the file, which is validated as a whole."""
-    found = _settings_file(path)
-    if found is None:
-        return Suppression()
-    p, raw = found
-    parse_council(raw, p)  # every problem of the file, at once
-    return parse_suppression(raw, p)[0]
+    5; :func:`load_settings`)."""
+    return load_settings(path).suppression
 
 
 def _settings_file(path: str | Path | None) -> tuple[Path, dict] | None:

@@ -24,7 +24,7 @@ from kpilib.render import page as render_page
 from kpilib.reports.kpi_changes import KpiSetChanges, check_years, compare
 from kpilib.rules.periods import fy_id, parse_fy
 from kpilib.run import manifest, runner, signing
-from kpilib.run.council import load_council, load_signing
+from kpilib.run.council import load_settings
 from kpilib.run.locate import check_reads_the_run_snapshot, find_notebook
 from kpilib.run.params import RunParams, check_output_dir, normalise_moment
 from kpilib.store import Snapshot, open_store, record_publication
@@ -103,8 +103,9 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
     start = time.perf_counter()
     as_of = as_of or utc_now()
     year_from, year_to = years_of(params.period)
-    council = load_council(params.council)
-    signer = signing.signer(load_signing(params.council)) if record else None
+    settings = load_settings(params.council)  # read once: look and keys
+    council = settings.council
+    signer = signing.signer(settings.signing) if record else None
     changes, snap = read_changes(params.store, year_from, year_to, as_of, loads_through)
     title = council.title(REPORT, DEFAULT_TITLE)
     nb = find_notebook(REPORT, NOTEBOOK)

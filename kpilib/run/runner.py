@@ -43,7 +43,7 @@ from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
 from kpilib.run import library, manifest, pdfpack, publish, recover, shared, signing
-from kpilib.run.council import load_council, load_signing, load_suppression
+from kpilib.run.council import load_settings
 from kpilib.run.edition import folder_name
 from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
 from kpilib.run.kernel import die_with_parent
@@ -195,8 +195,9 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
                 tmp: Path) -> RunSummary:
     start = time.perf_counter()
     rtype = registry.get(report_set)
-    council = load_council(params.council)
-    signer = signing.signer(load_signing(params.council)) if record else None  # key read now
+    settings = load_settings(params.council)  # read once: look, keys and suppression
+    council = settings.council
+    signer = signing.signer(settings.signing) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
                                      loads_through, rtype.reads)
@@ -207,7 +208,7 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
     check_has_data(report, params.store)
     suppression = None
     if params.edition == "public":  # small numbers withheld before anything is written
-        suppression = load_suppression(params.council)
+        suppression = settings.suppression
         report = public_edition(report, snap.returns, suppression)
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through)
