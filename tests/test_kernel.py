@@ -92,18 +92,30 @@ def kpi(*args, cwd, **kw):
                           capture_output=True, text=True, timeout=600, **kw)
 
 
+def kernels_of(family: dict[int, str]) -> dict[int, str]:
+    """The notebook kernels among a run's processes: started from scratch (ipykernel's
+    ``kernelapp`` on their command line), or forked by the run's zygote (the zygote's command
+    line, and the zygote as parent)."""
+    procs = _processes()
+    return {p: c for p, c in family.items()
+            if "kernelapp" in c or ("kpi-zygote-" in c and p in procs
+                                    and "kpi-zygote-" in family.get(procs[p][0], ""))}
+
+
 @pytest.mark.slow
-def test_a_killed_run_leaves_no_process_and_the_next_run_no_debris(tmp_path, test_store):
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked-kernels", "fresh-kernels"])
+def test_a_killed_run_leaves_no_process_and_the_next_run_no_debris(tmp_path, test_store, fork):
     params = _params(tmp_path, test_store)
+    env = {**os.environ, "KPI_FORK_KERNELS": fork}
     run = subprocess.Popen([sys.executable, "-m", "kpilib.cli", "run", str(params), "--quiet"],
-                           cwd=tmp_path, env=os.environ, stdout=subprocess.DEVNULL,
+                           cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
     try:
         deadline, kernels = time.monotonic() + 300, {}
         while not kernels and time.monotonic() < deadline and run.poll() is None:
-            time.sleep(0.2)
+            time.sleep(0.05)
             family = descendants(run.pid)
-            kernels = {p: c for p, c in family.items() if "kernelapp" in c}
+            kernels = kernels_of(family)
         assert kernels, f"no kernel started (run exited {run.poll()}): {run.stderr.read()}"
         family = descendants(run.pid)  # workers and kernels (and what they started)
         os.kill(run.pid, signal.SIGKILL)

@@ -80,14 +80,15 @@ def kernel_spec():
 def kernel_manager(workdir: Path):
     """A kernel manager for one notebook: :func:`kernel_spec`'s kernel, IPC transport with a
     socket path of its own under ``workdir``."""
-    from jupyter_client import KernelManager
     from jupyter_client.kernelspec import KernelSpecManager
+
+    from kpilib.run.forked import ForkingKernelManager
 
     class ThisInterpreter(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
             return kernel_spec()
 
-    return KernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisInterpreter(),
+    return ForkingKernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisInterpreter(),
                          transport="ipc", ip=str(workdir / "kernel"))
 
 

@@ -40,10 +40,15 @@ def die_with_parent(parent: int | None = None) -> bool:
     return True
 
 
+def die_with_parent_source() -> str:
+    """:func:`die_with_parent`'s source, for programs started with ``python -c``."""
+    return inspect.getsource(die_with_parent)
+
+
 # A kernel that dies with the worker that started it (jupyter_client gives the worker's pid
 # in JPY_PARENT_PID).  ``-c`` puts "" first on sys.path where ``-m ipykernel_launcher`` puts
 # the current folder: the same folder, spelt as -m does.
-LAUNCHER = inspect.getsource(die_with_parent) + """
+LAUNCHER = die_with_parent_source() + """
 import os, sys
 _parent = os.environ.get("JPY_PARENT_PID", "")
 die_with_parent(int(_parent) if _parent.isdigit() else None)

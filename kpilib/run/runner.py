@@ -42,7 +42,7 @@ from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run import library, manifest, pdfpack, publish, recover, shared, signing
+from kpilib.run import library, manifest, pdfpack, publish, recover, shared, signing, zygote
 from kpilib.run.council import load_settings
 from kpilib.run.edition import folder_name
 from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
@@ -161,14 +161,38 @@ def check_has_data(report: Report, store: str) -> None:
         )
 
 
-def worker_pool() -> cf.ProcessPoolExecutor:
+class Workers(cf.ProcessPoolExecutor):
+    """The run's worker processes and the zygote their kernels are forked from: shutting
+    the pool down stops the zygote too."""
+
+    kernels: zygote.Zygote | None = None
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        try:
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        finally:
+            if self.kernels:
+                self.kernels.stop()
+                self.kernels = None
+
+
+def worker_pool(kernels: zygote.Zygote | None = None) -> Workers:
     """The notebook workers: one process per core (at most 2), reused for every notebook;
-    forked after :func:`prepare_workers` so the heavy imports are inherited.  Workers (and
-    their kernels) die with this process, even when it is killed (:mod:`kpilib.run.kernel`):
+    forked after :func:`prepare_workers` so the heavy imports are inherited.  Their kernels
+    are forked from ``kernels``, the run's zygote (one is started when None: start it
+    earlier, so that it warms up while the run reads the store).  Workers, zygote and
+    kernels die with this process, even when it is killed (:mod:`kpilib.run.kernel`):
     call this from the thread that outlives them (the main thread)."""
+    kernels = kernels or zygote.start()
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=MAX_WORKERS, mp_context=ctx,
-                                  initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
+        pool = Workers(max_workers=MAX_WORKERS, mp_context=ctx,
+                       initializer=die_with_parent, initargs=(os.getpid(),))
+    except BaseException:
+        if kernels:
+            kernels.stop()
+        raise
+    pool.kernels = kernels
     # With fork, the first submit forks every worker: do it now, while this process has one
     # thread (before a progress bar or audit threads start), as forking threads can deadlock.
     pool.submit(os.getpid).result()
@@ -333,20 +357,27 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
     """
     as_of = params.as_of or started_at or utc_now()
     check_output_dir(params.output_dir)
-    store = open_store(params.store)
-    store.check_writable("a run records each publication in the store's ledger; nothing "
-                         "was run")
-    loads_through = store.last_load_id()
-    catalogue = year_catalogue(store, parse_period(params.period).fy, as_of, loads_through)
-    if catalogue.empty:  # the error names the years loaded: read them all
-        catalogue = store.catalogue(as_of, loads_through)
-    reports, skipped = choose_reports(params, catalogue, as_of)
-    for s in skipped:
-        if on_skip is not None:
-            on_skip(s)
-    prepare_workers()
+    kernels = zygote.start()  # it warms up while the store is read
+    try:
+        store = open_store(params.store)
+        store.check_writable("a run records each publication in the store's ledger; "
+                             "nothing was run")
+        loads_through = store.last_load_id()
+        catalogue = year_catalogue(store, parse_period(params.period).fy, as_of,
+                                   loads_through)
+        if catalogue.empty:  # the error names the years loaded: read them all
+            catalogue = store.catalogue(as_of, loads_through)
+        reports, skipped = choose_reports(params, catalogue, as_of)
+        for s in skipped:
+            if on_skip is not None:
+                on_skip(s)
+        prepare_workers()
+    except BaseException:
+        if kernels:
+            kernels.stop()
+        raise
     summaries = []
-    with worker_pool() as pool:
+    with worker_pool(kernels) as pool:
         progress = None
         if show_progress:
             from rich.console import Console
