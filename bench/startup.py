@@ -33,8 +33,11 @@ def import_seconds(module: str) -> float:
 
 def bench(ctx: Context) -> None:
     section("0. start-up costs paid by every process (informational)")
-    probes = [("nbformat", "papermill/nbconvert CLIs and kpi run's parent import it"),
-              ("kpilib.notebook", "every report kernel imports it")]
+    probes = [("nbformat", "papermill/nbconvert CLIs import it"),
+              ("kpilib, nbformat", "kpi run's parent: kpilib defers rfc3987_syntax "
+                                   "(kpilib/startup.py)"),
+              ("kpilib.notebook", "imported once per run, by the kernel zygote "
+                                  "(kpilib/run/zygote.py); kernels are its forks")]
     if importlib.util.find_spec("rfc3987_syntax") is not None:
         probes.insert(1, ("rfc3987_syntax", "pulled in by jsonschema (via nbformat); "
                                             "compiles Lark grammars at import"))

@@ -106,7 +106,7 @@ def probe(folder: Path, forked_by: str | None, monkeypatch) -> tuple[dict, int]:
         monkeypatch.delenv(zygote.ENV, raising=False)
     folder.mkdir()
     manager = kernel_manager(folder)
-    env = {**os.environ, "KPI_PROBE": "seen", "PYTHONHASHSEED": "0"}  # as a worker sets it
+    env = {"PYTHONHASHSEED": "0", **os.environ, "KPI_PROBE": "seen"}  # the worker's default
     manager.start_kernel(cwd=str(folder), env=env)
     client = manager.client()
     client.start_channels()
