@@ -214,3 +214,11 @@ def test_fleet_workers_must_be_at_least_one(tmp_path, capsys):
     path = write_fleet(tmp_path, "councils: []\n")
     assert main(["fleet", str(path), "--workers", "0"]) == 1
     assert "--workers 0: expected at least 1 worker process" in capsys.readouterr().err
+
+
+def test_a_store_option_is_refused_not_ignored(tmp_path, capsys):
+    path = write_fleet(tmp_path, "councils: []\n")
+    assert main(["--store", "other.sqlite", "fleet", str(path)]) == 1
+    assert (f"kpi fleet: --store other.sqlite is not used: each council's store is the 'store' "
+            f"key of its entry in {path}") in capsys.readouterr().err
+    assert main(["fleet", str(path), "--store", "other.sqlite"]) == 2  # not a fleet option

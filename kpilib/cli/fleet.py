@@ -40,6 +40,9 @@ def cmd_fleet(args) -> int:
     from kpilib.errors import ParamsError
     from kpilib.run import fleet as fl
 
+    if args.store_given:  # never silently ignored: each council names its own store
+        raise ParamsError(f"kpi fleet: --store {args.store} is not used: each council's store "
+                          f"is the 'store' key of its entry in {args.fleet}; leave --store out")
     if args.workers < 1:
         raise ParamsError(f"--workers {args.workers}: expected at least 1 worker process")
     fleet = fl.read_fleet(args.fleet, as_of=args.as_of)
