@@ -105,3 +105,13 @@ def test_a_failed_command_changes_nothing(tmp_path, test_store, capsys, args, me
     assert message in err and "Traceback" not in err
     assert not out.exists() or not any(out.rglob("manifest.json"))
     assert store.read_bytes() == before
+
+
+@pytest.mark.parametrize("argv", [["--period", "2024-25_2025-26"], ["--report", "changes"],
+                                  ["--period", "2024-25_2025-26", "--report", "changes"]],
+                         ids=["its-years", "its-report-name", "both"])
+def test_kpi_status_finds_the_change_report(published, capsys, argv):
+    store, out, _ = published
+    assert main(["status", str(out), *argv, "--store", str(store), "--json"]) == 0
+    pubs = json.loads(capsys.readouterr().out)["publications"]
+    assert [(p["period"], p["report"]) for p in pubs] == [FOLDER]

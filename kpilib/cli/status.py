@@ -7,6 +7,7 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.cli.common import err, format_table, print_changes, say_store
 from kpilib.rules.periods import parse_period
+from kpilib.run import kpi_set
 from kpilib.store import open_store
 
 
@@ -16,8 +17,10 @@ def add(sub, common) -> None:
     p.add_argument("output_dir", nargs="?", default=Path("outputs"), type=Path,
                    metavar="OUTPUT_DIR", help="the folder runs are published in (default "
                                               "outputs)")
-    p.add_argument("--period", help="only this period (2024-02, 2024-25-Q1)")
-    p.add_argument("--report", help="only this report type (core, service, ...)")
+    p.add_argument("--period", help="only this period (2024-02, 2024-25-Q1; 2024-25_2025-26 "
+                                    "for a KPI-set change report)")
+    p.add_argument("--report", help="only this report type (core, service, ...; changes for "
+                                    "KPI-set change reports)")
     p.add_argument("--json", action="store_true",
                    help="print JSON (one object per period and report) instead of tables")
     p.add_argument("--html", action="store_true",
@@ -33,9 +36,9 @@ def cmd_status(args) -> int:
     say_store(args.store if args.store_given else "named by each publication's manifest")
     if args.store_given:  # a store named on the command line must be one
         open_store(args.store).close()
-    if args.period:
+    if args.period and not kpi_set.SPAN.match(args.period):  # a change report's years
         parse_period(args.period)
-    if args.report:
+    if args.report and args.report != kpi_set.REPORT:
         registry.get(args.report, "report type (--report)")
     series = library(args.output_dir, args.period, args.report,
                      args.store if args.store_given else None)
