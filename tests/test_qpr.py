@@ -186,6 +186,32 @@ def test_baseline_column(tmp_path, previous, current_row, q4, shown, source):
         assert f"Indicator K1 {shown} 91.0%" in table
 
 
+@pytest.mark.parametrize("current, expected", [
+    pytest.param([kpi_row("2024-25", "K1", previous_ref="S1", baseline="50"),
+                  kpi_row("2024-25", "K2", previous_ref="S1")],
+                 {"K1": ("50.0%", "the catalogue's baseline"), "K2": ("", "")},
+                 id="split: neither part has the whole's actual"),
+    pytest.param([kpi_row("2024-25", "S1", baseline="50"),
+                  kpi_row("2024-25", "K2", previous_ref="S1")],
+                 {"S1": ("50.0%", "the catalogue's baseline"),
+                  "K2": ("66.0%", "the 2023-24 Q4 return")},
+                 id="number given to another KPI: the renumbered one has the actual"),
+    pytest.param([kpi_row("2024-25", "S1", previous_ref="S1"),
+                  kpi_row("2024-25", "K2", previous_ref="S1")],
+                 {"S1": ("", ""), "K2": ("", "")},
+                 id="split keeping the number: no part has the whole's actual"),
+])
+def test_baseline_of_kpis_that_share_a_previous_kpi(tmp_path, current, expected):
+    returns = [{"ref": "S1", "period": "2023-24-Q4", "value": "66"},
+               *({"ref": k["ref"], "period": "2024-25-Q1", "value": "91"} for k in current)]
+    report = kn.open_report(store_with(tmp_path, {"2023-24": [kpi_row("2023-24", "S1")],
+                                                  "2024-25": current}, returns),
+                            "2024-25-Q1", "qpr")
+    kpis = report.kpis.set_index("ref")
+    assert {r: (kpis.loc[r, "baseline_text"], kpis.loc[r, "baseline_source"])
+            for r in expected} == expected
+
+
 def test_baseline_of_a_monthly_kpi_is_its_q4_by_its_measure(tmp_path):
     previous = [kpi_row("2023-24", "K1", frequency="monthly", measure="sum", unit="count",
                         target="10", floor="5")]

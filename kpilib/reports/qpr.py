@@ -8,8 +8,9 @@ Pure.  :func:`extend` is the ``qpr`` report type's ``extend`` step (run at the e
 * ``marker``: ``NEW`` where neither its ref nor its ``previous_ref`` is in the previous
   year's set (rules.markers);
 * ``baseline``, ``baseline_text``, ``baseline_source``: the previous year's Q4 actual,
-  from the previous year's returns when that year's set is in the store (``returns``),
-  else the catalogue's ``baseline`` (``catalogue``);
+  from the previous year's returns when that year's set is in the store and the KPI
+  continues exactly one of its KPIs, alone (``returns``), else the catalogue's ``baseline``
+  (``catalogue``);
 
 and sets ``Report.extra`` to a :class:`QprExtra`: the previous year's KPIs that are gone
 (listed as Removed at the end of their directorate), or why there are no markers.
@@ -18,6 +19,7 @@ and sets ``Report.extra`` to a :class:`QprExtra`: the previous year's KPIs that 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
@@ -57,10 +59,25 @@ def _q4_actual(defn: dict, returns: pd.DataFrame, fy: str) -> float | None:
     return aggregate([obs.get(p) for p in ids], defn["measure"], defn["unit"]).value
 
 
-def _baseline(k: dict, defn: dict, before: dict[str, dict], returns, previous: str):
-    """(value, source) of one KPI's baseline column."""
-    links = [r for r in (previous_refs(defn["previous_ref"]) or (k["ref"],)) if r in before]
-    if len(links) == 1:  # kept, renumbered or split; a merged KPI has no one actual
+def _links(this: dict[str, dict], before: dict[str, dict]) -> dict[str, list[str]]:
+    """Each of this year's KPIs' previous-year refs: those its ``previous_ref`` names, else
+    its own ref, unless another KPI's ``previous_ref`` claims it (the number was given to a
+    different KPI), as the KPI-set change report links them (reports.kpi_changes)."""
+    claimed = {r for d in this.values() for r in previous_refs(d["previous_ref"])}
+    links = {}
+    for ref, d in this.items():
+        named = previous_refs(d["previous_ref"])
+        own = () if named or ref in claimed else (ref,)
+        links[ref] = [r for r in (named or own) if r in before]
+    return links
+
+
+def _baseline(defn: dict, links: list[str], heirs: dict[str, int], before: dict[str, dict],
+              returns, previous: str):
+    """(value, source) of one KPI's baseline column: the Q4 actual of the one previous-year
+    KPI it continues (kept or renumbered) when no other KPI continues it too; a merged KPI
+    (several) or a part of a split one (shared) has no one actual of its own."""
+    if len(links) == 1 and heirs[links[0]] == 1:
         value = _q4_actual(before[links[0]], returns, previous)
         if value is not None:
             return value, "returns"
@@ -86,6 +103,8 @@ def extend(report, catalogue: pd.DataFrame, returns: pd.DataFrame):
     before = {d["ref"]: d for d in kpis_cat[kpis_cat["year"] == previous].to_dict("records")}
     mine = [(ref, d["previous_ref"]) for ref, d in this.items() if d["report"] == report.report]
     m = markers(mine, list(before) if before else None)
+    links = _links(this, before)
+    heirs = Counter(r for refs in links.values() for r in refs)  # KPIs continuing each
     kpis = report.kpis.copy()
     rows = kpis.to_dict("records")
     for k in rows:
@@ -93,7 +112,7 @@ def extend(report, catalogue: pd.DataFrame, returns: pd.DataFrame):
         k["activity"] = defn["target"] == ""
         k["marker"] = NEW if k["ref"] in m.new and k["breakdown"] == "" else ""
         value, source = ((None, "") if k["breakdown"] else
-                         _baseline(k, defn, before, returns, previous))
+                         _baseline(defn, links[k["ref"]], heirs, before, returns, previous))
         k["baseline"] = value
         k["baseline_text"] = "" if value is None else format_value(value, k["unit"],
                                                                   k["decimals"])
