@@ -62,9 +62,15 @@ def defer_iri_syntax() -> bool:
     if MODULE in sys.modules:
         return False
     try:
-        if importlib.util.find_spec(MODULE) is None:
-            return False
+        spec = importlib.util.find_spec(MODULE)
     except (ImportError, ValueError):
         return False
+    if spec is None:
+        return False
+    # the real module's spec and path: find_spec and imports of its submodules work as usual
+    _STAND_IN.__spec__, _STAND_IN.__loader__ = spec, spec.loader
+    _STAND_IN.__file__ = spec.origin
+    if spec.submodule_search_locations is not None:
+        _STAND_IN.__path__ = list(spec.submodule_search_locations)
     sys.modules[MODULE] = _STAND_IN
     return True

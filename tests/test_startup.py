@@ -73,3 +73,14 @@ def test_a_module_already_imported_is_left_alone():
         "from kpilib.startup import defer_iri_syntax\n"
         "print(json.dumps([defer_iri_syntax(), sys.modules['rfc3987_syntax'] is real]))"))
     assert kept == [False, True]
+
+
+def test_the_stand_in_answers_like_the_module_it_stands_in_for():
+    seen = json.loads(python(
+        "import importlib.util, json, sys, kpilib\n"
+        "spec = importlib.util.find_spec('rfc3987_syntax')\n"
+        "deferred = type(sys.modules['rfc3987_syntax']).__name__\n"
+        "from rfc3987_syntax import utils\n"  # a submodule, through the stand-in's path
+        "print(json.dumps([deferred, spec.name, spec.origin.endswith('__init__.py'),\n"
+        "                  utils.__name__, 'lark' in sys.modules]))"))
+    assert seen[:4] == ["_Deferred", "rfc3987_syntax", True, "rfc3987_syntax.utils"]
