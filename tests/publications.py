@@ -76,3 +76,16 @@ def recorded(store: str) -> list[str]:
         return publications_of(s)["manifest_sha256"].tolist()
     finally:
         s.close()
+
+
+# the manifest's fields that differ between two runs of the same report (when and how long
+# it ran, and which parameter file): everything else of two such runs is byte-identical
+WALL_CLOCK = (("run", "recorded_at"), ("run", "seconds"), ("parameters", "params_file"))
+
+
+def without_wall_clock(manifest: bytes, also: tuple[tuple[str, str], ...] = ()) -> dict:
+    """A manifest's JSON without :data:`WALL_CLOCK` (and ``also``: e.g. the output folder)."""
+    m = json.loads(manifest)
+    for part, key in (*WALL_CLOCK, *also):
+        m[part].pop(key)
+    return m

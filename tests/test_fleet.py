@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from publications import without_wall_clock
 
 from conftest import CATALOGUE_2024, RETURNS_HEADER, read_csv_rows, write_csv
 from kpilib.cli import main
@@ -20,7 +21,6 @@ from kpilib.store import Store
 AS_OF = "2025-06-30T00:00:00Z"
 COUNCILS = {"alpha": 9.1, "beta": 8.2, "gamma": 10.4}  # FIN01's April figure (numerator)
 PERIODS = ["2024-04", "2024-05"]
-WALL_CLOCK = (("run", "recorded_at"), ("run", "seconds"), ("parameters", "params_file"))
 
 
 def small_store(folder: Path, name: str, april: float) -> str:
@@ -79,13 +79,6 @@ def _files(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _without_wall_clock(manifest: bytes) -> dict:
-    m = json.loads(manifest)
-    for part, key in WALL_CLOCK:
-        m[part].pop(key)
-    return m
-
-
 @pytest.mark.slow
 def test_a_fleet_publishes_what_kpi_run_publishes_for_each_run(fleet_project, capsys):
     root, code = fleet_project
@@ -98,7 +91,7 @@ def test_a_fleet_publishes_what_kpi_run_publishes_for_each_run(fleet_project, ca
         assert sorted(fleet) == sorted(solo), run
         for name in fleet:
             if name == "manifest.json":
-                assert _without_wall_clock(fleet[name]) == _without_wall_clock(solo[name])
+                assert without_wall_clock(fleet[name]) == without_wall_clock(solo[name])
             else:
                 assert fleet[name] == solo[name], f"{run}/{name} differs"
         manifest = json.loads(fleet["manifest.json"])
