@@ -3,7 +3,7 @@ removed, and a council's first year (no previous set: no markers)."""
 
 import pytest
 
-from kpilib.rules.markers import FIRST_YEAR_NOTE, markers, previous_refs
+from kpilib.rules.markers import FIRST_YEAR_NOTE, continuations, markers, previous_refs
 
 PREVIOUS = ["A1", "A2", "A3", "A4"]
 
@@ -52,3 +52,27 @@ def test_first_year_has_no_markers_and_says_why():
 ])
 def test_previous_refs(text, refs):
     assert previous_refs(text) == refs
+
+
+@pytest.mark.parametrize("current, previous, expected", [
+    pytest.param([("A1", ""), ("A2", "")], PREVIOUS, {"A1": "A1", "A2": "A2"},
+                 id="kept: each its own"),
+    pytest.param([("A1", ""), ("B4", "A4")], PREVIOUS, {"A1": "A1", "B4": "A4"},
+                 id="renumbered A4 -> B4"),
+    pytest.param([("B3", "A3;A4")], PREVIOUS, {}, id="merged: none"),
+    pytest.param([("B4", "A4"), ("B5", "A4")], PREVIOUS, {}, id="split: no part"),
+    pytest.param([("A4", ""), ("B5", "A4")], PREVIOUS, {"B5": "A4"},
+                 id="A4's number given to a new KPI: the renumbered one continues A4"),
+    pytest.param([("A4", "A4"), ("B5", "A4")], PREVIOUS, {},
+                 id="split keeping the number: no part"),
+    pytest.param([("A2", "A1")], PREVIOUS, {"A2": "A1"},
+                 id="A1 renumbered to A2, which was a ref of its own"),
+    pytest.param([("A1", "A2"), ("A2", "A1")], PREVIOUS, {"A1": "A2", "A2": "A1"},
+                 id="two refs swapped"),
+    pytest.param([("N1", ""), ("B2", "Z9")], PREVIOUS, {}, id="new, and naming no known ref"),
+    pytest.param([("B2", "A2;Z9")], PREVIOUS, {"B2": "A2"},
+                 id="naming one known ref and an unknown one: that one"),
+    pytest.param([("A1", "")], [], {}, id="no previous set"),
+])
+def test_continuations(current, previous, expected):
+    assert continuations(current, previous) == expected

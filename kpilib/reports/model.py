@@ -17,7 +17,9 @@ import pandas as pd
 
 from kpilib import registry
 from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
-from kpilib.reports import spc_table
+from kpilib.reports import history, spc_table
+from kpilib.reports.scope import LOOKBACK as _LOOKBACK
+from kpilib.reports.scope import Reads, reads_for  # noqa: F401 (kpilib.reports.model.reads_for)
 from kpilib.rules import periods as P
 from kpilib.rules.formats import (
     display_decimals,
@@ -34,7 +36,6 @@ from kpilib.rules.targets import parse_target, parse_tolerance
 from kpilib.rules.travel import NO_TRAVEL, describe, travel
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
-_LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
 
 
 def _spreadsheet_safe(df: pd.DataFrame, columns) -> pd.DataFrame:
@@ -163,7 +164,7 @@ def _target_for(defn: dict, column: P.Column):
 class _Engine:
     """Holds the indexed inputs for one build; all methods are pure lookups."""
 
-    def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame):
+    def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame, fy: str):
         self.defs: dict[tuple[str, str, str], dict] = {}
         self.order: dict[str, list[tuple[str, str]]] = {}
         for d in kpi_rows(catalogue, all_breakdowns=True).to_dict("records"):
@@ -185,6 +186,7 @@ class _Engine:
                 self.comments[(r.ref, r.breakdown or "", r.period)] = r.commentary
                 if getattr(r, "internal", "") == "yes":
                     self.internal.add((r.ref, r.breakdown or "", r.period))
+        self.defs, self.obs = history.follow(self.defs, self.obs, fy)  # across renumbering
 
     def defn(self, fy: str, ref: str, breakdown: str, fallback: dict) -> dict:
         return self.defs.get((fy, ref, breakdown), fallback)
@@ -391,7 +393,7 @@ def build_report(
             f"({per.id})")
     columns = P.report_columns(per.id)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
-    eng = _Engine(catalogue, returns)
+    eng = _Engine(catalogue, returns, per.fy)
     kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
@@ -453,37 +455,6 @@ def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_tabl
         float(target) if isinstance(target, int | float) else None,
         spc_table.parse_rebase(d.get("spc_rebase", "")),
         spc_table.parse_baseline(d.get("spc_baseline", "")))
-
-
-@dataclass(frozen=True)
-class Reads:
-    """What :func:`build_report` reads for one report (``reads_for``): the catalogue of
-    ``years`` (the report's own ``fy`` first; of the earlier years only the report's refs)
-    and the return rows of the refs of ``report`` in ``fy``'s catalogue, every period up to
-    ``last_month`` (months) or ``last_quarter`` (quarters): the SPC series
-    reach back to the earliest period stored; nothing after the report's period is read.
-    "The report's refs" include those its KPIs name in ``previous_ref``; with
-    ``previous_set`` (a report type comparing the year's set with the last, ``qpr``) the
-    previous year's catalogue has all the report type's KPIs."""
-
-    report: str
-    fy: str
-    years: tuple[str, ...]
-    last_month: str
-    last_quarter: str
-    previous_set: bool = False  # also the previous year's whole set of the report's KPIs
-
-
-def reads_for(period: str, report: str) -> Reads:
-    """The years, refs and periods a report on ``period`` looks up: its financial year and
-    the three before it (an arrears quarterly KPI looks back ``_LOOKBACK`` = 12 quarters for
-    its travel, and each column is rated with its own year's KPI rules)."""
-    per = P.parse_period(period)
-    start, back = P.parse_fy(per.fy), -(-_LOOKBACK // 4)
-    last = per.months[-1]
-    return Reads(report, per.fy, tuple(P.fy_id(start - k) for k in range(back + 1)),
-                 last, P.quarter_of_month(last),
-                 registry.get(report).previous_set)
 
 
 def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -> str | None:

@@ -19,14 +19,13 @@ and sets ``Report.extra`` to a :class:`QprExtra`: the previous year's KPIs that 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
 
 from kpilib.rules import periods as P
 from kpilib.rules.formats import format_target, format_value
-from kpilib.rules.markers import FIRST_YEAR_NOTE, NEW, markers, previous_refs
+from kpilib.rules.markers import FIRST_YEAR_NOTE, NEW, continuations, markers
 from kpilib.rules.measures import Obs, aggregate, to_number
 
 ADDED = ("activity", "marker", "baseline_source", "floor_text", "range_text")
@@ -59,26 +58,13 @@ def _q4_actual(defn: dict, returns: pd.DataFrame, fy: str) -> float | None:
     return aggregate([obs.get(p) for p in ids], defn["measure"], defn["unit"]).value
 
 
-def _links(this: dict[str, dict], before: dict[str, dict]) -> dict[str, list[str]]:
-    """Each of this year's KPIs' previous-year refs: those its ``previous_ref`` names, else
-    its own ref, unless another KPI's ``previous_ref`` claims it (the number was given to a
-    different KPI), as the KPI-set change report links them (reports.kpi_changes)."""
-    claimed = {r for d in this.values() for r in previous_refs(d["previous_ref"])}
-    links = {}
-    for ref, d in this.items():
-        named = previous_refs(d["previous_ref"])
-        own = () if named or ref in claimed else (ref,)
-        links[ref] = [r for r in (named or own) if r in before]
-    return links
-
-
-def _baseline(defn: dict, links: list[str], heirs: dict[str, int], before: dict[str, dict],
-              returns, previous: str):
-    """(value, source) of one KPI's baseline column: the Q4 actual of the one previous-year
-    KPI it continues (kept or renumbered) when no other KPI continues it too; a merged KPI
-    (several) or a part of a split one (shared) has no one actual of its own."""
-    if len(links) == 1 and heirs[links[0]] == 1:
-        value = _q4_actual(before[links[0]], returns, previous)
+def _baseline(defn: dict, continues: str | None, before: dict[str, dict], returns,
+              previous: str):
+    """(value, source) of one KPI's baseline column: the Q4 actual of the previous-year KPI
+    it continues alone (rules.markers.continuations: kept or renumbered; a merged KPI or a
+    part of a split one has no one actual of its own), else the catalogue's baseline."""
+    if continues is not None:
+        value = _q4_actual(before[continues], returns, previous)
         if value is not None:
             return value, "returns"
     value = to_number(defn["baseline"])
@@ -103,8 +89,7 @@ def extend(report, catalogue: pd.DataFrame, returns: pd.DataFrame):
     before = {d["ref"]: d for d in kpis_cat[kpis_cat["year"] == previous].to_dict("records")}
     mine = [(ref, d["previous_ref"]) for ref, d in this.items() if d["report"] == report.report]
     m = markers(mine, list(before) if before else None)
-    links = _links(this, before)
-    heirs = Counter(r for refs in links.values() for r in refs)  # KPIs continuing each
+    continued = continuations([(ref, d["previous_ref"]) for ref, d in this.items()], before)
     kpis = report.kpis.copy()
     rows = kpis.to_dict("records")
     for k in rows:
@@ -112,7 +97,7 @@ def extend(report, catalogue: pd.DataFrame, returns: pd.DataFrame):
         k["activity"] = defn["target"] == ""
         k["marker"] = NEW if k["ref"] in m.new and k["breakdown"] == "" else ""
         value, source = ((None, "") if k["breakdown"] else
-                         _baseline(defn, links[k["ref"]], heirs, before, returns, previous))
+                         _baseline(defn, continued.get(k["ref"]), before, returns, previous))
         k["baseline"] = value
         k["baseline_text"] = "" if value is None else format_value(value, k["unit"],
                                                                   k["decimals"])
