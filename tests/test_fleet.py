@@ -132,6 +132,85 @@ def test_a_failed_run_is_named_and_the_others_still_publish(tmp_path, monkeypatc
     assert not (tmp_path / "outputs/late").exists()
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def scheduler(tmp_path):
+    """A running Dask scheduler and one worker process, as on a real cluster (here on
+    loopback, sharing this machine's files): the scheduler's address and the worker's pid."""
+    import subprocess
+    import sys
+    import time
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    logs = [open(tmp_path / f"{name}.log", "w") for name in ("scheduler", "worker")]  # noqa: SIM115
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                               "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                               "--no-dashboard"], stdout=logs[0], stderr=logs[0])]
+    procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                   "--nthreads", "1", "--no-dashboard", "--no-nanny"],
+                                  stdout=logs[1], stderr=logs[1]))
+    try:
+        from dask.distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:  # until the worker has joined
+            try:
+                with Client(address, timeout="5s") as c:
+                    if c.scheduler_info()["workers"]:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.5)
+        yield address, procs[1].pid
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.slow
+def test_a_fleet_runs_on_a_running_scheduler(tmp_path, monkeypatch, capsys, scheduler):
+    monkeypatch.chdir(tmp_path)
+    store = small_store(tmp_path, "alpha", 9.1)
+    write_fleet(tmp_path, f'as_of: "{AS_OF}"\nperiods: ["2024-04"]\nreports: [core]\n'
+                          f'councils:\n  - {{name: alpha, store: {store}}}\n')
+    address, worker = scheduler
+    assert main(["fleet", "fleet.yaml", "--scheduler", address, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert f"kpi fleet: 1 runs on {address}, as of 2025-06-30T00:00:00.000000Z" in err
+    assert "1 runs: 1 succeeded, 0 failed" in out
+    assert f":{worker} " in out.splitlines()[2] + " "  # it ran on the scheduler's worker
+    manifest = json.loads((tmp_path / "outputs/alpha/2024-04/core/manifest.json").read_text())
+    assert manifest["parameters"]["params_file"] == "fleet.yaml#alpha"
+    assert main(["fleet", "fleet.yaml", "--scheduler", address, "--audit", "--quiet"]) == 0
+    assert "1 audits: 1 identical, 0 not" in capsys.readouterr().out
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from kpilib.run import fleet
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(fleet, "CONNECT_TIMEOUT", "2s")
+    store = small_store(tmp_path, "alpha", 9.1)
+    write_fleet(tmp_path, f'periods: ["2024-04"]\ncouncils:\n  - {{name: alpha, store: {store}}}\n')
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    assert main(["fleet", "fleet.yaml", "--scheduler", address, "--quiet"]) == 1
+    assert f"--scheduler {address}: cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- the fleet file
 
 

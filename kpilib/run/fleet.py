@@ -328,6 +328,9 @@ def audit_tasks(folders: dict[str, list[Path]], cwd: str | None = None) -> list[
             for name, fs in folders.items() for f in fs]
 
 
+CONNECT_TIMEOUT = "30s"  # how long a --scheduler is tried before it is called unreachable
+
+
 def client(workers: int, scheduler: str | None):
     """A Dask client: on the scheduler at ``scheduler``, else on a new LocalCluster of
     ``workers`` processes with one thread each (closed with the client)."""
@@ -337,7 +340,7 @@ def client(workers: int, scheduler: str | None):
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="30s")
+            return Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as e:
             raise ParamsError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
                               f"({e}); expected the address of a running scheduler, e.g. "
