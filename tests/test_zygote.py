@@ -88,13 +88,15 @@ def gone(pid: int, within: float = 10.0) -> bool:
 
 
 PROBE = "\n".join([
-    "import json, os, sys",
+    "import json, os, signal, sys",
     "import plotly.io as pio",
     "print(json.dumps({'pid': os.getpid(), 'pgid': os.getpgid(0), 'cwd': os.getcwd(),",
     "    'path0': sys.path[0], 'argv0': sys.argv[0], 'probe': os.environ.get('KPI_PROBE'),",
     "    'hash': hash('kpilib'), 'parent': os.environ.get('JPY_PARENT_PID'),",
     "    'shell': type(get_ipython()).__name__, 'renderer': pio.renderers.default,",
-    "    'stdout': type(sys.stdout).__name__, 'main': sys.modules['__main__'].__name__}))"])
+    "    'stdout': type(sys.stdout).__name__, 'main': sys.modules['__main__'].__name__,",
+    "    'signals': [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGCHLD,",
+    "                                                   signal.SIGTERM, signal.SIGPIPE)]}))"])
 
 
 def probe(folder: Path, forked_by: str | None, monkeypatch) -> tuple[dict, int]:
@@ -152,6 +154,13 @@ def test_no_state_passes_from_one_kernel_to_the_next(the_zygote, tmp_path, monke
     (first, draw1), (second, draw2) = (p.split() for p in printed)
     assert first == second == "None"
     assert draw1 != draw2  # each fork draws its own random state, as a new process does
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_zygote_to_the_run(the_zygote):
+    os.kill(the_zygote.process.pid, signal.SIGINT)  # as the terminal sends it to the group
+    kernel = zygote.fork_kernel(the_zygote.address, [sys.executable, "-c", "X", "--version"],
+                                dict(os.environ), os.getcwd())
+    assert kernel.wait(timeout=30) == 0 and the_zygote.process.poll() is None
 
 
 def test_the_zygote_reports_the_kernels_end(the_zygote):

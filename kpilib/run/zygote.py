@@ -254,6 +254,8 @@ def serve(listener: socket.socket) -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    # Ctrl-C in the terminal reaches the whole process group: the run stops the zygote
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sel.register(wake_r, selectors.EVENT_READ)
     while True:
         for key, _ in sel.select(timeout=1.0):
@@ -334,7 +336,8 @@ def _fork(request: dict, listener, sel, wake_r: int, wake_w: int) -> int:
     code = 1
     try:
         signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # as a new interpreter has them
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sel.close()
         listener.close()
         for fd in (wake_r, wake_w):
