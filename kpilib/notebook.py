@@ -73,13 +73,18 @@ def open_report(store: str | None = None, period: str | None = None, report: str
 
 def open_corporate(store: str | None = None, period: str | None = None,
                    report: str = "corporate", as_of: str | None = None,
-                   council: str | None = None, loads_through: int | None = None) -> Corporate:
+                   council: str | None = None, loads_through: int | None = None,
+                   edition: str | None = None) -> Corporate:
     """As :func:`open_report`, for the corporate report: the report with its programmes,
-    comparators and previous years (:mod:`kpilib.reports.corporate`)."""
-    rep, snap = _open(store, period, report, as_of, council, loads_through, share=False)
+    comparators and previous years (:mod:`kpilib.reports.corporate`); ``edition``
+    ``public`` withholds small numbers from all of it."""
+    rep, snap, settings = _open(store, period, report, as_of, council, loads_through, edition,
+                                share=False)
     cat = snap.catalogue
     year = cat[(cat["year"] == rep.period.fy) & (cat["breakdown"] == "")]
-    return build_corporate(rep, snap.returns, snap.extras, dict(zip(year["ref"], year["target"])))
+    suppression = settings.suppression if rep.edition == "public" else None
+    return build_corporate(rep, snap.returns, snap.extras, dict(zip(year["ref"], year["target"])),
+                           suppression)
 
 
 def corporate_page(view: Corporate, page: str, section: str | None = None) -> str:
@@ -112,12 +117,12 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
     look = settings.council
     if rep is not None:  # as the run built it: its edition's figures only
         return dataclasses.replace(rep, name=look.title(rtype.name, rtype.title),
-                                   branding=look), None
+                                   branding=look), None, settings
     rep, snap = _build(store, period, rtype, moment, bound)
     rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look)
     if edition == "public":
         rep = public_edition(rep, snap.returns, settings.suppression)
-    return rep, snap
+    return rep, snap, settings
 
 
 def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,

@@ -4,6 +4,7 @@ their store, and an end-to-end run and audit of the demo county."""
 
 from __future__ import annotations
 
+import html
 import shutil
 
 import pandas as pd
@@ -295,3 +296,129 @@ def test_an_annual_kpi_travels_from_the_previous_year(county_store, ref, symbol)
 
     report = open_report(str(county_store), "2013-14-Q2", "corporate", AS_OF)
     assert report.kpis.set_index("ref").loc[ref, "travel"] == symbol
+
+
+# --------------------------------------------------------------------------- public edition
+
+THRESHOLD = 1_000_000  # high, so that every withheld figure is a distinctive number
+CORP_HEADER = ["year", "ref", "name", "directorate", "commitment", "report", "frequency",
+               "measure", "unit", "polarity", "target", "rag_scheme", "travel_scheme"]
+YEARS = ("2010-11", "2011-12", "2012-13", "2013-14")
+# annual figures, each year's Q2: ANN01 counts (two small: one in a year before the trend's,
+# one in the trend's first year), ANN02 a small count this year (its comparator not
+# compared), RAT01 a percentage whose numerator is small in 2011-12 (so the rate is withheld)
+ANN01 = {"2010-11": 8_135_792, "2011-12": 612_345, "2012-13": 738_291, "2013-14": 4_681_357}
+ANN02 = {"2010-11": 5_792_468, "2011-12": 6_813_579, "2012-13": 7_924_681, "2013-14": 923_417}
+RAT01 = {"2010-11": (1_634_589, 2_011_223), "2011-12": (512_347, 2_003_891),
+         "2012-13": (1_512_353, 2_003_899), "2013-14": (1_612_359, 2_003_907)}
+SECRET = "INTERNAL-ONLY: the schools adviser has resigned"
+
+
+def _corp_store(root):
+    from conftest import write_csv
+
+    kpis = []
+    for fy in YEARS:
+        target = "0" if fy == "2013-14" else ""
+        kpis += [[fy, "ANN01", "Pupils assessed", "Education", "Attainment", "corporate",
+                  "annual", "snapshot", "count", "higher", target, "graded", "graded"],
+                 [fy, "ANN02", "Schools assessed", "Education", "Attainment", "corporate",
+                  "annual", "snapshot", "count", "higher", target, "graded", "graded"],
+                 [fy, "RAT01", "Assessed on time", "Education", "Attainment", "corporate",
+                  "annual", "ratio", "percent", "higher", "50" if target else "", "graded",
+                  "graded"]]
+    rows = []
+    for fy in YEARS:
+        q = f"{fy}-Q2"
+        internal = fy == "2013-14"
+        rows += [{"ref": "ANN01", "period": q, "value": ANN01[fy],
+                  "commentary": SECRET if internal else "", "internal": "yes" if internal else ""},
+                 {"ref": "ANN02", "period": q, "value": ANN02[fy]},
+                 {"ref": "RAT01", "period": q, "numerator": RAT01[fy][0],
+                  "denominator": RAT01[fy][1]}]
+    write_csv(root / "catalogue.csv", CORP_HEADER, kpis)
+    write_csv(root / "returns.csv", ["ref", "period", "value", "numerator", "denominator",
+                                     "commentary", "internal"], rows)
+    write_csv(root / "comparators.csv", ["ref", "group", "period", "value", "source"],
+              [["ANN02", "England average", "2012-13", "800000", "DfE"]])
+    (root / "council.yaml").write_text(f"name: Testshire County Council\nsuppression:\n"
+                                       f"  threshold: {THRESHOLD}\n", encoding="utf-8")
+    s = Store.open(root / "kpi.sqlite")
+    s.load_catalogue(root / "catalogue.csv", loaded_at="2013-10-01T00:00:00Z")
+    s.load_returns(root / "returns.csv", loaded_at="2013-10-02T00:00:00Z")
+    s.load("comparators", root / "comparators.csv", loaded_at="2013-10-03T00:00:00Z")
+    s.close()
+    return root / "kpi.sqlite"
+
+
+@pytest.fixture(scope="module")
+def corporate_editions(tmp_path_factory):
+    """The synthetic county's 2013-14 Q2 corporate report, internal and public."""
+    from kpilib.run.params import validate
+    from kpilib.run.runner import run
+
+    root = tmp_path_factory.mktemp("corporate-public")
+    store = _corp_store(root)
+    folders = {}
+    for edition in ("internal", "public"):
+        params = validate({"period": "2013-14-Q2", "report": "corporate", "store": str(store),
+                           "council": str(root / "council.yaml"), "as_of": AS_OF,
+                           "output_dir": str(root / "out"), "edition": edition})
+        folders[edition] = run(params, show_progress=False)[0].folder
+    return root, folders
+
+
+def _all_text(folder):
+    return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "plotly.min.js"}
+
+
+@pytest.mark.slow
+def test_a_public_corporate_report_withholds_small_numbers_everywhere(corporate_editions):
+    from kpilib.rules.formats import format_number
+
+    _, folders = corporate_editions
+    internal, public = _all_text(folders["internal"]), _all_text(folders["public"])
+    assert folders["public"].name == "corporate-public"
+    rate = 100 * RAT01["2011-12"][0] / RAT01["2011-12"][1]
+    hidden = {"ANN01 2011-12 (earlier year)": ANN01["2011-12"],
+              "ANN01 2012-13 (trend year)": ANN01["2012-13"],
+              "ANN02 2013-14 (headline)": ANN02["2013-14"]}
+    for what, v in hidden.items():
+        needles = {format_number(v), f"{v:,}", str(v)}
+        assert any(n in t for n in needles for t in internal.values()), what  # scan finds it
+        leaks = [f for f, t in public.items() for n in needles if n in t]
+        assert not leaks, f"{what} = {v} in {leaks}"
+    for shown in (f"{rate:.1f}%",):  # the rate of a withheld count: shown internally only
+        assert any(shown in t for t in internal.values())
+        assert not any(shown in t for t in public.values()), shown
+    assert SECRET in "".join(internal.values()) and SECRET not in "".join(public.values())
+    page = html.unescape(public["attainment.html"])
+    assert "Small numbers are withheld" in page
+    assert page.count("<1000000") >= 3 and '"num">withheld' in page  # counts, the rate
+    assert "Not compared (the council's figure is withheld)" in page
+    assert "Better than this comparator" in html.unescape(internal["attainment.html"])
+    assert "Better than this comparator" not in page
+    assert format_number(ANN01["2013-14"]) in page  # what is not small is shown
+
+
+@pytest.mark.slow
+def test_a_public_corporate_report_audits_identical(corporate_editions, monkeypatch):
+    from kpilib.audit.audit import audit_run
+
+    root, folders = corporate_editions
+    monkeypatch.chdir(root)
+    res = audit_run(folders["public"])
+    assert res.identical, (res.differing, res.data_changes, res.error[-3000:])
+
+
+def test_a_public_view_needs_its_suppression_settings(county_store):
+    import dataclasses
+
+    from kpilib.notebook import open_report
+    from kpilib.reports.corporate import build_corporate
+
+    report = dataclasses.replace(open_report(str(county_store), "2013-14-Q2", "corporate",
+                                             AS_OF), edition="public")
+    with pytest.raises(ValueError, match="needs its suppression settings"):
+        build_corporate(report, pd.DataFrame(columns=["ref", "breakdown", "period", "value"]))

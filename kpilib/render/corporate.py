@@ -16,7 +16,8 @@ from kpilib.reports.corporate import Corporate
 # programme status -> (css class, symbol): Green, Amber and Red are the RAG badges
 PROGRAMME_STYLE = {"Complete": ("prog-complete", "✔"), "Not started": ("prog-not-started", "–")}
 VERDICT_TEXT = {"better": "Better than this comparator", "worse": "Worse than this comparator",
-                "same": "The same as this comparator", "": "Not compared (no polarity)"}
+                "same": "The same as this comparator", "": "Not compared (no polarity)",
+                "withheld": "Not compared (the council's figure is withheld)"}
 PAGES = (("Summary", "summary.html"), ("Managing change", "managing-change.html"),
          ("Performance spotlight", "spotlight.html"))
 

@@ -23,6 +23,7 @@ from kpilib.reports.model import NOT_RATED, Report
 from kpilib.rules import periods as P
 from kpilib.rules.formats import format_target, format_value, is_blank
 from kpilib.rules.rag import STATUSES, column_target
+from kpilib.rules.suppression import WITHHELD, Suppression
 from kpilib.rules.targets import parse_target
 from kpilib.rules.travel import NO_TRAVEL
 
@@ -162,9 +163,12 @@ def _quarters(report: Report, k: dict, cells: dict, target) -> list[dict]:
     return out
 
 
-def _previous_years(returns: pd.DataFrame, k: dict, fy: str, period: str) -> list[dict]:
+def _previous_years(returns: pd.DataFrame, k: dict, fy: str, period: str,
+                    public: _Public | None = None) -> list[dict]:
     """An annual KPI's value in each earlier financial year and this one (the year's latest
-    quarter with a value, up to the report's period)."""
+    quarter with a value, up to the report's period).  In a public edition a value the
+    report withholds (its trend point is a gap) or, in a year before the trend's, a small
+    count (or a percentage or rate of one) reads as withheld (:class:`_Public`)."""
     start = P.parse_fy(fy)
     mine = returns[(returns["ref"] == k["ref"]) & (returns["breakdown"] == "")
                    & returns["value"].notna()]
@@ -172,16 +176,48 @@ def _previous_years(returns: pd.DataFrame, k: dict, fy: str, period: str) -> lis
     for y in range(start - PREVIOUS_YEARS, start + 1):
         year = P.fy_id(y)
         rows = mine[mine["period"].isin(P.fy_quarters(year)) & (mine["period"] <= period)]
-        value = float(rows.sort_values("period")["value"].iloc[-1]) if len(rows) else None
-        out.append({"year": year, "current": year == fy,
-                    "display": "–" if value is None else format_value(value, k["unit"],
-                                                                      k["decimals"])})
+        row = rows.sort_values("period").iloc[-1].to_dict() if len(rows) else None
+        hidden = public.withheld(k, row) if public and row else ""
+        display = ("–" if row is None else hidden
+                   or format_value(float(row["value"]), k["unit"], k["decimals"]))
+        out.append({"year": year, "current": year == fy, "display": display})
     return out
 
 
-def _comparators(frame: pd.DataFrame | None, k: dict, figure: float | None) -> list[dict]:
+@dataclass(frozen=True)
+class _Public:
+    """What a public edition withholds of figures the corporate view reads from the returns
+    (reporting-rules.md, "Public editions"): a period of the report's trend series is
+    withheld where the public report's point is a gap; an earlier one (shown alone, without
+    its breakdowns or months) where it is a small count, or a percentage or rate of one."""
+
+    settings: Suppression
+    shown: Mapping[tuple[str, str], float]  # (ref, period) -> the public series' value (NaN)
+
+    def withheld(self, k: dict, row: dict) -> str:
+        """``""`` (shown), or the text of a withheld figure: ``<5`` or ``withheld``."""
+        small = k["unit"] == "count" and self.settings.small(row["value"])
+        key = (k["ref"], row["period"])
+        if key in self.shown:
+            gone = pd.isna(self.shown[key])
+        else:
+            gone = small or any(self.settings.small(row.get(f)) for f in
+                                ("numerator", "denominator"))
+        return "" if not gone else self.settings.mark if small else WITHHELD
+
+
+def _has_value(returns: pd.DataFrame, k: dict) -> bool:
+    """Whether the KPI has a value in its headline period (else nothing is withheld)."""
+    rows = returns[(returns["ref"] == k["ref"]) & (returns["breakdown"] == "")
+                   & (returns["period"] == k["headline_period"])]
+    return bool(rows["value"].notna().any())
+
+
+def _comparators(frame: pd.DataFrame | None, k: dict, figure: float | None,
+                 withheld: bool = False) -> list[dict]:
     """The latest comparator of each group for the KPI (latest load, then latest row of
-    the file), each with the council's figure better or worse than it."""
+    the file), each with the council's figure better or worse than it (``withheld``: the
+    figure is withheld from a public edition, and so is how it compares)."""
     if frame is None or frame.empty:
         return []
     mine = frame[frame["ref"] == k["ref"]].sort_values(["loaded_at", "load_id", "row_number"],
@@ -189,7 +225,8 @@ def _comparators(frame: pd.DataFrame | None, k: dict, figure: float | None) -> l
     latest = mine.drop_duplicates("group", keep="last").sort_values("group", kind="stable")
     return [{"group": r["group"], "period": r["period"], "source": r["source"],
              "display": format_value(float(r["value"]), k["unit"], k["decimals"]),
-             "verdict": compare(figure, float(r["value"]), k["polarity"])}
+             "verdict": "withheld" if withheld else compare(figure, float(r["value"]),
+                                                            k["polarity"])}
             for r in latest.to_dict("records")]
 
 
@@ -210,12 +247,23 @@ def programmes_for(frame: pd.DataFrame | None, period: P.Period) -> list[dict]:
 
 def build_corporate(report: Report, returns: pd.DataFrame,
                     extras: Mapping[str, pd.DataFrame] | None = None,
-                    targets: Mapping[str, str] | None = None) -> Corporate:
+                    targets: Mapping[str, str] | None = None,
+                    suppression: Suppression | None = None) -> Corporate:
     """The corporate view of ``report`` (pure).  ``returns``: every return row of the
     snapshot (previous years' values); ``extras``: the snapshot's ``programmes`` and
-    ``comparators``; ``targets``: each KPI's catalogue target text (``ref -> target``)."""
+    ``comparators``; ``targets``: each KPI's catalogue target text (``ref -> target``).
+    A public edition (``report`` from :func:`kpilib.reports.public.public_edition`) needs
+    the ``suppression`` it was made with: the figures read here from the returns are
+    withheld by the same rules."""
     extras = extras or {}
     targets = targets or {}
+    public = None
+    if report.edition == "public":
+        if suppression is None:
+            raise ValueError("a public edition's corporate view needs its suppression settings")
+        public = _Public(suppression, {(r["ref"], r["period"]): r["value"] for r in
+                                       report.series[report.series["breakdown"] == ""]
+                                       .to_dict("records")})
     by_ref: dict[str, dict] = {}
     for c in report.cells[report.cells["breakdown"] == ""].to_dict("records"):
         by_ref.setdefault(c["ref"], {})[c["column"]] = c
@@ -231,9 +279,12 @@ def build_corporate(report: Report, returns: pd.DataFrame,
             "figure": figure, "narrative": narrative, "action": action,
             "quarters": _quarters(report, k, by_ref.get(k["ref"], {}),
                                   parse_target(targets.get(k["ref"], ""))),
-            "previous": (_previous_years(returns, k, report.period.fy, report.period.id)
+            "previous": (_previous_years(returns, k, report.period.fy, report.period.id, public)
                          if k["frequency"] == "annual" else []),
-            "comparators": _comparators(extras.get("comparators"), k, figure),
+            "comparators": _comparators(extras.get("comparators"), k, figure,
+                                        public is not None and figure is None
+                                        and (k["ref"], k["headline_period"]) in public.shown
+                                        and _has_value(returns, k)),
         })
     labels = tuple(_quarter_column(q).label for q in P.fy_quarters(report.period.fy))
     return Corporate(report, tuple(kpis),
