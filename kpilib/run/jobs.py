@@ -10,9 +10,7 @@ executed notebook in the worker with kpilib's template, into the run's staging f
 from __future__ import annotations
 
 import os
-import platform
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ from pathlib import Path
 
 from kpilib.render import page as render_page
 from kpilib.run import publish, shared
-from kpilib.run.kernel import LAUNCHER
+from kpilib.run.kernel import LAUNCHER, interpreter
 from kpilib.run.locate import (
     NotebookSource,
 )
@@ -55,8 +53,8 @@ def kernel_spec():
 
     Built from ipykernel's own spec with ``argv[0] = sys.executable``, whatever kernelspecs
     are installed: a fresh virtualenv may have none, and an installed ``python3`` spec may
-    point at another interpreter (another virtualenv, another kpilib).  Frozen modules are
-    off as ``python -m ipykernel install`` writes it (no debugger warning on CPython >= 3.11).
+    point at another interpreter (another virtualenv, another kpilib).  The interpreter and
+    its flags are :func:`kpilib.run.kernel.interpreter`'s, as the zygote's.
     The kernel starts with :data:`kpilib.run.kernel.LAUNCHER` (ipykernel's launcher, set to
     die with the worker that started it) instead of ``-m ipykernel_launcher``.
     """
@@ -64,16 +62,14 @@ def kernel_spec():
     from jupyter_client.kernelspec import KernelSpec
 
     spec = get_kernel_dict()
-    argv = [sys.executable]
+    argv = interpreter()
     args = spec["argv"][1:]
     for i, a in enumerate(args):
         if a == "-m" and args[i + 1:i + 2] == ["ipykernel_launcher"]:
             argv += ["-c", LAUNCHER]
-        elif not (a == "ipykernel_launcher" and args[i - 1:i] == ["-m"]):
+        elif not (a == "ipykernel_launcher" and args[i - 1:i] == ["-m"]
+                  or a.startswith("-Xfrozen_modules")):  # the interpreter's flag: ours
             argv.append(a)
-    if platform.python_implementation() == "CPython" and not any(
-            a.startswith("-Xfrozen_modules") for a in argv):
-        argv.insert(1, "-Xfrozen_modules=off")
     return KernelSpec(**{**spec, "argv": argv}, name=KERNEL, resource_dir=RESOURCES)
 
 
@@ -89,7 +85,7 @@ def kernel_manager(workdir: Path):
             return kernel_spec()
 
     return ForkingKernelManager(kernel_name=KERNEL, kernel_spec_manager=ThisInterpreter(),
-                         transport="ipc", ip=str(workdir / "kernel"))
+                                transport="ipc", ip=str(workdir / "kernel"))
 
 
 def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):

@@ -40,6 +40,18 @@ def die_with_parent(parent: int | None = None) -> bool:
     return True
 
 
+def interpreter() -> list[str]:
+    """A kernel's interpreter and its flags: this one, frozen modules off on CPython (as
+    ``python -m ipykernel install`` writes it: no debugger warning on CPython >= 3.11).  The
+    kernel spec (:func:`kpilib.run.jobs.kernel_spec`) and the zygote (:mod:`kpilib.run.zygote`)
+    start with it."""
+    import platform
+    import sys
+
+    frozen = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else []
+    return [sys.executable, *frozen]
+
+
 def die_with_parent_source() -> str:
     """:func:`die_with_parent`'s source, for programs started with ``python -c``."""
     return inspect.getsource(die_with_parent)

@@ -57,8 +57,8 @@ def available() -> bool:
 
 
 class Zygote:
-    """The run's zygote process: ``with Zygote() as z:`` starts it and sets :data:`ENV` for
-    the workers forked afterwards; leaving the block stops it and removes its socket."""
+    """The run's zygote process: :meth:`start` starts it and sets :data:`ENV` for the workers
+    forked afterwards; :meth:`stop` stops it and removes its socket."""
 
     def __init__(self, argv_prefix: list[str] | None = None):
         self.folder = Path(tempfile.mkdtemp(prefix="kpi-zygote-"))
@@ -69,7 +69,7 @@ class Zygote:
     def start(self) -> Zygote:
         """Bind the socket here (a worker can connect at once: it waits in the backlog until
         the zygote has imported what it preloads), start the zygote on it, set :data:`ENV`."""
-        from kpilib.run.kernel import die_with_parent_source
+        from kpilib.run.kernel import die_with_parent_source, interpreter
 
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -101,20 +101,6 @@ class Zygote:
                 p.unlink() if p.is_socket() else p.rmdir()
             except OSError:
                 pass
-
-    def __enter__(self) -> Zygote:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def interpreter() -> list[str]:
-    """The kernel's interpreter and its flags (:func:`kpilib.run.jobs.kernel_spec`'s)."""
-    import platform
-
-    frozen = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else []
-    return [sys.executable, *frozen]
 
 
 def start() -> Zygote | None:
