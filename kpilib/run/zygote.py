@@ -234,8 +234,7 @@ def serve(listener: socket.socket) -> None:
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ)
     pending: dict[socket.socket, bytes] = {}  # connections whose request is not complete
-    kernels: dict[int, socket.socket] = {}  # pid -> its worker's connection
-    owner: dict[socket.socket, int] = {}
+    kernels: dict[int, socket.socket | None] = {}  # pid -> its worker's connection (None: gone)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -269,7 +268,6 @@ def serve(listener: socket.socket) -> None:
                             continue
                         pid = _fork(request, listener, sel, wake_r, wake_w)
                         kernels[pid] = conn
-                        owner[conn] = pid
                         try:
                             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
                         except OSError:  # gone already: the next read sees it
@@ -277,12 +275,11 @@ def serve(listener: socket.socket) -> None:
                 elif not data:  # the worker went away: so does its kernel
                     sel.unregister(conn)
                     pending.pop(conn, None)
-                    pid = owner.pop(conn, None)
-                    if pid is not None and pid in kernels:
+                    for pid in [p for p, c in kernels.items() if c is conn]:
                         _kill_group(pid)
                         kernels[pid] = None
                     conn.close()
-        _reap(kernels, owner, sel)
+        _reap(kernels, sel)
 
 
 def _kill_group(pid: int) -> None:
@@ -294,7 +291,7 @@ def _kill_group(pid: int) -> None:
             continue
 
 
-def _reap(kernels: dict, owner: dict, sel) -> None:
+def _reap(kernels: dict, sel) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -305,7 +302,6 @@ def _reap(kernels: dict, owner: dict, sel) -> None:
         conn = kernels.pop(pid, None)
         if conn is None:
             continue
-        owner.pop(conn, None)
         code = os.waitstatus_to_exitcode(status)
         try:
             conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
