@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpilib.errors import CatalogueError
+from kpilib.rules.markers import links, previous_refs
 from kpilib.rules.periods import fy_id, parse_fy
 
 COMPARED = ("name", "directorate", "department", "commitment", "report", "theme", "frequency",
@@ -130,10 +131,6 @@ def _kpis(n: int) -> str:
     return f"{n} KPI" if n == 1 else f"{n} KPIs"
 
 
-def _refs(text: str) -> list[str]:
-    return [r.strip() for r in str(text).split(";") if r.strip()]
-
-
 def _kpi_values(rows: pd.DataFrame) -> dict[str, dict[str, str]]:
     """Per ref, the compared columns, each override's target, tolerance and floor folded
     into the KPI's (``90; P1 97.5``)."""
@@ -177,13 +174,11 @@ def compare(catalogue: pd.DataFrame, year_from: str, year_to: str) -> KpiSetChan
     early, late = _year(catalogue, year_from, "--from"), _year(catalogue, year_to, "--to")
     before, after = _kpi_values(early), _kpi_values(late)
     late_kpis = late[late["breakdown"] == ""]
-    claimed = {r for text in late_kpis["previous_ref"] for r in _refs(text) if r in before}
+    linked = links(list(zip(late_kpis["ref"], late_kpis["previous_ref"])), before)
     found: set[str] = set()
     changes = []
     for _, k in late_kpis.iterrows():
-        named = [r for r in _refs(k["previous_ref"]) if r in before]
-        if not named and k["ref"] in before and k["ref"] not in claimed:
-            named = [k["ref"]]
+        named = linked[k["ref"]]
         ref, values = k["ref"], after[k["ref"]]
         common = dict(report=k["report"], commitment=k["commitment"], name=k["name"])
         if not named or all(r in found for r in named):
@@ -196,7 +191,7 @@ def compare(catalogue: pd.DataFrame, year_from: str, year_to: str) -> KpiSetChan
         details = tuple((c, before[first][c], values[c]) for c in diff)
         if ref != first:
             diff, details = ["ref", *diff], (("ref", first, ref), *details)
-        split = sum(first in _refs(t) for t in late_kpis["previous_ref"]) > 1
+        split = sum(first in previous_refs(t) for t in late_kpis["previous_ref"]) > 1
         merged = len(named) > 1
         change = "changed" if diff or split or merged else "unchanged"
         changes.append(Change(ref, ";".join(named), change, tuple(diff), details=details,

@@ -55,26 +55,31 @@ def markers(current: Sequence[tuple[str, str]], previous: Iterable[str] | None) 
     return Markers(frozenset(new), tuple(r for r in before if r not in carried), True)
 
 
-def continuations(current: Sequence[tuple[str, str]], previous: Iterable[str]) -> dict[str, str]:
-    """The previous year's KPI each of this year's KPIs continues alone: ``{ref: earlier
-    ref}`` for a KPI kept (same ref) or renumbered (``previous_ref`` naming one ref), when
-    no other KPI of the year continues that one too.
-
-    A KPI's earlier refs are those its ``previous_ref`` names, else its own ref unless
-    another KPI's ``previous_ref`` claims it (the number was given to a different KPI);
-    only refs in ``previous`` count.  A merged KPI (several earlier refs), the parts of a
-    split one (an earlier ref shared) and a new KPI continue none: their earlier figures,
-    if any, are not theirs.
-    """
+def links(current: Sequence[tuple[str, str]], previous: Iterable[str]) -> dict[str, list[str]]:
+    """Each of this year's KPIs' earlier refs, among ``previous``: those its ``previous_ref``
+    names, else its own ref unless another KPI's ``previous_ref`` claims it (the number was
+    given to a different KPI); none for a new KPI."""
     known = set(previous)
     claimed = {r for _, prev in current for r in previous_refs(prev)}
-    links = {}
+    out = {}
     for ref, prev in current:
         named = previous_refs(prev)
         own = () if named or ref in claimed else (ref,)
-        links[ref] = [r for r in dict.fromkeys(named or own) if r in known]
+        out[ref] = [r for r in dict.fromkeys(named or own) if r in known]
+    return out
+
+
+def continuations(current: Sequence[tuple[str, str]], previous: Iterable[str]) -> dict[str, str]:
+    """The previous year's KPI each of this year's KPIs continues alone: ``{ref: earlier
+    ref}`` for a KPI kept (same ref) or renumbered (``previous_ref`` naming one ref), when
+    no other KPI of the year continues that one too (:func:`links`).  A merged KPI (several
+    earlier refs), the parts of a split one (an earlier ref shared) and a new KPI continue
+    none: their earlier figures, if any, are not theirs.
+    """
+    linked = links(current, previous)
     heirs: dict[str, int] = {}
-    for refs in links.values():
+    for refs in linked.values():
         for r in refs:
             heirs[r] = heirs.get(r, 0) + 1
-    return {ref: refs[0] for ref, refs in links.items() if len(refs) == 1 and heirs[refs[0]] == 1}
+    return {ref: refs[0] for ref, refs in linked.items()
+            if len(refs) == 1 and heirs[refs[0]] == 1}

@@ -21,13 +21,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kpilib.errors import Problem, ValidationError
+from kpilib.rules.markers import previous_refs
 from kpilib.rules.periods import fy_id, parse_fy
 
 ROW_NUMBERS = "row_numbers"  # frame.attrs key: the file's row number of each frame row
-
-
-def _refs(text: str) -> list[str]:
-    return [r.strip() for r in str(text).split(";") if r.strip()]
 
 
 def _stored_files(conn: sa.Connection, picks: pd.DataFrame) -> dict[str, str]:
@@ -59,7 +56,7 @@ def problems(new: pd.DataFrame, new_file: str, stored: pd.DataFrame,
         prev = fy_id(parse_fy(k["year"]) - 1)
         if prev not in refs or (k["year"] not in years and prev not in years):
             continue
-        missing = [r for r in _refs(k["previous_ref"]) if r not in refs[prev]]
+        missing = [r for r in previous_refs(k["previous_ref"]) if r not in refs[prev]]
         if not missing:
             continue
         where = (f"stored ({k['year']}'s KPI set); {new_file}, now being loaded, is the "

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from kpilib.clock import normalise_timestamp
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
+from kpilib.rules.markers import previous_refs
 from kpilib.store.database import (
     RETURNS_FRAME_COLUMNS,
     Snapshot,
@@ -103,8 +104,8 @@ def _catalogue_frame(rows: list) -> pd.DataFrame:
 def linked_refs(kpis: pd.DataFrame) -> set[str]:
     """The KPIs' refs and the earlier refs their ``previous_ref`` names (renumbered,
     merged or split KPIs: a report reads their history and their previous year's figures)."""
-    named = {r.strip() for v in kpis.get("previous_ref", ()) for r in str(v).split(";")}
-    return set(kpis["ref"]) | (named - {""})
+    named = {r for v in kpis.get("previous_ref", ()) for r in previous_refs(v)}
+    return set(kpis["ref"]) | named
 
 
 def report_catalogue(conn: sa.Connection, reads, as_of: str | None,
