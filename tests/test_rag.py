@@ -1,11 +1,14 @@
 import pytest
 
 from kpilib.ingest.catalogue import parse_target, parse_tolerance
+from kpilib.ingest.keys import builtin_keys
 from kpilib.rules.rag import column_target, rag_status
 
 
 def rag(value, target, polarity="higher", scheme="tolerance", tolerance="", floor=None):
-    return rag_status(value, target, polarity, scheme, parse_tolerance(tolerance), floor)
+    """The built-in schemes are shipped keys (kpilib/keys/builtin.yaml): rated as data."""
+    key = builtin_keys().status_key(scheme)
+    return rag_status(value, target, polarity, key, parse_tolerance(tolerance), floor)
 
 
 @pytest.mark.parametrize(
@@ -148,5 +151,5 @@ def test_profiled_target_is_compared_with_the_month_not_the_annual_figure():
 
 
 def test_unknown_scheme_is_an_error():
-    with pytest.raises(ValueError, match="unknown rag_scheme"):
+    with pytest.raises(ValueError, match="unknown status key 'rainbow'"):
         rag(1, 2, "higher", "rainbow")

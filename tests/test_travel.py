@@ -1,6 +1,18 @@
 import pytest
 
-from kpilib.rules.travel import describe, travel
+from kpilib.ingest.keys import builtin_keys
+from kpilib.rules.travel import compare
+
+
+def travel(cur, prev, polarity, scheme, target=None):
+    """The built-in arrows are shipped travel keys (kpilib/keys/builtin.yaml)."""
+    comp = builtin_keys().travel_key(scheme).comparisons[0]
+    return compare(comp, cur, prev, polarity, {"target": target})[0]
+
+
+def describe(cur, prev, polarity, scheme, target=None):
+    comp = builtin_keys().travel_key(scheme).comparisons[0]
+    return compare(comp, cur, prev, polarity, {"target": target})[1]
 
 
 @pytest.mark.parametrize(
@@ -82,12 +94,12 @@ def test_graded(prev, cur, polarity, expected):
 
 
 def test_every_symbol_has_words():
-    assert describe("↓R", "nnc", "higher") == "Worse by more than 5% and not on target"
-    assert describe("↓A", "trust", "lower") == "Declined"
-    assert describe("⇔", "nnc", "none") == "No change (no polarity)"
-    assert describe("n/a", "nnc", "higher") == "No previous value to compare"
+    assert describe(94, 100, "higher", "nnc") == "Worse by more than 5% and not on target"
+    assert describe(12.3, 12.2, "lower", "trust") == "Declined"
+    assert describe(5, 5, "none", "nnc") == "No change (no polarity)"
+    assert describe(5, None, "higher", "nnc") == "No previous value to compare"
 
 
 def test_unknown_scheme_is_an_error():
-    with pytest.raises(ValueError, match="unknown travel_scheme"):
+    with pytest.raises(ValueError, match="unknown travel key"):
         travel(1, 2, "higher", "rainbow")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import nh3
 import pandas as pd
 
+from kpilib.ingest.keys import builtin_keys
 from kpilib.render import templates
 from kpilib.render.charts import chart_summary, trend_chart, xmr_chart
 from kpilib.render.style import (
@@ -34,7 +35,7 @@ from kpilib.render.style import (
 from kpilib.reports.model import NOT_RATED, Report
 from kpilib.rules.formats import arrears_lag, format_target, format_value, is_blank
 from kpilib.rules.periods import fy_id, parse_fy
-from kpilib.rules.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
+from kpilib.rules.travel import NO_POLARITY, NO_TRAVEL, NO_TRAVEL_WORDS
 
 __all__ = ["CHART_MARKERS", "RAG_STYLE", "KpiRows", "baseline_label", "chart", "chart_summary",
            "contents",
@@ -70,11 +71,13 @@ def travel_badge(symbol: str, words: str) -> str:
     return str(templates.macro("badges", "travel_badge")(symbol, words))
 
 
-def _travel_key() -> list[tuple[str, str]]:
-    """Every (symbol, words) a page can show, in the key's order (schemes, no polarity,
-    no previous value)."""
-    pairs = [(sym, words) for table in DESCRIPTIONS.values() for sym, words in table.items()]
-    pairs += [*NO_POLARITY.items(), (NO_TRAVEL, describe(NO_TRAVEL, "nnc", "higher"))]
+def _travel_key(keys) -> list[tuple[str, str]]:
+    """Every (symbol, words) a page can show, in the keys' order (each travel key's
+    comparisons, no polarity, no previous value)."""
+    pairs = [p for key in keys.travel.values() for comp in key.comparisons for p in comp.pairs()]
+    pairs += [*NO_POLARITY.items(), (NO_TRAVEL, NO_TRAVEL_WORDS)]
+    pairs += [(NO_TRAVEL, comp.none_words) for key in keys.travel.values()
+              for comp in key.comparisons]
     return list(dict.fromkeys(pairs))
 
 
@@ -82,7 +85,9 @@ def legend(report: Report | None = None) -> str:
     """The key to the RAG statuses and travel symbols ``report`` uses, in words and symbols
     (None: every one).  Pass the whole report, not a section, so that every page of a run
     shows the same key."""
-    pairs = _travel_key()
+    keys = report.keys if report is not None and report.keys is not None else builtin_keys()
+    pairs = _travel_key(keys)
+    labels = ["compares the current period with the previous one"]
     if report is None:
         statuses, not_rated = list(RAG_STYLE), True
     else:
@@ -92,13 +97,16 @@ def legend(report: Report | None = None) -> str:
         statuses = [s for s in RAG_STYLE if s in used]
         not_rated = "" in set(report.headline().get("rag", ()))
         shown = set(zip(report.kpis.get("travel", ()), report.kpis.get("travel_text", ())))
+        shown |= set(zip(report.kpis.get("travel2", ()), report.kpis.get("travel2_text", ())))
         pairs = [p for p in pairs if p in shown]
+        labels = list(dict.fromkeys(x for x in (*report.kpis.get("travel_label", ()),
+                                                *report.kpis.get("travel2_label", ())) if x))
     travel: dict[str, list[str]] = {}  # words -> symbols: "↑G/↓G improved"
     for sym, words in pairs:
         travel.setdefault(words, []).append(sym)
     spc = _spc_key(report)
     return templates.render(
-        "legend", statuses=statuses, not_rated=not_rated, spc=spc,
+        "legend", statuses=statuses, not_rated=not_rated, spc=spc, travel_labels=labels,
         travel=[{"symbols": syms, "words": words[:1].lower() + words[1:]}
                 for words, syms in travel.items()])
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpilib import registry
 from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
+from kpilib.ingest.keys import builtin_keys
 from kpilib.reports import history, spc_table
 from kpilib.reports.scope import LOOKBACK as _LOOKBACK
 from kpilib.reports.scope import Reads, reads_for  # noqa: F401 (kpilib.reports.model.reads_for)
@@ -28,12 +29,14 @@ from kpilib.rules.formats import (
     format_target,
     format_value,
 )
+from kpilib.rules.keys import Facts, TravelCondition, rate
+from kpilib.rules.keyspec import KeySet
 from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
 from kpilib.rules.names import spreadsheet_safe
-from kpilib.rules.rag import MISSING, STATUSES, TRACKING, column_target, rag_status
+from kpilib.rules.rag import MISSING, STATUSES, column_target
 from kpilib.rules.ranges import RANGE_STATUSES, range_status
 from kpilib.rules.targets import parse_target, parse_tolerance
-from kpilib.rules.travel import NO_TRAVEL, describe, travel
+from kpilib.rules.travel import NO_TRAVEL, NO_TRAVEL_WORDS, Comparison, compare, outcome
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
 
@@ -63,6 +66,7 @@ class Report:
     edition: str = "internal"  # "public": small numbers withheld (kpilib.reports.public)
     notice: str = ""  # what a public edition's pages say about withheld figures
     extra: Any = None  # what a report type's own ``extend`` step adds (e.g. qpr markers)
+    keys: Any = None  # the status and travel keys the report was rated with (a KeySet)
 
     @property
     def spc_points(self) -> pd.DataFrame:
@@ -164,7 +168,8 @@ def _target_for(defn: dict, column: P.Column):
 class _Engine:
     """Holds the indexed inputs for one build; all methods are pure lookups."""
 
-    def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame, fy: str):
+    def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame, fy: str, keys: KeySet):
+        self.keys = keys
         self.defs: dict[tuple[str, str, str], dict] = {}
         self.order: dict[str, list[tuple[str, str]]] = {}
         for d in kpi_rows(catalogue, all_breakdowns=True).to_dict("records"):
@@ -199,18 +204,89 @@ class _Engine:
         return aggregate([series.get(p) for p in periods], d["measure"], d["unit"])
 
     def rag(self, d: dict, column: P.Column, cell: Cell):
-        """(RAG status, effective target) of a cell, using the column's own year's KPI rules."""
+        """(RAG status, effective target) of a cell, using the column's own year's KPI rules
+        and the KPI's status key."""
         if not column.months:
             return "", None
         dd = self.defn(P.month(column.months[-1]).fy, d["ref"], d["breakdown"], d)
         target = _target_for(dd, column)
         if cell.status in (ARREARS, "zero", "na"):
             return "", target
-        status = rag_status(cell.value, target, dd["polarity"], dd["rag_scheme"],
-                            dd["_tolerance"], dd["_floor"])
-        if status == TRACKING:  # an activity indicator: against its expected range, if any
-            status = range_status(cell.value, *dd["_range"])
+        key = self.keys.status_key(dd["rag_scheme"])
+        last = P.parse_period(_periods_of(column, dd["frequency"])[-1])
+        facts = Facts(cell.value, dd["polarity"], self.references(dd, target, last),
+                      dd["_tolerance"], lambda cond: self.travel_outcome(dd, last, cond),
+                      self.spc_kind(dd, last) if key.uses_spc else "",
+                      self.history(dd, last) if key.min_history else 0)
+        status = rate(key, facts)
+        if status == key.reserved.get("no_target") and None not in dd["_range"]:
+            status = range_status(cell.value, *dd["_range"])  # an activity indicator
         return status, target
+
+    def references(self, d: dict, target, last: P.Period) -> dict:
+        """The reference values a key compares a cell with: the column's target, the KPI's
+        floor and baseline, and rolling averages of the periods before ``last``."""
+        refs = {"target": target, "floor": d["_floor"], "baseline": to_number(d["baseline"])}
+        for name in self.keys.status_key(d["rag_scheme"]).uses():
+            if name.startswith("rolling_average_"):
+                refs[name] = self.rolling_average(d, last, int(name.rsplit("_", 1)[1]))
+        return refs
+
+    def value_at(self, d: dict, period: P.Period) -> float | None:
+        return self.cell(d, _span(period)).value
+
+    def rolling_average(self, d: dict, last: P.Period, n: int) -> float | None:
+        """The mean of the ``n`` periods (of the KPI's frequency) before ``last``; None unless
+        all ``n`` have a value."""
+        values, p = [], last
+        for _ in range(n):
+            p = P.previous(p)
+            v = self.value_at(d, p)
+            if v is None:
+                return None
+            values.append(v)
+        return sum(values) / n
+
+    def baseline_period(self, d: dict, current: P.Period, baseline: str) -> P.Period:
+        if baseline == "same_period_last_year":
+            return P.shift(current, -12 if current.kind == "month" else -4)
+        if baseline == "previous_year_end":
+            prev_fy = P.fy_id(P.parse_fy(current.fy) - 1)
+            return P.parse_period((P.fy_months if current.kind == "month"
+                                   else P.fy_quarters)(prev_fy)[-1])
+        return self.compared_with(d, current)
+
+    def baseline_value(self, d: dict, current: P.Period, baseline: str, n: int = 0):
+        if baseline == "rolling_average":
+            return self.rolling_average(d, current, n)
+        return self.value_at(d, self.baseline_period(d, current, baseline))
+
+    def travel_outcome(self, d: dict, current: P.Period, cond: TravelCondition) -> str | None:
+        """``better``, ``same`` or ``worse`` against a band's baseline (None: no value)."""
+        now = self.value_at(d, current)
+        base = self.baseline_value(d, current, cond.baseline, cond.periods)
+        if now is None or base is None or d["polarity"] not in ("higher", "lower"):
+            return None
+        return outcome(now, base, d["polarity"])
+
+    def history(self, d: dict, last: P.Period) -> int:
+        """How many periods of the KPI's series have a value, up to ``last``."""
+        series = self.obs.get((d["ref"], d["breakdown"]), {})
+        kind = last.kind
+        return sum(1 for p, o in series.items() if p <= last.id and o.value is not None
+                   and P.parse_period(p).kind == kind)
+
+    def spc_kind(self, d: dict, last: P.Period) -> str:
+        """The SPC point kind of ``last`` in the KPI's series (improvement, concern, neutral,
+        common_cause; "" when the series has no analysis there)."""
+        spec = spc_table.SeriesSpec(d["ref"], d["breakdown"], d["frequency"], d["polarity"],
+                                    last.id)
+        values = {p: o.value for p, o in self.obs.get((d["ref"], d["breakdown"]), {}).items()}
+        got = spc_table.analyse_all([spec], {(d["ref"], d["breakdown"]): values})
+        points = got.get((d["ref"], d["breakdown"]))
+        if points is None:
+            return ""
+        return next((pt.kind for pt in points.points if pt.period == last.id), "")
 
     def step_period(self, d: dict, report_period: P.Period) -> P.Period:
         """The KPI's own current period: the report period, as a quarter for quarterly KPIs."""
@@ -232,7 +308,9 @@ class _Engine:
         return year_ago
 
     def travel(self, d: dict, current: P.Period, cur_cell: Cell):
-        """(symbol, rag of the headline period, headline period id)."""
+        """(travel of each comparison of the KPI's travel key: [(symbol, words)], rag of the
+        headline period, headline period id)."""
+        comps = self.keys.travel_key(d["travel_scheme"]).comparisons
         pairs: list[tuple[P.Period, Cell]] = []
         p = current
         if cur_cell.status == ARREARS:
@@ -245,21 +323,34 @@ class _Engine:
                         break
         else:
             pairs.append((current, cur_cell))
-            prev = self.compared_with(d, current)
-            pairs.append((prev, self.cell(d, _span(prev))))
+        none = [(NO_TRAVEL, c.none_words) for c in comps]
         if not pairs:
-            return NO_TRAVEL, MISSING, current.id
+            return none, MISSING, current.id
         (p1, c1) = pairs[0]
         rag, target = self.rag(d, _span(p1), c1)
-        if len(pairs) < 2 or c1.value is None or pairs[1][1].value is None:
-            return NO_TRAVEL, rag, p1.id
-        p0, c0 = pairs[1]
-        if d["measure"] == "cumulative" and p0.fy != p1.fy:
-            return NO_TRAVEL, rag, p1.id  # a year-to-date figure restarts each April
-        return travel(c1.value, c0.value, d["polarity"], d["travel_scheme"], target), rag, p1.id
+        out = []
+        for i, comp in enumerate(comps):
+            if i == 0 and len(pairs) == 2:  # in arrears: the latest two periods with figures
+                p0, base = pairs[1][0], pairs[1][1].value
+            elif cur_cell.status == ARREARS and len(pairs) < 2 and comp.baseline == \
+                    "previous_period":
+                p0, base = p1, None
+            else:
+                p0 = self.baseline_period(d, p1, comp.baseline)
+                base = self.baseline_value(d, p1, comp.baseline, comp.periods)
+            out.append(self._compare(d, comp, p1, c1.value, p0, base, target))
+        return out, rag, p1.id
+
+    def _compare(self, d: dict, comp: Comparison, p1: P.Period, now, p0: P.Period, base,
+                 target) -> tuple[str, str]:
+        if d["measure"] == "cumulative" and p0.fy != p1.fy and \
+                comp.ytd_restart != "previous_year_end":
+            return NO_TRAVEL, comp.none_words  # a year-to-date figure restarts each April
+        return compare(comp, now, base, d["polarity"],
+                       {"target": target, "floor": d["_floor"]})
 
 
-def _tolerance_text(d: dict, decimals: int | None = None) -> str:
+def _tolerance_text(d: dict, decimals: int | None = None, key_name: str = "") -> str:
     scheme = d["rag_scheme"]
     if d["_target"].kind != "number":
         return "–"
@@ -269,6 +360,8 @@ def _tolerance_text(d: dict, decimals: int | None = None) -> str:
     if scheme == "graded":
         return "Graded: Green+ >10% better, Amber 5-10% worse, Red >10% worse"
     tol = (d["tolerance"] or "").strip()
+    if scheme and scheme not in ("tolerance", "trust"):  # a council's own key: its name
+        return tol or key_name
     return tol if tol else "5% (default)"
 
 
@@ -344,22 +437,29 @@ def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
     return points
 
 
-def _kpi_row(d: dict, current: dict, symbol: str, rag: str, headline_period: str,
-             comment: str, internal: bool, n: int) -> dict:
+def _kpi_row(d: dict, current: dict, travel: list[tuple[str, str]], rag: str,
+             headline_period: str, comment: str, internal: bool, n: int,
+             keys: KeySet) -> dict:
     """What a KPI (or breakdown) row shows besides its cells (``n``: its precision)."""
     t = d["_target"]
     annual = f" (annual {format_target(t.value, d['unit'], n)})" if t.has_profile else ""
     baseline = to_number(d["baseline"]) if d["breakdown"] == "" else None
+    comps = keys.travel_key(d["travel_scheme"]).comparisons
+    (symbol, words), second = travel[0], (travel[1] if len(travel) > 1 else ("", ""))
     return {
         "ref": d["ref"], "breakdown": d["breakdown"], "is_breakdown": d["breakdown"] != "",
         **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",
                              "frequency", "measure", "unit", "polarity", "rag_scheme",
                              "travel_scheme", "benchmark", "statutory")},
         "target_text": format_target(current["target"], d["unit"], n) + annual,
-        "tolerance_text": _tolerance_text(d, n), "decimals": n, "baseline": baseline,
+        "tolerance_text": _tolerance_text(d, n, keys.status_key(d["rag_scheme"]).name),
+        "decimals": n, "baseline": baseline,
         "baseline_text": "" if baseline is None else format_value(baseline, d["unit"], n),
-        "rag": rag, "travel": symbol,
-        "travel_text": describe(symbol, d["travel_scheme"], d["polarity"]),
+        "rag": rag, "travel": symbol, "travel_text": words,
+        "travel_none": comps[0].none_words if comps else NO_TRAVEL_WORDS,
+        "travel_label": comps[0].label if comps else "",
+        "travel2": second[0], "travel2_text": second[1],
+        "travel2_label": comps[1].label if len(comps) > 1 else "",
         "headline_period": headline_period, "commentary": comment,
         "commentary_internal": internal,
         "arrears": current["status"] == ARREARS,
@@ -373,6 +473,7 @@ def build_report(
     report: str,
     as_of: str | None = None,
     sources: tuple[dict, ...] = (),
+    keys: KeySet | None = None,
 ) -> Report:
     """Compute a report (pure).
 
@@ -384,6 +485,7 @@ def build_report(
     report : a registered report type (:mod:`kpilib.registry`).
     as_of : the moment the data was read at, shown on the report.
     sources : the files the rows came from, shown on the overview.
+    keys : the council's status and travel keys (None: kpilib's built-in keys).
     """
     rtype = registry.get(report)
     per = P.parse_period(period)
@@ -393,7 +495,8 @@ def build_report(
             f"({per.id})")
     columns = P.report_columns(per.id)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
-    eng = _Engine(catalogue, returns, per.fy)
+    keys = keys or builtin_keys()
+    eng = _Engine(catalogue, returns, per.fy, keys)
     kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
@@ -403,7 +506,8 @@ def build_report(
         row = _column_cells(eng, d, columns)
         step = eng.step_period(d, per)
         cur_cell = row[cur]["_cell"] if d["frequency"] == "monthly" else eng.cell(d, _span(step))
-        symbol, rag, headline_period = eng.travel(d, step, cur_cell)
+        travels, rag, headline_period = eng.travel(d, step, cur_cell)
+        symbol = travels[0][0] if travels else NO_TRAVEL
         if d["measure"] != "cumulative":  # a year-to-date figure restarts each April: no SPC
             specs.append(_spc_spec(eng, d, step, cur_cell))
         row[cur]["travel"] = symbol
@@ -412,7 +516,7 @@ def build_report(
         comment = eng.comments.get(said, "")
         points = _trend(eng, d, step.id, trend_fys)
         pending.setdefault(ref, []).append(
-            (d, row, points, (dict(row[cur], status=cur_cell.status), symbol, rag,
+            (d, row, points, (dict(row[cur], status=cur_cell.status), travels, rag,
                               headline_period, comment, said in eng.internal)))
         cells += row
         series += points
@@ -423,7 +527,7 @@ def build_report(
                        for d, row, points, _ in rows])
         for d, row, _, args in rows:
             _texts(d, row, n)
-            kpi_rows.append(_kpi_row(d, *args, n))
+            kpi_rows.append(_kpi_row(d, *args, n, keys))
     cells = [c for c in cells if c["column"] in kept]
     analyses = spc_table.analyse_all(specs, {(s.ref, s.breakdown): {
         p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs})
@@ -439,7 +543,7 @@ def build_report(
         pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
-        as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses),
+        as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses), keys=keys,
     )
     return rtype.extend(built, catalogue, returns) if rtype.extend else built
 

@@ -37,7 +37,7 @@ from kpilib.reports import spc_table
 from kpilib.reports.model import Report
 from kpilib.rules.formats import plain
 from kpilib.rules.suppression import WITHHELD, Suppression, primary, secondary
-from kpilib.rules.travel import NO_TRAVEL, describe
+from kpilib.rules.travel import NO_TRAVEL
 
 FIELDS = ("value", "numerator", "denominator")
 ADDITIVE = ("sum", "ratio", "mean")  # a column's counts are its periods' added up
@@ -202,7 +202,7 @@ def _kpi_rows(report: Report, withheld: set, settings: Suppression, no_spc: set)
             k["rag"] = ""
         if any((*key, p, "value") in withheld for p in [head, *earlier]):
             k["travel"] = NO_TRAVEL
-            k["travel_text"] = describe(NO_TRAVEL, k["travel_scheme"], k["polarity"])
+            k["travel_text"] = k["travel_none"]
         if k.get("unit") == "count" and settings.small(k.get("baseline")):
             k["baseline"], k["baseline_text"] = None, settings.mark
         if k.get("commentary_internal"):

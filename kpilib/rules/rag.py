@@ -13,25 +13,13 @@ profile's figure for the column) using the KPI's polarity.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
+
+from kpilib.rules.keys import Facts, StatusKey, _r, margin, rate
 
 GREEN_PLUS, GREEN, AMBER, RED = "Green+", "Green", "Amber", "Red"
 MISSING, REVIEW, TRACKING = "Data missing", "Target under review", "Tracking"
 STATUSES = (GREEN_PLUS, GREEN, AMBER, RED, MISSING, REVIEW, TRACKING)
-SCHEMES = ("tolerance", "floor", "graded", "trust")
-DEFAULT_TOLERANCE_PCT = 5.0
-
-# Rounding applied before comparing, so that 97.5 - 4.875 is "exactly 5% worse".
-_DP = 9
-
-
-def _r(x: float) -> float:
-    return round(x, _DP)
-
-
-def margin(value: float, target: float, polarity: str) -> float:
-    """How much better than target ``value`` is (negative: worse)."""
-    return value - target if polarity == "higher" else target - value
 
 
 def meets(value: float | None, target: float | None, polarity: str) -> bool:
@@ -43,84 +31,33 @@ def meets(value: float | None, target: float | None, polarity: str) -> bool:
     return _r(margin(value, target, polarity)) >= 0
 
 
-def _tolerance_status(value: float, target: float, polarity: str, tolerance) -> str:
-    shortfall = _r(-margin(value, target, polarity))
-    if shortfall <= 0:
-        return GREEN
-    kind = getattr(tolerance, "kind", "default") if tolerance is not None else "default"
-    if kind == "none":
-        return RED
-    if kind == "band":
-        low, high = tolerance.low, tolerance.high
-        return AMBER if _r(low) <= _r(value) <= _r(high) else RED
-    if kind == "pp":
-        allowance = tolerance.value
-    elif kind == "percent":
-        allowance = tolerance.value / 100.0 * abs(target)
-    else:  # default: the corporate 5% of target
-        allowance = DEFAULT_TOLERANCE_PCT / 100.0 * abs(target)
-    return AMBER if shortfall <= _r(allowance) else RED
-
-
-def _floor_status(value: float, target: float, polarity: str, floor: float | None) -> str:
-    if _r(margin(value, target, polarity)) >= 0:
-        return GREEN
-    if floor is None:
-        return RED
-    return AMBER if _r(margin(value, floor, polarity)) >= 0 else RED
-
-
-def _graded_status(value: float, target: float, polarity: str) -> str:
-    diff = margin(value, target, polarity)
-    if target == 0:
-        rel = 0.0 if _r(diff) == 0 else math.copysign(math.inf, diff)
-    else:
-        rel = _r(diff / abs(target))
-    if rel > 0.10:
-        return GREEN_PLUS
-    if rel >= -0.05:
-        return GREEN
-    if rel >= -0.10:
-        return AMBER
-    return RED
-
-
 def rag_status(
     value: float | None,
     target: float | str | None,
     polarity: str,
-    scheme: str = "tolerance",
+    key: StatusKey,
     tolerance=None,
     floor: float | None = None,
+    references: Mapping[str, float | str | None] | None = None,
+    **facts,
 ) -> str:
-    """The RAG status of ``value`` against ``target``.
+    """The status ``key`` gives ``value`` against ``target``.
 
     Parameters
     ----------
     value : the column's value, or None when there is none.
     target : the column's effective numeric target, ``"review"`` or None (tracking).
     polarity : ``higher``, ``lower`` or ``none``.
-    scheme : ``tolerance`` (default), ``floor``, ``graded`` or ``trust``.
-    tolerance : a parsed tolerance (``kind`` one of ``default``, ``percent``,
-        ``pp``, ``band``, ``none``; with ``value`` or ``low``/``high``), or None
-        for the scheme default (5% of target).
-    floor : the ``floor`` scheme's floor.
+    key : the KPI's status key (:mod:`kpilib.rules.keys`; the built-in schemes are keys too).
+    tolerance : the KPI's parsed ``tolerance`` cell, or None (the key's default).
+    floor : the KPI's floor, a reference value like the target.
+    references : further reference values by name (a second target, a rolling average).
+    facts : ``travel``, ``spc`` and ``history`` of :class:`kpilib.rules.keys.Facts`.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    if isinstance(target, str):
-        if target == "review":
-            return REVIEW
+    if isinstance(target, str) and target != "review":
         raise ValueError(f"target must be a number, 'review' or None, not {target!r}")
-    if target is None or polarity not in ("higher", "lower"):
-        return TRACKING
-    if scheme in ("tolerance", "trust"):
-        return _tolerance_status(value, target, polarity, tolerance)
-    if scheme == "floor":
-        return _floor_status(value, target, polarity, floor)
-    if scheme == "graded":
-        return _graded_status(value, target, polarity)
-    raise ValueError(f"unknown rag_scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
+    refs = {**(references or {}), "target": target, "floor": floor}
+    return rate(key, Facts(value, polarity, refs, tolerance, **facts))
 
 
 def column_target(target, measure: str, months_in_column: int, last_month_number: int,

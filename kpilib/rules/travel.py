@@ -1,91 +1,132 @@
-"""Direction of travel (spec section 4).  Pure functions over plain values.
+"""Direction of travel as data (reporting rules section 5).  Pure functions over plain values.
 
-Compares the current period with the previous one.  Each symbol comes with a
-description so that a report never relies on the arrow (or its colour) alone.
+A *travel key* (``travel_keys:`` in ``council.yaml``; kpilib's own schemes are shipped in
+the same language, ``kpilib/keys/builtin.yaml``) is a list of comparisons.  Each compares
+the current period's value with a *baseline* (the previous period, the same period last
+year, the previous year end, a rolling average of N periods), decides whether the KPI got
+``better``, stayed the ``same`` or got ``worse`` (by its polarity, with a no-change
+threshold: none, a percentage of the baseline or an absolute amount; optionally "at best"
+on a ceiling), and then gives the first of its outcomes that matches: a symbol and the
+words shown beside it, so that a report never relies on the arrow (or its colour) alone.
+The first comparison is the KPI's direction of travel; a second is shown beside it.
 """
 
 from __future__ import annotations
 
-from kpilib.rules.rag import _r, margin, meets
+from dataclasses import dataclass
+
+from kpilib.rules.keys import Margin, _r, margin
 
 NO_TRAVEL = "n/a"
-SCHEMES = ("nnc", "trust", "graded")
-NNC_RANGE = 0.05
-GRADED_RANGE = 0.02
-
-DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "nnc": {
-        "↑G": "Improved",
-        "↓G": "Improved",
-        "→": "Same as last period",
-        "↓": "Worse, but on target or within 5% of last period",
-        "↑": "Worse, but on target or within 5% of last period",
-        "↓R": "Worse by more than 5% and not on target",
-        "↑R": "Worse by more than 5% and not on target",
-    },
-    "trust": {"↑G": "Improved", "→": "Same as last period", "↓A": "Declined"},
-    "graded": {
-        "↑": "Improved by more than 2%",
-        "↔": "Within 2% of last period",
-        "↓": "Declined by more than 2%",
-    },
-}
+NO_TRAVEL_WORDS = "No previous value to compare"
+BASELINES = ("previous_period", "same_period_last_year", "previous_year_end",
+             "rolling_average")
+WHEN = ("better", "same", "worse", "at_best")
+# A KPI with no polarity: what the number did, whatever the key.
 NO_POLARITY = {"↑": "Rose (no polarity)", "↓": "Fell (no polarity)", "⇔": "No change (no polarity)"}
 
 
-def describe(symbol: str, scheme: str, polarity: str) -> str:
-    """Words for a travel symbol, for screen readers and greyscale print."""
-    if symbol == NO_TRAVEL:
-        return "No previous value to compare"
-    if polarity == "none":
-        return NO_POLARITY.get(symbol, symbol)
-    return DESCRIPTIONS.get(scheme, {}).get(symbol, symbol)
+@dataclass(frozen=True)
+class Outcome:
+    """One row of a comparison's key: ``when`` the KPI got better/same/worse (or is at
+    best), and optionally only ``within`` a margin of the baseline or when it still
+    ``meets`` a reference value; ``symbol`` may hold ``{arrow}`` (the arrow of the
+    number's own movement, ↑ or ↓)."""
+
+    when: str
+    symbol: str
+    words: str
+    within: Margin | None = None
+    meets: str = ""  # a reference value the current value is on or better than
+
+    def shown(self, rose: bool) -> str:
+        return self.symbol.replace("{arrow}", "↑" if rose else "↓")
 
 
-def _no_polarity(current: float, previous: float) -> str:
-    c, p = _r(current), _r(previous)
-    return "⇔" if c == p else ("↑" if c > p else "↓")
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of a travel key."""
+
+    id: str
+    label: str
+    outcomes: tuple[Outcome, ...]
+    baseline: str = "previous_period"
+    periods: int = 0  # rolling_average: how many periods
+    no_change: Margin | None = None  # None: any change counts
+    relative: bool = False  # no_change in percent of the baseline, compared as a ratio
+    ceiling: float | None = None  # "at best": a value on it is at best performance
+    ytd_restart: str = ""  # "previous_year_end": a cumulative KPI's first period compares
+    #                        with last year's last (else it has no travel)
+    none_words: str = NO_TRAVEL_WORDS
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (symbol, words) the comparison can show (both arrows of ``{arrow}``)."""
+        out = []
+        for o in self.outcomes:
+            for rose in (True, False):
+                out.append((o.shown(rose), o.words))
+        return list(dict.fromkeys(out))
 
 
-def travel(
-    current: float | None,
-    previous: float | None,
-    polarity: str,
-    scheme: str = "nnc",
-    target: float | str | None = None,
-) -> str:
-    """The direction-of-travel symbol from ``previous`` to ``current``.
+@dataclass(frozen=True)
+class TravelKey:
+    id: str
+    name: str
+    comparisons: tuple[Comparison, ...]
 
-    ``target`` is the current period's effective target (a number, ``review``
-    or None): the ``nnc`` scheme treats a worsening KPI that is still on target
-    as amber-free.  Returns ``n/a`` when either value is absent.
-    """
-    if current is None or previous is None:
-        return NO_TRAVEL
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown travel_scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
-    if polarity not in ("higher", "lower"):
-        return _no_polarity(current, previous)
-    gain = _r(margin(current, previous, polarity))  # > 0 improved, < 0 worse
-    up = "↑" if polarity == "higher" else "↓"  # the arrow of an improvement
-    down = "↓" if polarity == "higher" else "↑"  # the arrow of a worsening
-    if scheme == "graded":
-        if previous == 0:
+
+def outcome(current: float, baseline: float, polarity: str, no_change: Margin | None = None,
+            relative: bool = False) -> str:
+    """``better``, ``same`` or ``worse`` from ``baseline`` to ``current`` (polarity
+    ``higher`` or ``lower``)."""
+    gain = _r(margin(current, baseline, polarity))  # > 0 improved, < 0 worse
+    if no_change is None:
+        return "same" if gain == 0 else ("better" if gain > 0 else "worse")
+    if relative:
+        if baseline == 0:
             rel = 0.0 if gain == 0 else (1.0 if gain > 0 else -1.0)
         else:
-            rel = _r(gain / abs(previous))
-        if rel > GRADED_RANGE:
-            return "↑"
-        if rel < -GRADED_RANGE:
-            return "↓"
-        return "↔"
-    if gain == 0:
-        return "→"
-    if scheme == "trust":
-        return "↑G" if gain > 0 else "↓A"
-    if gain > 0:
-        return up + "G"
-    within = -gain <= _r(NNC_RANGE * abs(previous))
-    if within or meets(current, target if not isinstance(target, str) else None, polarity):
-        return down
-    return down + "R"
+            rel = _r(gain / abs(baseline))
+        limit = (no_change.percent or 0.0) / 100.0
+        return "better" if rel > limit else ("worse" if rel < -limit else "same")
+    limit = _r(no_change.allowance(baseline))
+    return "better" if gain > limit else ("worse" if -gain > limit else "same")
+
+
+def compare(comp: Comparison, current: float | None, baseline: float | None, polarity: str,
+            references: dict | None = None) -> tuple[str, str]:
+    """(symbol, words) of ``comp`` from ``baseline`` to ``current``."""
+    if current is None or baseline is None:
+        return NO_TRAVEL, comp.none_words
+    if polarity not in ("higher", "lower"):
+        c, p = _r(current), _r(baseline)
+        symbol = "⇔" if c == p else ("↑" if c > p else "↓")
+        return symbol, NO_POLARITY[symbol]
+    rose = _r(current) > _r(baseline)
+    result = outcome(current, baseline, polarity, comp.no_change, comp.relative)
+    at_best = comp.ceiling is not None and _r(current) == _r(comp.ceiling)
+    for o in comp.outcomes:
+        if o.when == "at_best":
+            if not at_best:
+                continue
+        elif o.when != result:
+            continue
+        if o.within is not None and not _near(o.within, current, baseline, polarity):
+            if not (o.meets and _meets(current, (references or {}).get(o.meets), polarity)):
+                continue
+        elif o.within is None and o.meets and not _meets(
+                current, (references or {}).get(o.meets), polarity):
+            continue
+        return o.shown(rose), o.words
+    return NO_TRAVEL, comp.none_words
+
+
+def _near(m: Margin, current: float, baseline: float, polarity: str) -> bool:
+    gain = _r(margin(current, baseline, polarity))
+    return -gain <= _r(m.allowance(baseline))
+
+
+def _meets(value: float, reference, polarity: str) -> bool:
+    if reference is None or isinstance(reference, str):
+        return False
+    return _r(margin(value, reference, polarity)) >= 0
