@@ -24,6 +24,7 @@ from kpilib.errors import ParamsError
 from kpilib.render import charts, corporate
 from kpilib.render import html as render
 from kpilib.render import qpr as render_qpr
+from kpilib.render.style import use_keys
 from kpilib.reports.corporate import Corporate, build_corporate
 from kpilib.reports.model import Report, build_report, latest_period, reads_for
 from kpilib.reports.public import public_edition
@@ -33,7 +34,7 @@ from kpilib.run import shared
 from kpilib.run.council import load_council, load_settings
 from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
-from kpilib.store import open_store
+from kpilib.store import RULE_READS, open_store
 from kpilib.store.reads import report_snapshot
 
 STORE_ENV = "KPILIB_STORE"
@@ -114,11 +115,12 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
         if share:
             rep = shared.shared(shared.key(store, period, rtype.name, moment, bound, edition))
     settings = load_settings(council)
+    use_keys(settings.keys)  # the council's statuses, as the pages and charts draw them
     look = settings.council
     if rep is not None:  # as the run built it: its edition's figures only
         return dataclasses.replace(rep, name=look.title(rtype.name, rtype.title),
                                    branding=look), None, settings
-    rep, snap = _build(store, period, rtype, moment, bound)
+    rep, snap = _build(store, period, rtype, moment, bound, settings.keys)
     rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look)
     if edition == "public":
         rep = public_edition(rep, snap.returns, settings.suppression)
@@ -126,20 +128,21 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
 
 
 def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,
-           bound: int | None):
+           bound: int | None, keys=None):
     """Read the store and build the report (only what it shows when the period is given);
     the report and the snapshot it was built from."""
     s = open_store(store)
     if period is not None:
-        snap = report_snapshot(s, reads_for(period, rtype.name), as_of, bound, rtype.reads)
+        snap = report_snapshot(s, reads_for(period, rtype.name), as_of, bound,
+                               (*rtype.reads, *RULE_READS))
     else:
-        snap = s.snapshot(as_of, bound, rtype.reads)
+        snap = s.snapshot(as_of, bound, (*rtype.reads, *RULE_READS))
         period = latest_period(snap.catalogue, snap.returns, rtype.name)
         if period is None:
             raise ParamsError(f"parameter 'period': the store {s} has no data for the "
                               f"{rtype.name} report; load returns or pass a period")
     return build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
-                        snap.sources), snap
+                        snap.sources, keys, snap.extras), snap
 
 
 def _checked_bound(loads_through) -> int | None:

@@ -75,9 +75,11 @@ RULES = [
          edits={2: {"unit": "percentage"}}),
     case("polarity not an option", (2, "polarity"), "expected one of higher, lower, none",
          edits={2: {"polarity": "up"}}),
-    case("rag_scheme not an option", (2, "rag_scheme"), "expected one of tolerance, floor, graded",
+    case("rag_scheme names no key", (2, "rag_scheme"), "unknown status key: expected one of tolerance, floor, graded",
          edits={2: {"rag_scheme": "traffic"}}),
-    case("travel_scheme not an option", (2, "travel_scheme"), "expected one of nnc, trust, graded",
+    case("rag_scheme not a key id", (2, "rag_scheme"), "expected the id of a status key",
+         edits={2: {"rag_scheme": "Traffic Lights"}}),
+    case("travel_scheme names no key", (2, "travel_scheme"), "unknown travel key: expected one of nnc, trust, graded",
          edits={2: {"travel_scheme": "arrows"}}),
     case("year id not consecutive years", (2, "year"), "expected a financial year id such as",
          edits={2: {"year": "2024-26"}}),
@@ -300,16 +302,15 @@ def test_missing_file_is_a_validation_error(tmp_path):
     assert "file not found" in str(err)
 
 
-def test_frame_shape_defaults_and_position():
+def test_frame_shape_keys_as_written_and_position():
     cat = read_catalogue_file(CATALOGUE_2024)
     assert list(cat.columns) == [*COLUMNS, "position"]
     assert cat["position"].tolist() == list(range(13))
     assert cat["position"].dtype == "int64"
     assert all(pd.api.types.is_string_dtype(cat[c]) for c in COLUMNS)
     kpis = cat[cat["breakdown"] == ""].set_index("ref")
-    assert (
-        kpis.at["HSG01", "rag_scheme"] == "tolerance" and kpis.at["HSG01", "travel_scheme"] == "nnc"
-    )
+    # an empty key is stored empty: a report rates it with the council's default keys
+    assert (kpis.at["HSG01", "rag_scheme"], kpis.at["HSG01", "travel_scheme"]) == ("", "")
     assert kpis.at["HR01", "rag_scheme"] == "trust" and kpis.at["BEN01", "rag_scheme"] == "floor"
     overrides = cat[cat["breakdown"] != ""]
     assert overrides["breakdown"].tolist() == ["P1", "P2", "P3", "P4"]
@@ -423,7 +424,7 @@ def test_kpi_rows_resolves_overrides_into_full_rows():
     assert set(hsg03["measure"]) == {"ratio"} and set(hsg03["name"]) == {
         "Repair defects responded to on time"
     }
-    assert set(hsg03["rag_scheme"]) == {"tolerance"} and set(hsg03["position"]) == {2}
+    assert set(hsg03["rag_scheme"]) == {""} and set(hsg03["position"]) == {2}  # the KPI row's
     assert rows["ref"].tolist()[:2] == ["HSG01", "HSG02"] and rows["ref"].iloc[-1] == "HR01"
     assert len(rows) == 13
 

@@ -115,6 +115,10 @@ COMMANDS = {
         "programmes.csv", "programme,period,status\nLibrary review,2024-02,Green\n")],
     "load comparators": lambda w: ["load", "comparators", w.file(
         "comparators.csv", "ref,group,period,value\nAFL13,England,2023-24,25\n")],
+    "load targets": lambda w: ["load", "targets", w.file(
+        "targets.csv", "ref,period,target\nAFL13,2024-02,23\n")],
+    "load overrides": lambda w: ["load", "overrides", w.file(
+        "overrides.csv", "ref,period,status,reason,by\nAFL13,2024-02,Amber,Late data,Director\n")],
     "changes": lambda w: ["changes", "--from", "2024-25", "--to", "2025-26", "--output-dir",
                           str(w.root / "changes-out"), "--as-of", DEMO_AS_OF],
     "export": lambda w: ["export", str(w.published), "--xlsx"],
@@ -128,10 +132,10 @@ COMMANDS = {
 # A bad store is no input of theirs.
 STORELESS = {"doctor", "keygen", "fleet", "signoff"}
 # a read-only store is refused (changes records its publication in the store's ledger)
-WRITES = {"load catalogue", "load returns", "load programmes", "load comparators", "run", "demo",
-          "changes"}
+WRITES = {"load catalogue", "load returns", "load programmes", "load comparators", "load targets",
+          "load overrides", "run", "demo", "changes"}
 CREATES = {"load catalogue", "load returns", "load programmes", "load comparators",
-           "demo"}  # a missing SQLite file is a new store
+           "load targets", "load overrides", "demo"}  # a missing SQLite file is a new store
 
 
 def parser_commands() -> set[str]:

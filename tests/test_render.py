@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from browser import DEMO_AS_OF, Tags, contrast_ratio, pages_of, report_run, url_scheme
 
+from kpilib.ingest.keys import builtin_keys
 from kpilib.notebook import open_report
 from kpilib.render import html as render
 from kpilib.rules.rag import STATUSES
 from kpilib.rules.ranges import RANGE_STATUSES
-from kpilib.rules.travel import DESCRIPTIONS, NO_POLARITY, NO_TRAVEL, describe
+from kpilib.rules.travel import NO_POLARITY, NO_TRAVEL, NO_TRAVEL_WORDS
 from kpilib.run.publish import PLOTLY_ASSET, plotly_js_path
 
 CSS = Path(render.__file__).parents[1] / "static" / "report.css"
@@ -157,7 +158,7 @@ def test_rag_style_covers_every_status():
 
 @pytest.mark.parametrize("status", list(render.RAG_STYLE))
 def test_rag_badge_has_word_and_symbol(status):
-    cls, symbol, _, _ = render.RAG_STYLE[status]
+    cls, symbol, _, _, _ = render.RAG_STYLE[status]
     badge = render.rag_badge(status)
     assert symbol.strip(), f"{status} has no symbol"
     assert f'class="rag {cls}"' in badge
@@ -168,7 +169,7 @@ def test_rag_badge_has_word_and_symbol(status):
 
 def test_rag_symbols_and_chart_markers_are_distinct():
     """Without colour, every status is still told apart by its symbol and chart marker."""
-    symbols = [s for _, s, _, _ in render.RAG_STYLE.values()]
+    symbols = [s for _, s, _, _, _ in render.RAG_STYLE.values()]
     assert len(set(symbols)) == len(symbols)
     markers = [render.CHART_MARKERS[s] for s in render.RAG_STYLE]
     assert len(set(markers)) == len(markers)
@@ -176,7 +177,7 @@ def test_rag_symbols_and_chart_markers_are_distinct():
 
 @pytest.mark.parametrize("status", list(render.RAG_STYLE))
 def test_rag_colours_meet_wcag_aa_contrast(status):
-    _, _, background, text = render.RAG_STYLE[status]
+    _, _, background, text, _ = render.RAG_STYLE[status]
     assert contrast_ratio(text, background) >= 4.5, (
         f"{status}: {text} on {background} is {contrast_ratio(text, background):.2f}:1")
 
@@ -184,7 +185,7 @@ def test_rag_colours_meet_wcag_aa_contrast(status):
 @pytest.mark.parametrize("status", list(render.RAG_STYLE))
 def test_rag_css_matches_rag_style(status):
     """report.css colours the badges: it must agree with RAG_STYLE (which the charts use)."""
-    cls, _, background, text = render.RAG_STYLE[status]
+    cls, _, background, text, _ = render.RAG_STYLE[status]
     rule = _css_rule(f".{cls}")
     assert _css_colour(rule, "background") == background.lower()
     assert _css_colour(rule, "color") == text.lower()
@@ -203,12 +204,12 @@ def _travel_cases():
     def ident(sym):
         return "".join(names.get(c, c) for c in sym)
 
-    for scheme, table in DESCRIPTIONS.items():
-        for sym in table:
-            cases[f"{scheme}-{ident(sym)}"] = (sym, describe(sym, scheme, "higher"))
-    for sym in NO_POLARITY:
-        cases[f"no-polarity-{ident(sym)}"] = (sym, describe(sym, "nnc", "none"))
-    cases["no-previous-value"] = (NO_TRAVEL, describe(NO_TRAVEL, "nnc", "higher"))
+    for scheme, key in builtin_keys().travel.items():
+        for sym, words in key.comparisons[0].pairs():
+            cases[f"{scheme}-{ident(sym)}"] = (sym, words)
+    for sym, words in NO_POLARITY.items():
+        cases[f"no-polarity-{ident(sym)}"] = (sym, words)
+    cases["no-previous-value"] = (NO_TRAVEL, NO_TRAVEL_WORDS)
     return cases
 
 

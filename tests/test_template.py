@@ -77,7 +77,8 @@ def test_reference_columns_are_locked_and_entry_cells_unlocked_with_validation(d
         assert not any(c.protection.locked for c in row[first_entry - 1:])
     rules = {dv.type: dv for dv in ws.data_validations.dataValidation}
     assert set(rules) == {"decimal", "list"}
-    assert rules["list"].formula1 == '"missing,unavailable,arrears"'
+    assert rules["list"].formula1 == ('"missing,unavailable,arrears,not_due,carried_over,'
+                                      'provisional"')
     assert str(rules["decimal"].sqref).startswith("H2:J")
     assert str(rules["list"].sqref) == f"K2:K{ws.max_row}"
 

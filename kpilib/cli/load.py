@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kpilib.cli.common import err, say_store
 from kpilib.errors import KpiError, ValidationError
+from kpilib.run.council import find_settings, load_keys
 from kpilib.store import LOAD_KINDS, Store, sqlite_path
 
 
@@ -18,6 +19,10 @@ def add(sub, common) -> None:
     for kind, spec in LOAD_KINDS.items():
         k = kinds.add_parser(kind, parents=[common], help=f"load {spec.help}")
         k.add_argument("files", nargs="+", metavar="FILE", type=Path, help="CSV or .xlsx file")
+        k.add_argument("--council", metavar="FILE", default=None,
+                       help="the council's settings, whose status and travel keys the file is "
+                            "checked against (default: council.yaml in the working folder or "
+                            "the nearest folder above it; none: kpilib's built-in keys)")
         k.set_defaults(func=cmd_load)
 
 
@@ -26,6 +31,8 @@ def cmd_load(args) -> int:
     file = sqlite_path(args.store)
     new = file is not None and not file.exists()
     store = Store.open(args.store)
+    store.keys = load_keys(args.council or find_settings())  # as runs find the council
+
     def load(path):
         return store.load(args.kind, path)
 

@@ -24,13 +24,16 @@ from kpilib.ingest import numbers
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import (
-    DEFAULTS,
     ENUMS,
+    KEY_COLUMNS,
     OVERRIDE_COLUMNS,
     empty_catalogue,
     kpi_rows,
 )
 from kpilib.ingest.files import read_bytes, read_table
+from kpilib.ingest.keys import builtin_keys
+from kpilib.rules.keyspec import ID as KEY_ID
+from kpilib.rules.keyspec import KeySet
 from kpilib.rules.measures import NUMBER, to_number
 from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
 from kpilib.rules.periods import is_period, parse_fy
@@ -150,6 +153,9 @@ def catalogue_schema(report_types: tuple[str, ...]) -> pa.DataFrameSchema:
                                         error="expected a financial year id such as 2024-25")),
         **{col: pa.Column(str, enum_check(values)) for col, values in ENUMS.items()},
         "report": pa.Column(str, enum_check(report_types)),
+        **{col: pa.Column(str, pa.Check.str_matches(rf"^(?:|{KEY_ID.pattern[1:-1]})$", error=(
+            f"expected the id of a {kind} key (lower case, e.g. tolerance) or empty (the "
+            f"council's default {kind} key)"))) for col, kind in KEY_COLUMNS.items()},
         "target": pa.Column(str, pa.Check.str_matches(TARGET_SHAPE, error=TARGET_EXPECTED)),
         "tolerance": pa.Column(str, pa.Check.str_matches(TOLERANCE_RE.pattern,
                                                          error=TOLERANCE_EXPECTED)),
@@ -342,9 +348,27 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
     return out
 
 
-def validate_catalogue(name: str, raw: pd.DataFrame,
-                       problems: list[Problem] | None = None) -> pd.DataFrame:  # fmt: skip
-    """Validate a text frame read by :func:`read_table`; return the catalogue frame."""
+def _key_problems(name: str, df: pd.DataFrame, keys: KeySet) -> list[Problem]:
+    """A ``rag_scheme`` or ``travel_scheme`` that names no key the council has."""
+    out = []
+    for col, kind in KEY_COLUMNS.items():
+        table = keys.status if kind == "status" else keys.travel
+        for row in df.index[(df[col] != "") & ~df[col].isin(list(table))]:
+            if not KEY_ID.match(df.at[row, col]):
+                continue  # the schema has said it
+            close = difflib.get_close_matches(df.at[row, col], list(table), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(Problem(name, int(row), col, df.at[row, col],
+                               f"unknown {kind} key{hint}: expected one of "
+                               f"{', '.join(table)}, or a key the council's settings define "
+                               f"({kind}_keys in council.yaml)"))
+    return out
+
+
+def validate_catalogue(name: str, raw: pd.DataFrame, problems: list[Problem] | None = None,
+                       keys: KeySet | None = None) -> pd.DataFrame:  # fmt: skip
+    """Validate a text frame read by :func:`read_table`; return the catalogue frame.
+    ``keys``: the status and travel keys the KPIs may name (None: kpilib's built-in keys)."""
     problems = [*(problems or []), *check_columns(name, list(raw.columns), COLUMNS, REQUIRED)]
     df = select_columns(raw, COLUMNS)
     for col in ("target", "floor", "baseline", "expected_low", "expected_high"):  # 98%, 11,477
@@ -356,11 +380,9 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
                                     "only for a percent KPI; expected a plain number"))
     problems += schema_problems(name, catalogue_schema(registry.names()), df)
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
+    problems += _key_problems(name, df, keys or builtin_keys())
     if problems:
         raise ValidationError(name, problems)
-    is_kpi = df["breakdown"] == ""
-    for col, default in DEFAULTS.items():
-        df.loc[is_kpi & (df[col] == ""), col] = default
     rows = [int(i) for i in df.index]  # the file's row numbers (kpilib.store.previous_refs)
     df = df.reset_index(drop=True)
     df["position"] = pd.Series(range(len(df)), dtype="int64")
@@ -368,13 +390,15 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     return df
 
 
-def read_catalogue_file(path: str | Path, data: bytes | None = None) -> pd.DataFrame:
-    """Read and validate one catalogue file (CSV or .xlsx; ``data``: its bytes, if already read).
+def read_catalogue_file(path: str | Path, data: bytes | None = None,
+                        keys: KeySet | None = None) -> pd.DataFrame:
+    """Read and validate one catalogue file (CSV or .xlsx; ``data``: its bytes, if already read;
+    ``keys``: the council's keys, which ``rag_scheme`` and ``travel_scheme`` may name).
 
     Raises :class:`ValidationError` listing every problem in the file.
     """
     raw, problems = read_table(path, data=data)
-    return validate_catalogue(Path(path).name, raw, problems)
+    return validate_catalogue(Path(path).name, raw, problems, keys)
 
 
 # --------------------------------------------------------------------------- report helpers

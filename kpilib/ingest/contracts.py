@@ -31,11 +31,11 @@ ENUMS = {
     "measure": ("sum", "snapshot", "ratio", "cumulative", "mean"),
     "unit": ("percent", "count", "days", "rate", "currency", "number"),
     "polarity": ("higher", "lower", "none"),
-    "rag_scheme": ("tolerance", "floor", "graded", "trust"),
-    "travel_scheme": ("nnc", "trust", "graded"),
 }
-# ``report`` takes the name of a registered report type (kpilib.registry).
-DEFAULTS = {"rag_scheme": "tolerance", "travel_scheme": "nnc"}
+# ``report`` takes the name of a registered report type (kpilib.registry).  ``rag_scheme`` and
+# ``travel_scheme`` name a status key and a travel key (kpilib's built-in ones, or the
+# council's own in council.yaml); empty: the council's default keys (kpilib.rules.keyspec).
+KEY_COLUMNS = {"rag_scheme": "status", "travel_scheme": "travel"}
 
 # --------------------------------------------------------------------------- returns
 
@@ -47,13 +47,14 @@ RETURNS_ADDED = ("internal",)
 INTERNAL = ("", "yes")  # ``internal``: "yes" = the row's commentary is for internal editions
 RETURN_REQUIRED = ("ref", "period")
 NUMBERS = ("value", "numerator", "denominator")
-NO_DATA = ("missing", "unavailable", "arrears")
-STATUSES = ("", *NO_DATA)
+NO_DATA = ("missing", "unavailable", "arrears", "not_due", "carried_over")
+PROVISIONAL = "provisional"  # figures given, to be confirmed: marked as such on the pages
+STATUSES = ("", *NO_DATA, PROVISIONAL)
 
 # --------------------------------------------------------------------------- results.csv
 
 RESULTS_COLUMNS = ("ref", "breakdown", "column", "value", "numerator", "denominator", "rag",
-                   "travel")  # fmt: skip
+                   "travel", "travel_label", "override_reason")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- rules of the contract
@@ -103,4 +104,10 @@ PROGRAMME_COLUMNS = ("programme", "period", "status", "due", "lead", "descriptio
 PROGRAMME_REQUIRED = ("programme", "period", "status")
 PROGRAMME_STATUSES = ("Green", "Amber", "Red", "Complete", "Not started")
 COMPARATOR_COLUMNS = ("ref", "group", "period", "value", "source")
+# ------------------------------------------------------------- targets and overrides
+# (reporting rules 7.9 and 7.10: targets per period, statuses set by judgement)
+TARGET_COLUMNS = ("ref", "breakdown", "period", "target")  # + the keys' declared references
+TARGET_REQUIRED = ("ref", "period", "target")
+OVERRIDE_LOAD_COLUMNS = ("ref", "period", "breakdown", "status", "reason", "by")
+OVERRIDE_LOAD_REQUIRED = ("ref", "period", "status", "reason", "by")
 COMPARATOR_REQUIRED = ("ref", "group", "period", "value")

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from kpilib.errors import PeriodError, Problem, ValidationError, other_rows
 from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
-from kpilib.ingest.contracts import INTERNAL, NO_DATA, NUMBERS, STATUSES
+from kpilib.ingest.contracts import INTERNAL, NO_DATA, NUMBERS, PROVISIONAL, STATUSES
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
 from kpilib.ingest.files import TEMPLATE_REFERENCE, is_returns_template, read_bytes
@@ -41,8 +41,9 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
             _PERIOD_SHAPE,
             error="expected a month id such as 2024-02 or a quarter id such as 2023-24-Q3")),
         **{col: pa.Column(str, _NUMBER_CHECK) for col in NUMBERS},
-        "status": pa.Column(str, pa.Check.isin(list(STATUSES), error="expected empty (ok), "
-                                               "missing, unavailable or arrears")),
+        "status": pa.Column(str, pa.Check.isin(list(STATUSES), error=(
+            "expected empty (figures given), provisional (figures given, to be confirmed), "
+            "missing, unavailable, arrears, not_due or carried_over"))),
         "internal": pa.Column(str, pa.Check.isin(list(INTERNAL), error="expected yes (the "
                               "row's commentary is for internal editions only) or empty")),
     },
@@ -184,7 +185,7 @@ def _value_checks(df, probs, kpi, num) -> None:
                lambda r: f"status {status[r]!r} means there is no value, but "
                          f"{' and '.join(c for c in NUMBERS if has[c][r])} given: leave value, "
                          f"numerator and denominator empty, or clear status")
-    ok = status == ""
+    ok = status.isin(("", PROVISIONAL))  # figures given
     ratio = kpi["found"] & (kpi["measure"] == "ratio")
     # a ratio KPI's period may carry its value alone where the counts are not known
     value_only = has["value"] & ~has["numerator"] & ~has["denominator"]

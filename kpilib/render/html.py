@@ -31,6 +31,7 @@ from kpilib.render.style import (
     page_file,
     period_label,
     slug,
+    use_keys,
 )
 from kpilib.reports.model import NOT_RATED, Report
 from kpilib.rules.formats import arrears_lag, format_target, format_value, is_blank
@@ -86,6 +87,7 @@ def legend(report: Report | None = None) -> str:
     (None: every one).  Pass the whole report, not a section, so that every page of a run
     shows the same key."""
     keys = report.keys if report is not None and report.keys is not None else builtin_keys()
+    use_keys(keys)
     pairs = _travel_key(keys)
     labels = ["compares the current period with the previous one"]
     if report is None:
@@ -293,6 +295,29 @@ SUMMARY_PHRASES = {
 }
 
 
+def _phrase(report: Report, status: str) -> tuple[str, str]:
+    """How the summary says ``status`` (one, many): the words its keys give it ("are on
+    target or better" only where every key that gave it says so), else its label; the
+    statuses every key shares (data missing, tracking...) in their own words."""
+    h = report.headline()
+    keys = report.keys
+    judged = "override_reason" in h and (h.loc[h["rag"] == status, "override_reason"] != "").any()
+    if keys is not None and "rag_scheme" in h and status not in STANDARD_LABELS:
+        said = {""} if judged else set()  # a status set by judgement: its label, no claim
+        for ident in set(h.loc[h["rag"] == status, "rag_scheme"]):
+            st = keys.status[ident].status(status) if ident in keys.status else None
+            said.add(st.words if st is not None else "")
+        if said:
+            words = said.pop() if len(said) == 1 else ""
+            return (f"is {words}", f"are {words}") if words else (f"is {status}",
+                                                                   f"are {status}")
+    return SUMMARY_PHRASES.get(status, (f"is {status}", f"are {status}"))
+
+
+STANDARD_LABELS = {"Data missing", "Target under review", "Tracking", "Above range",
+                   "Within range", "Below range", NOT_RATED}
+
+
 def summary_sentence(report: Report) -> str:
     """The county report's summary line: every status of the summary counts that has a
     KPI, in the counts table's order ("Of the 35 indicators reported this period, 11 are
@@ -306,11 +331,23 @@ def summary_sentence(report: Report) -> str:
     for status in (c for c in t.columns if c != "Total"):
         n = int(t[status].sum())
         if n:
-            one, many = SUMMARY_PHRASES.get(status, (f"is {status}", f"are {status}"))
+            one, many = _phrase(report, status)
             parts.append(f"{n} {one if n == 1 else many}")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     noun = "indicator" if total == 1 else "indicators"
     return f"Of the {total} {noun} reported this period, {listed}."
+
+
+def _action_words(report: Report) -> str:
+    """The statuses that make a KPI an exception, as the report's keys name them ("Red";
+    "Red or Off track" where two keys of the report differ)."""
+    keys, h = report.keys, report.headline()
+    if keys is None or "rag_scheme" not in h:
+        return "Red"
+    labels = [s.label for ident in dict.fromkeys(h["rag_scheme"]) if ident in keys.status
+              for s in keys.status[ident].statuses if s.action]
+    labels = list(dict.fromkeys(labels))
+    return " or ".join(labels) if labels else "Red"
 
 
 def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) -> str:
@@ -327,5 +364,6 @@ def overview(report: Report, pages: list[tuple[str, str]], sources: list[dict]) 
                    "commentary": _commentary(r.commentary)}
                   for r in report.exceptions().itertuples()]
     return templates.render("overview", summary=summary_sentence(report), counts=counts,
+                            action_words=_action_words(report),
                             mdc=mdc_matrix(report, links),
                             pages=list(pages), exceptions=exceptions, sources=list(sources))

@@ -14,25 +14,51 @@ from kpilib.rules.formats import is_blank
 from kpilib.rules.names import slug  # the one slug: catalogue validation keeps them unique
 from kpilib.rules.periods import parse_period
 
-# status -> (css class, symbol, colour, text colour)
-RAG_STYLE = {
-    "Green+": ("rag-greenplus", "★", "#0b5d2a", "#ffffff"),
-    "Green": ("rag-green", "✔", "#1b7a3a", "#ffffff"),
-    "Amber": ("rag-amber", "▲", "#ffbf47", "#000000"),
-    "Red": ("rag-red", "✖", "#b00020", "#ffffff"),
-    "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff"),
-    "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff"),
-    "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff"),
+# status -> (css class, symbol, colour, text colour, inline style): the built-in statuses'
+# look (css classes in kpilib/static); a council key's own statuses are added by use_keys.
+BUILT_IN_STYLE = {
+    "Green+": ("rag-greenplus", "★", "#0b5d2a", "#ffffff", ""),
+    "Green": ("rag-green", "✔", "#1b7a3a", "#ffffff", ""),
+    "Amber": ("rag-amber", "▲", "#ffbf47", "#000000", ""),
+    "Red": ("rag-red", "✖", "#b00020", "#ffffff", ""),
+    "Data missing": ("rag-missing", "?", "#3d3d3d", "#ffffff", ""),
+    "Target under review": ("rag-review", "◐", "#6b6b6b", "#ffffff", ""),
+    "Tracking": ("rag-tracking", "○", "#00706c", "#ffffff", ""),
     # activity indicators against their expected range (rules.ranges): neither good nor bad
-    "Above range": ("rag-above", "+", "#1d4f91", "#ffffff"),
-    "Within range": ("rag-within", "=", "#4a3b8c", "#ffffff"),
-    "Below range": ("rag-below", "−", "#7a4a00", "#ffffff"),
+    "Above range": ("rag-above", "+", "#1d4f91", "#ffffff", ""),
+    "Within range": ("rag-within", "=", "#4a3b8c", "#ffffff", ""),
+    "Below range": ("rag-below", "−", "#7a4a00", "#ffffff", ""),
 }
-CHART_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
-                 "Data missing": "circle-open", "Target under review": "diamond",
-                 "Tracking": "square", "Above range": "triangle-up-open",
-                 "Within range": "square-open", "Below range": "triangle-down-open",
-                 "": "circle"}
+BUILT_IN_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
+                    "Data missing": "circle-open", "Target under review": "diamond",
+                    "Tracking": "square", "Above range": "triangle-up-open",
+                    "Within range": "square-open", "Below range": "triangle-down-open",
+                    "": "circle"}
+# The styles in use: the built-in ones, then the statuses of the keys of the report being
+# rendered (use_keys).  The templates and charts read these two mappings.
+RAG_STYLE = dict(BUILT_IN_STYLE)
+CHART_MARKERS = dict(BUILT_IN_MARKERS)
+
+
+def use_keys(keys) -> None:
+    """Show the statuses of ``keys`` (a :class:`~kpilib.rules.keyspec.KeySet`): a status
+    whose label, symbol and colour are a built-in one's keeps its css class; any other
+    is drawn with its own colours, symbol and chart marker (a council's Blue, a star)."""
+    styles, markers = dict(BUILT_IN_STYLE), dict(BUILT_IN_MARKERS)
+    for key in keys.status.values():
+        for st in key.statuses:
+            known = BUILT_IN_STYLE.get(st.label)
+            if known and (known[1], known[2]) == (st.symbol, st.colour):
+                continue
+            styles[st.label] = (f"rag-key rag-{slug(st.label)}", st.symbol, st.colour,
+                                st.text_colour,
+                                f"background:{st.colour};color:{st.text_colour}")
+            markers[st.label] = st.marker
+    RAG_STYLE.clear()
+    RAG_STYLE.update(styles)
+    CHART_MARKERS.clear()
+    CHART_MARKERS.update(markers)
+
 
 # SPC (Making Data Count): icon -> (css class, symbol, short words, what it means).  Every
 # icon shows its words and a symbol as well as its colour.

@@ -89,6 +89,9 @@ def summary_sentence(counts: Mapping[str, int]) -> str:
     for status in ("Amber", "Red", "Data missing", "Target under review", NOT_RATED, TREND):
         if n[status]:
             parts.append(_plural(n[status], *phrases[status]))
+    for status, count in counts.items():  # a council key's own statuses, by their labels
+        if status not in RAG_ORDER and int(count):
+            parts.append(_plural(int(count), f"is {status}", f"are {status}"))
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"Of the {_plural(total, 'indicator', 'indicators')} reported this period, {listed}."
 
@@ -120,8 +123,10 @@ class Corporate:
         return [k for k in self.kpis if k["section"] == section]
 
     def spotlight(self) -> list[dict]:
-        """Every KPI whose headline status is Red (the appendix's spotlight pages)."""
-        return [k for k in self.kpis if k["rag"] == "Red"]
+        """Every KPI whose headline status needs action (its key's action statuses: the
+        graded key's Red), the appendix's spotlight pages."""
+        return [k for k in self.kpis
+                if self.report.needs_action(k.get("rag_scheme", ""), k["rag"])]
 
     def status_counts(self) -> dict:
         return count_table(list(self.kpis), "section", "status", RAG_ORDER)

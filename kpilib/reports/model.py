@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 
 from kpilib import registry
-from kpilib.ingest.contracts import RESULTS_COLUMNS, kpi_rows
+from kpilib.ingest.contracts import RESULTS_COLUMNS
 from kpilib.ingest.keys import builtin_keys
-from kpilib.reports import history, spc_table
-from kpilib.reports.scope import LOOKBACK as _LOOKBACK
+from kpilib.reports import spc_table
+from kpilib.reports.engine import Engine, _span
 from kpilib.reports.scope import Reads, reads_for  # noqa: F401 (kpilib.reports.model.reads_for)
 from kpilib.rules import periods as P
 from kpilib.rules.formats import (
@@ -29,14 +29,12 @@ from kpilib.rules.formats import (
     format_target,
     format_value,
 )
-from kpilib.rules.keys import Facts, TravelCondition, rate
 from kpilib.rules.keyspec import KeySet
-from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
+from kpilib.rules.measures import ARREARS, Cell, to_number
 from kpilib.rules.names import spreadsheet_safe
-from kpilib.rules.rag import MISSING, STATUSES, column_target
-from kpilib.rules.ranges import RANGE_STATUSES, range_status
-from kpilib.rules.targets import parse_target, parse_tolerance
-from kpilib.rules.travel import NO_TRAVEL, NO_TRAVEL_WORDS, Comparison, compare, outcome
+from kpilib.rules.rag import STATUSES
+from kpilib.rules.ranges import RANGE_STATUSES
+from kpilib.rules.travel import NO_TRAVEL, NO_TRAVEL_WORDS
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
 
@@ -139,215 +137,22 @@ class Report:
         t["Total"] = t.sum(axis=1)
         return t
 
+    def needs_action(self, rag_scheme: str, status: str) -> bool:
+        """Whether ``status`` is one its key marks ``action: true`` (the built-in keys: Red)."""
+        if self.keys is None or rag_scheme not in self.keys.status:
+            return status == "Red"
+        st = self.keys.status[rag_scheme].status(status)
+        return st is not None and st.action
+
     def exceptions(self) -> pd.DataFrame:
-        """Every KPI whose headline status is Red, with its commentary."""
-        return self.headline().query("rag == 'Red'").reset_index(drop=True)
-
-
-def _periods_of(column: P.Column, frequency: str) -> tuple[str, ...]:
-    return column.months if frequency == "monthly" else column.quarters
-
-
-def _span(period: P.Period) -> P.Column:
-    """A one-period pseudo-column (for travel and trend points)."""
-    quarters = (period.id,) if period.kind == "quarter" else ()
-    return P.Column(period.id, period.kind, period.label, period.months, quarters)
-
-
-def _target_for(defn: dict, column: P.Column):
-    if not column.months:
-        return None
-    last = column.months[-1]
-    mnum = P.month_number_in_fy(last)
-    qnum = int(column.quarters[-1][-1]) if column.quarters else (mnum - 1) // 3 + 1
-    return column_target(
-        defn["_target"], defn["measure"], len(column.months), mnum, len(column.quarters), qnum
-    )
-
-
-class _Engine:
-    """Holds the indexed inputs for one build; all methods are pure lookups."""
-
-    def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame, fy: str, keys: KeySet):
-        self.keys = keys
-        self.defs: dict[tuple[str, str, str], dict] = {}
-        self.order: dict[str, list[tuple[str, str]]] = {}
-        for d in kpi_rows(catalogue, all_breakdowns=True).to_dict("records"):
-            d["_target"] = parse_target(d["target"])
-            d["_tolerance"] = parse_tolerance(d["tolerance"])
-            d["_floor"] = to_number(d["floor"])
-            d["_range"] = (to_number(d["expected_low"]), to_number(d["expected_high"]))
-            self.defs[(d["year"], d["ref"], d["breakdown"])] = d
-            self.order.setdefault(d["year"], []).append((d["ref"], d["breakdown"]))
-        self.obs: dict[tuple[str, str], dict[str, Obs]] = {}
-        self.comments: dict[tuple[str, str, str], str] = {}
-        self.internal: set[tuple[str, str, str]] = set()  # commentary for internal editions
-        for r in returns.itertuples(index=False):
-            key = (r.ref, r.breakdown or "")
-            self.obs.setdefault(key, {})[r.period] = Obs.of(
-                r.value, r.numerator, r.denominator, r.status
-            )
-            if r.commentary:
-                self.comments[(r.ref, r.breakdown or "", r.period)] = r.commentary
-                if getattr(r, "internal", "") == "yes":
-                    self.internal.add((r.ref, r.breakdown or "", r.period))
-        self.defs, self.obs = history.follow(self.defs, self.obs, fy)  # across renumbering
-
-    def defn(self, fy: str, ref: str, breakdown: str, fallback: dict) -> dict:
-        return self.defs.get((fy, ref, breakdown), fallback)
-
-    def cell(self, d: dict, column: P.Column) -> Cell:
-        periods = _periods_of(column, d["frequency"])
-        if not periods:
-            return Cell(None, status="na")
-        series = self.obs.get((d["ref"], d["breakdown"]), {})
-        return aggregate([series.get(p) for p in periods], d["measure"], d["unit"])
-
-    def rag(self, d: dict, column: P.Column, cell: Cell):
-        """(RAG status, effective target) of a cell, using the column's own year's KPI rules
-        and the KPI's status key."""
-        if not column.months:
-            return "", None
-        dd = self.defn(P.month(column.months[-1]).fy, d["ref"], d["breakdown"], d)
-        target = _target_for(dd, column)
-        if cell.status in (ARREARS, "zero", "na"):
-            return "", target
-        key = self.keys.status_key(dd["rag_scheme"])
-        last = P.parse_period(_periods_of(column, dd["frequency"])[-1])
-        facts = Facts(cell.value, dd["polarity"], self.references(dd, target, last),
-                      dd["_tolerance"], lambda cond: self.travel_outcome(dd, last, cond),
-                      self.spc_kind(dd, last) if key.uses_spc else "",
-                      self.history(dd, last) if key.min_history else 0)
-        status = rate(key, facts)
-        if status == key.reserved.get("no_target") and None not in dd["_range"]:
-            status = range_status(cell.value, *dd["_range"])  # an activity indicator
-        return status, target
-
-    def references(self, d: dict, target, last: P.Period) -> dict:
-        """The reference values a key compares a cell with: the column's target, the KPI's
-        floor and baseline, and rolling averages of the periods before ``last``."""
-        refs = {"target": target, "floor": d["_floor"], "baseline": to_number(d["baseline"])}
-        for name in self.keys.status_key(d["rag_scheme"]).uses():
-            if name.startswith("rolling_average_"):
-                refs[name] = self.rolling_average(d, last, int(name.rsplit("_", 1)[1]))
-        return refs
-
-    def value_at(self, d: dict, period: P.Period) -> float | None:
-        return self.cell(d, _span(period)).value
-
-    def rolling_average(self, d: dict, last: P.Period, n: int) -> float | None:
-        """The mean of the ``n`` periods (of the KPI's frequency) before ``last``; None unless
-        all ``n`` have a value."""
-        values, p = [], last
-        for _ in range(n):
-            p = P.previous(p)
-            v = self.value_at(d, p)
-            if v is None:
-                return None
-            values.append(v)
-        return sum(values) / n
-
-    def baseline_period(self, d: dict, current: P.Period, baseline: str) -> P.Period:
-        if baseline == "same_period_last_year":
-            return P.shift(current, -12 if current.kind == "month" else -4)
-        if baseline == "previous_year_end":
-            prev_fy = P.fy_id(P.parse_fy(current.fy) - 1)
-            return P.parse_period((P.fy_months if current.kind == "month"
-                                   else P.fy_quarters)(prev_fy)[-1])
-        return self.compared_with(d, current)
-
-    def baseline_value(self, d: dict, current: P.Period, baseline: str, n: int = 0):
-        if baseline == "rolling_average":
-            return self.rolling_average(d, current, n)
-        return self.value_at(d, self.baseline_period(d, current, baseline))
-
-    def travel_outcome(self, d: dict, current: P.Period, cond: TravelCondition) -> str | None:
-        """``better``, ``same`` or ``worse`` against a band's baseline (None: no value)."""
-        now = self.value_at(d, current)
-        base = self.baseline_value(d, current, cond.baseline, cond.periods)
-        if now is None or base is None or d["polarity"] not in ("higher", "lower"):
-            return None
-        return outcome(now, base, d["polarity"])
-
-    def history(self, d: dict, last: P.Period) -> int:
-        """How many periods of the KPI's series have a value, up to ``last``."""
-        series = self.obs.get((d["ref"], d["breakdown"]), {})
-        kind = last.kind
-        return sum(1 for p, o in series.items() if p <= last.id and o.value is not None
-                   and P.parse_period(p).kind == kind)
-
-    def spc_kind(self, d: dict, last: P.Period) -> str:
-        """The SPC point kind of ``last`` in the KPI's series (improvement, concern, neutral,
-        common_cause; "" when the series has no analysis there)."""
-        spec = spc_table.SeriesSpec(d["ref"], d["breakdown"], d["frequency"], d["polarity"],
-                                    last.id)
-        values = {p: o.value for p, o in self.obs.get((d["ref"], d["breakdown"]), {}).items()}
-        got = spc_table.analyse_all([spec], {(d["ref"], d["breakdown"]): values})
-        points = got.get((d["ref"], d["breakdown"]))
-        if points is None:
-            return ""
-        return next((pt.kind for pt in points.points if pt.period == last.id), "")
-
-    def step_period(self, d: dict, report_period: P.Period) -> P.Period:
-        """The KPI's own current period: the report period, as a quarter for quarterly KPIs."""
-        if d["frequency"] != "monthly" and report_period.kind == "month":
-            return P.quarter(P.quarter_of_month(report_period.id))
-        return report_period
-
-    def compared_with(self, d: dict, current: P.Period) -> P.Period:
-        """The period a KPI's current one is compared with for its direction of travel: the
-        previous month or quarter; for an annual KPI, the previous financial year (its latest
-        period with a value in that year, else the same period a year before)."""
-        if d["frequency"] != "annual":
-            return P.previous(current)
-        year_ago = P.shift(current, -12 if current.kind == "month" else -4)
-        ids = P.fy_months(year_ago.fy) if current.kind == "month" else P.fy_quarters(year_ago.fy)
-        for pid in reversed(ids):
-            if self.cell(d, _span(P.parse_period(pid))).value is not None:
-                return P.parse_period(pid)
-        return year_ago
-
-    def travel(self, d: dict, current: P.Period, cur_cell: Cell):
-        """(travel of each comparison of the KPI's travel key: [(symbol, words)], rag of the
-        headline period, headline period id)."""
-        comps = self.keys.travel_key(d["travel_scheme"]).comparisons
-        pairs: list[tuple[P.Period, Cell]] = []
-        p = current
-        if cur_cell.status == ARREARS:
-            for _ in range(_LOOKBACK):
-                p = P.previous(p)
-                c = self.cell(d, _span(p))
-                if c.value is not None:
-                    pairs.append((p, c))
-                    if len(pairs) == 2:
-                        break
-        else:
-            pairs.append((current, cur_cell))
-        none = [(NO_TRAVEL, c.none_words) for c in comps]
-        if not pairs:
-            return none, MISSING, current.id
-        (p1, c1) = pairs[0]
-        rag, target = self.rag(d, _span(p1), c1)
-        out = []
-        for i, comp in enumerate(comps):
-            if i == 0 and len(pairs) == 2:  # in arrears: the latest two periods with figures
-                p0, base = pairs[1][0], pairs[1][1].value
-            elif cur_cell.status == ARREARS and len(pairs) < 2 and comp.baseline == \
-                    "previous_period":
-                p0, base = p1, None
-            else:
-                p0 = self.baseline_period(d, p1, comp.baseline)
-                base = self.baseline_value(d, p1, comp.baseline, comp.periods)
-            out.append(self._compare(d, comp, p1, c1.value, p0, base, target))
-        return out, rag, p1.id
-
-    def _compare(self, d: dict, comp: Comparison, p1: P.Period, now, p0: P.Period, base,
-                 target) -> tuple[str, str]:
-        if d["measure"] == "cumulative" and p0.fy != p1.fy and \
-                comp.ytd_restart != "previous_year_end":
-            return NO_TRAVEL, comp.none_words  # a year-to-date figure restarts each April
-        return compare(comp, now, base, d["polarity"],
-                       {"target": target, "floor": d["_floor"]})
+        """Every KPI whose headline status needs action (its key says so: the built-in
+        keys' Red), with its commentary."""
+        h = self.headline()
+        if h.empty:
+            return h
+        keep = [self.needs_action(k, r) for k, r in zip(h.get("rag_scheme", [""] * len(h)),
+                                                        h["rag"], strict=True)]
+        return h[keep].reset_index(drop=True)
 
 
 def _tolerance_text(d: dict, decimals: int | None = None, key_name: str = "") -> str:
@@ -375,16 +180,19 @@ def _drop_empty_last_year(per: P.Period, columns: list[P.Column], cells: list[di
     return columns[:-1]
 
 
-def _column_cells(eng: _Engine, d: dict, columns) -> list[dict]:
+def _column_cells(eng: Engine, d: dict, columns) -> list[dict]:
     """One KPI's (or breakdown's) cell of every report column."""
     out = []
     for col in columns:
         c = eng.cell(d, col)
         rag, target = eng.rag(d, col, c)
+        judged = eng.override(d, col) if rag else None
         out.append({
             "ref": d["ref"], "breakdown": d["breakdown"], "column": col.id, "value": c.value,
             "numerator": c.numerator, "denominator": c.denominator, "rag": rag, "travel": "",
+            "travel_label": "", "override_reason": judged["reason"] if judged else "",
             "status": c.status, "target": target, "_cell": c, "display": "",
+            "_provisional": c.value is not None and eng.is_provisional(d, col),
         })
     return out
 
@@ -417,9 +225,11 @@ def _texts(d: dict, cells: list[dict], n: int) -> None:
     for c in cells:
         c["display"] = format_cell(c["value"], c["numerator"], c["denominator"], c["status"],
                                    d["unit"], show_ratio, n, d["frequency"], c["_cell"].mean_of)
+        if c.get("_provisional"):  # a figure to be confirmed (returns status provisional)
+            c["display"] += " (provisional)"
 
 
-def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
+def _trend(eng: Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
     """The points of a KPI's trend chart: each month (or quarter) of ``fys`` up to ``last``
     (a quarter, for a monthly KPI in a quarterly report: up to its last month)."""
     if d["frequency"] == "monthly" and P.parse_period(last).kind == "quarter":
@@ -438,7 +248,7 @@ def _trend(eng: _Engine, d: dict, last: str, fys: list[str]) -> list[dict]:
 
 
 def _kpi_row(d: dict, current: dict, travel: list[tuple[str, str]], rag: str,
-             headline_period: str, comment: str, internal: bool, n: int,
+             headline_period: str, comment: str, internal: bool, judged: dict, n: int,
              keys: KeySet) -> dict:
     """What a KPI (or breakdown) row shows besides its cells (``n``: its precision)."""
     t = d["_target"]
@@ -461,7 +271,8 @@ def _kpi_row(d: dict, current: dict, travel: list[tuple[str, str]], rag: str,
         "travel2": second[0], "travel2_text": second[1],
         "travel2_label": comps[1].label if len(comps) > 1 else "",
         "headline_period": headline_period, "commentary": comment,
-        "commentary_internal": internal,
+        "commentary_internal": internal, "override_reason": judged.get("reason", ""),
+        "override_by": judged.get("by", ""),
         "arrears": current["status"] == ARREARS,
     }
 
@@ -474,6 +285,7 @@ def build_report(
     as_of: str | None = None,
     sources: tuple[dict, ...] = (),
     keys: KeySet | None = None,
+    extras: dict | None = None,
 ) -> Report:
     """Compute a report (pure).
 
@@ -486,6 +298,8 @@ def build_report(
     as_of : the moment the data was read at, shown on the report.
     sources : the files the rows came from, shown on the overview.
     keys : the council's status and travel keys (None: kpilib's built-in keys).
+    extras : the other load kinds read (``targets``: targets per period, ``overrides``:
+        statuses set by judgement; absent: none loaded).
     """
     rtype = registry.get(report)
     per = P.parse_period(period)
@@ -496,7 +310,7 @@ def build_report(
     columns = P.report_columns(per.id)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     keys = keys or builtin_keys()
-    eng = _Engine(catalogue, returns, per.fy, keys)
+    eng = Engine(catalogue, returns, per.fy, keys, extras)
     kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
@@ -511,13 +325,15 @@ def build_report(
         if d["measure"] != "cumulative":  # a year-to-date figure restarts each April: no SPC
             specs.append(_spc_spec(eng, d, step, cur_cell))
         row[cur]["travel"] = symbol
+        row[cur]["travel_label"] = travels[0][1] if travels else ""
         said = (ref, b, step.id) if (ref, b, step.id) in eng.comments else (
             ref, b, headline_period)
         comment = eng.comments.get(said, "")
         points = _trend(eng, d, step.id, trend_fys)
         pending.setdefault(ref, []).append(
             (d, row, points, (dict(row[cur], status=cur_cell.status), travels, rag,
-                              headline_period, comment, said in eng.internal)))
+                              headline_period, comment, said in eng.internal,
+                              eng.override(d, _span(P.parse_period(headline_period))) or {})))
         cells += row
         series += points
     columns = _drop_empty_last_year(per, columns, cells)
@@ -548,7 +364,7 @@ def build_report(
     return rtype.extend(built, catalogue, returns) if rtype.extend else built
 
 
-def _spc_spec(eng: _Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_table.SeriesSpec:
+def _spc_spec(eng: Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_table.SeriesSpec:
     """What the SPC analysis of a KPI (or breakdown) needs: its own frequency and polarity,
     its current period, the numeric target of that period, rebase periods and baseline."""
     _, target = eng.rag(d, _span(step), cur_cell)

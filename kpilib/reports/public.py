@@ -157,6 +157,7 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
         cells[f"{f}_mark"] = marks[f]
         cells.loc[cells[f"{f}_mark"] != "", f] = float("nan")
     cells["rag"], cells["display"] = rags, displays
+    cells.loc[cells["rag"] == "", "override_reason"] = ""  # no status, no judgement of it
     series = report.series.copy()
     gone = [(s["ref"], s["breakdown"], s["period"], "value") in withheld
             for s in series.to_dict("records")]
@@ -168,9 +169,11 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
               if (p["ref"], p["breakdown"], p["period"], "value") in withheld}
     spc = spc[[(r, b) not in no_spc for r, b in zip(spc["ref"], spc["breakdown"])]]
     kpis = _kpi_rows(report, withheld, settings, no_spc)
-    travel = {(k["ref"], k["breakdown"]): k["travel"] for k in kpis.to_dict("records")}
-    cells["travel"] = [travel.get((r, b), t) if t else t
-                       for r, b, t in zip(cells["ref"], cells["breakdown"], cells["travel"])]
+    travel = {(k["ref"], k["breakdown"]): (k["travel"], k["travel_text"])
+              for k in kpis.to_dict("records")}
+    now = [travel.get((r, b), (t, w)) if t else (t, w) for r, b, t, w in
+           zip(cells["ref"], cells["breakdown"], cells["travel"], cells["travel_label"])]
+    cells["travel"], cells["travel_label"] = [t for t, _ in now], [w for _, w in now]
     return dataclasses.replace(report, cells=cells.reset_index(drop=True), series=series,
                                spc=spc.reset_index(drop=True), kpis=kpis, edition="public",
                                notice=notice(settings))
@@ -199,7 +202,10 @@ def _kpi_rows(report: Report, withheld: set, settings: Suppression, no_spc: set)
         head = k.get("headline_period", "")
         earlier = [p for p in points.get(key, []) if p < head][-1:]
         if (*key, head, "value") in withheld and k["rag"] not in KEEP:
-            k["rag"] = ""
+            k["rag"], k["override_reason"], k["override_by"] = "", "", ""
+        if k["travel2"] and ((*key, head, "value") in withheld or any(
+                (*key, p, "value") in withheld for p in points.get(key, []) if p < head)):
+            k["travel2"], k["travel2_text"] = NO_TRAVEL, k["travel_none"]  # any baseline
         if any((*key, p, "value") in withheld for p in [head, *earlier]):
             k["travel"] = NO_TRAVEL
             k["travel_text"] = k["travel_none"]

@@ -160,6 +160,9 @@ def format_target(target, unit: str, decimals: int | None = None) -> str:
     return _with_unit(text, unit)
 
 
+STATE_TEXT = {"not_due": "Not yet due", "carried_over": "Carried over (reported later)"}
+
+
 def format_cell(value, numerator, denominator, status: str, unit: str, show_ratio: bool,
                 decimals: int | None = None, frequency: str = "monthly",
                 mean_of: int = 0) -> str:
@@ -174,6 +177,8 @@ def format_cell(value, numerator, denominator, status: str, unit: str, show_rati
         return ZERO_TEXT
     if status == "na":
         return ""
+    if status in STATE_TEXT:
+        return STATE_TEXT[status]
     if is_blank(value):
         return MISSING_TEXT
     text = format_value(value, unit, decimals)

@@ -37,7 +37,9 @@ def margin(value: float, reference: float, polarity: str) -> float:
     return value - reference if polarity == "higher" else reference - value
 
 
-RESERVED = ("no_value", "review", "no_target", "too_little_history")
+RESERVED = ("no_value", "not_due", "carried_over", "review", "no_target", "too_little_history")
+# the returns statuses (reporting rules 7.2) whose cells the reserved state of that name rates
+RETURN_STATES = ("not_due", "carried_over")
 OUTCOMES = ("better", "same", "worse")
 SPC_KINDS = ("improvement", "concern", "neutral", "common_cause")
 TAKES = ("smaller", "larger")
@@ -98,6 +100,7 @@ class Band:
 
     status: str
     reference: str = "target"
+    figure: str = ""  # the figure compared: "" the cell's value, or a reference (a forecast)
     within: Margin | None = None  # no more than this worse than the reference
     beyond: Margin | None = None  # more than this better than the reference
     short_of: Margin | None = None  # worse than the reference by more than this
@@ -135,8 +138,9 @@ class StatusKey:
         return any(b.spc for b in self.bands)
 
     def uses(self) -> set[str]:
-        """The reference values the bands compare with."""
-        return {b.reference for b in self.bands if b.within or b.beyond or b.short_of}
+        """The reference values the bands compare with (or compare)."""
+        return ({b.reference for b in self.bands if b.within or b.beyond or b.short_of}
+                | {b.figure for b in self.bands if b.figure})
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,7 @@ class Facts:
     travel: object = None
     spc: str = ""
     history: int = 0
+    state: str = ""  # a return's status that is a reserved state: not_due, carried_over
 
 
 def _within(m: Margin, value: float, ref: float, polarity: str, facts: Facts,
@@ -202,6 +207,10 @@ def _beyond(m: Margin, value: float, ref: float, polarity: str) -> bool:
 
 def _matches(band: Band, facts: Facts, key: StatusKey) -> bool:
     value, polarity = facts.value, facts.polarity
+    if band.figure:  # e.g. the projected year-end outturn against the target
+        value = facts.references.get(band.figure)
+        if value is None or isinstance(value, str):
+            return False
     if band.within or band.beyond or band.short_of:
         ref = facts.references.get(band.reference)
         if ref is None or isinstance(ref, str) or polarity not in ("higher", "lower"):
@@ -225,6 +234,8 @@ def rate(key: StatusKey, facts: Facts) -> str:
     """The label of the status ``key`` gives the cell ``facts`` describe ("" when a state
     the key does not rate applies)."""
     value = facts.value
+    if facts.state in RETURN_STATES:
+        return key.reserved.get(facts.state, "")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return key.reserved.get("no_value", "")
     target = facts.references.get("target")
@@ -232,7 +243,7 @@ def rate(key: StatusKey, facts: Facts) -> str:
         return key.reserved.get("review", "")
     if key.min_history and facts.history < key.min_history:
         return key.reserved.get("too_little_history", "")
-    if facts.polarity not in ("higher", "lower") or not _rated(key, facts):
+    if not _rated(key, facts):
         return key.reserved.get("no_target", "")
     for band in key.bands:
         if _matches(band, facts, key):
@@ -241,10 +252,12 @@ def rate(key: StatusKey, facts: Facts) -> str:
 
 
 def _rated(key: StatusKey, facts: Facts) -> bool:
-    """Whether the KPI has what the key rates against: the reference of its first band that
-    compares (usually the target); a key whose bands compare with nothing always rates."""
+    """Whether the KPI has what the key rates against: a polarity and the reference of its
+    first band that compares (usually the target); a key whose bands compare with nothing
+    (SPC signals, judgement) rates every KPI, polarity none included."""
     first = next((b.reference for b in key.bands if b.within or b.beyond or b.short_of), None)
     if first is None:
         return True
     ref = facts.references.get(first)
-    return ref is not None and not isinstance(ref, str)
+    return facts.polarity in ("higher", "lower") and ref is not None \
+        and not isinstance(ref, str)

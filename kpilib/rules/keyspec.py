@@ -29,6 +29,7 @@ from kpilib.rules.keys import (
     _matches,
     rate,
 )
+from kpilib.rules.targets import Tolerance
 from kpilib.rules.travel import BASELINES, WHEN, Comparison, Outcome, TravelKey
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -38,6 +39,7 @@ MARKERS = ("circle", "square", "diamond", "cross", "x", "triangle-up", "triangle
            "star", "hexagon", "circle-open", "square-open", "diamond-open",
            "triangle-up-open", "triangle-down-open", "star-open")
 BUILT_IN_REFERENCES = ("target", "floor", "baseline")
+PROBE_TOLERANCE = 10.0  # the KPI tolerance (percent) a key's check also rates with
 ROLLING = re.compile(r"^rolling_average_([1-9][0-9]?)$")
 # The statuses every key may use without declaring them (reserved states and activity
 # indicators' ranges), with the look the pages always gave them.
@@ -45,14 +47,19 @@ STANDARD = (
     Status("Data missing", "?", "#3d3d3d", marker="circle-open"),
     Status("Target under review", "◐", "#6b6b6b", marker="diamond"),
     Status("Tracking", "○", "#00706c", marker="square"),
+    Status("Not due", "…", "#595959", marker="hexagon", words="not yet due"),
+    Status("Carried over", "↷", "#1d4f91", marker="diamond-open",
+           words="carried over to the next report"),
 )
 DEFAULT_RESERVED = {"no_value": "Data missing", "review": "Target under review",
-                    "no_target": "Tracking"}
+                    "no_target": "Tracking", "not_due": "Not due",
+                    "carried_over": "Carried over"}
 STATUS_FIELDS = ("label", "symbol", "colour", "text_colour", "marker", "action", "judgement",
                  "meets", "words")
 KEY_FIELDS = ("name", "statuses", "reserved", "bands", "default_tolerance", "min_history",
               "references")
-BAND_FIELDS = ("status", "reference", "within", "beyond", "short_of", "travel", "spc")
+BAND_FIELDS = ("status", "reference", "figure", "within", "beyond", "short_of", "travel",
+               "spc")
 TRAVEL_FIELDS = ("name", "comparisons")
 COMPARISON_FIELDS = ("id", "label", "baseline", "no_change", "ceiling", "ytd_restart",
                      "none_words", "outcomes")
@@ -203,6 +210,10 @@ def parse_band(raw, where: str, labels: set[str], declared: tuple[str, ...],
         problems.append(f"{where}.reference: unknown reference value {ref!r}; expected "
                         f"{', '.join(BUILT_IN_REFERENCES)}, rolling_average_N or one the key "
                         f"declares in references ({', '.join(declared) or 'none declared'})")
+    figure = str(raw.get("figure") or "")
+    if figure and (figure == "target" or not _reference_ok(figure, declared)):
+        problems.append(f"{where}.figure: {figure!r}; expected a reference value the key "
+                        "declares (a forecast compared with the target), or nothing (the value)")
     margins = {n: parse_margin(raw[n], f"{where}.{n}", problems) if n in raw else None
                for n in ("within", "beyond", "short_of")}
     travel = None
@@ -214,7 +225,7 @@ def parse_band(raw, where: str, labels: set[str], declared: tuple[str, ...],
         problems.append(f"{where}.spc: {raw.get('spc')!r}; expected a list of "
                         f"{', '.join(SPC_KINDS)}")
         spc = []
-    return Band(status, ref, margins["within"], margins["beyond"], margins["short_of"],
+    return Band(status, ref, figure, margins["within"], margins["beyond"], margins["short_of"],
                 travel, tuple(spc))
 
 
@@ -348,7 +359,8 @@ def check_status_key(key: StatusKey, where: str) -> list[str]:
 
 def _probes(key: StatusKey):
     """(facts, words) of every case worth rating: values around each threshold."""
-    refs = sorted({b.reference for b in key.bands} | {"target"})
+    refs = sorted({b.reference for b in key.bands} | {b.figure for b in key.bands if b.figure}
+                  | {"target"})
     travel_outcomes = [None, *OUTCOMES] if any(b.travel for b in key.bands) else [None]
     spcs = ["", *SPC_KINDS] if any(b.spc for b in key.bands) else [""]
     for polarity, shift in product(("higher", "lower"), (0.0, -10.0, 10.0)):
@@ -360,11 +372,21 @@ def _probes(key: StatusKey):
             for m in (b.within, b.beyond, b.short_of):
                 if m is None:
                     continue
-                a = key.default_tolerance.allowance(ref) if m.tolerance else m.allowance(ref)
-                for edge in (ref - a, ref + a, ref):
-                    points |= {edge, edge - 1e-3, edge + 1e-3}
-        for value, out, spc in product(sorted(points), travel_outcomes, spcs):
-            facts = Facts(value, polarity, references, None,
+                widths = ([key.default_tolerance.allowance(ref), ref * PROBE_TOLERANCE / 100]
+                          if m.tolerance else [m.allowance(ref)])
+                for a in widths:
+                    for edge in (ref - a, ref + a, ref):
+                        points |= {edge, edge - 1e-3, edge + 1e-3}
+        figures = {b.figure for b in key.bands if b.figure}
+        tolerances = [None]  # the key's default_tolerance, and a KPI's own 10%
+        if any(m is not None and m.tolerance for b in key.bands
+               for m in (b.within, b.beyond, b.short_of)):
+            tolerances.append(Tolerance("percent", PROBE_TOLERANCE))
+        for value, out, spc, given, tol in product(sorted(points), travel_outcomes, spcs,
+                                                   (True, False) if figures else (False,),
+                                                   tolerances):
+            refs = {**references, **{f: value if given else None for f in figures}}
+            facts = Facts(value, polarity, refs, tol,
                           (lambda _c, o=out: o) if out else None, spc, 10**6)
             against = ", ".join(f"{k} {v:g}" for k, v in references.items())
             case = (f"a value of {value:g} against {against}"

@@ -29,6 +29,8 @@ NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # a number as written in a file (value
 UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
 
 OK, MISSING, ARREARS, ZERO = "ok", "missing", "arrears", "zero"
+NOT_DUE, CARRIED_OVER = "not_due", "carried_over"  # no figure yet: rated by a key's reserved
+#                                                     states of those names
 
 
 def scale(unit: str) -> float:
@@ -105,8 +107,8 @@ def single_value(obs: Obs, unit: str) -> float | None:
 
 def _no_value(observations: Sequence[Obs | None], measure: str) -> Cell:
     last = observations[-1] if observations else None
-    if last is not None and last.status == ARREARS:
-        return Cell(None, status=ARREARS)
+    if last is not None and last.status in (ARREARS, NOT_DUE, CARRIED_OVER):
+        return Cell(None, status=last.status)
     zero = [o for o in observations if o is not None and not o.status and o.has_ratio
             and o.denominator == 0]
     if zero:

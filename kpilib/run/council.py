@@ -20,7 +20,9 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import ParamsError
+from kpilib.ingest.keys import builtin_keys
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
+from kpilib.rules.keyspec import KeySet, parse_keys
 from kpilib.rules.suppression import Suppression
 from kpilib.run.edition import KEY as SUPPRESSION_KEY
 from kpilib.run.edition import parse_suppression
@@ -29,8 +31,9 @@ from kpilib.run.signing import SigningSettings, parse_signing
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 DEFAULT_FILE = "council.yaml"
+RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
-        SUPPRESSION_KEY)
+        SUPPRESSION_KEY, *RULE_KEYS)
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 512 * 1024
@@ -49,6 +52,7 @@ class Settings:
     council: Council = field(default_factory=Council)
     signing: SigningSettings = field(default_factory=SigningSettings)
     suppression: Suppression = field(default_factory=Suppression)
+    keys: KeySet = field(default_factory=builtin_keys)  # status and travel keys
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -60,7 +64,24 @@ def load_settings(path: str | Path | None = None) -> Settings:
         return Settings()
     p, raw = found
     return Settings(parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest()),
-                    parse_signing(raw, p)[0], parse_suppression(raw, p)[0])
+                    parse_signing(raw, p)[0], parse_suppression(raw, p)[0],
+                    parse_keys(raw, builtin_keys())[0])
+
+
+def load_keys(path: str | Path | None = None) -> KeySet:
+    """The status and travel keys a council's KPIs may name: kpilib's built-in keys and the
+    settings file's own (``status_keys``, ``travel_keys``, ``default_keys``)."""
+    return load_settings(path).keys
+
+
+def find_settings(start: str | Path | None = None) -> Path | None:
+    """The nearest ``council.yaml`` in ``start`` (default: the working folder) or a folder
+    above it, as loads find the council's settings; None when there is none."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_FILE).is_file():
+            return folder / DEFAULT_FILE
+    return None
 
 
 def load_council(path: str | Path | None = None) -> Council:
@@ -125,6 +146,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
             problems.append(f"key 'titles': the title of {name!r} must be text")
     problems += parse_signing(raw, path)[1]
     problems += parse_suppression(raw, path)[1]
+    problems += parse_keys(raw, builtin_keys())[1]
     logo = ""
     if raw.get("logo"):
         try:

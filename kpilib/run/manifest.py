@@ -200,6 +200,8 @@ def extras_data(extras: dict) -> dict:
     out = {}
     for kind, frame in sorted(extras.items()):
         spec = LOAD_KINDS[kind]
+        if not len(frame) and not spec.recorded_when_empty:
+            continue
         out[f"{kind}_sha256"] = frame_digest(frame, list(spec.columns), list(spec.key))
         out[f"{kind}_rows"] = int(len(frame))
     return out

@@ -60,7 +60,7 @@ from kpilib.run.params import (
     normalise_moment,
     report_types_in,
 )
-from kpilib.store import Snapshot, open_store, record_publication
+from kpilib.store import RULE_READS, Snapshot, open_store, record_publication
 from kpilib.store.reads import report_snapshot, year_catalogue
 
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -224,9 +224,9 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
     signer = signing.signer(settings.signing) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
-                                     loads_through, rtype.reads)
+                                     loads_through, (*rtype.reads, *RULE_READS))
     built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
-                         snap.sources)
+                         snap.sources, settings.keys, snap.extras)
     report = dataclasses.replace(built, name=council.title(rtype.name, rtype.title),
                                  branding=council)
     check_has_data(report, params.store)

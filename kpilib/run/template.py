@@ -19,7 +19,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpilib.errors import ParamsError, PeriodError
-from kpilib.ingest.contracts import NO_DATA, kpi_rows
+from kpilib.ingest.contracts import NO_DATA, PROVISIONAL, kpi_rows
 from kpilib.ingest.files import TEMPLATE_MARKER, TEMPLATE_PROPERTY, TEMPLATE_REFERENCE
 from kpilib.rules.periods import parse_period, previous
 from kpilib.run.xlsxfile import header, put, to_bytes
@@ -97,9 +97,10 @@ def build_template(catalogue: pd.DataFrame, returns: pd.DataFrame, period: str, 
                              formula2=str(NUMBER_LIMIT), allow_blank=True, showErrorMessage=True,
                              errorTitle="A number", error="Type a number (no % sign or text).")
     numbers.add(f"{chr(ord('A') + first - 1)}2:{letter['denominator']}{n}")
-    status = DataValidation(type="list", formula1='"' + ",".join(NO_DATA) + '"',
+    choices = (*NO_DATA, PROVISIONAL)
+    status = DataValidation(type="list", formula1='"' + ",".join(choices) + '"',
                             allow_blank=True, showErrorMessage=True, errorTitle="Status",
-                            error=f"Leave empty, or one of {', '.join(NO_DATA)}.")
+                            error=f"Leave empty, or one of {', '.join(choices)}.")
     status.add(f"{letter['status']}2:{letter['status']}{n}")
     ws.add_data_validation(numbers)
     ws.add_data_validation(status)
@@ -111,7 +112,8 @@ def build_template(catalogue: pd.DataFrame, returns: pd.DataFrame, period: str, 
     help_sheet = wb.create_sheet("How to fill")
     lines = [f"Returns for {p.label}" + (f", {directorate}" if directorate else ""),
              "Fill the shaded cells: value (or numerator and denominator), or a status "
-             f"({', '.join(NO_DATA)}) when there is no figure; commentary is optional.",
+             f"({', '.join(NO_DATA)}) when there is no figure; status {PROVISIONAL} with a "
+             "figure still to be confirmed; commentary is optional.",
              "Do not add or rename columns. name, unit, previous period and previous value are "
              "for reference and ignored when the file is loaded.",
              "Load it with: kpi load returns <this file>"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
@@ -68,13 +69,29 @@ def _results(run) -> tuple[list[str], list[list[str]]]:
 
 def _report(run):
     from kpilib.reports.model import build_report
-    from kpilib.store import open_store
+    from kpilib.store import RULE_READS, open_store
 
     p = run.manifest["parameters"]
     store = run.store or p["store"]
-    snap = open_store(store).snapshot(run.as_of, p.get("loads_through"))
+    snap = open_store(store).snapshot(run.as_of, p.get("loads_through"), RULE_READS)
     return build_report(snap.catalogue, snap.returns, run.period, run.report, run.as_of,
-                        snap.sources)
+                        snap.sources, _keys(run), snap.extras)
+
+
+def _keys(run):
+    """The keys the run was rated with: its council settings' (the file the manifest names,
+    when it is still the version the run read), else kpilib's built-in keys.  The workbook
+    takes every status and arrow from ``results.csv``; the keys only shape the tables."""
+    import hashlib
+
+    from kpilib.run.council import load_keys
+
+    rec = run.manifest.get("council") or {}
+    src = Path(str(rec.get("source") or ""))
+    if not rec.get("source") or not src.is_file() or \
+            hashlib.sha256(src.read_bytes()).hexdigest() != rec.get("sha256"):
+        return None
+    return load_keys(src)
 
 
 def _widths(ws, widths: list[int]) -> None:

@@ -164,6 +164,11 @@ class Store:
                              f"{', '.join(LOAD_KINDS)}")
         return self._load(kind, Path(path), loaded_at)
 
+    # The council's status and travel keys that loads check against (a catalogue's rag_scheme,
+    # an override's status, a targets file's reference columns); None: kpilib's built-in keys.
+    # ``kpi load`` sets them from the council's settings, found as runs find them.
+    keys = None
+
     # Called inside a load's transaction, after its rows are written and before it commits,
     # with (kind, loaded_at): the tests pause a load there to reproduce a concurrent run.
     before_commit: Callable[[str, str], None] | None = None
@@ -227,10 +232,13 @@ class Store:
         from kpilib.ingest.returns import read_returns
 
         if kind == "catalogue":  # previous_ref checked against the stored years
-            frame = read_catalogue_file(path, data=data)
+            frame = read_catalogue_file(path, data=data, keys=self.keys)
             check_previous_refs(conn, frame, path.name, self._catalogue(conn, None, None),
                                  self._catalogue_loads(conn, None, None))
             return catalogue_rows, frame.to_dict("records")
+        if LOAD_KINDS[kind].needs_keys:
+            return LOAD_KINDS[kind].validate(path, data, self._catalogue(conn, None, None),
+                                             self.keys)
         if LOAD_KINDS[kind].validate is not None:
             return LOAD_KINDS[kind].validate(path, data, self._catalogue(conn, None, None))
         frame, row_numbers = read_returns(path, self._catalogue(conn, None, None), data=data)

@@ -27,6 +27,8 @@ class LoadKind:
     columns, key : the contract columns a run's data fingerprint covers, and their order.
     needs_catalogue : validated against the catalogue (validated again if a catalogue
         load commits while it waits for the write lock).
+    needs_keys : ``validate`` also takes the council's keys (a fourth argument; None:
+        kpilib's built-in keys), as overrides and targets files are checked against them.
     """
 
     name: str
@@ -36,6 +38,9 @@ class LoadKind:
     columns: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     needs_catalogue: bool = False
+    needs_keys: bool = False
+    recorded_when_empty: bool = True  # False: a run's manifest names the kind only when it
+    #                                   read rows of it (so earlier manifests stay as they were)
 
 
 LOAD_KINDS: dict[str, LoadKind] = {
