@@ -186,7 +186,8 @@ def test_rag_word_is_visible_next_to_its_symbol(loaded, test_store, county_store
                                                 tmp_path_factory):
     from kpilib.notebook import open_report
 
-    by_class = {cls: (status, symbol) for status, (cls, symbol, _, _) in render.RAG_STYLE.items()}
+    by_class = {cls: (status, symbol)
+                for status, (cls, symbol, _, _, _) in render.RAG_STYLE.items()}
     badges = [b for b in loaded.page.evaluate(BADGES)  # programme statuses: not RAG
               if not (b["cls"] or "").startswith("prog-")]
     seen = set()
