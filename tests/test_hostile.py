@@ -48,6 +48,37 @@ class World:
         path.write_bytes(data.encode() if isinstance(data, str) else data)
         return str(path)
 
+    def special(self, kind: str) -> str:
+        """A path that is not a regular file: a FIFO, a symlink (to a file, to nothing, to
+        a folder), a folder whose library would be a FIFO, a key whose .pub is a link."""
+        base = self.root / "special"
+        base.mkdir(exist_ok=True)
+        target = base / "target.txt"
+        target.write_text("not to be overwritten\n")
+        path = base / kind
+        if kind == "fifo-library":
+            path.mkdir(exist_ok=True)
+            shutil.copytree(self.published, path / "2024-02" / "core", dirs_exist_ok=True)
+            if not os.path.lexists(path / "index.html"):
+                os.mkfifo(path / "index.html")
+            return str(path)
+        if kind == "pub-link":
+            path = base / "council.pem"
+            if not os.path.lexists(base / "council.pub"):
+                os.symlink(base / "nowhere.pub", base / "council.pub")
+            return str(path)
+        if not os.path.lexists(path):
+            if kind == "fifo":
+                os.mkfifo(path)
+            elif kind == "dangling":
+                os.symlink(base / "nowhere.csv", path)
+            elif kind == "dir-link":
+                (base / "real-outputs").mkdir(exist_ok=True)
+                os.symlink(base / "real-outputs", path)
+            else:
+                os.symlink(target, path)
+        return str(path)
+
     def folder(self, name: str, manifest: bytes | None = None) -> str:
         path = self.root / "folders" / name
         path.mkdir(parents=True, exist_ok=True)
@@ -379,6 +410,36 @@ OPTION_CASES = [
         "fleet-none.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
         f'output_dir: {w.root / "no-runs"}}}\n'), "--audit"]),
     ("an unknown command", lambda w: ["frobnicate"]),
+    # outputs go only to regular files in folders the user meant (kpilib/run/outpaths.py)
+    ("template: output a device", lambda w: ["template", "returns", "--period", "2024-02",
+                                             "--output", "/dev/full"]),
+    ("template: output a FIFO", lambda w: ["template", "returns", "--period", "2024-02",
+                                           "--output", w.special("fifo")]),
+    ("template: output a symlink", lambda w: ["template", "returns", "--period", "2024-02",
+                                              "--output", w.special("link")]),
+    ("results: output a device", lambda w: ["results", "--period", "2024-02", "--report",
+                                            "core", "--output", "/dev/full"]),
+    ("results: output a FIFO", lambda w: ["results", "--period", "2024-02", "--report",
+                                          "core", "--output", w.special("fifo")]),
+    ("results: output a dangling symlink", lambda w: ["results", "--period", "2024-02",
+                                                      "--report", "core", "--output",
+                                                      w.special("dangling")]),
+    ("status: html in a folder of no publications", lambda w: ["status", w.folder("empty"),
+                                                                "--html"]),
+    ("status: html over a FIFO", lambda w: ["status", w.special("fifo-library"), "--html"]),
+    ("run: output_dir the root", lambda w: ["run", str(w.params), "--output-dir", "/"]),
+    ("run: output_dir a symlink", lambda w: ["run", str(w.params), "--output-dir",
+                                             w.special("dir-link")]),
+    ("run: output_dir a device", lambda w: ["run", str(w.params), "--output-dir", "/dev/null"]),
+    ("changes: output_dir the root", lambda w: [
+        "changes", "--from", "2024-25", "--to", "2025-26", "--output-dir", "/"]),
+    ("fleet: output_dir the root", lambda w: ["fleet", w.file(
+        "fleet-root.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
+        'output_dir: /}\n'), "--quiet", "--workers", "1"]),
+    ("keygen: a private key named .pub", lambda w: ["keygen", str(w.root / "keys" / "x.pub")]),
+    ("keygen: a symlink", lambda w: ["keygen", w.special("key-link")]),
+    ("keygen: a dangling public key link", lambda w: ["keygen", w.special("pub-link")]),
+    ("demo: data dir the root", lambda w: ["demo", "--data-dir", "/"]),
 ]
 
 
@@ -435,3 +496,41 @@ def test_concurrent_loads_of_one_file_store_it_once(world, tmp_path):
             or (code == 1 and "the store" in err and "is busy" in err), (code, out, err)
     assert sum("loaded returns-2024-02" in out for _, out, _ in outcomes) == 1
     assert Store.open(store).counts()["loads"] == before + 1
+
+
+# --------------------------------------------------------------------------- user-named outputs
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(lambda w: ["template", "returns", "--period", "2024-02", "--output",
+                            "/dev/full"], id="template to /dev/full"),
+    pytest.param(lambda w: ["template", "returns", "--period", "2024-02", "--output",
+                            w.special("link")], id="template through a symlink"),
+    pytest.param(lambda w: ["results", "--period", "2024-02", "--report", "core", "--output",
+                            w.special("dangling")], id="results through a dangling symlink"),
+    pytest.param(lambda w: ["results", "--period", "2024-02", "--report", "core", "--output",
+                            w.special("fifo")], id="results into a FIFO"),
+])
+def test_no_output_goes_through_a_device_a_fifo_or_a_link(world, capsys, argv):
+    err = refused(world, ["--store", str(world.store), *argv(world)], capsys)
+    assert "must be a regular file" in err
+    base = world.root / "special"
+    assert Path("/dev/full").is_char_device()
+    assert (base / "target.txt").read_text() == "not to be overwritten\n"
+    assert not (base / "nowhere.csv").exists()
+    assert (base / "fifo").is_fifo() or not (base / "fifo").exists()
+
+
+def test_a_folder_of_no_publications_gets_no_library(world, capsys):
+    folder = Path(world.folder("not-an-output-folder"))
+    err = refused(world, ["status", str(folder), "--html"], capsys)
+    assert "no publications found" in err
+    assert not (folder / "index.html").exists()
+
+
+def test_a_fleet_never_writes_at_the_root(world, capsys):
+    fleet = world.file("fleet-root.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, '
+                                          f'store: {world.store}, output_dir: /}}\n')
+    err = refused(world, ["fleet", fleet, "--quiet", "--workers", "1"], capsys)
+    assert "/: is the root of the file system" in err
+    assert not Path("/2024-02").exists()
