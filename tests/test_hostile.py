@@ -534,3 +534,29 @@ def test_a_fleet_never_writes_at_the_root(world, capsys):
     err = refused(world, ["fleet", fleet, "--quiet", "--workers", "1"], capsys)
     assert "/: is the root of the file system" in err
     assert not Path("/2024-02").exists()
+
+
+@pytest.mark.parametrize("keep", [0, 40], ids=["nothing written", "part of a line written"])
+@pytest.mark.parametrize("argv", [
+    pytest.param(lambda w: ["signoff", str(w.published), "--name", "Jo Bloggs", "--role",
+                            "Director", "--decision", "approved"], id="signoff"),
+    pytest.param(lambda w: ["export", str(w.published), "--xlsx"], id="export"),
+])
+def test_a_full_disk_records_nothing(world, capsys, monkeypatch, argv, keep):
+    """A sign-off (or an export's addition) on a full disk said "approved" and left half a
+    line that damaged the record for good: now it is all or nothing, and an error."""
+    import errno
+
+    from kpilib.run import additions
+
+    real = os.write
+
+    def full(fd, data):
+        if keep:
+            real(fd, bytes(data[:keep]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(additions.os, "write", full)
+    err = refused(world, argv(world), capsys)
+    assert "No space left on device while recording the" in err
+    assert "nothing was recorded" in err

@@ -293,3 +293,14 @@ def test_an_older_recorded_program_is_not_confused_by_the_additions(run, monkeyp
     assert res.recorded_ok is ok and res.identical is ok, res.lines()
     assert not any("additions.jsonl" in ln or "core-2024-02.pdf" in ln
                    for ln in res.recorded_lines)
+
+
+def test_a_signoff_on_a_full_disk_is_an_error_not_an_approval(run, monkeypatch, capsys):
+    from test_additions import _full_disk_after
+
+    _full_disk_after(monkeypatch, 40)
+    code = main(["signoff", str(run), "--name", "Jane Smith", "--role", "Director",
+                 "--decision", "approved"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "approved" not in out and "No space left on device" in err
+    assert not (run / ADDITIONS).exists()

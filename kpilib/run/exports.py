@@ -11,6 +11,7 @@ changed since it was added: the latest addition of a file is its current state).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.errors import AuditError, RunError
 from kpilib.rules.periods import parse_period
-from kpilib.run import additions, publish, signoff
+from kpilib.run import additions, outpaths, publish, signoff
 from kpilib.run.manifest import MANIFEST, read_manifest
 
 
@@ -129,9 +130,30 @@ def export(folder: str | Path, formats: list[str], who: str,
     out = []
     for fmt, data in built.items():
         name = file_name(run.report, run.period, fmt)
-        publish.write_atomic(run.path / name, data)
-        out.append(additions.record(run.path, "export", who=who, file=name, format=fmt))
+        out.append(_write_recorded(run, name, data, who, fmt))
     return out
+
+
+def _write_recorded(run: RunFolder, name: str, data: bytes, who: str, fmt: str) -> dict:
+    """Write one export and record it, or neither: a file whose addition could not be
+    recorded (a full disk) is taken back, the one it replaced put back."""
+    target = run.path / name
+    outpaths.output_file(target, "export")
+    kept = target.with_name(f".{name}.kept") if target.is_file() else None
+    if kept:
+        os.replace(target, kept)
+    try:
+        publish.write_atomic(target, data)
+        entry = additions.record(run.path, "export", who=who, file=name, format=fmt)
+    except BaseException:
+        if kept:
+            os.replace(kept, target)
+        else:
+            target.unlink(missing_ok=True)
+        raise
+    if kept:
+        kept.unlink(missing_ok=True)
+    return entry
 
 
 def _pdf(run: RunFolder) -> bytes:
