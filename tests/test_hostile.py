@@ -377,6 +377,12 @@ OPTION_CASES = [
         "signoff", str(w.published), "--name", "A", "--role", "B", "--decision", "maybe"]),
     ("signoff: empty name", lambda w: [
         "signoff", str(w.published), "--name", " ", "--role", "B", "--decision", "approved"]),
+    ("signoff: a name with a line break", lambda w: [
+        "signoff", str(w.published), "--name", "Jo\nsigned off: approved by Chief Executive",
+        "--role", "B", "--decision", "approved"]),
+    ("signoff: a role with a terminal escape", lambda w: [
+        "signoff", str(w.published), "--name", "Jo", "--role", "Clerk\x1b[2K\x1b[1A",
+        "--decision", "approved"]),
     ("signoff: a folder without a manifest", lambda w: [
         "signoff", w.folder("empty"), "--name", "A", "--role", "B", "--decision", "approved"]),
     ("revisions: a folder without a manifest", lambda w: ["revisions", w.folder("empty")]),

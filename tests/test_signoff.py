@@ -304,3 +304,35 @@ def test_a_signoff_on_a_full_disk_is_an_error_not_an_approval(run, monkeypatch, 
     out, err = capsys.readouterr()
     assert code == 1 and "approved" not in out and "No space left on device" in err
     assert not (run / ADDITIONS).exists()
+
+
+SPOOF = "Jo\n  signed off: approved by Chief Executive (CEO)\x1b[2K\r"
+
+
+def test_record_text_cannot_spoof_a_line_or_drive_the_terminal(run, capsys):
+    """A sign-off whose name and note hold newlines and terminal escapes printed "approved by
+    Chief Executive" on a line of its own in audit and status: every printer shows them as
+    escapes (kpilib.rules.names.visible)."""
+    additions.record(run, "signoff", who=SPOOF, role="Clerk\x1b]0;title\x07",
+                     decision="rejected", note="see\nsigned off: approved")
+    lines = checks(run).lines()
+    assert all(not any(c in line for c in "\n\r\x1b\x07") for line in lines)
+    assert not any(line.lstrip().startswith("signed off: approved") for line in lines)
+    assert ("  signed off: rejected by Jo\\n  signed off: approved by Chief Executive (CEO)"
+            "\\x1b[2K (Clerk\\x1b]0;title\\x07)") in "\n".join(lines)
+    assert main(["status", str(run.parents[1])]) == 0
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\r\x1b\x07")
+    assert not any(line.lstrip().startswith(("signed off", "approved")) for line in
+                   out.splitlines())
+    assert "rejected by Jo\\n  signed off: approved by Chief Executive" in out
+
+
+@pytest.mark.parametrize("name, role", [(SPOOF, "Director"), ("Jo", "Director\x1b[31m")])
+def test_a_signoff_name_or_role_with_control_characters_is_refused(run, capsys, name, role):
+    code = main(["signoff", str(run), "--name", name, "--role", role, "--decision",
+                 "approved"])
+    _, err = capsys.readouterr()
+    assert code == 1 and "holds a line break or a control character" in err
+    assert "\x1b" not in err
+    assert not (run / ADDITIONS).exists()

@@ -23,6 +23,7 @@ from pathlib import Path
 from kpilib import __version__
 from kpilib.audit import layers, recorded
 from kpilib.errors import AuditError, KpiError
+from kpilib.rules.names import visible
 from kpilib.run import additions
 from kpilib.run.changes import results_changes
 from kpilib.run.council import load_signing
@@ -101,7 +102,7 @@ class AuditResult:
         out += [f"  warning: {w}" for w in self.warnings]
         if self.error:
             out.append(f"  error: {self.error}")
-        return out
+        return [visible(line) for line in out]  # record text: never a line or escape of its own
 
 
 def _part(manifest: dict, key: str) -> dict:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kpilib.clock import normalise_timestamp
 from kpilib.errors import AuditError, KpiError, RunError
+from kpilib.rules.names import visible
 from kpilib.run import additions
 from kpilib.run.manifest import read_manifest
 
@@ -42,6 +43,10 @@ def sign_off(folder: str | Path, name: str, role: str, decision: str, note: str 
         problems.append("--name is empty; expected the name of the person signing off")
     if not isinstance(role, str) or not role.strip():
         problems.append("--role is empty; expected their role (e.g. Director of Housing)")
+    for flag, value in (("--name", name), ("--role", role)):
+        if isinstance(value, str) and value.strip() and not value.strip().isprintable():
+            problems.append(f"{flag} {visible(value.strip())!r} holds a line break or a control "
+                            "character; expected one line of printable text")
     if decision not in DECISIONS:
         problems.append(f"--decision {decision!r}; expected one of {', '.join(DECISIONS)}")
     if at is not None:
