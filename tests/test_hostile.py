@@ -566,3 +566,25 @@ def test_a_full_disk_records_nothing(world, capsys, monkeypatch, argv, keep):
     err = refused(world, argv(world), capsys)
     assert "No space left on device while recording the" in err
     assert "nothing was recorded" in err
+
+
+# --------------------------------------------------------------------------- planted files
+
+
+@pytest.mark.parametrize("staging", ["core", "core.superseded"])
+@pytest.mark.parametrize("command", ["doctor", "run"])
+def test_a_planted_publish_journal_deletes_nothing(world, capsys, command, staging):
+    """A journal naming the published folder (or the superseded ones) as its staging folder
+    made the next ordinary kpi run or kpi doctor delete them, saying "unchanged"."""
+    import json
+
+    journal = world.published.parent / ".core.publish.json"
+    journal.write_text(json.dumps({
+        "final": "core", "staging": staging, "superseded": None, "manifest_sha256": "0" * 64,
+        "as_of": DEMO_AS_OF, "phase": "prepared", "pid": 1, "store": str(world.store),
+        "cwd": str(world.root)}))
+    try:
+        err = refused(world, ["--store", str(world.store), *COMMANDS[command](world)], capsys)
+        assert "is not a journal of a publication kpilib made" in err
+    finally:
+        journal.unlink()
