@@ -48,6 +48,14 @@ class World:
         path.write_bytes(data.encode() if isinstance(data, str) else data)
         return str(path)
 
+    def deep_folder(self) -> str:
+        """Folders nested deeper than any output tree, a manifest at the bottom."""
+        path = self.root / "deep"
+        bottom = path.joinpath(*"abcdefg")
+        bottom.mkdir(parents=True, exist_ok=True)
+        (bottom / "manifest.json").write_text("{}")
+        return str(path)
+
     def special(self, kind: str) -> str:
         """A path that is not a regular file: a FIFO, a symlink (to a file, to nothing, to
         a folder), a folder whose library would be a FIFO, a key whose .pub is a link."""
@@ -359,6 +367,8 @@ OPTION_CASES = [
     ("audit: manifest []", lambda w: ["audit", w.folder("m2", b"[]")]),
     ("audit: manifest null", lambda w: ["audit", w.folder("m3", b"null")]),
     ("audit: manifest binary", lambda w: ["audit", w.folder("m4", bytes(range(256)))]),
+    ("audit: the root of the file system", lambda w: ["audit", "/"]),
+    ("audit: a folder of no runs", lambda w: ["audit", w.deep_folder()]),
     ("audit: jobs not a number", lambda w: ["audit", str(w.published), "--jobs", "x"]),
     ("changes: years not consecutive", lambda w: ["changes", "--from", "2023-24", "--to",
                                                   "2025-26"]),
@@ -588,3 +598,23 @@ def test_a_planted_publish_journal_deletes_nothing(world, capsys, command, stagi
         assert "is not a journal of a publication kpilib made" in err
     finally:
         journal.unlink()
+
+
+def test_an_audit_never_walks_the_whole_disk(world, capsys, monkeypatch):
+    """``kpi audit /`` scanned the whole disk: the root is refused, and a tree is looked
+    into only as deep as an output tree goes, in a bounded number of folders."""
+    import time
+
+    from kpilib.audit import audit
+
+    start = time.monotonic()
+    err = refused(world, ["audit", "/"], capsys)
+    assert "/: is the root of the file system" in err and time.monotonic() - start < 5
+    err = refused(world, ["audit", world.deep_folder()], capsys)
+    assert "no run folders (no manifest.json) found" in err
+    wide = world.root / "wide"
+    for n in range(30):
+        (wide / f"d{n}").mkdir(parents=True, exist_ok=True)
+    monkeypatch.setattr(audit, "TREE_FOLDERS", 10)
+    err = refused(world, ["audit", str(wide)], capsys)
+    assert "more than 10 folders looked in without reaching the end" in err
