@@ -618,3 +618,38 @@ def test_an_audit_never_walks_the_whole_disk(world, capsys, monkeypatch):
     monkeypatch.setattr(audit, "TREE_FOLDERS", 10)
     err = refused(world, ["audit", str(wide)], capsys)
     assert "more than 10 folders looked in without reaching the end" in err
+
+
+@pytest.mark.parametrize("command", ["audit", "export", "status", "signoff"])
+@pytest.mark.parametrize("fifo", ["results.csv", "manifest.json", "additions.jsonl"])
+def test_a_fifo_in_a_run_folder_hangs_nothing(world, capsys, tmp_path, command, fifo):
+    """A FIFO planted in a run folder hung audit and export for ever: nothing opens it."""
+    import signal
+
+    copy = tmp_path / "out" / "2024-02" / "core"
+    shutil.copytree(world.published, copy)
+    (copy / fifo).unlink(missing_ok=True)
+    os.mkfifo(copy / fifo)
+    argv = {"audit": ["audit", str(copy), "--jobs", "1"],
+            "export": ["export", str(copy), "--xlsx"],
+            "status": ["status", str(tmp_path / "out")],
+            "signoff": ["signoff", str(copy), "--name", "Jo", "--role", "B", "--decision",
+                        "approved"]}[command]
+
+    def hung(*_):
+        raise AssertionError(f"kpi {command} hung on a FIFO")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)
+    try:
+        code = main(["--store", str(world.store), *argv])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    if command == "status":  # status lists the folder, saying what is wrong with it
+        assert code == 0
+    else:
+        assert code == 1, out + err
+    assert (copy / fifo).is_fifo()

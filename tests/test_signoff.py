@@ -336,3 +336,44 @@ def test_a_signoff_name_or_role_with_control_characters_is_refused(run, capsys, 
     assert code == 1 and "holds a line break or a control character" in err
     assert "\x1b" not in err
     assert not (run / ADDITIONS).exists()
+
+
+def _plant(run, what):
+    import os
+
+    if what == "a FIFO in place of a file":
+        (run / "results.csv").unlink()
+        os.mkfifo(run / "results.csv")
+        return "results.csv (a FIFO (named pipe): a run folder holds regular files only)"
+    if what == "an extra FIFO":
+        os.mkfifo(run / "pipe")
+        return "pipe (a FIFO (named pipe): a run folder holds regular files only)"
+    if what == "a symlink to an identical copy":
+        copy = run.parent / "copy.csv"
+        copy.write_bytes((run / "results.csv").read_bytes())
+        (run / "results.csv").unlink()
+        os.symlink(copy, run / "results.csv")
+        return "results.csv (a symbolic link: a run folder holds regular files only)"
+    if what == "a symlinked folder":
+        os.symlink(run / "notebooks", run / "more")
+        return "more (a symbolic link: a run folder holds regular files only)"
+    if what == "an empty folder":
+        (run / "extra").mkdir()
+        return "extra/ (a folder the manifest lists nothing in)"
+    raise AssertionError(what)
+
+
+PLANTS = ["a FIFO in place of a file", "an extra FIFO", "a symlink to an identical copy",
+          "a symlinked folder", "an empty folder"]
+
+
+@pytest.mark.parametrize("what", PLANTS)
+def test_a_run_folder_holds_only_what_its_manifest_lists_as_regular_files(run, what, capsys):
+    """A FIFO hung audit and export for ever; a symlink or an empty folder audited identical.
+    Audit reports each as tampering without opening it; export refuses the folder."""
+    says = _plant(run, what)
+    res = checks(run)
+    assert says in res.tampered and layers.verdict_word(res) == "tampered"
+    assert main(["export", str(run), "--xlsx"]) == 1
+    err = capsys.readouterr().err
+    assert "holds what its manifest does not list, so nothing is exported" in err and says in err

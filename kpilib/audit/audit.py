@@ -38,7 +38,9 @@ from kpilib.run.manifest import (
     git_info,
     output_hashes,
     read_manifest,
+    regular,
     sha256_file,
+    strays,
 )
 from kpilib.run.params import RunParams
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
@@ -245,6 +247,7 @@ def _published_checks(folder: Path, store: str | None) -> tuple[AuditResult, dic
         return res, None
     files, entries = layers.listed(folder)
     res.tampered, res.missing = check_published(folder, manifest, files)
+    res.tampered += strays(folder, {*manifest.get("outputs", {}), MANIFEST, SIGNATURE, *files})
     res.additions = additions.problems(folder)
     res.signoffs = layers.signoff_lines(folder, entries or [], res.tampered + res.missing)
     p = manifest["parameters"]
@@ -288,7 +291,7 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
         res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
         published = folder / "results.csv"
-        if published.exists() and sha256_file(published) != again.get("results.csv"):
+        if regular(published) and sha256_file(published) != again.get("results.csv"):
             res.value_changes = results_changes(published, summary.folder / "results.csv")
     if store and store != p["store"]:
         res.warnings.append(f"re-executed against store {store} instead of {p['store']}")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import AuditError, RunError
-from kpilib.run.manifest import MANIFEST, sha256_file
+from kpilib.run.manifest import MANIFEST, regular, sha256_file
 
 ADDITIONS = "additions.jsonl"
 KINDS = ("export", "signoff", "audit")
@@ -138,8 +138,10 @@ def read(folder: str | Path) -> list[dict]:
     """Every addition of a run folder, oldest first (none: ``[]``); a line that is not a
     JSON object with the shared fields is an :class:`~kpilib.errors.AuditError`."""
     path = Path(folder) / ADDITIONS
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
+    if not regular(path):
+        raise AuditError(f"{path}: is not a regular file; the record was tampered with")
     out = []
     for n, line in enumerate(path.read_bytes().splitlines(), 1):
         try:
@@ -160,7 +162,7 @@ def problems(folder: str | Path) -> list[str]:
     again replaces the file and is recorded again).  Empty: the record is intact."""
     folder = Path(folder)
     path = folder / ADDITIONS
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
     try:
         entries = read(folder)
@@ -168,7 +170,7 @@ def problems(folder: str | Path) -> list[str]:
         return [str(e)]
     lines = path.read_bytes().splitlines()
     out = []
-    manifest = (folder / MANIFEST).is_file() and sha256_file(folder / MANIFEST)
+    manifest = regular(folder / MANIFEST) and sha256_file(folder / MANIFEST)
     latest = {e["file"]: n for n, e in enumerate(entries, 1) if e["file"] is not None}
     for n, entry in enumerate(entries, 1):
         expected = _line_sha(lines[n - 2]) if n > 1 else ""
@@ -180,7 +182,7 @@ def problems(folder: str | Path) -> list[str]:
                        f"{MANIFEST} (sha256 {str(entry['manifest_sha256'])[:12]}…)")
         if entry["file"] is not None and latest[entry["file"]] == n:  # a re-export replaces
             target = folder / entry["file"]
-            if not target.is_file():
+            if not regular(target):
                 out.append(f"{entry['file']}: added on {entry['at']} ({entry['kind']}) but gone")
             elif sha256_file(target) != entry["sha256"]:
                 out.append(f"{entry['file']}: changed since it was added on {entry['at']} "

@@ -20,7 +20,7 @@ from kpilib import registry
 from kpilib.errors import AuditError, RunError
 from kpilib.rules.periods import parse_period
 from kpilib.run import additions, outpaths, publish, signoff
-from kpilib.run.manifest import MANIFEST, read_manifest
+from kpilib.run.manifest import MANIFEST, SIGNATURE, read_manifest, strays
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,16 @@ def open_run(folder: str | Path, store: str | None = None) -> RunFolder:
     if not (folder / MANIFEST).is_file():
         raise RunError(f"{folder}: no {MANIFEST}; is this a kpi run folder?")
     try:
-        return RunFolder(folder, read_manifest(folder), store)
+        manifest = read_manifest(folder)
+        listed = additions.listed_files(folder)
     except AuditError as e:
         raise RunError(str(e)) from None
+    stray = strays(folder, {*manifest.get("outputs", {}), MANIFEST, SIGNATURE, *listed})
+    if stray:
+        raise RunError(f"{folder}: holds what its manifest does not list, so nothing is "
+                       "exported from it (run kpi audit): " + "; ".join(stray[:5])
+                       + (f" and {len(stray) - 5} more" if len(stray) > 5 else ""))
+    return RunFolder(folder, manifest, store)
 
 
 def signoff_state(folder: str | Path) -> str:

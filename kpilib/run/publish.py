@@ -42,7 +42,7 @@ from pathlib import Path
 from kpilib.errors import KpiError, RunError
 from kpilib.render.page import PLOTLY_ASSET, plotly_js_path
 from kpilib.run import additions
-from kpilib.run.manifest import MANIFEST, output_hashes, sha256_file
+from kpilib.run.manifest import MANIFEST, output_hashes, regular, sha256_file
 from kpilib.store import open_store, publications_of
 
 try:
@@ -211,6 +211,8 @@ def keep_failed(staging: Staging, final: Path) -> Path:
 
 
 def read_manifest_json(folder: Path) -> dict | None:
+    if not regular(folder / MANIFEST):  # never a FIFO, a device or a link
+        return None
     try:
         m = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):

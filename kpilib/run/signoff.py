@@ -18,7 +18,7 @@ from kpilib.clock import normalise_timestamp
 from kpilib.errors import AuditError, KpiError, RunError
 from kpilib.rules.names import visible
 from kpilib.run import additions
-from kpilib.run.manifest import read_manifest
+from kpilib.run.manifest import MANIFEST, SIGNATURE, read_manifest, strays
 
 DECISIONS = ("approved", "rejected")
 NOT_SIGNED = "not signed off"
@@ -36,7 +36,12 @@ def sign_off(folder: str | Path, name: str, role: str, decision: str, note: str 
         problems.append(f"{folder}: no such run folder")
     else:
         try:
-            read_manifest(folder)
+            manifest = read_manifest(folder)
+            listed = additions.listed_files(folder)
+            stray = strays(folder, {*manifest["outputs"], MANIFEST, SIGNATURE, *listed})
+            if stray:
+                problems.append(f"{folder} holds what its manifest does not list (run kpi "
+                                "audit): " + "; ".join(stray[:5]))
         except AuditError as e:
             problems.append(str(e))
     if not isinstance(name, str) or not name.strip():
