@@ -109,3 +109,49 @@ def test_a_file_added_again_is_checked_against_its_latest_addition(run):
     assert any("pack.pdf: changed since" in p for p in additions.problems(run))
     additions.record(run, "export", who="kpi export", file="pack.pdf", format="pdf")
     assert additions.problems(run) == []
+
+
+def _full_disk_after(monkeypatch, keep: int):
+    """os.write writes ``keep`` bytes of what it is given, then fails as a full disk does."""
+    import errno
+    import os
+
+    real = os.write
+
+    def write(fd, data):
+        if keep:
+            real(fd, bytes(data[:keep]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(additions.os, "write", write)
+
+
+@pytest.mark.parametrize("keep", [0, 40], ids=["nothing written", "part of the line written"])
+def test_an_append_on_a_full_disk_records_nothing_and_says_so(run, monkeypatch, keep):
+    additions.record(run, "signoff", who="Jane Smith", decision="approved")
+    before = (run / ADDITIONS).read_bytes()
+    _full_disk_after(monkeypatch, keep)
+    with pytest.raises(RunError, match="No space left on device while recording the signoff; "
+                                       r"nothing was recorded \(the record is as it was\)"):
+        additions.record(run, "signoff", who="Chief Executive", decision="approved")
+    monkeypatch.undo()
+    assert (run / ADDITIONS).read_bytes() == before
+    assert additions.problems(run) == []
+    additions.record(run, "audit", who="kpi audit", verdict="identical")  # the record goes on
+    assert additions.problems(run) == [] and len(additions.read(run)) == 2
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo"])
+def test_the_record_is_never_written_through_a_link_or_a_fifo(run, tmp_path, plant):
+    import os
+
+    if plant == "symlink":
+        target = tmp_path / "elsewhere.jsonl"
+        target.write_bytes(b"")
+        os.symlink(target, run / ADDITIONS)
+    else:
+        os.mkfifo(run / ADDITIONS)
+    with pytest.raises(RunError, match="nothing was recorded"):
+        additions.record(run, "signoff", who="Jane Smith", decision="approved")
+    if plant == "symlink":
+        assert target.read_bytes() == b""

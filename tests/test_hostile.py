@@ -48,6 +48,45 @@ class World:
         path.write_bytes(data.encode() if isinstance(data, str) else data)
         return str(path)
 
+    def deep_folder(self) -> str:
+        """Folders nested deeper than any output tree, a manifest at the bottom."""
+        path = self.root / "deep"
+        bottom = path.joinpath(*"abcdefg")
+        bottom.mkdir(parents=True, exist_ok=True)
+        (bottom / "manifest.json").write_text("{}")
+        return str(path)
+
+    def special(self, kind: str) -> str:
+        """A path that is not a regular file: a FIFO, a symlink (to a file, to nothing, to
+        a folder), a folder whose library would be a FIFO, a key whose .pub is a link."""
+        base = self.root / "special"
+        base.mkdir(exist_ok=True)
+        target = base / "target.txt"
+        target.write_text("not to be overwritten\n")
+        path = base / kind
+        if kind == "fifo-library":
+            path.mkdir(exist_ok=True)
+            shutil.copytree(self.published, path / "2024-02" / "core", dirs_exist_ok=True)
+            if not os.path.lexists(path / "index.html"):
+                os.mkfifo(path / "index.html")
+            return str(path)
+        if kind == "pub-link":
+            path = base / "council.pem"
+            if not os.path.lexists(base / "council.pub"):
+                os.symlink(base / "nowhere.pub", base / "council.pub")
+            return str(path)
+        if not os.path.lexists(path):
+            if kind == "fifo":
+                os.mkfifo(path)
+            elif kind == "dangling":
+                os.symlink(base / "nowhere.csv", path)
+            elif kind == "dir-link":
+                (base / "real-outputs").mkdir(exist_ok=True)
+                os.symlink(base / "real-outputs", path)
+            else:
+                os.symlink(target, path)
+        return str(path)
+
     def folder(self, name: str, manifest: bytes | None = None) -> str:
         path = self.root / "folders" / name
         path.mkdir(parents=True, exist_ok=True)
@@ -332,6 +371,8 @@ OPTION_CASES = [
     ("audit: manifest []", lambda w: ["audit", w.folder("m2", b"[]")]),
     ("audit: manifest null", lambda w: ["audit", w.folder("m3", b"null")]),
     ("audit: manifest binary", lambda w: ["audit", w.folder("m4", bytes(range(256)))]),
+    ("audit: the root of the file system", lambda w: ["audit", "/"]),
+    ("audit: a folder of no runs", lambda w: ["audit", w.deep_folder()]),
     ("audit: jobs not a number", lambda w: ["audit", str(w.published), "--jobs", "x"]),
     ("changes: years not consecutive", lambda w: ["changes", "--from", "2023-24", "--to",
                                                   "2025-26"]),
@@ -350,6 +391,12 @@ OPTION_CASES = [
         "signoff", str(w.published), "--name", "A", "--role", "B", "--decision", "maybe"]),
     ("signoff: empty name", lambda w: [
         "signoff", str(w.published), "--name", " ", "--role", "B", "--decision", "approved"]),
+    ("signoff: a name with a line break", lambda w: [
+        "signoff", str(w.published), "--name", "Jo\nsigned off: approved by Chief Executive",
+        "--role", "B", "--decision", "approved"]),
+    ("signoff: a role with a terminal escape", lambda w: [
+        "signoff", str(w.published), "--name", "Jo", "--role", "Clerk\x1b[2K\x1b[1A",
+        "--decision", "approved"]),
     ("signoff: a folder without a manifest", lambda w: [
         "signoff", w.folder("empty"), "--name", "A", "--role", "B", "--decision", "approved"]),
     ("revisions: a folder without a manifest", lambda w: ["revisions", w.folder("empty")]),
@@ -383,6 +430,36 @@ OPTION_CASES = [
         "fleet-none.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
         f'output_dir: {w.root / "no-runs"}}}\n'), "--audit"]),
     ("an unknown command", lambda w: ["frobnicate"]),
+    # outputs go only to regular files in folders the user meant (kpilib/run/outpaths.py)
+    ("template: output a device", lambda w: ["template", "returns", "--period", "2024-02",
+                                             "--output", "/dev/full"]),
+    ("template: output a FIFO", lambda w: ["template", "returns", "--period", "2024-02",
+                                           "--output", w.special("fifo")]),
+    ("template: output a symlink", lambda w: ["template", "returns", "--period", "2024-02",
+                                              "--output", w.special("link")]),
+    ("results: output a device", lambda w: ["results", "--period", "2024-02", "--report",
+                                            "core", "--output", "/dev/full"]),
+    ("results: output a FIFO", lambda w: ["results", "--period", "2024-02", "--report",
+                                          "core", "--output", w.special("fifo")]),
+    ("results: output a dangling symlink", lambda w: ["results", "--period", "2024-02",
+                                                      "--report", "core", "--output",
+                                                      w.special("dangling")]),
+    ("status: html in a folder of no publications", lambda w: ["status", w.folder("empty"),
+                                                                "--html"]),
+    ("status: html over a FIFO", lambda w: ["status", w.special("fifo-library"), "--html"]),
+    ("run: output_dir the root", lambda w: ["run", str(w.params), "--output-dir", "/"]),
+    ("run: output_dir a symlink", lambda w: ["run", str(w.params), "--output-dir",
+                                             w.special("dir-link")]),
+    ("run: output_dir a device", lambda w: ["run", str(w.params), "--output-dir", "/dev/null"]),
+    ("changes: output_dir the root", lambda w: [
+        "changes", "--from", "2024-25", "--to", "2025-26", "--output-dir", "/"]),
+    ("fleet: output_dir the root", lambda w: ["fleet", w.file(
+        "fleet-root.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
+        'output_dir: /}\n'), "--quiet", "--workers", "1"]),
+    ("keygen: a private key named .pub", lambda w: ["keygen", str(w.root / "keys" / "x.pub")]),
+    ("keygen: a symlink", lambda w: ["keygen", w.special("key-link")]),
+    ("keygen: a dangling public key link", lambda w: ["keygen", w.special("pub-link")]),
+    ("demo: data dir the root", lambda w: ["demo", "--data-dir", "/"]),
 ]
 
 
@@ -439,3 +516,144 @@ def test_concurrent_loads_of_one_file_store_it_once(world, tmp_path):
             or (code == 1 and "the store" in err and "is busy" in err), (code, out, err)
     assert sum("loaded returns-2024-02" in out for _, out, _ in outcomes) == 1
     assert Store.open(store).counts()["loads"] == before + 1
+
+
+# --------------------------------------------------------------------------- user-named outputs
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(lambda w: ["template", "returns", "--period", "2024-02", "--output",
+                            "/dev/full"], id="template to /dev/full"),
+    pytest.param(lambda w: ["template", "returns", "--period", "2024-02", "--output",
+                            w.special("link")], id="template through a symlink"),
+    pytest.param(lambda w: ["results", "--period", "2024-02", "--report", "core", "--output",
+                            w.special("dangling")], id="results through a dangling symlink"),
+    pytest.param(lambda w: ["results", "--period", "2024-02", "--report", "core", "--output",
+                            w.special("fifo")], id="results into a FIFO"),
+])
+def test_no_output_goes_through_a_device_a_fifo_or_a_link(world, capsys, argv):
+    err = refused(world, ["--store", str(world.store), *argv(world)], capsys)
+    assert "must be a regular file" in err
+    base = world.root / "special"
+    assert Path("/dev/full").is_char_device()
+    assert (base / "target.txt").read_text() == "not to be overwritten\n"
+    assert not (base / "nowhere.csv").exists()
+    assert (base / "fifo").is_fifo() or not (base / "fifo").exists()
+
+
+def test_a_folder_of_no_publications_gets_no_library(world, capsys):
+    folder = Path(world.folder("not-an-output-folder"))
+    err = refused(world, ["status", str(folder), "--html"], capsys)
+    assert "no publications found" in err
+    assert not (folder / "index.html").exists()
+
+
+def test_a_fleet_never_writes_at_the_root(world, capsys):
+    fleet = world.file("fleet-root.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, '
+                                          f'store: {world.store}, output_dir: /}}\n')
+    err = refused(world, ["fleet", fleet, "--quiet", "--workers", "1"], capsys)
+    assert "/: is the root of the file system" in err
+    assert not Path("/2024-02").exists()
+
+
+@pytest.mark.parametrize("keep", [0, 40], ids=["nothing written", "part of a line written"])
+@pytest.mark.parametrize("argv", [
+    pytest.param(lambda w: ["signoff", str(w.published), "--name", "Jo Bloggs", "--role",
+                            "Director", "--decision", "approved"], id="signoff"),
+    pytest.param(lambda w: ["export", str(w.published), "--xlsx"], id="export"),
+])
+def test_a_full_disk_records_nothing(world, capsys, monkeypatch, argv, keep):
+    """A sign-off (or an export's addition) on a full disk said "approved" and left half a
+    line that damaged the record for good: now it is all or nothing, and an error."""
+    import errno
+
+    from kpilib.run import additions
+
+    real = os.write
+
+    def full(fd, data):
+        if keep:
+            real(fd, bytes(data[:keep]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(additions.os, "write", full)
+    err = refused(world, argv(world), capsys)
+    assert "No space left on device while recording the" in err
+    assert "nothing was recorded" in err
+
+
+# --------------------------------------------------------------------------- planted files
+
+
+@pytest.mark.parametrize("staging", ["core", "core.superseded"])
+@pytest.mark.parametrize("command", ["doctor", "run"])
+def test_a_planted_publish_journal_deletes_nothing(world, capsys, command, staging):
+    """A journal naming the published folder (or the superseded ones) as its staging folder
+    made the next ordinary kpi run or kpi doctor delete them, saying "unchanged"."""
+    import json
+
+    journal = world.published.parent / ".core.publish.json"
+    journal.write_text(json.dumps({
+        "final": "core", "staging": staging, "superseded": None, "manifest_sha256": "0" * 64,
+        "as_of": DEMO_AS_OF, "phase": "prepared", "pid": 1, "store": str(world.store),
+        "cwd": str(world.root)}))
+    try:
+        err = refused(world, ["--store", str(world.store), *COMMANDS[command](world)], capsys)
+        assert "is not a journal of a publication kpilib made" in err
+    finally:
+        journal.unlink()
+
+
+def test_an_audit_never_walks_the_whole_disk(world, capsys, monkeypatch):
+    """``kpi audit /`` scanned the whole disk: the root is refused, and a tree is looked
+    into only as deep as an output tree goes, in a bounded number of folders."""
+    import time
+
+    from kpilib.audit import audit
+
+    start = time.monotonic()
+    err = refused(world, ["audit", "/"], capsys)
+    assert "/: is the root of the file system" in err and time.monotonic() - start < 5
+    err = refused(world, ["audit", world.deep_folder()], capsys)
+    assert "no run folders (no manifest.json) found" in err
+    wide = world.root / "wide"
+    for n in range(30):
+        (wide / f"d{n}").mkdir(parents=True, exist_ok=True)
+    monkeypatch.setattr(audit, "TREE_FOLDERS", 10)
+    err = refused(world, ["audit", str(wide)], capsys)
+    assert "more than 10 folders looked in without reaching the end" in err
+
+
+@pytest.mark.parametrize("command", ["audit", "export", "status", "signoff"])
+@pytest.mark.parametrize("fifo", ["results.csv", "manifest.json", "additions.jsonl"])
+def test_a_fifo_in_a_run_folder_hangs_nothing(world, capsys, tmp_path, command, fifo):
+    """A FIFO planted in a run folder hung audit and export for ever: nothing opens it."""
+    import signal
+
+    copy = tmp_path / "out" / "2024-02" / "core"
+    shutil.copytree(world.published, copy)
+    (copy / fifo).unlink(missing_ok=True)
+    os.mkfifo(copy / fifo)
+    argv = {"audit": ["audit", str(copy), "--jobs", "1"],
+            "export": ["export", str(copy), "--xlsx"],
+            "status": ["status", str(tmp_path / "out")],
+            "signoff": ["signoff", str(copy), "--name", "Jo", "--role", "B", "--decision",
+                        "approved"]}[command]
+
+    def hung(*_):
+        raise AssertionError(f"kpi {command} hung on a FIFO")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)
+    try:
+        code = main(["--store", str(world.store), *argv])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    if command == "status":  # status lists the folder, saying what is wrong with it
+        assert code == 0
+    else:
+        assert code == 1, out + err
+    assert (copy / fifo).is_fifo()

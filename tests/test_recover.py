@@ -187,3 +187,59 @@ def test_doctor_walks_every_period_folder(tmp_path):
     results = doctor(tmp_path / "out")
     assert sum(len(r.done) for r in results) == 2
     assert all(listing(tmp_path / "out" / p) == [] for p in ("2024-01", "2024-02"))
+
+
+def _planted(period, staging, phase="prepared", sha="0" * 64, store=None, final="core"):
+    import json
+
+    j = {"final": final, "staging": staging, "superseded": None, "manifest_sha256": sha,
+         "as_of": A, "phase": phase, "pid": DEAD_PID, "store": store, "cwd": str(period)}
+    (period / f".{final}.publish.json").write_text(json.dumps(j))
+
+
+@pytest.mark.parametrize("staging, phase, sha", [
+    pytest.param("core", "prepared", None, id="the published folder as staging"),
+    pytest.param("core.superseded", "prepared", None, id="the superseded publications"),
+    pytest.param("core", "prepared", "published", id="with the published manifest's hash"),
+    pytest.param("core", "committed", "published", id="committed, published folder"),
+    pytest.param(".core.staging-1-ab", "committed", None, id="committed, a planted staging"),
+    pytest.param(".core.staging-1-ab", "prepared", None, id="a staging folder of another"),
+])
+def test_a_planted_journal_never_deletes_or_moves_a_publication(tmp_path, out, capsys,
+                                                                staging, phase, sha):
+    """A journal kpilib did not write, naming the published folder (or the superseded ones)
+    as its staging folder, made the next kpi run or kpi doctor delete them, saying
+    "unchanged": recovery acts only on a journal bound to its own staging folder and the
+    ledger, and refuses the rest, changing nothing."""
+    store = make_store(tmp_path)
+    publish_one(out, A, "first", store)
+    publish_one(out, B, "second", store)
+    if staging.startswith(".core.staging"):
+        build(out.parent / staging, B, "planted", store)  # a folder the ledger never saw
+    digest = publish.sha256_file(out / "manifest.json") if sha == "published" else sha
+    _planted(out.parent, staging, phase, digest or "0" * 64, store)
+    before = {p.relative_to(out.parent).as_posix(): h
+              for p in sorted(out.parent.rglob("*")) if p.is_file()
+              for h in [publish.sha256_file(p)]}
+    res = recover(out.parent)
+    assert res.done == [] and len(res.problems) == 1
+    assert "is not a journal of a publication kpilib made" in res.problems[0]
+    assert main(["doctor", str(out.parents[1])]) == 1
+    assert "nothing was changed" in capsys.readouterr().err
+    third, _ = stage(out, "2025-08-31T00:00:00.000000Z", "third", store)
+    with pytest.raises(publish.RunError, match="cannot publish"):  # nor does a new run
+        publish.publish(third, out, ledger(store, out, "2025-08-31T00:00:00.000000Z"))
+    publish.discard(third)
+    after = {p.relative_to(out.parent).as_posix(): h
+             for p in sorted(out.parent.rglob("*")) if p.is_file()
+             for h in [publish.sha256_file(p)]}
+    assert after == before
+
+
+def test_a_journal_of_another_report_is_refused(tmp_path, out):
+    store = make_store(tmp_path)
+    publish_one(out, A, "first", store)
+    _planted(out.parent, ".service.staging-1-ab", final="service", store=store)
+    (out.parent / ".service.publish.json").rename(out.parent / ".core.publish.json")
+    res = recover(out.parent)
+    assert res.done == [] and "not the report of its own name" in res.problems[0]

@@ -98,6 +98,34 @@ def test_a_failed_run_leaves_the_published_folder_intact(tmp_path, test_store, m
     assert sorted(p.name for p in (out / "2024-02").iterdir()) == ["core", "core.failed"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", ["1", "0"], ids=["forked kernels", "kernels from scratch"])
+def test_a_kernel_killed_mid_run_fails_the_run_within_seconds(tmp_path, test_store,
+                                                              monkeypatch, fork):
+    """A notebook whose kernel dies (out of memory, kill -9) hung `kpi run` for ever: nbclient
+    waited on the dead kernel's IOPub with no timeout, in the loop its own check runs in."""
+    import time
+
+    nbdir = tmp_path / "project" / "notebooks" / "core"
+    nbdir.mkdir(parents=True)
+    nb = nbformat.read(PACKAGE_NOTEBOOKS / "section.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(
+        'import os\nif section == "Place & Economy":\n    os.kill(os.getpid(), 9)')
+    cell.id = "kills-its-kernel"
+    nb.cells.append(cell)
+    nbformat.write(nb, nbdir / "place-economy.ipynb")
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setenv("KPI_FORK_KERNELS", fork)
+    out = tmp_path / "out"
+    start = time.monotonic()
+    with pytest.raises(RunError) as e:
+        runner.run(params(test_store, out), show_progress=False)
+    assert time.monotonic() - start < 120  # a full run is ~10 s; before, it never ended
+    assert ("project:notebooks/core/place-economy.ipynb for Place & Economy: the notebook's "
+            "kernel died while a cell was running (killed by signal SIGKILL") in str(e.value)
+    assert sorted(p.name for p in (out / "2024-02").iterdir()) == ["core.failed"]
+
+
 def test_a_period_with_no_data_is_an_error(tmp_path, test_store):
     p = validate({"period": "2026-04", "report": "core", "store": str(test_store),
                   "output_dir": str(tmp_path)})

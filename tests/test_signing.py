@@ -54,6 +54,39 @@ def test_keygen_writes_a_private_key_only_its_owner_can_read(tmp_path):
         generate_key(private)
 
 
+def test_keygen_never_writes_one_key_over_the_other(tmp_path, capsys):
+    """``kpi keygen keys/x.pub`` wrote the private key, then its public key over it."""
+    keys = tmp_path / "keys"
+    assert main(["keygen", str(keys / "x.pub")]) == 1
+    assert "the private key may not be named *.pub" in capsys.readouterr().err
+    assert not keys.exists() or not any(keys.iterdir())
+
+
+def test_keygen_never_writes_through_a_link(tmp_path, capsys):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    os.symlink(tmp_path / "elsewhere.pub", keys / "council.pub")  # a dangling link
+    assert main(["keygen", str(keys / "council.pem")]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere.pub").exists() and not (keys / "council.pem").exists()
+
+
+def test_keygen_leaves_no_half_pair(tmp_path, monkeypatch):
+    """The public key cannot be written: the private key written just before is removed."""
+    real = os.open
+
+    def refuse_pub(path, *a, **k):
+        if str(path).endswith(".pub"):
+            raise OSError(28, "No space left on device")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(os, "open", refuse_pub)
+    with pytest.raises(SigningError, match="No space left on device"):
+        generate_key(tmp_path / "keys" / "council.pem")
+    monkeypatch.undo()
+    assert list((tmp_path / "keys").iterdir()) == []
+
+
 def test_a_valid_signature_names_the_key(signed):
     folder, settings, fp = signed
     v = verify_run(folder, settings)

@@ -293,3 +293,87 @@ def test_an_older_recorded_program_is_not_confused_by_the_additions(run, monkeyp
     assert res.recorded_ok is ok and res.identical is ok, res.lines()
     assert not any("additions.jsonl" in ln or "core-2024-02.pdf" in ln
                    for ln in res.recorded_lines)
+
+
+def test_a_signoff_on_a_full_disk_is_an_error_not_an_approval(run, monkeypatch, capsys):
+    from test_additions import _full_disk_after
+
+    _full_disk_after(monkeypatch, 40)
+    code = main(["signoff", str(run), "--name", "Jane Smith", "--role", "Director",
+                 "--decision", "approved"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "approved" not in out and "No space left on device" in err
+    assert not (run / ADDITIONS).exists()
+
+
+SPOOF = "Jo\n  signed off: approved by Chief Executive (CEO)\x1b[2K\r"
+
+
+def test_record_text_cannot_spoof_a_line_or_drive_the_terminal(run, capsys):
+    """A sign-off whose name and note hold newlines and terminal escapes printed "approved by
+    Chief Executive" on a line of its own in audit and status: every printer shows them as
+    escapes (kpilib.rules.names.visible)."""
+    additions.record(run, "signoff", who=SPOOF, role="Clerk\x1b]0;title\x07",
+                     decision="rejected", note="see\nsigned off: approved")
+    lines = checks(run).lines()
+    assert all(not any(c in line for c in "\n\r\x1b\x07") for line in lines)
+    assert not any(line.lstrip().startswith("signed off: approved") for line in lines)
+    assert ("  signed off: rejected by Jo\\n  signed off: approved by Chief Executive (CEO)"
+            "\\x1b[2K (Clerk\\x1b]0;title\\x07)") in "\n".join(lines)
+    assert main(["status", str(run.parents[1])]) == 0
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\r\x1b\x07")
+    assert not any(line.lstrip().startswith(("signed off", "approved")) for line in
+                   out.splitlines())
+    assert "rejected by Jo\\n  signed off: approved by Chief Executive" in out
+
+
+@pytest.mark.parametrize("name, role", [(SPOOF, "Director"), ("Jo", "Director\x1b[31m")])
+def test_a_signoff_name_or_role_with_control_characters_is_refused(run, capsys, name, role):
+    code = main(["signoff", str(run), "--name", name, "--role", role, "--decision",
+                 "approved"])
+    _, err = capsys.readouterr()
+    assert code == 1 and "holds a line break or a control character" in err
+    assert "\x1b" not in err
+    assert not (run / ADDITIONS).exists()
+
+
+def _plant(run, what):
+    import os
+
+    if what == "a FIFO in place of a file":
+        (run / "results.csv").unlink()
+        os.mkfifo(run / "results.csv")
+        return "results.csv (a FIFO (named pipe): a run folder holds regular files only)"
+    if what == "an extra FIFO":
+        os.mkfifo(run / "pipe")
+        return "pipe (a FIFO (named pipe): a run folder holds regular files only)"
+    if what == "a symlink to an identical copy":
+        copy = run.parent / "copy.csv"
+        copy.write_bytes((run / "results.csv").read_bytes())
+        (run / "results.csv").unlink()
+        os.symlink(copy, run / "results.csv")
+        return "results.csv (a symbolic link: a run folder holds regular files only)"
+    if what == "a symlinked folder":
+        os.symlink(run / "notebooks", run / "more")
+        return "more (a symbolic link: a run folder holds regular files only)"
+    if what == "an empty folder":
+        (run / "extra").mkdir()
+        return "extra/ (a folder the manifest lists nothing in)"
+    raise AssertionError(what)
+
+
+PLANTS = ["a FIFO in place of a file", "an extra FIFO", "a symlink to an identical copy",
+          "a symlinked folder", "an empty folder"]
+
+
+@pytest.mark.parametrize("what", PLANTS)
+def test_a_run_folder_holds_only_what_its_manifest_lists_as_regular_files(run, what, capsys):
+    """A FIFO hung audit and export for ever; a symlink or an empty folder audited identical.
+    Audit reports each as tampering without opening it; export refuses the folder."""
+    says = _plant(run, what)
+    res = checks(run)
+    assert says in res.tampered and layers.verdict_word(res) == "tampered"
+    assert main(["export", str(run), "--xlsx"]) == 1
+    err = capsys.readouterr().err
+    assert "holds what its manifest does not list, so nothing is exported" in err and says in err

@@ -16,6 +16,7 @@ however the data has been revised since.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 from kpilib import __version__
 from kpilib.audit import layers, recorded
 from kpilib.errors import AuditError, KpiError
+from kpilib.rules.names import visible
 from kpilib.run import additions
 from kpilib.run.changes import results_changes
 from kpilib.run.council import load_signing
@@ -36,7 +38,9 @@ from kpilib.run.manifest import (
     git_info,
     output_hashes,
     read_manifest,
+    regular,
     sha256_file,
+    strays,
 )
 from kpilib.run.params import RunParams
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
@@ -101,7 +105,7 @@ class AuditResult:
         out += [f"  warning: {w}" for w in self.warnings]
         if self.error:
             out.append(f"  error: {self.error}")
-        return out
+        return [visible(line) for line in out]  # record text: never a line or escape of its own
 
 
 def _part(manifest: dict, key: str) -> dict:
@@ -243,6 +247,7 @@ def _published_checks(folder: Path, store: str | None) -> tuple[AuditResult, dic
         return res, None
     files, entries = layers.listed(folder)
     res.tampered, res.missing = check_published(folder, manifest, files)
+    res.tampered += strays(folder, {*manifest.get("outputs", {}), MANIFEST, SIGNATURE, *files})
     res.additions = additions.problems(folder)
     res.signoffs = layers.signoff_lines(folder, entries or [], res.tampered + res.missing)
     p = manifest["parameters"]
@@ -286,7 +291,7 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
         res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
         published = folder / "results.csv"
-        if published.exists() and sha256_file(published) != again.get("results.csv"):
+        if regular(published) and sha256_file(published) != again.get("results.csv"):
             res.value_changes = results_changes(published, summary.folder / "results.csv")
     if store and store != p["store"]:
         res.warnings.append(f"re-executed against store {store} instead of {p['store']}")
@@ -350,14 +355,45 @@ def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
     return res
 
 
+TREE_DEPTH = 5  # <council>/<period>/<report>.superseded/<as_of>/manifest.json: the deepest
+TREE_FOLDERS = 20_000  # folders an audit of a tree looks in, at most
+
+
 def run_folders(root: Path) -> list[Path]:
-    """Every run folder (one holding a manifest) at or under ``root``."""
+    """Every run folder (one holding a manifest) at or under ``root``, an output tree: found
+    within :data:`TREE_DEPTH` levels, never through a link, in hidden or ``.failed`` folders
+    or inside a run folder, looking in at most :data:`TREE_FOLDERS` folders (the root of the
+    file system, or a tree larger than that, is refused: it is not an output tree)."""
     root = Path(root)
-    if (root / MANIFEST).exists():
+    if (root / MANIFEST).is_file() and not (root / MANIFEST).is_symlink():
         return [root]
-    return sorted(p.parent for p in root.rglob(MANIFEST)
-                  if not any(part.startswith(".") or part.endswith(".failed")
-                             for part in p.relative_to(root).parts[:-1]))
+    if root.resolve() == Path(root.resolve().anchor or "/"):
+        raise AuditError(f"{root}: is the root of the file system; give a run folder "
+                         "(outputs/2024-02/core) or an output folder of runs (outputs)")
+    found, seen, level = [], 0, [root]
+    for _ in range(TREE_DEPTH):
+        below = []
+        for folder in level:
+            seen += 1
+            if seen > TREE_FOLDERS:
+                raise AuditError(f"{root}: more than {TREE_FOLDERS:,} folders looked in "
+                                 "without reaching the end: not an output folder of runs; give "
+                                 "a run folder or an output folder (e.g. outputs)")
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                continue
+            for e in entries:
+                if not e.is_dir(follow_symlinks=False) or e.name.startswith(".") \
+                        or e.name.endswith(".failed"):
+                    continue
+                path = Path(e.path)
+                if (path / MANIFEST).is_file() and not (path / MANIFEST).is_symlink():
+                    found.append(path)
+                else:
+                    below.append(path)
+        level = below
+    return sorted(found)
 
 
 def audit_tree(root: Path, store: str | None = None, jobs: int = 2,

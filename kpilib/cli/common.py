@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from kpilib.rules.names import spreadsheet_safe
+from kpilib.rules.names import spreadsheet_safe, visible
 
 DEFAULT_STORE = "data/kpi.sqlite"
 LINE_CHARS = 500  # the most of one line of an error message printed
@@ -13,6 +13,11 @@ LINE_CHARS = 500  # the most of one line of an error message printed
 
 def err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def say(text: object) -> None:
+    """Print one line made from what a record holds (control characters as escapes)."""
+    print(visible(text))
 
 
 def say_store(store: str, how: str = "") -> None:
@@ -28,8 +33,9 @@ def _fmt(v) -> str:
 
 
 def format_table(header: list[str], rows: list[list]) -> str:
-    """Plain aligned text (numbers right-aligned)."""
-    cells = [header] + [[spreadsheet_safe(_fmt(v)) for v in row] for row in rows]
+    """Plain aligned text (numbers right-aligned); control characters in a cell shown as
+    escapes (:func:`~kpilib.rules.names.visible`)."""
+    cells = [header] + [[spreadsheet_safe(visible(_fmt(v))) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     numeric = [all(isinstance(r[i], float | int) for r in rows) for i in range(len(header))]
     lines = []
@@ -45,8 +51,8 @@ CHANGE_HEADER = ["ref", "breakdown", "column", "field", "before", "after"]
 
 def print_changes(folder, previous, changes: list[dict]) -> None:
     """The figures a publication changed from the one it superseded."""
-    scope = (f"in {folder} from the publication it superseded, {previous.folder} "
-             f"(as of {previous.as_of})")
+    scope = visible(f"in {folder} from the publication it superseded, {previous.folder} "
+                    f"(as of {previous.as_of})")
     if not changes:
         print(f"no figures changed {scope}")
         return

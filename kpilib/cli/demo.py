@@ -38,6 +38,9 @@ def cmd_demo(args) -> int:
     if args.data_dir.exists() and not args.data_dir.is_dir():
         raise StoreError(f"--data-dir {args.data_dir} is a file; expected a folder for the "
                          "demo's CSV files")
+    from kpilib.run.outpaths import output_dir
+
+    output_dir(args.data_dir, "folder for the demo's CSV files (--data-dir)")
     path = sqlite_path(args.store)
     if args.force:
         if path is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpilib.cli.common import err, say_store
+from kpilib.cli.common import err, say, say_store
 
 
 def add(sub, common) -> None:
@@ -28,9 +28,9 @@ def cmd_doctor(args) -> int:
     done = [t for r in results for t in r.done]
     problems = [t for r in results for t in r.problems]
     for t in done:
-        print(f"{'would: ' if args.dry_run else ''}{t}")
+        say(f"{'would: ' if args.dry_run else ''}{t}")
     for t in (t for r in results for t in r.left):
-        print(f"left alone: {t}")
+        say(f"left alone: {t}")
     for t in problems:
         err(f"kpi doctor: cannot repair: {t}")
     if not done and not problems:

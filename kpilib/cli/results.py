@@ -24,18 +24,23 @@ def add(sub, common) -> None:
 
 def cmd_results(args) -> int:
     from kpilib.notebook import open_report
+    from kpilib.run.outpaths import output_file
     from kpilib.run.params import normalise_moment
 
     as_of = normalise_moment(args.as_of) if args.as_of else None
-    if args.output is not None and args.output.is_dir():
+    if args.output is not None and args.output.is_dir() and not args.output.is_symlink():
         raise StoreError(f"--output {args.output} is a folder; expected a file name, e.g. "
                          f"{args.output / 'results.csv'}")
+    if args.output is not None:
+        output_file(args.output, "results file (--output)")
     say_store(args.store, "" if args.store_given else " (the default; --store for another)")
     table = open_report(args.store, args.period, args.report, as_of).results
     text = table.to_csv(index=False, lineterminator="\n")
     if args.output:
+        from kpilib.run.publish import write_atomic
+
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        write_atomic(args.output, text.encode("utf-8"))
         print(f"wrote {len(table)} rows to {args.output}")
     else:
         sys.stdout.write(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kpilib.cli.common import say
 from kpilib.run.signoff import DECISIONS
 
 
@@ -25,8 +26,8 @@ def cmd_signoff(args) -> int:
     from kpilib.run.signoff import sign_off
 
     entry = sign_off(args.run, args.name, args.role, args.decision, args.note)
-    print(f"{args.run}: {entry['decision']} by {entry['who']} ({entry['role']}) on "
-          f"{entry['at']}, for manifest.json sha256 {entry['manifest_sha256']}")
+    say(f"{args.run}: {entry['decision']} by {entry['who']} ({entry['role']}) on "
+        f"{entry['at']}, for manifest.json sha256 {entry['manifest_sha256']}")
     note = refresh_for(args.run)
     if note:
         print(note)

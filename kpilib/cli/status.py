@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kpilib import registry
-from kpilib.cli.common import err, format_table, print_changes, say_store
+from kpilib.cli.common import err, format_table, print_changes, say, say_store
 from kpilib.rules.periods import parse_period
 from kpilib.run import kpi_set
 from kpilib.store import open_store
@@ -66,7 +66,7 @@ def cmd_status(args) -> int:
                         "ledger", "sign-off", "audit", "folder"], rows))
     for p in pubs:
         if p.note:
-            print(f"{p.folder.as_posix()}: {p.note}")
+            say(f"{p.folder.as_posix()}: {p.note}")
     for p in pubs:
         if p.supersedes is not None:
             print()

@@ -22,6 +22,7 @@ def add(sub, common) -> None:
 
 def cmd_template(args) -> int:
     from kpilib.rules.names import slug
+    from kpilib.run.outpaths import output_file
     from kpilib.run.publish import write_atomic
     from kpilib.run.template import build_template
     from kpilib.store import open_store
@@ -34,6 +35,7 @@ def cmd_template(args) -> int:
     default = f"returns-{args.period}" + (f"-{slug(args.directorate)}" if args.directorate
                                           else "") + ".xlsx"
     out = args.output or Path(default)
+    output_file(out, "returns template (--output)")
     write_atomic(out, data)
     print(f"{out}: returns template for {args.period} (fill the shaded cells; load it with "
           f"kpi load returns {out})")

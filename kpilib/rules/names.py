@@ -10,6 +10,8 @@
 * :func:`spreadsheet_safe`: any other text kpilib writes to a CSV file or a printed table
   (a source file name such as ``=cmd.csv``) gets a leading ``'`` when a spreadsheet would
   read it as a formula; numbers (``-5``) are left as they are.
+* :func:`visible`: text read from a record and printed (a sign-off's name, an audit's
+  verdict, a manifest's field) shows its control characters as escapes (``\\n``, ``\\x1b``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,23 @@ def spreadsheet_safe(text: str) -> str:
     if _FORMULA_CELL.match(text) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(value: object) -> str:
+    """``value`` as text safe to print on a terminal: every character that is not printable
+    (a newline, a carriage return, ESC and the other controls, Unicode's format characters
+    such as a right-to-left override) is shown as its escape (``\\n``, ``\\x1b``,
+    ``\\u202e``), so text read from a record (a sign-off's name, a manifest's field) can
+    neither start a line of its own nor drive the terminal."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _ESCAPES.get(c) or (
+        f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" if ord(c) < 0x10000
+        else f"\\U{ord(c):08x}") for c in text)
 
 
 def clashes(names: list[str], reserved: tuple[str, ...] = ()) -> dict[str, list[str]]:

@@ -14,21 +14,25 @@ a sign-off or an audit's verdict is one line of ``additions.jsonl`` in the run f
 - ``prev``: the SHA-256 of the previous line's bytes (``""`` for the first), so a line
   edited, removed or reordered breaks the chain and is reported by :func:`problems`.
 
-Lines are appended under an exclusive lock and flushed to disk before :func:`record` returns;
-a line is never rewritten. :func:`problems` says what no longer holds.
+Lines are appended under an exclusive lock and flushed to disk before :func:`record` returns,
+whole or not at all (a write that fails, e.g. on a full disk, is cut back off and reported);
+a line is never rewritten, and the record is never written through a link or a FIFO.
+:func:`problems` says what no longer holds.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import AuditError, RunError
-from kpilib.run.manifest import MANIFEST, sha256_file
+from kpilib.run.manifest import MANIFEST, regular, sha256_file
 
 ADDITIONS = "additions.jsonl"
 KINDS = ("export", "signoff", "audit")
@@ -74,26 +78,70 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
     entry = {"at": normalise_timestamp(at) if at else utc_now(), "file": file, "kind": kind,
              "manifest_sha256": manifest, "sha256": digest, "who": who.strip(), **details}
     path = folder / ADDITIONS
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    existed = os.path.lexists(path)
+    try:  # never through a link, never blocking on a FIFO: a regular file or nothing
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+                     | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise RunError(f"{path}: is a symbolic link, not the run's record; nothing was "
+                           "recorded (the run folder was tampered with)") from None
+        raise
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RunError(f"{path}: is not a regular file; nothing was recorded (the run "
+                           "folder was tampered with)")
         fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.lseek(fd, 0, os.SEEK_END)
         with os.fdopen(os.dup(fd), "rb") as f:
-            lines = f.read().splitlines()
+            f.seek(0)
+            before = f.read()
+        if before and not before.endswith(b"\n"):
+            raise RunError(f"{path}: its last line is incomplete (a write that was cut "
+                           "short); nothing was recorded: the record needs repair by hand")
+        lines = before.splitlines()
         entry["prev"] = _line_sha(lines[-1]) if lines else ""
         line = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        os.write(fd, line.encode("utf-8") + b"\n")
-        os.fsync(fd)
+        try:
+            _append(fd, path, line.encode("utf-8") + b"\n", size, kind)
+        except RunError:
+            if not existed and size == 0:  # a failed first addition leaves no empty record
+                path.unlink(missing_ok=True)
+            raise
     finally:
         os.close(fd)
     return entry
+
+
+def _append(fd: int, path: Path, data: bytes, size: int, kind: str) -> None:
+    """Append ``data`` whole and flush it to disk, or leave the record as it was (``size``
+    bytes long) and say why: a line is never left half written."""
+    try:
+        done = 0
+        while done < len(data):
+            n = os.write(fd, data[done:])
+            if n <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            done += n
+        os.fsync(fd)
+    except OSError as e:
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        except OSError:
+            pass
+        raise RunError(f"{path}: {e.strerror or e} while recording the {kind}; nothing was "
+                       "recorded (the record is as it was)") from None
 
 
 def read(folder: str | Path) -> list[dict]:
     """Every addition of a run folder, oldest first (none: ``[]``); a line that is not a
     JSON object with the shared fields is an :class:`~kpilib.errors.AuditError`."""
     path = Path(folder) / ADDITIONS
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
+    if not regular(path):
+        raise AuditError(f"{path}: is not a regular file; the record was tampered with")
     out = []
     for n, line in enumerate(path.read_bytes().splitlines(), 1):
         try:
@@ -114,7 +162,7 @@ def problems(folder: str | Path) -> list[str]:
     again replaces the file and is recorded again).  Empty: the record is intact."""
     folder = Path(folder)
     path = folder / ADDITIONS
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
     try:
         entries = read(folder)
@@ -122,7 +170,7 @@ def problems(folder: str | Path) -> list[str]:
         return [str(e)]
     lines = path.read_bytes().splitlines()
     out = []
-    manifest = (folder / MANIFEST).is_file() and sha256_file(folder / MANIFEST)
+    manifest = regular(folder / MANIFEST) and sha256_file(folder / MANIFEST)
     latest = {e["file"]: n for n, e in enumerate(entries, 1) if e["file"] is not None}
     for n, entry in enumerate(entries, 1):
         expected = _line_sha(lines[n - 2]) if n > 1 else ""
@@ -134,7 +182,7 @@ def problems(folder: str | Path) -> list[str]:
                        f"{MANIFEST} (sha256 {str(entry['manifest_sha256'])[:12]}…)")
         if entry["file"] is not None and latest[entry["file"]] == n:  # a re-export replaces
             target = folder / entry["file"]
-            if not target.is_file():
+            if not regular(target):
                 out.append(f"{entry['file']}: added on {entry['at']} ({entry['kind']}) but gone")
             elif sha256_file(target) != entry["sha256"]:
                 out.append(f"{entry['file']}: changed since it was added on {entry['at']} "

@@ -11,6 +11,7 @@ changed since it was added: the latest addition of a file is its current state).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.errors import AuditError, RunError
 from kpilib.rules.periods import parse_period
-from kpilib.run import additions, publish, signoff
-from kpilib.run.manifest import MANIFEST, read_manifest
+from kpilib.run import additions, outpaths, publish, signoff
+from kpilib.run.manifest import MANIFEST, SIGNATURE, read_manifest, strays
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,16 @@ def open_run(folder: str | Path, store: str | None = None) -> RunFolder:
     if not (folder / MANIFEST).is_file():
         raise RunError(f"{folder}: no {MANIFEST}; is this a kpi run folder?")
     try:
-        return RunFolder(folder, read_manifest(folder), store)
+        manifest = read_manifest(folder)
+        listed = additions.listed_files(folder)
     except AuditError as e:
         raise RunError(str(e)) from None
+    stray = strays(folder, {*manifest.get("outputs", {}), MANIFEST, SIGNATURE, *listed})
+    if stray:
+        raise RunError(f"{folder}: holds what its manifest does not list, so nothing is "
+                       "exported from it (run kpi audit): " + "; ".join(stray[:5])
+                       + (f" and {len(stray) - 5} more" if len(stray) > 5 else ""))
+    return RunFolder(folder, manifest, store)
 
 
 def signoff_state(folder: str | Path) -> str:
@@ -129,9 +137,30 @@ def export(folder: str | Path, formats: list[str], who: str,
     out = []
     for fmt, data in built.items():
         name = file_name(run.report, run.period, fmt)
-        publish.write_atomic(run.path / name, data)
-        out.append(additions.record(run.path, "export", who=who, file=name, format=fmt))
+        out.append(_write_recorded(run, name, data, who, fmt))
     return out
+
+
+def _write_recorded(run: RunFolder, name: str, data: bytes, who: str, fmt: str) -> dict:
+    """Write one export and record it, or neither: a file whose addition could not be
+    recorded (a full disk) is taken back, the one it replaced put back."""
+    target = run.path / name
+    outpaths.output_file(target, "export")
+    kept = target.with_name(f".{name}.kept") if target.is_file() else None
+    if kept:
+        os.replace(target, kept)
+    try:
+        publish.write_atomic(target, data)
+        entry = additions.record(run.path, "export", who=who, file=name, format=fmt)
+    except BaseException:
+        if kept:
+            os.replace(kept, target)
+        else:
+            target.unlink(missing_ok=True)
+        raise
+    if kept:
+        kept.unlink(missing_ok=True)
+    return entry
 
 
 def _pdf(run: RunFolder) -> bytes:

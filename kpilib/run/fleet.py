@@ -35,7 +35,7 @@ from pathlib import Path
 from kpilib.clock import utc_now
 from kpilib.errors import ParamsError
 from kpilib.rules.periods import parse_period
-from kpilib.run.params import normalise_moment, report_choices, validate
+from kpilib.run.params import check_output_dir, normalise_moment, report_choices, validate
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 KEYS = {
@@ -192,6 +192,10 @@ def read_fleet(path: str | Path, as_of: str | None = None) -> Fleet:
             problems.append(f"key 'councils': the name {e['name']!r} is given twice; each "
                             "council needs a name of its own")
         seen.add(e["name"])
+        try:
+            check_output_dir(e["output_dir"])
+        except ParamsError as err:
+            problems.append(f"councils ({e['name']}): {err}")
         out = os.path.abspath(e["output_dir"])
         if out in folders:
             problems.append(f"councils ({e['name']}): key 'output_dir': {e['output_dir']!r} is "

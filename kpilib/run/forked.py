@@ -25,18 +25,23 @@ import pathlib
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from queue import Empty
 from typing import Any
 
 from jupyter_client import KernelManager
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.channels import ZMQSocketChannel
 from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.utils import ensure_async, run_sync
+from nbclient.exceptions import DeadKernelError
+from traitlets import Type
 
 from kpilib.run import zygote
 
 KILL_WAIT = 5.0  # seconds a killed kernel is given to end (jupyter_client's own bound)
 IOPUB_WAIT = 0.2  # seconds without IOPub messages that mean IOPub is not connected yet
+DEAD_CHECK = 1.0  # seconds between checks that the kernel of a silent channel still runs
 
 
 class ForkedProvisioner(LocalProvisioner):
@@ -64,9 +69,52 @@ class ForkedProvisioner(LocalProvisioner):
                 pass
 
 
+class WatchedChannel(ZMQSocketChannel):
+    """A blocking channel that never waits on a dead kernel: ``get_msg`` waits in slices of
+    :data:`DEAD_CHECK` seconds and, when no message came, asks whether the kernel's process
+    still runs (``alive``).  nbclient waits on a blocking client's IOPub with no timeout, in
+    its event loop, so without this a kernel killed mid-cell (out of memory, ``kill -9``)
+    hangs the run for ever: nbclient's own check that the kernel lives never gets a turn."""
+
+    alive: Callable[[], bool] | None = None
+
+    def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = DEAD_CHECK if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return super().get_msg(timeout=min(left, DEAD_CHECK))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                if self.alive is not None and not self.alive():
+                    raise DeadKernelError("Kernel died") from None
+
+
 class ReadyClient(BlockingKernelClient):
     """A blocking kernel client whose ``wait_for_ready`` ends when the kernel has answered
-    ``kernel_info`` on the shell channel and gone ``idle`` for it on IOPub."""
+    ``kernel_info`` on the shell channel and gone ``idle`` for it on IOPub, and whose shell
+    and IOPub channels give up on a dead kernel (:class:`WatchedChannel`)."""
+
+    shell_channel_class = Type(WatchedChannel)
+    iopub_channel_class = Type(WatchedChannel)
+
+    def _process_alive(self) -> bool:
+        """The kernel's process has not ended (True when it cannot be told)."""
+        process = getattr(getattr(self.parent, "provisioner", None), "process", None)
+        return process is None or process.poll() is None
+
+    @property
+    def shell_channel(self):
+        channel = super().shell_channel
+        channel.alive = self._process_alive
+        return channel
+
+    @property
+    def iopub_channel(self):
+        channel = super().iopub_channel
+        channel.alive = self._process_alive
+        return channel
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)

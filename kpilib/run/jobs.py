@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ def kernel_manager(workdir: Path):
 
 def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
 
     km = kernel_manager(workdir)
     try:
@@ -98,10 +100,32 @@ def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
             request_save_on_cell_execute=False, cwd=cwd, km=km,
             shutdown_kernel="immediate",
         )
+    except DeadKernelError:
+        process = getattr(km.provisioner, "process", None)
+        code = process.poll() if process is not None else None
+        raise KernelDied(code) from None
     finally:  # nbclient leaves a kernel manager it did not create running: stop it here
         if km.has_kernel:
             km.shutdown_kernel(now=True)
         km.cleanup_resources()
+
+
+class KernelDied(Exception):
+    """The notebook's kernel ended while a cell ran (killed: out of memory, ``kill -9``)."""
+
+    def __init__(self, code: int | None):
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        how = (f"killed by signal {signal.Signals(-self.code).name}"
+               if self.code is not None and self.code < 0 and -self.code in SIGNALS
+               else f"exit status {self.code}" if self.code is not None else "it stopped")
+        return (f"the notebook's kernel died while a cell was running ({how}: out of memory, "
+                "or killed); the notebook did not finish")
+
+
+SIGNALS = {s.value for s in signal.Signals}
 
 
 def _failure_text(exc, executed: Path | None = None) -> str:
@@ -148,6 +172,8 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
                 break
             except PapermillExecutionError as e:
                 return JobResult(job, False, time.perf_counter() - start, _failure_text(e, out))
+            except KernelDied as e:  # not retried: the notebook would kill it again
+                return JobResult(job, False, time.perf_counter() - start, str(e))
             except OSError as e:
                 if e.errno in publish.WRITE_ERRORS:
                     raise

@@ -27,7 +27,7 @@ from kpilib import registry
 from kpilib.errors import KpiError, RunError
 from kpilib.render.templates import render, safe
 from kpilib.rules.periods import parse_period
-from kpilib.run import additions
+from kpilib.run import additions, outpaths
 from kpilib.run.manifest import MANIFEST
 from kpilib.run.publish import SUPERSEDED, lock, named, write_atomic
 from kpilib.run.signoff import audit_state, exports, signoff_state
@@ -162,7 +162,8 @@ def write(root: str | Path) -> list[str]:
         raise RunError(f"{root}: no such folder (give the output folder, e.g. outputs)")
     if (root / MANIFEST).is_file():
         raise RunError(f"{root} is a run folder, not the output folder runs are published in")
-    target = root / LIBRARY
+    outpaths.output_dir(root, "output folder")
+    target = outpaths.output_file(root / LIBRARY, "publication library")
     if not _ours(target):
         raise RunError(f"{target} exists and was not written by kpilib: the publication "
                        "library is not written over it (move it away)")
@@ -171,10 +172,19 @@ def write(root: str | Path) -> list[str]:
     try:
         lock(fd)  # one library build at a time; the last sees every publication
         found = entries(root)
+        if not found and not target.exists():
+            raise RunError(f"{root}: no publications found (no <period>/<report>/{MANIFEST}); "
+                           "the publication library is written only in an output folder of "
+                           "kpi runs (e.g. outputs)")
         for period, pubs in found.items():
             path = root / period / LIBRARY
             if not any(e.superseded for e in pubs) and not path.exists():
                 continue  # no superseded page links to it
+            try:
+                outpaths.output_file(path, "period page")
+            except outpaths.OutputPathError as e:
+                notes.append(f"{e}: left as it is")
+                continue
             if not _ours(path):
                 notes.append(f"{path} was not written by kpilib: left as it is")
                 continue

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import platform
+import stat
 import subprocess
 import sys
 from importlib import metadata
@@ -24,6 +26,7 @@ from kpilib.clock import utc_now
 from kpilib.errors import AuditError
 from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS, RETURNS_ADDED
 from kpilib.render.templates import PROJECT_TEMPLATES
+from kpilib.run.outpaths import kind as file_kind
 from kpilib.store.kinds import LOAD_KINDS
 
 MANIFEST = "manifest.json"
@@ -136,15 +139,53 @@ def environment() -> dict:
             "platform": platform.platform(), "packages": dict(sorted(pkgs.items()))}
 
 
+def regular(path: Path) -> bool:
+    """``path`` is a regular file itself (not a link, FIFO or device): told by ``lstat``,
+    without opening it."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def output_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file of a run folder, whatever its name, except the run's own
+    """SHA-256 of every regular file of a run folder, whatever its name, except the run's own
     ``manifest.json`` and its signature ``manifest.json.sig`` at the top (verified by audit
     against the council's public keys); a ``manifest.json`` in a subfolder is hashed like any
-    file."""
+    file.  Links, FIFOs and devices are never opened (:func:`strays` reports them)."""
     folder = Path(folder)
     own = {folder / MANIFEST, folder / SIGNATURE}
     return {p.relative_to(folder).as_posix(): sha256_file(p)
-            for p in sorted(folder.rglob("*")) if p.is_file() and p not in own}
+            for p in sorted(folder.rglob("*")) if regular(p) and p not in own}
+
+
+def strays(folder: Path, listed: set[str] | frozenset[str]) -> list[str]:
+    """What a run folder holds besides regular files and the folders of the files ``listed``
+    (relative paths: its outputs, its record and the files the record lists): links, FIFOs,
+    devices, sockets and folders nothing listed is in, each with what it is.  Uses ``lstat``
+    only: nothing is opened or followed."""
+    folder = Path(folder)
+    needed = {p for f in listed for p in Path(f).parents if p != Path(".")}
+    out = []
+
+    def walk(path: Path) -> None:
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
+            rel = Path(e.path).relative_to(folder)
+            mode = e.stat(follow_symlinks=False).st_mode
+            if stat.S_ISDIR(mode):
+                if rel not in needed:
+                    out.append(f"{rel.as_posix()}/ (a folder the manifest lists nothing in)")
+                walk(Path(e.path))
+            elif not stat.S_ISREG(mode):
+                out.append(f"{rel.as_posix()} ({file_kind(mode)}: a run folder holds regular "
+                           "files only)")
+
+    walk(folder)
+    return out
 
 
 def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jobs,
@@ -220,6 +261,9 @@ def project_templates(root: Path | None = None) -> dict[str, str]:
 def read_manifest(folder: Path) -> dict:
     """The manifest of a run folder, checked for the fields audit relies on."""
     path = Path(folder) / MANIFEST
+    if os.path.lexists(path) and not regular(path):
+        raise AuditError(f"{path}: is {file_kind(os.lstat(path).st_mode)}, not a regular file; "
+                         "the run folder was tampered with")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -16,6 +16,7 @@ from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError
 from kpilib.rules.periods import parse_period
+from kpilib.run import outpaths
 from kpilib.run.edition import edition_problem
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
@@ -194,11 +195,9 @@ def read_params(path: str | Path, **overrides) -> RunParams:
 
 def check_output_dir(output_dir: str) -> None:
     """``output_dir`` must be a folder, or a path where one can be made: not a file, nor
-    under one."""
-    path = Path(output_dir)
-    for p in (path, *path.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise ParamsError(f"key 'output_dir': {p} is a file, not a folder; expected "
-                                  "the folder run folders go to (e.g. outputs)")
-            break
+    under one, not a link, device or FIFO, not the root of the file system
+    (:func:`kpilib.run.outpaths.output_dir`)."""
+    try:
+        outpaths.output_dir(output_dir, "folder run folders go to (e.g. outputs)")
+    except outpaths.OutputPathError as e:
+        raise ParamsError(f"key 'output_dir': {e}") from None

@@ -42,7 +42,7 @@ from pathlib import Path
 from kpilib.errors import KpiError, RunError
 from kpilib.render.page import PLOTLY_ASSET, plotly_js_path
 from kpilib.run import additions
-from kpilib.run.manifest import MANIFEST, output_hashes, sha256_file
+from kpilib.run.manifest import MANIFEST, output_hashes, regular, sha256_file
 from kpilib.store import open_store, publications_of
 
 try:
@@ -211,6 +211,8 @@ def keep_failed(staging: Staging, final: Path) -> Path:
 
 
 def read_manifest_json(folder: Path) -> dict | None:
+    if not regular(folder / MANIFEST):  # never a FIFO, a device or a link
+        return None
     try:
         m = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -422,6 +424,14 @@ def resolve_journal(period: Path, jpath: Path, store: str | None = None) -> Acti
         return Action(f"{jpath} is damaged (not a kpilib publication journal): look at it, "
                       "then remove it", None)
     final, staging = period / j["final"], period / j["staging"]
+    problem = journal_problem(period, jpath, j)
+    if not problem and j.get("phase") == "committed":
+        recorded, why = in_ledger(j, store)  # a committed publication is in the ledger
+        problem = (f"its publication cannot be checked against the ledger ({why})" if why
+                   else "" if recorded else "its manifest is not in the ledger of publications")
+    if problem:
+        return Action(f"{jpath} is not a journal of a publication kpilib made: {problem}; "
+                      "nothing was changed (look at it, then remove it)", None)
     text = f"completed the publication of {final} (as of {j.get('as_of')}) that a crash " \
            "interrupted" + (f"; the one it replaces is in {period / j['superseded']}"
                             if j.get("superseded") else "")
@@ -439,6 +449,32 @@ def resolve_journal(period: Path, jpath: Path, store: str | None = None) -> Acti
                           f"that a crash interrupted before it was recorded: {final} is "
                           "unchanged", roll_back)
     return Action(text, lambda: list(_complete(period, j)))
+
+
+def journal_problem(period: Path, jpath: Path, j: dict) -> str:
+    """Why a journal is not one :func:`publish_steps` wrote for the folders it names ("" when
+    it is): recovery acts only on a journal bound to its own staging folder, whose manifest is
+    the one the journal names (the ledger's record of it is checked by the caller), and never
+    on a published or superseded folder named as staging."""
+    final, name = j["final"], j["staging"]
+    if jpath.name != f".{final}{JOURNAL}":
+        return f"it names {final!r}, not the report of its own name"
+    if not name.startswith(f".{final}.staging-"):
+        return f"its staging folder {name!r} is not a staging folder of {final}"
+    staging = period / name
+    digest = j.get("manifest_sha256")
+    if not isinstance(digest, str):
+        return "it names no manifest"
+    if staging.is_symlink() or (os.path.lexists(staging) and not staging.is_dir()):
+        return f"{staging} is not a folder"
+    if not staging.is_dir() and j.get("phase") != "committed":
+        return ""  # rolled back: only the journal is left to remove
+    folder = staging if staging.is_dir() else period / final  # gone: renamed into place
+    manifest = folder / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file() or sha256_file(manifest) != digest:
+        return (f"the manifest of {folder} is not the one it names (sha256 "
+                f"{digest[:12]}…)")
+    return ""
 
 
 def _store_url(store: str, cwd: str | None) -> str:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib.errors import KpiError
+from kpilib.run import outpaths
 from kpilib.run.manifest import MANIFEST, SIGNATURE
 
 ALGORITHM = "ed25519"
@@ -123,23 +124,37 @@ def generate_key(private: Path) -> tuple[Path, str]:
     and the key's fingerprint."""
     serialization, ed25519, _ = _crypto()
     private, public = Path(private), public_path(private)
+    if private.suffix == public.suffix or private.name == public.name:
+        raise SigningError(f"{private}: the private key may not be named *{public.suffix}, "
+                           f"the name of its public key (which kpi keygen writes beside it, "
+                           f"{public}): name the private key e.g. {private.with_suffix('.pem')}")
     for p in (private, public):
-        if p.exists():
+        if os.path.lexists(p):
             raise SigningError(f"{p} already exists: kpi keygen never overwrites a key "
                                "(move it away first, or choose another path)")
+        try:
+            outpaths.output_file(p, "key file")
+        except outpaths.OutputPathError as e:
+            raise SigningError(str(e)) from None
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     pub = key.public_key().public_bytes(serialization.Encoding.PEM,
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    made: list[Path] = []
     try:
         private.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(pem)
-        public.write_bytes(pub)
+        for path, data, mode in ((private, pem, 0o600), (public, pub, 0o644)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+            made.append(path)
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), mode)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
     except OSError as e:
+        for path in made:  # all or nothing: no private key without its public key
+            path.unlink(missing_ok=True)
         raise SigningError(f"cannot write the key pair at {private}: "
                            f"{e.strerror or e}") from None
     return public, fingerprint(key.public_key())

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from kpilib.clock import normalise_timestamp
 from kpilib.errors import AuditError, KpiError, RunError
+from kpilib.rules.names import visible
 from kpilib.run import additions
-from kpilib.run.manifest import read_manifest
+from kpilib.run.manifest import MANIFEST, SIGNATURE, read_manifest, strays
 
 DECISIONS = ("approved", "rejected")
 NOT_SIGNED = "not signed off"
@@ -35,13 +36,22 @@ def sign_off(folder: str | Path, name: str, role: str, decision: str, note: str 
         problems.append(f"{folder}: no such run folder")
     else:
         try:
-            read_manifest(folder)
+            manifest = read_manifest(folder)
+            listed = additions.listed_files(folder)
+            stray = strays(folder, {*manifest["outputs"], MANIFEST, SIGNATURE, *listed})
+            if stray:
+                problems.append(f"{folder} holds what its manifest does not list (run kpi "
+                                "audit): " + "; ".join(stray[:5]))
         except AuditError as e:
             problems.append(str(e))
     if not isinstance(name, str) or not name.strip():
         problems.append("--name is empty; expected the name of the person signing off")
     if not isinstance(role, str) or not role.strip():
         problems.append("--role is empty; expected their role (e.g. Director of Housing)")
+    for flag, value in (("--name", name), ("--role", role)):
+        if isinstance(value, str) and value.strip() and not value.strip().isprintable():
+            problems.append(f"{flag} {visible(value.strip())!r} holds a line break or a control "
+                            "character; expected one line of printable text")
     if decision not in DECISIONS:
         problems.append(f"--decision {decision!r}; expected one of {', '.join(DECISIONS)}")
     if at is not None:
