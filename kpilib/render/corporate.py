@@ -70,7 +70,14 @@ def summary_page(view: Corporate) -> str:
         "corporate_summary", sentence=view.sentence(), status=view.status_counts(),
         travel=view.travel_counts(), programmes=view.programme_counts(),
         links={s: html.page_file(s) for s in view.report.sections()},
-        programme_style=PROGRAMME_STYLE)
+        programme_style=PROGRAMME_STYLE, travel_words=_travel_words(view))
+
+
+def _travel_words(view: Corporate) -> dict[str, str]:
+    """Each travel symbol the report shows, with the words its key gives it (first seen)."""
+    k = view.report.kpis
+    pairs = zip(k.get("travel", ()), k.get("travel_text", ()))
+    return dict(reversed([(sym, words) for sym, words in pairs if sym and words]))
 
 
 def change_page(view: Corporate) -> str:
