@@ -9,6 +9,7 @@ the SPC point and the history a band or reserved state may ask for.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pandas as pd
@@ -29,6 +30,11 @@ from kpilib.rules.travel import NO_TRAVEL, Comparison, compare, outcome
 
 def _periods_of(column: P.Column, frequency: str) -> tuple[str, ...]:
     return column.months if frequency == "monthly" else column.quarters
+
+
+@functools.lru_cache(maxsize=4096)
+def _period(pid: str) -> P.Period:
+    return P.parse_period(pid)
 
 
 def _span(period: P.Period) -> P.Column:
@@ -65,6 +71,7 @@ class Engine:
     def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame, fy: str, keys: KeySet,
                  extras: dict | None = None):
         self.keys = keys
+        self._rated: dict[tuple, tuple] = {}  # rag() of each cell, rated once
         extras = extras or {}
         self.targets: dict[tuple[str, str, str], tuple[float, dict]] = {}
         t = extras.get("targets")
@@ -85,6 +92,7 @@ class Engine:
             d["_tolerance"] = parse_tolerance(d["tolerance"])
             d["_floor"] = to_number(d["floor"])
             d["_range"] = (to_number(d["expected_low"]), to_number(d["expected_high"]))
+            d["_baseline"] = to_number(d["baseline"])
             self.defs[(d["year"], d["ref"], d["breakdown"])] = d
             self.order.setdefault(d["year"], []).append((d["ref"], d["breakdown"]))
         self.obs: dict[tuple[str, str], dict[str, Obs]] = {}
@@ -122,7 +130,15 @@ class Engine:
 
     def rag(self, d: dict, column: P.Column, cell: Cell):
         """(RAG status, effective target) of a cell, using the column's own year's KPI rules
-        and the KPI's status key."""
+        and the KPI's status key.  A cell is rated once: a month column, its trend point and
+        its travel's headline are the same cell."""
+        memo = (d["ref"], d["breakdown"], column.kind, column.months, column.quarters)
+        got = self._rated.get(memo)
+        if got is None:
+            got = self._rated[memo] = self._rag(d, column, cell)
+        return got
+
+    def _rag(self, d: dict, column: P.Column, cell: Cell):
         if not column.months:
             return "", None
         dd = self.defn(P.month(column.months[-1]).fy, d["ref"], d["breakdown"], d)
@@ -131,10 +147,12 @@ class Engine:
             return "", target
         if (judged := self.override(dd, column)) is not None:
             return judged["status"], target
-        key = self.keys.status_key(dd["rag_scheme"])
-        last = P.parse_period(_periods_of(column, dd["frequency"])[-1])
-        facts = Facts(cell.value, dd["polarity"], self.references(dd, target, last),
-                      dd["_tolerance"], lambda cond: self.travel_outcome(dd, last, cond),
+        key = self.keys.status[dd["rag_scheme"]]  # checked when the engine was made
+        last = _period(_periods_of(column, dd["frequency"])[-1])
+        facts = Facts(cell.value, dd["polarity"], self.references(dd, key, target, last),
+                      dd["_tolerance"],
+                      (lambda cond: self.travel_outcome(dd, last, cond)) if key.uses_travel
+                      else None,
                       self.spc_kind(dd, last) if key.uses_spc else "",
                       self.history(dd, last) if key.min_history else 0, cell.status)
         status = rate(key, facts)
@@ -167,24 +185,25 @@ class Engine:
 
     def override(self, d: dict, column: P.Column) -> dict | None:
         """A status set by judgement for a one-period column (kpi load overrides)."""
+        if not self.overrides:
+            return None
         periods = _periods_of(column, d["frequency"]) if column.months else ()
         if len(periods) != 1 or column.kind not in ("month", "quarter") or \
                 column.id != periods[0]:
             return None
         return self.overrides.get((d["ref"], d["breakdown"], periods[0]))
 
-    def references(self, d: dict, target, last: P.Period) -> dict:
-        """The reference values a key compares a cell with: the column's target, the KPI's
+    def references(self, d: dict, key, target, last: P.Period) -> dict:
+        """The reference values ``key`` compares a cell with: the column's target, the KPI's
         floor and baseline, the loaded reference values of ``last`` (a forecast, a second
         target) and rolling averages of the periods before ``last``."""
-        refs = {"target": target, "floor": d["_floor"], "baseline": to_number(d["baseline"])}
-        key = self.keys.status_key(d["rag_scheme"])
-        loaded = (self._loaded(d, last.id) or (None, {}))[1]
-        for name in key.references:
-            refs[name] = loaded.get(name)
-        for name in key.uses():
-            if name.startswith("rolling_average_"):
-                refs[name] = self.rolling_average(d, last, int(name.rsplit("_", 1)[1]))
+        refs = {"target": target, "floor": d["_floor"], "baseline": d["_baseline"]}
+        if key.references:
+            loaded = (self._loaded(d, last.id) or (None, {}))[1]
+            for name in key.references:
+                refs[name] = loaded.get(name)
+        for name, n in key.rolling:
+            refs[name] = self.rolling_average(d, last, n)
         return refs
 
     def value_at(self, d: dict, period: P.Period) -> float | None:

@@ -21,6 +21,7 @@ the facts of one cell.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,6 +108,11 @@ class Band:
     travel: TravelCondition | None = None
     spc: tuple[str, ...] = ()  # the SPC point of the column's last period is one of these
 
+    @functools.cached_property
+    def compares(self) -> bool:
+        """Whether the band compares a figure with its reference."""
+        return self.within is not None or self.beyond is not None or self.short_of is not None
+
     @property
     def conditional(self) -> bool:
         return any(x is not None for x in (self.within, self.beyond, self.short_of,
@@ -133,14 +139,30 @@ class StatusKey:
     def labels(self) -> tuple[str, ...]:
         return tuple(s.label for s in self.statuses)
 
-    @property
+    @functools.cached_property
     def uses_spc(self) -> bool:
         return any(b.spc for b in self.bands)
+
+    @functools.cached_property
+    def uses_travel(self) -> bool:
+        return any(b.travel is not None for b in self.bands)
 
     def uses(self) -> set[str]:
         """The reference values the bands compare with (or compare)."""
         return ({b.reference for b in self.bands if b.within or b.beyond or b.short_of}
                 | {b.figure for b in self.bands if b.figure})
+
+    @functools.cached_property
+    def rolling(self) -> tuple[tuple[str, int], ...]:
+        """The rolling averages the bands use: (name, number of periods)."""
+        return tuple(sorted((n, int(n.rsplit("_", 1)[1])) for n in self.uses()
+                            if n.startswith("rolling_average_")))
+
+    @functools.cached_property
+    def rated_against(self) -> str | None:
+        """The reference of the first band that compares (usually the target), if any."""
+        return next((b.reference for b in self.bands if b.within or b.beyond or b.short_of),
+                    None)
 
 
 @dataclass(frozen=True)
@@ -171,6 +193,8 @@ def _within(m: Margin, value: float, ref: float, polarity: str, facts: Facts,
     gap = _r(margin(value, ref, polarity))  # > 0 better, < 0 worse
     if gap >= 0:
         return True
+    if m is ZERO:
+        return False
     if m.tolerance:
         return _within_tolerance(value, ref, polarity, facts.tolerance, key)
     if m.percent is not None and m.absolute is None:  # relative to the reference
@@ -211,7 +235,7 @@ def _matches(band: Band, facts: Facts, key: StatusKey) -> bool:
         value = facts.references.get(band.figure)
         if value is None or isinstance(value, str):
             return False
-    if band.within or band.beyond or band.short_of:
+    if band.compares:
         ref = facts.references.get(band.reference)
         if ref is None or isinstance(ref, str) or polarity not in ("higher", "lower"):
             return False  # a reference the KPI does not have: the band does not apply
@@ -255,7 +279,7 @@ def _rated(key: StatusKey, facts: Facts) -> bool:
     """Whether the KPI has what the key rates against: a polarity and the reference of its
     first band that compares (usually the target); a key whose bands compare with nothing
     (SPC signals, judgement) rates every KPI, polarity none included."""
-    first = next((b.reference for b in key.bands if b.within or b.beyond or b.short_of), None)
+    first = key.rated_against
     if first is None:
         return True
     ref = facts.references.get(first)
