@@ -129,7 +129,7 @@ def _rebase_ok(text: str) -> bool:
 
 
 def _baseline_ok(text: str) -> bool:
-    return not text or (text.isdigit() and int(text) >= 12)
+    return not text or (text.isascii() and text.isdigit() and int(text) >= 12)
 
 
 def _refs_ok(text: str) -> bool:
@@ -357,7 +357,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
     problems += schema_problems(name, catalogue_schema(registry.names()), df)
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     is_kpi = df["breakdown"] == ""
     for col, default in DEFAULTS.items():
         df.loc[is_kpi & (df[col] == ""), col] = default

@@ -69,7 +69,7 @@ def validate_comparators(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     problems += _catalogue_problems(name, df, catalogue)
     problems += _duplicates(name, df)
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     out = df.copy()
     out["value"] = out["value"].astype(float)
     return out.reset_index(drop=True), [int(r) for r in df.index]

@@ -15,6 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpilib.errors import Problem, ValidationError, other_rows
+from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
 from kpilib.ingest.contracts import PROGRAMME_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import PROGRAMME_REQUIRED as REQUIRED
@@ -74,7 +75,7 @@ def validate_programmes(name: str, raw: pd.DataFrame, problems: list[Problem] | 
     problems += schema_problems(name, SCHEMA, df)
     problems += _duplicates(name, df)
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     return df.reset_index(drop=True), [int(r) for r in df.index]
 
 

@@ -30,7 +30,7 @@ from kpilib.rules.periods import parse_period, quarter_of_month
 
 KEY = ["ref", "period", "breakdown"]
 
-_PERIOD_SHAPE = r"^(?:\d{4}-\d{2}|\d{4}-\d{2}-Q[1-4])$"
+_PERIOD_SHAPE = r"^(?:[0-9]{4}-[0-9]{2}|[0-9]{4}-[0-9]{2}-Q[1-4])$"
 _NUMBER_CHECK = pa.Check.str_matches(rf"^(?:|{NUMBER})$", error="expected a number (e.g. 93.4, "
                                                                 "11,477 or 98%) or empty")
 RETURNS_SCHEMA = pa.DataFrameSchema(
@@ -247,7 +247,7 @@ def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     _duplicate_checks(df, probs)
     problems += probs.list
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     out = df[["ref", "period", "breakdown"]].copy()
     out["value"] = derive_value(num["value"], num["numerator"], num["denominator"],
                                 kpi["unit"].fillna(""))

@@ -23,7 +23,7 @@ LABEL_MAX = 80
 FORMULA_START = ("=", "+", "-", "@")
 RESERVED_PAGES = ("index",)  # the overview's file name
 _FORMULA_CELL = re.compile(r"^[=+\-@\t\r]")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 def slug(text: str) -> str:

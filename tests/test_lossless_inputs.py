@@ -1,0 +1,118 @@
+"""Inputs that used to lose data silently (issue 20): each is refused at load, with the file,
+row, column, value and what was expected, and nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CATALOGUE_2024, RETURNS_HEADER, read_csv_rows, write_csv
+from kpilib.errors import ValidationError
+
+# --------------------------------------------------------------------------- helpers
+
+CATALOGUE_EXTRA = ("decimals", "baseline", "spc_rebase", "spc_baseline", "expected_low",
+                   "expected_high")
+
+
+def catalogue_file(tmp_path, edits: dict[int, dict]) -> str:
+    """The fixture catalogue (with the optional columns) with ``edits``: spreadsheet row ->
+    new values."""
+    header, rows = read_csv_rows(CATALOGUE_2024)
+    for row, changes in edits.items():
+        rows[row - 2].update(changes)
+    return write_csv(tmp_path / "catalogue.csv", header + list(CATALOGUE_EXTRA), rows)
+
+
+def refused(store, kind: str, path, row: int, column: str) -> list:
+    """Load ``path`` as ``kind``: refused, nothing stored; the problems at (row, column)."""
+    before = store.counts()
+    with pytest.raises(ValidationError) as exc:
+        store.load(kind, path)
+    assert store.counts() == before
+    assert "nothing from this file was stored" in str(exc.value)
+    hits = [p for p in exc.value.problems if (p.row, p.column) == (row, column)]
+    assert hits, f"no problem at row {row}, column {column}: {exc.value}"
+    return hits
+
+
+# --------------------------------------------------------------------------- 1. digits
+
+ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+SCRIPTS = {"Arabic-Indic": ARABIC, "full-width": FULL_WIDTH, "Devanagari": DEVANAGARI}
+
+# (kind, spreadsheet row, column, a valid cell): the same cell in another script's digits
+# must be refused.  Every numeric (and digit-bearing id) cell of every load kind.
+CATALOGUE_CELLS = [
+    (2, "year", "2024-25"), (2, "target", "480"), (10, "target", "264 (22 per month)"),
+    (9, "target", "98 (9.5;18.6;27.8;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;98)"),
+    (2, "tolerance", "5%"), (4, "tolerance", "5pp"), (7, "tolerance", "85-90"),
+    (12, "floor", "25"), (2, "decimals", "1"), (2, "baseline", "470"),
+    (3, "expected_low", "100"), (3, "expected_high", "900"), (2, "spc_baseline", "12"),
+    (2, "spc_rebase", "2024-04"),
+]
+RETURNS_CELLS = [("value", "472"), ("numerator", "12"), ("denominator", "13"),
+                 ("period", "2024-05")]
+
+
+def _digit_cases():
+    for script, table in SCRIPTS.items():
+        for row, column, cell in CATALOGUE_CELLS:
+            yield pytest.param("catalogue", row, column, cell, table,
+                               id=f"catalogue {column} row {row}: {script}")
+        for column, cell in RETURNS_CELLS:
+            yield pytest.param("returns", 2, column, cell, table,
+                               id=f"returns {column}: {script}")
+        yield pytest.param("comparators", 2, "value", "25", table,
+                           id=f"comparators value: {script}")
+        for column, cell in (("period", "2024-25-Q1"), ("due", "2025-03-31")):
+            yield pytest.param("programmes", 2, column, cell, table,
+                               id=f"programmes {column}: {script}")
+
+
+def _file(tmp_path, kind: str, column: str, row: int, cell: str):
+    if kind == "catalogue":
+        if column == "expected_low":  # a range needs both ends, on a KPI without a target
+            return catalogue_file(tmp_path, {3: {"expected_low": cell, "expected_high": "900"}})
+        if column == "expected_high":
+            return catalogue_file(tmp_path, {3: {"expected_low": "100", "expected_high": cell}})
+        return catalogue_file(tmp_path, {row: {column: cell}})
+    if kind == "returns":
+        values = {"ref": "HSG01", "period": "2024-05", "value": "472"}
+        if column in ("numerator", "denominator"):
+            values = {"ref": "HSG03", "period": "2024-05", "numerator": "12",
+                      "denominator": "13"}
+        values[column] = cell
+        return write_csv(tmp_path / "returns.csv", RETURNS_HEADER, [values])
+    if kind == "comparators":
+        return write_csv(tmp_path / "comparators.csv", ["ref", "group", "period", "value"],
+                         [["HSG01", "England", "2023-24", cell]])
+    values = {"programme": "Library review", "period": "2024-25-Q1", "status": "Green",
+              "due": "2025-03-31", column: cell}
+    return write_csv(tmp_path / "programmes.csv", list(values), [values])
+
+
+@pytest.mark.parametrize(("kind", "row", "column", "cell", "table"), list(_digit_cases()))
+def test_a_number_in_non_ascii_digits_is_refused(loaded_store, tmp_path, kind, row, column,
+                                                 cell, table):
+    if table is ARABIC:  # the cell as written is accepted (the case is right)
+        loaded_store.load(kind, _file(tmp_path / "ok", kind, column, row, cell))
+    foreign = cell.translate(table)
+    hits = refused(loaded_store, kind, _file(tmp_path, kind, column, row, foreign), row,
+                   column)
+    assert any(p.value == foreign and "non-ASCII digits" in p.message
+               and "expected the digits 0-9" in p.message for p in hits), hits
+
+
+def test_one_foreign_digit_among_ascii_ones_is_refused(loaded_store, tmp_path):
+    path = write_csv(tmp_path / "returns.csv", RETURNS_HEADER,
+                     [{"ref": "HSG01", "period": "2024-05", "value": "47٣"}])
+    [hit] = refused(loaded_store, "returns", path, 2, "value")
+    assert "'٣' is ARABIC-INDIC DIGIT THREE (U+0663)" in hit.message
+
+
+def test_a_target_in_foreign_digits_is_never_rated(loaded_store, tmp_path):
+    """It was read as 3 by float() and rated; now the file is refused."""
+    refused(loaded_store, "catalogue", catalogue_file(tmp_path, {2: {"target": "٣"}}), 2,
+            "target")
