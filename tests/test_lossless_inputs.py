@@ -116,3 +116,36 @@ def test_a_target_in_foreign_digits_is_never_rated(loaded_store, tmp_path):
     """It was read as 3 by float() and rated; now the file is refused."""
     refused(loaded_store, "catalogue", catalogue_file(tmp_path, {2: {"target": "٣"}}), 2,
             "target")
+
+
+# --------------------------------------------------------------------------- 4. YAML keys
+
+YAML_FILES = [
+    pytest.param("params", 'period: "2024-02"\nreport: core\nstore: kpi.sqlite\n'
+                 'period: "2024-03"\n', 4, "period", 1, id="a parameter file"),
+    pytest.param("council", "name: Northshire\nfooter: x\nname: Southshire\n", 3, "name", 1,
+                 id="council.yaml"),
+    pytest.param("council", "suppression:\n  threshold: 5\n  threshold: 10\n", 3, "threshold",
+                 2, id="council.yaml, a nested key"),
+    pytest.param("fleet", 'periods: ["2024-02"]\ncouncils:\n  - {name: a, store: x.sqlite, '
+                 "name: b}\n", 3, "name", 3, id="a fleet file, two keys on one line"),
+    pytest.param("fleet", 'periods: ["2024-02"]\ncouncils: []\nperiods: ["2024-03"]\n', 3,
+                 "periods", 1, id="a fleet file"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "line", "key", "first"), YAML_FILES)
+def test_a_key_given_twice_in_a_yaml_file_is_refused(tmp_path, kind, text, line, key, first):
+    from kpilib.errors import KpiError
+    from kpilib.run.council import load_settings
+    from kpilib.run.fleet import read_fleet
+    from kpilib.run.params import read_params
+
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(text)
+    read = {"params": read_params, "council": load_settings, "fleet": read_fleet}[kind]
+    with pytest.raises(KpiError) as exc:
+        read(path)
+    assert str(exc.value) == (f"{path}: line {line}: key {key!r} is given twice (first on "
+                              f"line {first}); give each key once (YAML would silently keep "
+                              "the last)")
