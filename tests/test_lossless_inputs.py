@@ -149,3 +149,66 @@ def test_a_key_given_twice_in_a_yaml_file_is_refused(tmp_path, kind, text, line,
     assert str(exc.value) == (f"{path}: line {line}: key {key!r} is given twice (first on "
                               f"line {first}); give each key once (YAML would silently keep "
                               "the last)")
+
+
+# --------------------------------------------------------------------------- 3. CSV cells
+
+FORMULAS = ["=2*3", "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3", "\tTab", "\rCR"]
+
+
+def formula_cells(text: str) -> list[str]:
+    """The cells of a CSV text that a spreadsheet would read as a formula."""
+    import csv
+    import io
+
+    from kpilib.rules.names import _FORMULA_CELL, _PLAIN_NUMBER
+
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row
+            if _FORMULA_CELL.match(cell) and not _PLAIN_NUMBER.match(cell)]
+
+
+@pytest.fixture
+def hostile_text_store(store, tmp_path):
+    """Both fixture years with key commitments, directorates, departments, names,
+    benchmarks that a spreadsheet reads as formulas, and a month of returns."""
+    from conftest import CATALOGUE_2023, RETURNS_2024_04
+
+    header, rows = read_csv_rows(CATALOGUE_2024)
+    kpis = [r for r in rows if not r["breakdown"]]
+    for i, r in enumerate(kpis):
+        f = FORMULAS[i % len(FORMULAS)]
+        r.update(commitment=f, name=f"{f} name", department=f, benchmark=f, statutory=f)
+    kpis[0]["directorate"] = kpis[1]["directorate"] = "=HYPERLINK(\"http://x\",\"y\")"
+    later = write_csv(tmp_path / "catalogue-2024-25.csv", header, rows)
+    header, rows = read_csv_rows(CATALOGUE_2023)
+    for i, r in enumerate(rows):
+        r["commitment"] = FORMULAS[-1 - i % len(FORMULAS)]
+    earlier = write_csv(tmp_path / "catalogue-2023-24.csv", header, rows)
+    store.load_catalogue(earlier, loaded_at="2024-04-01T09:00:00Z")
+    store.load_catalogue(later, loaded_at="2024-04-01T09:00:01Z")
+    store.load_returns(RETURNS_2024_04, loaded_at="2024-05-10T09:00:00Z")
+    return store
+
+
+def test_no_csv_kpilib_writes_holds_a_formula(hostile_text_store, tmp_path):
+    """Every CSV kind kpilib writes: results.csv, spc.csv (every report output that is a
+    CSV), changes.csv and ``kpi results --output``."""
+    from kpilib.cli import main
+    from kpilib.notebook import open_report
+    from kpilib.run.kpi_set import read_changes
+
+    store = str(tmp_path / "kpi.sqlite")  # the fixture store's file
+    written = {}
+    report = open_report(store, "2024-04", "core")
+    for name, make in report.type.outputs.items():
+        if name.endswith(".csv"):
+            written[name] = make(report)
+    changes, _ = read_changes(store, "2023-24", "2024-25")
+    written["changes.csv"] = changes.csv()
+    assert main(["--store", store, "results", "--period", "2024-04", "--report", "core",
+                 "--output", str(tmp_path / "out.csv")]) == 0
+    written["kpi results --output"] = (tmp_path / "out.csv").read_text()
+    assert {"results.csv", "spc.csv", "changes.csv"} <= set(written)
+    assert "'=2*3" in written["changes.csv"] and "'@SUM(1+1)" in written["changes.csv"]
+    for name, text in written.items():
+        assert formula_cells(text) == [], name

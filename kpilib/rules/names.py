@@ -8,8 +8,11 @@
 * :func:`label_problem`: a breakdown label is up to 80 printable characters
   and does not start with ``=``, ``+``, ``-`` or ``@``.
 * :func:`spreadsheet_safe`: any other text kpilib writes to a CSV file or a printed table
-  (a source file name such as ``=cmd.csv``) gets a leading ``'`` when a spreadsheet would
-  read it as a formula; numbers (``-5``) are left as they are.
+  (a source file name such as ``=cmd.csv``, a key commitment such as ``=2*3`` in
+  ``changes.csv``) gets a leading ``'`` when a spreadsheet would read it as a formula;
+  numbers (``-5``) are left as they are.  Every CSV file kpilib writes passes its text
+  cells through it (``results.csv`` and ``spc.csv``: ``reports.model``; ``changes.csv``:
+  :func:`spreadsheet_safe_rows`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,12 @@ def spreadsheet_safe(text: str) -> str:
     if _FORMULA_CELL.match(text) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+def spreadsheet_safe_rows(rows: list[dict]) -> list[dict]:
+    """Every text cell of ``rows`` (a CSV table kpilib writes) through :func:`spreadsheet_safe`."""
+    return [{k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in r.items()}
+            for r in rows]
 
 
 def clashes(names: list[str], reserved: tuple[str, ...] = ()) -> dict[str, list[str]]:
