@@ -212,3 +212,90 @@ def test_no_csv_kpilib_writes_holds_a_formula(hostile_text_store, tmp_path):
     assert "'=2*3" in written["changes.csv"] and "'@SUM(1+1)" in written["changes.csv"]
     for name, text in written.items():
         assert formula_cells(text) == [], name
+
+
+# --------------------------------------------------------------------------- 6. contradictions
+
+
+def catalogue_problems(tmp_path, edits):
+    from kpilib.ingest.catalogue import read_catalogue_file
+
+    with pytest.raises(ValidationError) as exc:
+        read_catalogue_file(catalogue_file(tmp_path, edits))
+    return exc.value
+
+
+PROFILE_97 = "98 (9.5;18.6;27.8;37;46.2;55.3;64.5;73.7;82.8;90.1;94.6;97)"
+
+# (row, edits, column of the problem, part of its message); fixture rows: 2 HSG01 count lower
+# 480; 4 HSG03 percent higher 95; 7 its P3 override 90; 9 FIN01 cumulative profile; 10 LIB01
+# 264 (22 per month); 11 ENV01 400 (100 per quarter); 12 BEN01 floor scheme, lower, 20/25
+CONTRADICTIONS = [
+    pytest.param(2, {"tolerance": "-5%"}, "tolerance", "expected 0 or more",
+                 id="a negative percent tolerance"),
+    pytest.param(4, {"tolerance": "-2pp"}, "tolerance", "expected 0 or more",
+                 id="a negative pp tolerance"),
+    pytest.param(2, {"tolerance": "5pp"}, "tolerance",
+                 "percentage points (pp) are for a percent KPI; HSG01's unit is count",
+                 id="pp on a count KPI"),
+    pytest.param(13, {"tolerance": "10pp"}, "tolerance", "unit is rate", id="pp on a rate KPI"),
+    pytest.param(4, {"tolerance": "96-99"}, "tolerance",
+                 "the Amber band 96-99 reaches the better side of the target 95 (polarity "
+                 "higher): Amber is for values worse than target, so the band lies below it: "
+                 "expected its high end at the target or below", id="a band above the target"),
+    pytest.param(4, {"tolerance": "90-97"}, "tolerance", "reaches the better side",
+                 id="a band across the target"),
+    pytest.param(2, {"tolerance": "400-470"}, "tolerance",
+                 "so the band lies above it: expected its low end at the target or above",
+                 id="a band below the target of a lower-is-better KPI"),
+    pytest.param(7, {"tolerance": "85-95"}, "tolerance", "target 90 (polarity higher)",
+                 id="a band on an override row, against its own target"),
+    pytest.param(9, {"target": PROFILE_97}, "target",
+                 "its twelfth value (March) is 97, the annual target 98; expected them equal",
+                 id="a cumulative profile that does not end at its annual target"),
+    pytest.param(10, {"target": "264 (20 per month)"}, "target",
+                 "20 per month is 240 a year, not the annual target 264: expected 22 per month "
+                 "(264 / 12), or the annual target 240", id="per month below the annual"),
+    pytest.param(10, {"target": "300 (22 per month)"}, "target", "expected 25 per month",
+                 id="an annual target above twelve months"),
+    pytest.param(11, {"target": "400 (90 per quarter)"}, "target",
+                 "90 per quarter is 360 a year, not the annual target 400", id="per quarter"),
+    pytest.param(12, {"floor": "20"}, "floor",
+                 "the floor equals the target 20: no value could miss the target and meet the "
+                 "floor (Amber); expected a floor above the target", id="a floor at the target"),
+    pytest.param(12, {"floor": "15"}, "floor", "on the wrong side of the target",
+                 id="a floor on the better side of the target"),
+]
+
+
+@pytest.mark.parametrize(("row", "edits", "column", "says"), CONTRADICTIONS)
+def test_a_contradiction_in_the_catalogue_is_refused(tmp_path, row, edits, column, says):
+    err = catalogue_problems(tmp_path, {row: edits})
+    hits = [p for p in err.problems if (p.row, p.column) == (row, column)]
+    assert any(says in p.message and p.value == edits[column] for p in hits), str(err)
+    assert "nothing from this file was stored" in str(err)
+
+
+@pytest.mark.parametrize(("row", "edits"), [
+    pytest.param(4, {"tolerance": "85-90"}, id="a band short of the target (90 to 95 Red)"),
+    pytest.param(4, {"tolerance": "85-95"}, id="a band up to the target"),
+    pytest.param(2, {"tolerance": "480-520"}, id="a band above a lower-is-better target"),
+    pytest.param(2, {"tolerance": "0%"}, id="a tolerance of 0%"),
+    pytest.param(4, {"tolerance": "0pp"}, id="a tolerance of 0pp"),
+    pytest.param(10, {"target": "100 (8.33 per month)"}, id="per month rounded to 2 places"),
+    pytest.param(10, {"target": "100 (8.3 per month)"}, id="per month rounded to 1 place"),
+    pytest.param(11, {"target": "410 (102.5 per quarter)"}, id="per quarter with a decimal"),
+    pytest.param(12, {"floor": "25.5"}, id="a floor on the worse side"),
+])
+def test_consistent_targets_tolerances_and_floors_are_accepted(tmp_path, row, edits):
+    from kpilib.ingest.catalogue import read_catalogue_file
+
+    read_catalogue_file(catalogue_file(tmp_path, {row: edits}))
+
+
+def test_every_contradiction_is_reported_at_once(tmp_path):
+    edits = {2: {"tolerance": "5pp"}, 4: {"tolerance": "96-99"}, 9: {"target": PROFILE_97},
+             10: {"target": "264 (20 per month)"}, 12: {"floor": "20"}}
+    err = catalogue_problems(tmp_path, edits)
+    assert {(2, "tolerance"), (4, "tolerance"), (9, "target"), (10, "target"),
+            (12, "floor")} <= {(p.row, p.column) for p in err.problems}
