@@ -299,3 +299,87 @@ def test_every_contradiction_is_reported_at_once(tmp_path):
     err = catalogue_problems(tmp_path, edits)
     assert {(2, "tolerance"), (4, "tolerance"), (9, "target"), (10, "target"),
             (12, "floor")} <= {(p.row, p.column) for p in err.problems}
+
+
+# --------------------------------------------------------------------------- 2. names
+
+LONG_SECTION = ("Adults, Health & Wellbeing " * 8).strip()  # 215 characters
+
+
+def _names_file(tmp_path, kind: str, column: str, cell: str):
+    if kind == "catalogue":
+        row = 14 if column == "theme" else 2
+        return catalogue_file(tmp_path, {row: {column: cell}}), row
+    if kind == "returns":
+        return write_csv(tmp_path / "returns.csv", RETURNS_HEADER, [
+            {"ref": "HSG01", "period": "2024-05", "value": "472", "commentary": cell}]), 2
+    if kind == "comparators":
+        values = {"ref": "HSG01", "group": "England", "period": "2023-24", "value": "25",
+                  "source": "DLUHC", column: cell}
+        return write_csv(tmp_path / "comparators.csv", list(values), [values]), 2
+    values = {"programme": "Library review", "period": "2024-25-Q1", "status": "Green",
+              "lead": "Jo Bloggs", "description": "A review.", "update": "On track.",
+              column: cell}
+    return write_csv(tmp_path / "programmes.csv", list(values), [values]), 2
+
+
+# (kind, column, the cell, part of the message)
+NAME_CASES = [
+    ("catalogue", "directorate", "D" * 300, "is 300 characters long; expected at most 200"),
+    ("catalogue", "directorate", LONG_SECTION, "is 215 characters long; expected at most 200"),
+    ("catalogue", "commitment", "C" * 201, "expected at most 200"),
+    ("catalogue", "department", "D" * 201, "expected at most 200"),
+    ("catalogue", "name", "N" * 301, "is 301 characters long; expected at most 300"),
+    ("catalogue", "directorate", "Fin\x00ance", "holds a control character (U+0000 NUL)"),
+    ("catalogue", "commitment", "Safe\x1bplaces", "U+001B"),
+    ("catalogue", "department", "Hou\x7fsing", "U+007F DELETE"),
+    ("catalogue", "theme", "Work\x00force", "U+0000 NUL"),
+    ("catalogue", "name", "Households\x00 in temporary accommodation", "U+0000 NUL"),
+    ("catalogue", "name", "Households\u202egnisuoh", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("catalogue", "name", "Households\nin temporary accommodation", "U+000A LINE FEED"),
+    ("catalogue", "benchmark", "England\x00 average", "expected text without control"),
+    ("catalogue", "statutory", "Single\x07Data List", "U+0007"),
+    ("returns", "commentary", "Fewer\x00 placements", "expected text without control"),
+    ("programmes", "programme", "Library\x00 review", "U+0000 NUL"),
+    ("programmes", "programme", "P" * 301, "expected at most 300"),
+    ("programmes", "lead", "Jo\x0bBloggs", "U+000B"),
+    ("programmes", "update", "On\x00 track", "expected text without control"),
+    ("comparators", "group", "Eng\x00land", "U+0000 NUL"),
+    ("comparators", "group", "G" * 301, "expected at most 300"),
+    ("comparators", "source", "DLUHC\x00", "U+0000 NUL"),
+]
+
+
+@pytest.mark.parametrize(("kind", "column", "cell", "says"), [
+    pytest.param(*c, id=f"{c[0]} {c[1]}: {c[3][:40]}") for c in NAME_CASES])
+def test_an_unbounded_or_control_character_name_is_refused(loaded_store, tmp_path, kind,
+                                                           column, cell, says):
+    path, row = _names_file(tmp_path, kind, column, cell)
+    hits = refused(loaded_store, kind, path, row, column)
+    assert any(says in p.message and p.value == cell for p in hits), hits
+
+
+@pytest.mark.parametrize(("kind", "column", "cell"), [
+    ("catalogue", "directorate", "D" * 200), ("catalogue", "name", "N" * 300),
+    ("catalogue", "directorate", "Développement économique – Ynys Môn"),
+    ("catalogue", "benchmark", "England average\n(2023-24)\ttop quartile"),
+    ("returns", "commentary", "<p>Fewer placements.</p>\r\n<p>\tOn track.</p>"),
+    ("programmes", "update", "Line one\nline two"),
+    ("comparators", "group", "G" * 300),
+])
+def test_names_within_the_limits_and_text_with_line_breaks_load(loaded_store, tmp_path, kind,
+                                                                column, cell):
+    path, _ = _names_file(tmp_path, kind, column, cell)
+    loaded_store.load(kind, path)
+
+
+def test_the_longest_section_name_gives_a_page_file_name_the_filesystem_takes(tmp_path):
+    """A section's page and executed notebook are <slug>.html and <slug>.ipynb: within the
+    255 bytes of a file name for every name of SECTION_MAX characters."""
+    from kpilib.render.style import page_file
+    from kpilib.rules.names import SECTION_MAX, slug
+
+    for name in ("D" * SECTION_MAX, "é1" * (SECTION_MAX // 2), "a b" * (SECTION_MAX // 3)):
+        for file in (page_file(name), f"{slug(name)}.ipynb"):
+            assert len(file.encode()) <= 255
+            (tmp_path / file).write_text("")  # the filesystem takes it

@@ -32,8 +32,17 @@ from kpilib.ingest.contracts import (
     kpi_rows,
 )
 from kpilib.ingest.files import read_bytes, read_table
+from kpilib.ingest.text import text_problems
 from kpilib.rules.measures import NUMBER, to_number
-from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
+from kpilib.rules.names import (
+    LABEL_MAX,
+    NAME_MAX,
+    REF,
+    REF_EXPECTED,
+    SECTION_MAX,
+    clashes,
+    label_problem,
+)
 from kpilib.rules.periods import is_period, parse_fy
 from kpilib.rules.targets import (
     TARGET_EXPECTED,
@@ -366,6 +375,21 @@ def _name_clashes(add, df: pd.DataFrame) -> None:
                     "digits")
 
 
+NAME_COLUMNS = ("directorate", "department", "commitment", "theme", "name")
+TEXT_COLUMNS = ("benchmark", "statutory")
+
+
+def _name_problems(name: str, df: pd.DataFrame) -> list[Problem]:
+    """Names bounded and on one line (ingest.text): a section's name (any report type's page
+    key, and the other organisational names) at most SECTION_MAX characters, since its page
+    file name derives from it; a KPI's name at most NAME_MAX; free text without control
+    characters."""
+    sections = {*NAME_COLUMNS[:-1], *(registry.get(n).section_key for n in registry.names())}
+    limits = {c: SECTION_MAX if c in sections else NAME_MAX
+              for c in (*NAME_COLUMNS, *sorted(sections)) if c in df.columns}
+    return text_problems(name, df, limits, TEXT_COLUMNS)
+
+
 def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Problem]:
     """Checks across columns and rows that the schema cannot express."""
     out: list[Problem] = []
@@ -410,6 +434,7 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
         _row_problems(add, idx, r, df.loc[parent], override)
     if not missing & {"year", "ref", "report"}:
         _name_clashes(add, df)
+    out += _name_problems(name, df)
     return out
 
 

@@ -20,6 +20,7 @@ from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, 
 from kpilib.ingest.contracts import PROGRAMME_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import PROGRAMME_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import PROGRAMME_STATUSES as STATUSES
+from kpilib.ingest.text import text_problems
 from kpilib.rules.periods import is_period
 
 PERIOD_EXPECTED = "expected a quarter id such as 2013-14-Q2 or a month id such as 2013-09"
@@ -74,6 +75,8 @@ def validate_programmes(name: str, raw: pd.DataFrame, problems: list[Problem] | 
     df = select_columns(raw, COLUMNS)
     problems += schema_problems(name, SCHEMA, df)
     problems += _duplicates(name, df)
+    problems += text_problems(name, df, names=("programme", "lead"),
+                              texts=("description", "update"))
     if problems:
         raise ValidationError(name, numbers.explain_digits(problems))
     return df.reset_index(drop=True), [int(r) for r in df.index]

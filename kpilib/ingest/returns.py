@@ -24,6 +24,7 @@ from kpilib.ingest.contracts import INTERNAL, NO_DATA, NUMBERS, STATUSES
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
 from kpilib.ingest.files import TEMPLATE_REFERENCE, is_returns_template, read_bytes
+from kpilib.ingest.text import text_problems
 from kpilib.rules.measures import NUMBER, UNIT_SCALE
 from kpilib.rules.measures import scale as measures_scale
 from kpilib.rules.periods import parse_period, quarter_of_month
@@ -245,7 +246,7 @@ def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     _value_checks(df, probs, kpi, num)
     _percent_signs(df, probs, kpi, signs)
     _duplicate_checks(df, probs)
-    problems += probs.list
+    problems += probs.list + text_problems(name, df, texts=("commentary",))
     if problems:
         raise ValidationError(name, numbers.explain_digits(problems))
     out = df[["ref", "period", "breakdown"]].copy()
