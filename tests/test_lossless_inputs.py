@@ -383,3 +383,36 @@ def test_the_longest_section_name_gives_a_page_file_name_the_filesystem_takes(tm
         for file in (page_file(name), f"{slug(name)}.ipynb"):
             assert len(file.encode()) <= 255
             (tmp_path / file).write_text("")  # the filesystem takes it
+
+
+# --------------------------------------------------------------------------- 5. parameters
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("store", "kpi\x00.sqlite"), ("output_dir", "out\x00puts"), ("council", "council\x00.yaml"),
+    ("output_dir", "out\nputs"),
+])
+def test_a_path_with_a_control_character_is_refused(key, value):
+    from kpilib.errors import ParamsError
+    from kpilib.run.params import validate
+
+    raw = {"period": "2024-02", "report": "core", "store": "kpi.sqlite", key: value}
+    with pytest.raises(ParamsError) as exc:
+        validate(raw, "p.yaml")
+    assert f"key '{key}': {value!r} holds a control character" in str(exc.value)
+
+
+@pytest.mark.parametrize(("as_of", "says"), [
+    (10**30, "is a number, not an ISO-8601 time"), (20240310, "is a number"),
+    (1.5, "is a number"), ("9999-12-31T23:59:59-12:00", "outside the years 1 to 9999 in UTC"),
+    ("0001-01-01T00:00:00+01:00", "outside the years 1 to 9999"),
+    ("9" * 40, "is not an ISO-8601 time"),
+])
+def test_an_as_of_that_is_no_moment_is_refused(as_of, says):
+    from kpilib.errors import ParamsError
+    from kpilib.run.params import validate
+
+    with pytest.raises(ParamsError) as exc:
+        validate({"period": "2024-02", "report": "core", "store": "kpi.sqlite",
+                  "as_of": as_of}, "p.yaml")
+    assert says in str(exc.value)

@@ -281,6 +281,7 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
         staging = publish.begin(final)
     except OSError as e:  # an output folder that cannot be written
         raise publish.write_failure(e, final) from None
+    futures: list[cf.Future] = []
     try:
         bar = progress.add_task(task, total=len(jobs)) if progress else None
         futures = [pool.submit(execute_job, j, str(staging.path), self_contained) for j in jobs]
@@ -319,7 +320,10 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
     except OSError as e:  # a full disk, a read-only file system: nothing is left behind
         publish.discard(staging)
         raise publish.write_failure(e, final, staging.path) from None
-    except BaseException:
+    except BaseException:  # a failure, or Ctrl-C: jobs still running stop writing first
+        for fut in futures:
+            fut.cancel()
+        cf.wait(futures)
         publish.discard(staging)
         raise
 
