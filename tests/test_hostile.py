@@ -357,6 +357,29 @@ def test_ctrl_c_is_interrupted_exit_130_with_nothing_published(world, capsys, mo
     assert state(world) == before, "a run folder, the store or the output folder changed"
 
 
+def test_a_real_ctrl_c_during_a_run_stops_it_cleanly(world, tmp_path):
+    """SIGINT to the run's whole process group (what a terminal's Ctrl-C does) once its
+    staging folder exists: no worker or zygote prints a traceback, exit 130, nothing
+    published and no staging folder left."""
+    import signal
+    import time
+
+    out = tmp_path / "outputs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "kpilib.cli", "run", str(world.params),
+                             "--output-dir", str(out), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("2024-02/.core.staging-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the run never started its staging folder"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.endswith("kpi run: interrupted\n") and "Traceback" not in err, err
+    assert [p.name for p in (out / "2024-02").iterdir()] == [], "something was left behind"
+
+
 def test_a_real_zip_bomb_is_refused_before_it_inflates(world, capsys):
     """A 1 MB .xlsx that inflates to 1 GB, at the default limits: refused from the zip's
     directory, in well under a second."""
