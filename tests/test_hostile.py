@@ -490,7 +490,28 @@ OPTION_CASES = [
         "fleet-none.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
         f'output_dir: {w.root / "no-runs"}}}\n'), "--audit"]),
     ("an unknown command", lambda w: ["frobnicate"]),
-    # issue 20: inputs that lost data silently or printed a traceback
+]
+
+
+def _params(w: World, line: str) -> str:
+    """The world's parameter file with ``line`` added (a later key given twice replaces)."""
+    keys = {k.split(":")[0] for k in [line]}
+    kept = [x for x in w.params.read_text().splitlines() if x.split(":")[0] not in keys
+            or line.startswith("period")]
+    return w.file("p-extra.yaml", "\n".join([*kept, line]) + "\n")
+
+
+def _manifest(w: World, name: str, change) -> str:
+    """A folder holding the published run's manifest, changed by ``change(manifest)``."""
+    import json
+
+    m = json.loads((w.published / "manifest.json").read_text())
+    change(m)
+    return w.folder(name, json.dumps(m).encode())
+
+
+# issue 20: inputs that lost data silently or printed a traceback
+OPTION_CASES += [
     ("run: as_of a huge number", lambda w: ["run", _params(w, "as_of: 1" + "0" * 30)]),
     ("run: as_of past the year 9999 in UTC", lambda w: ["run", str(w.params), "--as-of",
                                                        "9999-12-31T23:59:59-12:00"]),
@@ -526,23 +547,6 @@ OPTION_CASES = [
     ("revisions: manifest output_dir a list", lambda w: ["revisions", _manifest(
         w, "m-output", lambda m: m["parameters"].update(output_dir=[1]))]),
 ]
-
-
-def _params(w: World, line: str) -> str:
-    """The world's parameter file with ``line`` added (a later key given twice replaces)."""
-    keys = {k.split(":")[0] for k in [line]}
-    kept = [x for x in w.params.read_text().splitlines() if x.split(":")[0] not in keys
-            or line.startswith("period")]
-    return w.file("p-extra.yaml", "\n".join([*kept, line]) + "\n")
-
-
-def _manifest(w: World, name: str, change) -> str:
-    """A folder holding the published run's manifest, changed by ``change(manifest)``."""
-    import json
-
-    m = json.loads((w.published / "manifest.json").read_text())
-    change(m)
-    return w.folder(name, json.dumps(m).encode())
 
 
 @pytest.mark.parametrize("case", [pytest.param(b, id=i) for i, b in OPTION_CASES])

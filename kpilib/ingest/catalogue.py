@@ -21,7 +21,7 @@ import pandera.pandas as pa
 
 from kpilib import registry
 from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError, other_rows
-from kpilib.ingest import numbers
+from kpilib.ingest import numbers, text
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import (
@@ -32,7 +32,6 @@ from kpilib.ingest.contracts import (
     kpi_rows,
 )
 from kpilib.ingest.files import read_bytes, read_table
-from kpilib.ingest.text import text_problems
 from kpilib.rules.measures import NUMBER, to_number
 from kpilib.rules.names import (
     LABEL_MAX,
@@ -387,7 +386,7 @@ def _name_problems(name: str, df: pd.DataFrame) -> list[Problem]:
     sections = {*NAME_COLUMNS[:-1], *(registry.get(n).section_key for n in registry.names())}
     limits = {c: SECTION_MAX if c in sections else NAME_MAX
               for c in (*NAME_COLUMNS, *sorted(sections)) if c in df.columns}
-    return text_problems(name, df, limits, TEXT_COLUMNS)
+    return text.text_problems(name, df, limits, TEXT_COLUMNS)
 
 
 def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Problem]:
@@ -450,10 +449,11 @@ def validate_catalogue(name: str, raw: pd.DataFrame,
         for row in df.index[sign & (units != "percent")]:
             problems.append(Problem(name, int(row), col, str(raw.at[row, col]), "a % sign is "
                                     "only for a percent KPI; expected a plain number"))
-    problems += schema_problems(name, catalogue_schema(registry.names()), df)
+    problems += numbers.explain_digits(schema_problems(name, catalogue_schema(registry.names()),
+                                                      df))
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     if problems:
-        raise ValidationError(name, numbers.explain_digits(problems))
+        raise ValidationError(name, problems)
     is_kpi = df["breakdown"] == ""
     for col, default in DEFAULTS.items():
         df.loc[is_kpi & (df[col] == ""), col] = default

@@ -15,11 +15,8 @@
   :func:`text_problem`: free text (commentary, a benchmark) holds no control character but
   tab and line breaks.
 * :func:`spreadsheet_safe`: any other text kpilib writes to a CSV file or a printed table
-  (a source file name such as ``=cmd.csv``, a key commitment such as ``=2*3`` in
-  ``changes.csv``) gets a leading ``'`` when a spreadsheet would read it as a formula;
-  numbers (``-5``) are left as they are.  Every CSV file kpilib writes passes its text
-  cells through it (``results.csv`` and ``spc.csv``: ``reports.model``; ``changes.csv``:
-  :func:`spreadsheet_safe_rows`).
+  (a source file name such as ``=cmd.csv``) gets a leading ``'`` when a spreadsheet would
+  read it as a formula; numbers (``-5``) are left as they are.
 """
 
 from __future__ import annotations
@@ -106,12 +103,6 @@ def spreadsheet_safe(text: str) -> str:
     return text
 
 
-def spreadsheet_safe_rows(rows: list[dict]) -> list[dict]:
-    """Every text cell of ``rows`` (a CSV table kpilib writes) through :func:`spreadsheet_safe`."""
-    return [{k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in r.items()}
-            for r in rows]
-
-
 def clashes(names: list[str], reserved: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """Names whose slugs collide with each other, with a reserved page or with one of
     ``reserved`` (a report type's own pages, e.g. ``summary``): slug -> names."""
@@ -120,3 +111,12 @@ def clashes(names: list[str], reserved: tuple[str, ...] = ()) -> dict[str, list[
         by_slug.setdefault(slug(n), []).append(n)
     return {s: ns for s, ns in by_slug.items()
             if len(ns) > 1 or s in RESERVED_PAGES or s in reserved}
+
+
+def spreadsheet_safe_rows(rows: list[dict]) -> list[dict]:
+    """Every text cell of ``rows`` (a CSV table kpilib writes) through :func:`spreadsheet_safe`:
+    every CSV file kpilib writes passes its text cells through it (``results.csv`` and
+    ``spc.csv`` in ``reports.model``; ``changes.csv``, whose key commitments are free text
+    such as ``=2*3``, here)."""
+    return [{k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in r.items()}
+            for r in rows]
