@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kpilib.errors import MomentError
+from kpilib.errors import MomentError, shown
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -22,6 +22,9 @@ def normalise_timestamp(value: str | dt.datetime | dt.date) -> str:
 
     A date alone means its midnight (start of the day).
     """
+    if isinstance(value, (bool, int, float)):  # YAML's reading of an unquoted number
+        raise MomentError(f"{shown(repr(value))} is a number, not an ISO-8601 time (expected "
+                          "e.g. 2024-03-10 or 2024-03-10T12:00:00.000000Z, quoted)")
     if isinstance(value, dt.datetime):
         t = value
     elif isinstance(value, dt.date):
@@ -29,13 +32,17 @@ def normalise_timestamp(value: str | dt.datetime | dt.date) -> str:
     else:
         try:
             t = dt.datetime.fromisoformat(str(value).strip())
-        except ValueError:
+        except (ValueError, OverflowError):
             raise MomentError(
-                f"{value!r} is not an ISO-8601 time (expected e.g. 2024-03-10, 2024-03-10T12:00 "
-                f"or 2024-03-10T12:00:00.000000Z)"
+                f"{shown(repr(value))} is not an ISO-8601 time (expected e.g. 2024-03-10, "
+                f"2024-03-10T12:00 or 2024-03-10T12:00:00.000000Z)"
             ) from None
     if t.tzinfo is not None:
-        t = t.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            t = t.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:00-12:00 is in the year 10000 in UTC
+            raise MomentError(f"{shown(str(value))} is outside the years 1 to 9999 in UTC; "
+                              "expected a moment such as 2024-03-10T12:00:00Z") from None
     return t.strftime(TIMESTAMP_FORMAT)
 
 

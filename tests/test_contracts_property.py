@@ -104,19 +104,27 @@ def target_cell(draw, kpi: dict) -> tuple[str, float | None]:
 
 
 @st.composite
-def tolerance_cell(draw) -> str:
-    low = draw(st.integers(50, 89))
-    return draw(st.sampled_from(["", "5%", "2.5pp", "none", f"{low}-{low + 5}"]))
+def tolerance_cell(draw, kpi: dict, cell: str, target: float | None) -> str:
+    """A tolerance the KPI allows: pp only in percent; a band on the worse side of a plain
+    target, from its near end at the target or short of it (reporting-rules.md 7.1)."""
+    forms = ["", "5%", "none"] + (["2.5pp"] if kpi["unit"] == "percent" else [])
+    if target is not None and "(" not in cell and kpi["polarity"] in ("higher", "lower"):
+        width, gap = draw(st.integers(1, 10)), draw(st.sampled_from([0, 0, 1]))
+        low, high = ((target - gap - width, target - gap) if kpi["polarity"] == "higher"
+                     else (target + gap, target + gap + width))
+        forms.append(f"{low:.2f}-{high:.2f}")
+    return draw(st.sampled_from(forms))
 
 
 @st.composite
 def floor_cell(draw, kpi: dict, target: float | None) -> str:
-    """A floor on the worse side of the target (required by the floor scheme)."""
+    """A floor on the worse side of the target, never at it (required by the floor scheme)."""
     if kpi["rag_scheme"] != "floor" or target is None:
         return ""
     side = (0.0, target) if kpi["polarity"] == "higher" else \
         (target, 100.0 if kpi["unit"] == "percent" else target * 2 + 1)
-    return number_text(draw(st.floats(*side, allow_nan=False)), "", draw)
+    floor = draw(st.floats(*side, allow_nan=False).filter(lambda f: f"{f:.2f}" != f"{target:.2f}"))
+    return number_text(floor, "", draw)
 
 
 @st.composite
@@ -136,14 +144,16 @@ def kpi_rows(draw, ref: str, sections: tuple[str, ...]) -> list[dict]:
            "benchmark": draw(st.sampled_from(["", "England average 2022-23", "Top quartile 96%"])),
            "statutory": draw(st.sampled_from(["", "Yes"]))}
     kpi["target"], target = draw(target_cell(kpi))
-    kpi["tolerance"], kpi["floor"] = draw(tolerance_cell()), draw(floor_cell(kpi, target))
+    kpi["tolerance"] = draw(tolerance_cell(kpi, kpi["target"], target))
+    kpi["floor"] = draw(floor_cell(kpi, target))
     labels = draw(st.lists(label, max_size=3, unique=True))
     kpi["breakdowns"] = ";".join(labels)
     rows = [kpi]
     for b in draw(st.lists(st.sampled_from(labels), unique=True)) if labels else []:
         cell, value = draw(target_cell(kpi))
         rows.append({"year": YEAR, "ref": ref, "breakdown": b, "target": cell,
-                     "tolerance": draw(tolerance_cell()), "floor": draw(floor_cell(kpi, value))})
+                     "tolerance": draw(tolerance_cell(kpi, cell, value)),
+                     "floor": draw(floor_cell(kpi, value))})
     return rows
 
 

@@ -312,6 +312,117 @@ def test_hostile_files_are_refused_by_load(world, capsys, monkeypatch, kind, nam
     assert "nothing from this file was stored" in err or "1 of 1 file failed" in err
 
 
+def _catalogue_with(w: World, **changes) -> str:
+    """The world's (loaded) catalogue file with its first KPI row's cells changed."""
+    import csv
+
+    with open(w.catalogue, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0].update(changes)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return w.file("catalogue-changed.csv", buf.getvalue())
+
+
+# (id, kind, file builder): one kind's file whose content loses data or contradicts itself
+CONTENT_CASES = [
+    ("a value in Arabic-Indic digits", "returns",
+     lambda w: w.file("r.csv", RETURNS_HEADER + "AFL13,2024-02,,٢٨,,,,\n")),
+    ("a value in full-width digits", "returns",
+     lambda w: w.file("r.csv", RETURNS_HEADER + "AFL13,2024-02,,２８,,,,\n")),
+    ("a period in Arabic-Indic digits", "returns",
+     lambda w: w.file("r.csv", RETURNS_HEADER + "AFL13,٢٠٢٤-٠٢,,28,,,,\n")),
+    ("a NUL in commentary", "returns",
+     lambda w: w.file("r.csv", RETURNS_HEADER + "AFL13,2024-02,,28,,,,Fewer\x00\n")),
+    ("a target in Arabic-Indic digits", "catalogue", lambda w: _catalogue_with(w, target="٣")),
+    ("a floor in full-width digits", "catalogue", lambda w: _catalogue_with(w, floor="２０")),
+    ("a directorate of 300 characters", "catalogue",
+     lambda w: _catalogue_with(w, directorate="D" * 300)),
+    ("a NUL in a directorate", "catalogue",
+     lambda w: _catalogue_with(w, directorate="Fin\x00ance")),
+    ("a NUL in a KPI's name", "catalogue", lambda w: _catalogue_with(w, name="Visits\x00")),
+    ("a bidi override in a commitment", "catalogue",
+     lambda w: _catalogue_with(w, commitment="Safe\u202eplaces")),
+    ("a negative tolerance", "catalogue", lambda w: _catalogue_with(w, tolerance="-5%")),
+    ("pp on a count KPI", "catalogue",
+     lambda w: _catalogue_with(w, unit="count", target="480", tolerance="5pp")),
+    ("a band on the better side of the target", "catalogue",
+     lambda w: _catalogue_with(w, unit="count", polarity="higher", target="480",
+                               tolerance="500-520")),
+    ("per month not the annual target", "catalogue",
+     lambda w: _catalogue_with(w, measure="sum", unit="count", polarity="higher",
+                               target="264 (20 per month)", tolerance="")),
+    ("a profile not ending at its annual target", "catalogue",
+     lambda w: _catalogue_with(w, measure="cumulative", unit="count", polarity="higher",
+                               target="98 (1;2;3;4;5;6;7;8;9;10;11;97)", tolerance="")),
+    ("a floor at its target", "catalogue",
+     lambda w: _catalogue_with(w, unit="count", polarity="higher", target="480", floor="480",
+                               rag_scheme="floor", tolerance="")),
+    ("a comparator value in Devanagari digits", "comparators",
+     lambda w: w.file("c.csv", "ref,group,period,value\nAFL13,England,2023-24,२५\n")),
+    ("a NUL in a comparator group", "comparators",
+     lambda w: w.file("c.csv", "ref,group,period,value\nAFL13,Eng\x00land,2023-24,25\n")),
+    ("a NUL in a programme", "programmes",
+     lambda w: w.file("p.csv", "programme,period,status\nLib\x00rary,2024-02,Green\n")),
+    ("a due date in Arabic-Indic digits", "programmes",
+     lambda w: w.file("p.csv", "programme,period,status,due\nLibrary,2024-02,Green,"
+                               "٢٠٢٥-٠٣-٣١\n")),
+]
+
+
+@pytest.mark.parametrize(("kind", "make"), [pytest.param(k, m, id=i) for i, k, m in CONTENT_CASES])
+def test_content_that_loses_data_is_refused_by_load(world, capsys, kind, make):
+    err = refused(world, ["--store", str(world.store), "load", kind, make(world)], capsys)
+    assert "nothing from this file was stored" in err
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+@pytest.mark.parametrize(("argv", "target"), [
+    pytest.param(lambda w: ["run", str(w.params), "--quiet"], "kpilib.run.publish.write_text",
+                 id="run, once its pages are made"),
+    pytest.param(lambda w: ["export", str(w.published), "--pdf"],
+                 "kpilib.run.pdfpack.build_pdf", id="export --pdf"),
+])
+def test_ctrl_c_is_interrupted_exit_130_with_nothing_published(world, capsys, monkeypatch,
+                                                              argv, target):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, interrupt)
+    before = state(world)
+    assert main(["--store", str(world.store), *argv(world)]) == 130
+    err = capsys.readouterr().err
+    assert err.endswith("interrupted\n") and "Traceback" not in err, err
+    assert state(world) == before, "a run folder, the store or the output folder changed"
+
+
+def test_a_real_ctrl_c_during_a_run_stops_it_cleanly(world, tmp_path):
+    """SIGINT to the run's whole process group (what a terminal's Ctrl-C does) once its
+    staging folder exists: no worker or zygote prints a traceback, exit 130, nothing
+    published and no staging folder left."""
+    import signal
+    import time
+
+    out = tmp_path / "outputs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "kpilib.cli", "run", str(world.params),
+                             "--output-dir", str(out), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("2024-02/.core.staging-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the run never started its staging folder"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.endswith("kpi run: interrupted\n") and "Traceback" not in err, err
+    assert [p.name for p in (out / "2024-02").iterdir()] == [], "something was left behind"
+
+
 def test_a_real_zip_bomb_is_refused_before_it_inflates(world, capsys):
     """A 1 MB .xlsx that inflates to 1 GB, at the default limits: refused from the zip's
     directory, in well under a second."""
@@ -463,10 +574,74 @@ OPTION_CASES = [
 ]
 
 
+def _params(w: World, line: str) -> str:
+    """The world's parameter file with ``line`` added (a later key given twice replaces)."""
+    keys = {k.split(":")[0] for k in [line]}
+    kept = [x for x in w.params.read_text().splitlines() if x.split(":")[0] not in keys
+            or line.startswith("period")]
+    return w.file("p-extra.yaml", "\n".join([*kept, line]) + "\n")
+
+
+def _manifest(w: World, name: str, change) -> str:
+    """A folder holding the published run's manifest, changed by ``change(manifest)``."""
+    import json
+
+    m = json.loads((w.published / "manifest.json").read_text())
+    change(m)
+    return w.folder(name, json.dumps(m).encode())
+
+
+# issue 20: inputs that lost data silently or printed a traceback
+OPTION_CASES += [
+    ("run: as_of a huge number", lambda w: ["run", _params(w, "as_of: 1" + "0" * 30)]),
+    ("run: as_of past the year 9999 in UTC", lambda w: ["run", str(w.params), "--as-of",
+                                                       "9999-12-31T23:59:59-12:00"]),
+    ("run: as_of before the year 1 in UTC", lambda w: ["run", str(w.params), "--as-of",
+                                                      "0001-01-01T00:00:00+01:00"]),
+    ("run: output_dir with a NUL", lambda w: ["run", _params(w, 'output_dir: "o\\0ut"')]),
+    ("run: output_dir option with a NUL", lambda w: ["run", str(w.params), "--output-dir",
+                                                    "o\0ut"]),
+    ("run: params with a key twice", lambda w: ["run", _params(w, 'period: "2024-03"')]),
+    ("run: params with a nested key twice", lambda w: ["run", w.file(
+        "p.yaml", "period: {a: 1, a: 2}\n")]),
+    ("results: as_of past the year 9999 in UTC", lambda w: [
+        "results", "--period", "2024-02", "--report", "core", "--as-of",
+        "9999-12-31T23:59:59-12:00"]),
+    ("fleet: a key twice", lambda w: ["fleet", w.file(
+        "fleet-twice.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
+        "name: b}\n")]),
+    ("fleet: an output_dir with a NUL", lambda w: ["fleet", w.file(
+        "fleet-nul.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
+        'output_dir: "o\\0ut"}\n')]),
+    ("fleet: as_of a huge number", lambda w: ["fleet", w.file(
+        "fleet-as-of.yaml", f'periods: ["2024-02"]\nas_of: 1{"0" * 30}\ncouncils:\n'
+        f"  - {{name: a, store: {w.store}}}\n")]),
+    ("audit: manifest council a number", lambda w: ["audit", _manifest(
+        w, "m-council", lambda m: m["parameters"].update(council=5))]),
+    ("audit: a tree with a manifest whose council is a number", lambda w: [
+        "audit", str(Path(_manifest(w, "tree/2024-02/core", lambda m: m["parameters"].update(
+            council=5))).parents[1])]),
+    ("export: manifest council a number", lambda w: ["export", _manifest(
+        w, "m-council-record", lambda m: m.update(council=5)), "--xlsx"]),
+    ("export: manifest loads_through not a number", lambda w: ["export", _manifest(
+        w, "m-bound", lambda m: m["parameters"].update(loads_through="all")), "--xlsx"]),
+    ("revisions: manifest output_dir a list", lambda w: ["revisions", _manifest(
+        w, "m-output", lambda m: m["parameters"].update(output_dir=[1]))]),
+]
+
+
 @pytest.mark.parametrize("case", [pytest.param(b, id=i) for i, b in OPTION_CASES])
 def test_hostile_options_are_refused(world, capsys, case):
     argv = case(world)
     refused(world, ["--store", str(world.store), *argv], capsys)
+
+
+@pytest.mark.parametrize("address", ["garbage", "xyz://host:1", "tcp://host:notaport"])
+def test_fleet_refuses_a_scheduler_that_is_no_address(world, capsys, address):
+    fleet = world.file("fleet-ok.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, '
+                       f'store: {world.store}, output_dir: {world.root / "fleet-out"}}}\n')
+    err = refused(world, ["fleet", fleet, "--scheduler", address], capsys)  # no --store
+    assert f"--scheduler {address}: not a Dask scheduler address" in err
 
 
 def test_the_option_corpus_covers_every_command():

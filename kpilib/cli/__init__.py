@@ -8,7 +8,9 @@ command is a new module listed in :data:`COMMANDS`. ``args.store`` is always set
 Every :class:`~kpilib.errors.KpiError` is printed to stderr with exit code 1, and so is
 what the machine refuses (an :class:`OSError`: a folder where a file was expected, a full
 disk; a database error: a busy, read-only or damaged store), each line of it cut to
-:data:`LINE_CHARS`; usage errors exit 2; anything else is a bug and keeps its traceback.
+:data:`LINE_CHARS`; usage errors exit 2; Ctrl-C prints ``kpi COMMAND: interrupted`` and exits
+130 (nothing is published: a run discards its staging folder); anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from kpilib.errors import KpiError, shown
 from kpilib.store.urls import store_error
 
 __all__ = ["COMMANDS", "DEFAULT_STORE", "LINE_CHARS", "build_parser", "format_table", "main"]
+
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells use
 
 # the commands, in the order ``kpi --help`` lists them
 COMMANDS = (load, run, results, audit, signoff, revisions, status, doctor, keygen, demo,
@@ -73,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     args.store = args.store or DEFAULT_STORE
     try:
         return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: a run's staging folder is discarded, nothing published
+        err(f"kpi {args.command}: interrupted")
+        return INTERRUPTED
     except KpiError as e:
         message = str(e)
     except sa.exc.DBAPIError as e:  # a database refusing: busy, read-only, damaged, gone

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandera.pandas as pa
 
 from kpilib import registry
 from kpilib.errors import CatalogueError, PeriodError, Problem, ValidationError, other_rows
-from kpilib.ingest import numbers
+from kpilib.ingest import numbers, text
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import CATALOGUE_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import (
@@ -35,7 +36,15 @@ from kpilib.ingest.keys import builtin_keys
 from kpilib.rules.keyspec import ID as KEY_ID
 from kpilib.rules.keyspec import KeySet
 from kpilib.rules.measures import NUMBER, to_number
-from kpilib.rules.names import LABEL_MAX, REF, REF_EXPECTED, clashes, label_problem
+from kpilib.rules.names import (
+    LABEL_MAX,
+    NAME_MAX,
+    REF,
+    REF_EXPECTED,
+    SECTION_MAX,
+    clashes,
+    label_problem,
+)
 from kpilib.rules.periods import is_period, parse_fy
 from kpilib.rules.targets import (
     TARGET_EXPECTED,
@@ -132,7 +141,7 @@ def _rebase_ok(text: str) -> bool:
 
 
 def _baseline_ok(text: str) -> bool:
-    return not text or (text.isdigit() and int(text) >= 12)
+    return not text or (text.isascii() and text.isdigit() and int(text) >= 12)
 
 
 def _refs_ok(text: str) -> bool:
@@ -230,6 +239,7 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
             add(idx, "target", r["target"], "a percent target must be between 0 and 100")
     if not override:
         _range_problems(add, idx, r)
+    _contradictions(add, idx, r, kpi, target)
     baseline = to_number(r["baseline"])
     if baseline is not None and kpi["unit"] == "percent" and not 0 <= baseline <= 100:
         add(idx, "baseline", r["baseline"], "a percent baseline must be between 0 and 100")
@@ -258,6 +268,75 @@ def _range_problems(add, idx, r: pd.Series) -> None:
     if (low is not None or high is not None) and r["target"] != "":
         add(idx, "target", r["target"], "an activity indicator (with an expected range) has no "
             "target; expected an empty target or no expected range")
+
+
+def _contradictions(add, idx, r: pd.Series, kpi: pd.Series, target: Target | None) -> None:
+    """Target, tolerance and floor that contradict each other or the KPI (reporting-rules.md
+    7.1): a negative tolerance, ``pp`` on a KPI not in percent, a band on the better side of
+    the target, a profile that does not come to its annual target, a floor equal to it."""
+    try:
+        tol = parse_tolerance(r["tolerance"])
+    except ValueError:
+        tol = None  # said already
+    polarity, unit = kpi["polarity"], kpi["unit"]
+    if tol is not None and tol.kind in ("percent", "pp") and tol.value < 0:
+        add(idx, "tolerance", r["tolerance"], "a tolerance is how far worse than target is "
+            "still Amber: expected 0 or more (e.g. 5% or 5pp)")
+    if tol is not None and tol.kind == "pp" and unit in ENUMS["unit"] and unit != "percent":
+        add(idx, "tolerance", r["tolerance"], f"percentage points (pp) are for a percent KPI; "
+            f"{r['ref']}'s unit is {unit}: expected a tolerance in % of the target, a band "
+            "or none")
+    if target is None or target.kind != "number":
+        return
+    plain = not target.has_profile
+    if tol is not None and tol.kind == "band" and plain and polarity in ("higher", "lower"):
+        low, high = tol.low, tol.high
+        wrong = high > target.value if polarity == "higher" else low < target.value
+        if wrong:
+            side, end = (("below", "high end") if polarity == "higher"
+                         else ("above", "low end"))
+            add(idx, "tolerance", r["tolerance"], f"the Amber band {r['tolerance']} reaches the "
+                f"better side of the target {r['target']} (polarity {polarity}): Amber is for "
+                f"values worse than target, so the band lies {side} it: expected its {end} "
+                f"at the target or {side}")
+    _profile_total(add, idx, r, target)
+    floor = to_number(r["floor"])
+    if kpi["rag_scheme"] == "floor" and floor is not None and plain \
+            and floor == target.value and polarity in ("higher", "lower"):
+        side = "below" if polarity == "higher" else "above"
+        add(idx, "floor", r["floor"], f"the floor equals the target {r['target']}: no value "
+            f"could miss the target and meet the floor (Amber); expected a floor {side} the "
+            "target")
+
+
+def _profile_total(add, idx, r: pd.Series, target: Target) -> None:
+    """A profile comes to its annual target: twelve cumulative values end at it; ``N per
+    month`` is the annual target / 12 (``per quarter``: / 4) as rounded where it is written."""
+    annual = target.value
+    if target.profile and not math.isclose(target.profile[-1], annual, rel_tol=1e-9,
+                                           abs_tol=1e-9):
+        last = r["target"].rsplit(";", 1)[-1].rstrip(") ")
+        add(idx, "target", r["target"], f"a cumulative profile ends at the annual target: its "
+            f"twelfth value (March) is {last}, the annual target {numbers_text(annual)}; "
+            "expected them equal")
+    for each, parts in (("month", 12), ("quarter", 4)):
+        share = target.per_month if each == "month" else target.per_quarter
+        if share is None:
+            continue
+        written = re.search(r"\(\s*[-+]?[0-9]*\.?([0-9]*)\s+per", r["target"])
+        decimals = len(written.group(1)) if written else 0
+        exact = annual / parts
+        if abs(share - exact) > 0.5 * 10 ** -decimals + 1e-9:
+            add(idx, "target", r["target"], f"{numbers_text(share)} per {each} is "
+                f"{numbers_text(share * parts)} a year, not the annual target "
+                f"{numbers_text(annual)}: expected {numbers_text(round(exact, max(decimals, 2)))}"
+                f" per {each} ({numbers_text(annual)} / {parts}), or the annual target "
+                f"{numbers_text(share * parts)}")
+
+
+def numbers_text(x: float) -> str:
+    """A number as a message shows it: ``22``, ``8.33``."""
+    return f"{x:.6f}".rstrip("0").rstrip(".")
 
 
 def _floor_side(add, idx, r: pd.Series, kpi: pd.Series, target: float) -> None:
@@ -299,6 +378,21 @@ def _name_clashes(add, df: pd.DataFrame) -> None:
                 add(row, "ref", group.at[row, "ref"], f"refs {', '.join(refs)} of {year} "
                     f"would share the page anchor kpi-{s}; make them differ in letters or "
                     "digits")
+
+
+NAME_COLUMNS = ("directorate", "department", "commitment", "theme", "name")
+TEXT_COLUMNS = ("benchmark", "statutory")
+
+
+def _name_problems(name: str, df: pd.DataFrame) -> list[Problem]:
+    """Names bounded and on one line (ingest.text): a section's name (any report type's page
+    key, and the other organisational names) at most SECTION_MAX characters, since its page
+    file name derives from it; a KPI's name at most NAME_MAX; free text without control
+    characters."""
+    sections = {*NAME_COLUMNS[:-1], *(registry.get(n).section_key for n in registry.names())}
+    limits = {c: SECTION_MAX if c in sections else NAME_MAX
+              for c in (*NAME_COLUMNS, *sorted(sections)) if c in df.columns}
+    return text.text_problems(name, df, limits, TEXT_COLUMNS)
 
 
 def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Problem]:
@@ -345,6 +439,7 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
         _row_problems(add, idx, r, df.loc[parent], override)
     if not missing & {"year", "ref", "report"}:
         _name_clashes(add, df)
+    out += _name_problems(name, df)
     return out
 
 
@@ -378,7 +473,8 @@ def validate_catalogue(name: str, raw: pd.DataFrame, problems: list[Problem] | N
         for row in df.index[sign & (units != "percent")]:
             problems.append(Problem(name, int(row), col, str(raw.at[row, col]), "a % sign is "
                                     "only for a percent KPI; expected a plain number"))
-    problems += schema_problems(name, catalogue_schema(registry.names()), df)
+    problems += numbers.explain_digits(schema_problems(name, catalogue_schema(registry.names()),
+                                                      df))
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     problems += _key_problems(name, df, keys or builtin_keys())
     if problems:

@@ -17,6 +17,7 @@ from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
 from kpilib.ingest.contracts import COMPARATOR_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import COMPARATOR_REQUIRED as REQUIRED
+from kpilib.ingest.text import text_problems
 from kpilib.rules.measures import NUMBER
 
 KEY = ["ref", "group", "period"]
@@ -68,8 +69,9 @@ def validate_comparators(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     problems += schema_problems(name, SCHEMA, df)
     problems += _catalogue_problems(name, df, catalogue)
     problems += _duplicates(name, df)
+    problems += text_problems(name, df, names=("group", "period", "source"))
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     out = df.copy()
     out["value"] = out["value"].astype(float)
     return out.reset_index(drop=True), [int(r) for r in df.index]

@@ -15,10 +15,12 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpilib.errors import Problem, ValidationError, other_rows
+from kpilib.ingest import numbers
 from kpilib.ingest.catalogue import check_columns, read_table, schema_problems, select_columns
 from kpilib.ingest.contracts import PROGRAMME_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import PROGRAMME_REQUIRED as REQUIRED
 from kpilib.ingest.contracts import PROGRAMME_STATUSES as STATUSES
+from kpilib.ingest.text import text_problems
 from kpilib.rules.periods import is_period
 
 PERIOD_EXPECTED = "expected a quarter id such as 2013-14-Q2 or a month id such as 2013-09"
@@ -73,8 +75,10 @@ def validate_programmes(name: str, raw: pd.DataFrame, problems: list[Problem] | 
     df = select_columns(raw, COLUMNS)
     problems += schema_problems(name, SCHEMA, df)
     problems += _duplicates(name, df)
+    problems += text_problems(name, df, names=("programme", "lead"),
+                              texts=("description", "update"))
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     return df.reset_index(drop=True), [int(r) for r in df.index]
 
 

@@ -24,13 +24,14 @@ from kpilib.ingest.contracts import INTERNAL, NO_DATA, NUMBERS, PROVISIONAL, STA
 from kpilib.ingest.contracts import RETURN_COLUMNS as COLUMNS
 from kpilib.ingest.contracts import RETURN_REQUIRED as REQUIRED
 from kpilib.ingest.files import TEMPLATE_REFERENCE, is_returns_template, read_bytes
+from kpilib.ingest.text import text_problems
 from kpilib.rules.measures import NUMBER, UNIT_SCALE
 from kpilib.rules.measures import scale as measures_scale
 from kpilib.rules.periods import parse_period, quarter_of_month
 
 KEY = ["ref", "period", "breakdown"]
 
-_PERIOD_SHAPE = r"^(?:\d{4}-\d{2}|\d{4}-\d{2}-Q[1-4])$"
+_PERIOD_SHAPE = r"^(?:[0-9]{4}-[0-9]{2}|[0-9]{4}-[0-9]{2}-Q[1-4])$"
 _NUMBER_CHECK = pa.Check.str_matches(rf"^(?:|{NUMBER})$", error="expected a number (e.g. 93.4, "
                                                                 "11,477 or 98%) or empty")
 RETURNS_SCHEMA = pa.DataFrameSchema(
@@ -246,9 +247,9 @@ def validate_returns(name: str, raw: pd.DataFrame, catalogue: pd.DataFrame,
     _value_checks(df, probs, kpi, num)
     _percent_signs(df, probs, kpi, signs)
     _duplicate_checks(df, probs)
-    problems += probs.list
+    problems += probs.list + text_problems(name, df, texts=("commentary",))
     if problems:
-        raise ValidationError(name, problems)
+        raise ValidationError(name, numbers.explain_digits(problems))
     out = df[["ref", "period", "breakdown"]].copy()
     out["value"] = derive_value(num["value"], num["numerator"], num["denominator"],
                                 kpi["unit"].fillna(""))

@@ -31,6 +31,7 @@ import pandas as pd
 
 from kpilib.errors import CatalogueError
 from kpilib.rules.markers import links, previous_refs
+from kpilib.rules.names import spreadsheet_safe_rows
 from kpilib.rules.periods import fy_id, parse_fy
 
 COMPARED = ("name", "directorate", "department", "commitment", "report", "theme", "frequency",
@@ -79,7 +80,11 @@ class KpiSetChanges:
                             dtype=object)
 
     def csv(self) -> str:
-        return self.table.to_csv(index=False, lineterminator="\n")
+        """``changes.csv``: :attr:`table` with no text cell a spreadsheet reads as a formula
+        (a key commitment ``=2*3`` is written ``'=2*3``)."""
+        safe = spreadsheet_safe_rows(self.table.to_dict("records"))
+        return pd.DataFrame(safe, columns=list(CHANGE_COLUMNS), dtype=object).to_csv(
+            index=False, lineterminator="\n")
 
     def of(self, change: str) -> list[Change]:
         return [c for c in self.changes if c.change == change]

@@ -25,7 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MEASURES = ("sum", "snapshot", "ratio", "cumulative", "mean")
-NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"  # a number as written in a file (value, target, floor)
+# a number as written in a file (value, target, floor): ASCII digits only, since Python's
+# ``\d`` and float() also take other scripts' digits (Arabic-Indic ٣, full-width ３)
+NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
 
 OK, MISSING, ARREARS, ZERO = "ok", "missing", "arrears", "zero"

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from kpilib.errors import PeriodError
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")
-_FY = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: ``\d`` would take ٢٠٢٤-٠٢ for 2024-02
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_QUARTER = re.compile(r"^([0-9]{4})-([0-9]{2})-Q([1-4])$")
+_FY = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -345,6 +345,9 @@ def client(workers: int, scheduler: str | None):
     if scheduler:
         try:
             return Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except ValueError as e:  # no port, an unknown scheme, a port that is no number
+            raise ParamsError(f"--scheduler {scheduler}: not a Dask scheduler address ({e}); "
+                              "expected e.g. tcp://host:8786") from None
         except (OSError, TimeoutError) as e:
             raise ParamsError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
                               f"({e}); expected the address of a running scheduler, e.g. "

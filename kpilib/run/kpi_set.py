@@ -32,7 +32,7 @@ from kpilib.store import Snapshot, open_store, record_publication
 REPORT = "changes"  # the manifest's and ledger's report name; never a report type's
 NOTEBOOK = "changes.ipynb"
 DEFAULT_TITLE = "KPI set changes"
-SPAN = re.compile(r"^(\d{4}-\d{2})_(\d{4}-\d{2})$")
+SPAN = re.compile(r"^([0-9]{4}-[0-9]{2})_([0-9]{4}-[0-9]{2})$")
 
 
 def span(year_from: str, year_to: str) -> str:

@@ -278,6 +278,9 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+_TEXT_PARAMETERS = ("as_of", "output_dir", "params_file", "council", "edition")
+
+
 def _shape_problems(m) -> list[str]:
     if not isinstance(m, dict):
         return [f"expected a JSON object, got {type(m).__name__}"]
@@ -288,8 +291,21 @@ def _shape_problems(m) -> list[str]:
     else:
         out += [f"parameters.{k} missing or not text" for k in ("period", "report", "store")
                 if not isinstance(p.get(k), str)]
+        # what audit, export and revisions read besides: text or null, a whole number, true
+        # or false (a council file named by a number stopped a whole tree's audit)
+        out += [f"parameters.{k} is not text" for k in _TEXT_PARAMETERS
+                if p.get(k) is not None and not isinstance(p.get(k), str)]
+        bound = p.get("loads_through")
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
+            out.append("parameters.loads_through is not a whole number")
+        out += [f"parameters.{k} is not true or false" for k in ("self_contained", "pdf")
+                if p.get(k) is not None and not isinstance(p.get(k), bool)]
+        out += [f"parameters.{k} holds a NUL character" for k in ("store", *_TEXT_PARAMETERS)
+                if isinstance(p.get(k), str) and "\x00" in p[k]]
     if not isinstance(m.get("as_of"), str):
         out.append("no 'as_of' moment")
+    if not isinstance(m.get("council") or {}, dict):
+        out.append("'council' is not an object")
     outputs = m.get("outputs")
     if not isinstance(outputs, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in outputs.items()):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
-from kpilib.errors import MomentError, ParamsError, PeriodError
+from kpilib.errors import MomentError, ParamsError, PeriodError, shown
+from kpilib.rules.names import CONTROL
 from kpilib.rules.periods import parse_period
 from kpilib.run import outpaths
 from kpilib.run.edition import edition_problem
@@ -151,6 +152,11 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
     council = raw.get("council")
     if council is not None and not isinstance(council, str):
         problems.append(f"key 'council': expected the path of a settings file, got {council!r}")
+    for key in ("store", "output_dir", "council"):  # paths: the OS refuses a NUL with a crash
+        value = raw.get(key)
+        if isinstance(value, str) and CONTROL.search(value):
+            problems.append(f"key '{key}': {shown(value)!r} holds a control character (a NUL, "
+                            "a line break); expected a path or URL on one line")
     edition = raw.get("edition") or "internal"
     if (problem := edition_problem(edition)) is not None:
         problems.append(problem)

@@ -171,9 +171,16 @@ def begin(final: Path) -> Staging:
                 break
             except FileExistsError:
                 continue
-        fd = os.open(path, os.O_RDONLY)
-        lock(fd, wait=False)
-    return Staging(path, fd)
+        fd = None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            lock(fd, wait=False)
+            return Staging(path, fd)
+        except BaseException:  # Ctrl-C (or a refusal) here: the caller never gets the folder
+            if fd is not None:
+                os.close(fd)
+            shutil.rmtree(path, ignore_errors=True)
+            raise
 
 
 def discard(staging: Staging) -> None:

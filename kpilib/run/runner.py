@@ -27,6 +27,7 @@ import concurrent.futures as cf
 import dataclasses
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -176,6 +177,14 @@ class Workers(cf.ProcessPoolExecutor):
                 self.kernels = None
 
 
+def _worker_start(parent: int) -> None:
+    """A worker's initializer: it dies with the run, and Ctrl-C in the terminal (which
+    reaches the whole process group) is the run's to handle, not each worker's (no
+    traceback from every worker; the run cancels its jobs and discards its staging)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
 def worker_pool(kernels: zygote.Zygote | None = None) -> Workers:
     """The notebook workers: one process per core (at most 2), reused for every notebook;
     forked after :func:`prepare_workers` so the heavy imports are inherited.  Their kernels
@@ -187,7 +196,7 @@ def worker_pool(kernels: zygote.Zygote | None = None) -> Workers:
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     try:
         pool = Workers(max_workers=MAX_WORKERS, mp_context=ctx,
-                       initializer=die_with_parent, initargs=(os.getpid(),))
+                       initializer=_worker_start, initargs=(os.getpid(),))
     except BaseException:
         if kernels:
             kernels.stop()
@@ -276,6 +285,7 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
     sha256)`` (None: a re-execution by audit, which publishes nothing).  Shared by every
     kind of run (report sets, the KPI-set change report); a failure leaves ``final`` as it
     was."""
+    futures: list[cf.Future] = []
     try:
         _say_recovered(recover.recover(final.parent))
         staging = publish.begin(final)
@@ -319,7 +329,10 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
     except OSError as e:  # a full disk, a read-only file system: nothing is left behind
         publish.discard(staging)
         raise publish.write_failure(e, final, staging.path) from None
-    except BaseException:
+    except BaseException:  # a failure, or Ctrl-C: jobs still running stop writing first
+        for fut in futures:
+            fut.cancel()
+        cf.wait(futures)
         publish.discard(staging)
         raise
 

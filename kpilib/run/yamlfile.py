@@ -2,8 +2,9 @@
 
 Bounded in size and time whatever the file holds: at most ``max_bytes``,
 UTF-8, and no aliases (``*name``), so a 700-byte file of nested aliases cannot
-expand to gigabytes.  Every way a file can be wrong is a :class:`ParamsError`
-(or the caller's subclass) naming the file, never a traceback.
+expand to gigabytes.  A key given twice in one mapping is refused (naming the file, the key
+and both lines): YAML would silently keep the last.  Every way a file can be wrong is a
+:class:`ParamsError` (or the caller's subclass) naming the file, never a traceback.
 """
 
 from __future__ import annotations
@@ -28,6 +29,27 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "aliases (*name) are not allowed in this file", event.start_mark)
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            first: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line
+                try:
+                    if key in first:
+                        raise DuplicateKey(key, line + 1, first[key])
+                    first[key] = line + 1
+                except TypeError:  # an unhashable key: the base loader says so
+                    continue
+        return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key, line: int, first: int):
+        super().__init__(f"line {line}: key {str(key)[:80]!r} is given twice (first on line "
+                         f"{first}); give each key once (YAML would silently keep the last)")
+
 
 def read_yaml(path: str | Path, what: str, error=ParamsError, max_bytes: int = MAX_BYTES):
     """The YAML document in ``path``: ``what`` names the file in messages."""
@@ -49,6 +71,8 @@ def read_yaml(path: str | Path, what: str, error=ParamsError, max_bytes: int = M
         raise error(f"{p}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     try:
         return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader)
+    except DuplicateKey as e:
+        raise error(f"{p}: {e}") from None
     except yaml.YAMLError as e:
         raise error(f"{p}: not valid YAML: {_short(str(e))}") from None
 

@@ -81,7 +81,8 @@ class Zygote:
             self.process = subprocess.Popen(
                 [*argv, "-c", die_with_parent_source() + ZYGOTE, str(listener.fileno()),
                  str(os.getpid()), self.address],
-                env=env, stdin=subprocess.DEVNULL, pass_fds=[listener.fileno()])
+                env=env, stdin=subprocess.DEVNULL, pass_fds=[listener.fileno()],
+                process_group=0)  # Ctrl-C reaches the run, which stops the zygote
         except BaseException:
             self.stop()
             raise
