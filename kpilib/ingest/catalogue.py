@@ -32,7 +32,7 @@ from kpilib.ingest.contracts import (
     kpi_rows,
 )
 from kpilib.ingest.files import read_bytes, read_table
-from kpilib.ingest.keys import builtin_keys
+from kpilib.ingest.keys import builtin_keys, key_problems
 from kpilib.rules.keyspec import ID as KEY_ID
 from kpilib.rules.keyspec import KeySet
 from kpilib.rules.measures import NUMBER, to_number
@@ -443,23 +443,6 @@ def _cross_problems(name: str, df: pd.DataFrame, missing: set[str]) -> list[Prob
     return out
 
 
-def _key_problems(name: str, df: pd.DataFrame, keys: KeySet) -> list[Problem]:
-    """A ``rag_scheme`` or ``travel_scheme`` that names no key the council has."""
-    out = []
-    for col, kind in KEY_COLUMNS.items():
-        table = keys.status if kind == "status" else keys.travel
-        for row in df.index[(df[col] != "") & ~df[col].isin(list(table))]:
-            if not KEY_ID.match(df.at[row, col]):
-                continue  # the schema has said it
-            close = difflib.get_close_matches(df.at[row, col], list(table), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            out.append(Problem(name, int(row), col, df.at[row, col],
-                               f"unknown {kind} key{hint}: expected one of "
-                               f"{', '.join(table)}, or a key the council's settings define "
-                               f"({kind}_keys in council.yaml)"))
-    return out
-
-
 def validate_catalogue(name: str, raw: pd.DataFrame, problems: list[Problem] | None = None,
                        keys: KeySet | None = None) -> pd.DataFrame:  # fmt: skip
     """Validate a text frame read by :func:`read_table`; return the catalogue frame.
@@ -476,7 +459,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame, problems: list[Problem] | N
     problems += numbers.explain_digits(schema_problems(name, catalogue_schema(registry.names()),
                                                       df))
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
-    problems += _key_problems(name, df, keys or builtin_keys())
+    problems += key_problems(name, df, keys or builtin_keys())
     if problems:
         raise ValidationError(name, problems)
     rows = [int(i) for i in df.index]  # the file's row numbers (kpilib.store.previous_refs)

@@ -30,6 +30,7 @@ from kpilib.ingest.contracts import (
     TARGET_REQUIRED,
 )
 from kpilib.ingest.keys import builtin_keys
+from kpilib.ingest.text import text_problems
 from kpilib.rules.measures import NUMBER
 from kpilib.rules.periods import PeriodError, parse_period
 from kpilib.rules.targets import _NUMBER_RE
@@ -144,11 +145,9 @@ def read_overrides(path: str | Path, catalogue: pd.DataFrame, keys=None,
     for row in df.index:
         for col, what in (("reason", "why the status was set by judgement"),
                           ("by", "who decided (a name or a role)")):
-            v = df.at[row, col]
-            if not v:
+            if not df.at[row, col]:
                 add(row, col, "", f"required: {what}")
-            elif len(v) > MAX_TEXT or any(ord(c) < 32 for c in v):
-                add(row, col, v, f"expected one line of text, at most {MAX_TEXT} characters")
+    problems += text_problems(name, df, {"reason": MAX_TEXT, "by": MAX_TEXT})
     found = _row_common(name, df, catalogue, keys, add)
     for row, kpi in found.items():
         ident = kpi["rag_scheme"] or keys.default_status

@@ -8,11 +8,16 @@ The built-in schemes (``tolerance``, ``floor``, ``graded``, ``trust``; arrows ``
 
 from __future__ import annotations
 
+import difflib
 import functools
 from importlib import resources
 
+import pandas as pd
 import yaml
 
+from kpilib.errors import Problem
+from kpilib.ingest.contracts import KEY_COLUMNS
+from kpilib.rules.keyspec import ID as KEY_ID
 from kpilib.rules.keyspec import KeySet, parse_keys
 
 BUILTIN = "builtin.yaml"
@@ -26,3 +31,20 @@ def builtin_keys() -> KeySet:
     if problems:  # a broken package, never a user's mistake
         raise RuntimeError("kpilib/keys/builtin.yaml: " + "; ".join(problems))
     return keys
+
+
+def key_problems(name: str, df: pd.DataFrame, keys: KeySet) -> list[Problem]:
+    """A ``rag_scheme`` or ``travel_scheme`` that names no key the council has."""
+    out = []
+    for col, kind in KEY_COLUMNS.items():
+        table = keys.status if kind == "status" else keys.travel
+        for row in df.index[(df[col] != "") & ~df[col].isin(list(table))]:
+            if not KEY_ID.match(df.at[row, col]):
+                continue  # the schema has said it
+            close = difflib.get_close_matches(df.at[row, col], list(table), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(Problem(name, int(row), col, df.at[row, col],
+                               f"unknown {kind} key{hint}: expected one of "
+                               f"{', '.join(table)}, or a key the council's settings define "
+                               f"({kind}_keys in council.yaml)"))
+    return out
