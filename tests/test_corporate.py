@@ -423,3 +423,22 @@ def test_a_public_view_needs_its_suppression_settings(county_store):
                                              AS_OF), edition="public")
     with pytest.raises(ValueError, match="needs its suppression settings"):
         build_corporate(report, pd.DataFrame(columns=["ref", "breakdown", "period", "value"]))
+
+
+def test_the_summary_sentence_takes_a_council_keys_words(view):
+    """The county's sentence counts Green+ and Green as "on or above target" because its
+    graded key says so; KPIs rated with another key are summed up in that key's words."""
+    import dataclasses
+
+    from kpilib.reports.sentence import summary_sentence as keyed
+
+    assert "are on or above target (including" in view.sentence()
+    report = dataclasses.replace(view.report,
+                                 kpis=view.report.kpis.assign(rag_scheme="tolerance"))
+    other = dataclasses.replace(view, report=report, kpis=tuple(
+        {**k, "rag_scheme": "tolerance"} for k in view.kpis))
+    assert other.sentence() == keyed(report)
+    assert "on or above target" not in other.sentence()
+    assert "are Green+" in other.sentence() or "is Green+" in other.sentence()
+    section = other.report.sections()[0]
+    assert other.section_sentence(section) == keyed(report.section(section))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from kpilib.ingest.contracts import PROGRAMME_STATUSES
 from kpilib.reports.model import NOT_RATED, Report
+from kpilib.reports.sentence import summary_sentence as keyed_sentence
 from kpilib.rules import periods as P
 from kpilib.rules.formats import format_target, format_value, is_blank
 from kpilib.rules.rag import STATUSES, column_target
@@ -135,12 +136,25 @@ class Corporate:
         return count_table(list(self.kpis), "section", "travel", TRAVEL_ORDER)
 
     def sentence(self) -> str:
+        """The summary line: the county's own words where its KPIs use the county's graded
+        key, else the words of the keys they use (:mod:`kpilib.reports.sentence`)."""
+        if not self._county_key(self.kpis):
+            return keyed_sentence(self.report)
         return summary_sentence(pd.Series([k["status"] for k in self.kpis],
                                           dtype=object).value_counts().to_dict())
 
     def section_sentence(self, section: str) -> str:
-        return summary_sentence(pd.Series([k["status"] for k in self.section_kpis(section)],
+        kpis = self.section_kpis(section)
+        if not self._county_key(kpis):
+            return keyed_sentence(self.report.section(section))
+        return summary_sentence(pd.Series([k["status"] for k in kpis],
                                           dtype=object).value_counts().to_dict())
+
+    @staticmethod
+    def _county_key(kpis) -> bool:
+        """Whether every KPI uses the county's graded key, whose Green+ and Green its
+        report counts together as "on or above target"."""
+        return all(k.get("rag_scheme", "graded") == "graded" for k in kpis)
 
     def programme_counts(self) -> dict:
         rows = [{"all": "All programmes", "status": p["status"]} for p in self.programmes]
