@@ -238,6 +238,8 @@ def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
     """Everything shown for one KPI: values, targets, RAG, travel, commentary, chart."""
     rows = _rows(report, ref, rows)
     k = next(r for r in rows.kpis if r["breakdown"] == "")
+    if not report.directorate_shown:  # the council's report shape: no directorate per KPI
+        k = {**k, "directorate": ""}
     return templates.render(
         "kpi_article", kpi=k, table=_values_table(report, ref, k["name"], rows),
         arrears=period_label(k["headline_period"]) if k["arrears"] else "",
