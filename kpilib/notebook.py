@@ -85,7 +85,7 @@ def open_corporate(store: str | None = None, period: str | None = None,
     year = cat[(cat["year"] == rep.period.fy) & (cat["breakdown"] == "")]
     suppression = settings.suppression if rep.edition == "public" else None
     return build_corporate(rep, snap.returns, snap.extras, dict(zip(year["ref"], year["target"])),
-                           suppression)
+                           suppression, settings.shape(report).pages)
 
 
 def corporate_page(view: Corporate, page: str, section: str | None = None) -> str:
@@ -120,15 +120,17 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
     if rep is not None:  # as the run built it: its edition's figures only
         return dataclasses.replace(rep, name=look.title(rtype.name, rtype.title),
                                    branding=look), None, settings
-    rep, snap = _build(store, period, rtype, moment, bound, settings.keys)
-    rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look)
+    shape = settings.shape(rtype.name)  # the council's report shape
+    rep, snap = _build(store, period, rtype, moment, bound, settings.keys, shape.previous_period)
+    rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look,
+                              directorate_shown=shape.directorate)
     if edition == "public":
         rep = public_edition(rep, snap.returns, settings.suppression)
     return rep, snap, settings
 
 
 def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,
-           bound: int | None, keys=None):
+           bound: int | None, keys=None, previous_period: bool = False):
     """Read the store and build the report (only what it shows when the period is given);
     the report and the snapshot it was built from."""
     s = open_store(store)
@@ -142,7 +144,7 @@ def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: st
             raise ParamsError(f"parameter 'period': the store {s} has no data for the "
                               f"{rtype.name} report; load returns or pass a period")
     return build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
-                        snap.sources, keys, snap.extras), snap
+                        snap.sources, keys, snap.extras, previous_period), snap
 
 
 def _checked_bound(loads_through) -> int | None:

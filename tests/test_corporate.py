@@ -423,3 +423,52 @@ def test_a_public_view_needs_its_suppression_settings(county_store):
                                              AS_OF), edition="public")
     with pytest.raises(ValueError, match="needs its suppression settings"):
         build_corporate(report, pd.DataFrame(columns=["ref", "breakdown", "period", "value"]))
+
+
+def test_the_summary_sentence_takes_a_council_keys_words(view):
+    """The county's sentence counts Green+ and Green as "on or above target" because its
+    graded key says so; KPIs rated with another key are summed up in that key's words."""
+    import dataclasses
+
+    from kpilib.reports.sentence import summary_sentence as keyed
+
+    assert "are on or above target (including" in view.sentence()
+    report = dataclasses.replace(view.report,
+                                 kpis=view.report.kpis.assign(rag_scheme="tolerance"))
+    other = dataclasses.replace(view, report=report, kpis=tuple(
+        {**k, "rag_scheme": "tolerance"} for k in view.kpis))
+    assert other.sentence() == keyed(report)
+    assert "on or above target" not in other.sentence()
+    assert "are Green+" in other.sentence() or "is Green+" in other.sentence()
+    section = other.report.sections()[0]
+    assert other.section_sentence(section) == keyed(report.section(section))
+
+
+def test_a_council_without_change_programmes_publishes_no_managing_change_page(
+        view, county_store, tmp_path):
+    """Report shape as settings: the optional pages a council publishes (report_shape)."""
+    import dataclasses
+
+    from kpilib.notebook import corporate_page, open_corporate
+    from kpilib.render import corporate as render_corporate
+    from kpilib.run.params import RunParams
+    from kpilib.run.runner import plan
+
+    settings = tmp_path / "council.yaml"
+    settings.write_text("name: A county without programmes\nreport_shape:\n  corporate:\n"
+                        "    pages: [summary, spotlight]\n", encoding="utf-8")
+    shaped = open_corporate(str(county_store), "2013-14-Q2", "corporate", AS_OF,
+                            str(settings))
+    assert shaped.pages == ("summary", "spotlight")
+    assert [h for _, h in render_corporate.nav(shaped)][-2:] == ["summary.html",
+                                                                 "spotlight.html"]
+    for page in ("overview", "summary", "spotlight"):
+        assert "managing-change.html" not in corporate_page(shaped, page), page
+    assert "managing-change.html" in corporate_page(view, "summary")  # the default: all
+    from kpilib.run.council import load_settings
+
+    params = RunParams(period="2013-14-Q2", report="corporate", store=str(county_store))
+    stems = [j.stem for j in plan(shaped.report, params, "corporate", AS_OF,
+                                  shape=load_settings(settings).shape("corporate"))]
+    assert "managing-change" not in stems and {"summary", "spotlight"} <= set(stems)
+    assert dataclasses.replace(view).pages == ("summary", "managing-change", "spotlight")

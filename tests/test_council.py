@@ -118,3 +118,29 @@ def test_a_run_shows_the_council_and_records_it(tmp_path, test_store, monkeypatc
     assert m["parameters"]["council"] == "councils/kent.yaml"
     assert m["council"]["name"] == "Kent County Council"
     assert m["council"]["source"] == "councils/kent.yaml"
+
+
+@pytest.mark.parametrize("shape, expected", [
+    pytest.param({"qpr2": {}}, "key 'report_shape.qpr2': not a report type (did you mean 'qpr'?)",
+                 id="an unknown report type"),
+    pytest.param({"corporate": {"pages": ["appendix"]}},
+                 "key 'report_shape.corporate.pages': ['appendix']; expected a list of the "
+                 "corporate report's optional pages (summary, managing-change, spotlight)",
+                 id="an unknown page"),
+    pytest.param({"service": {"previous_period": "yes"}},
+                 "key 'report_shape.service.previous_period': expected true or false",
+                 id="not a flag"),
+    pytest.param({"service": {"directorates": False}},
+                 "key 'report_shape.service': unknown key 'directorates' (did you mean "
+                 "'directorate'?)", id="a misspelt key"),
+])
+def test_a_bad_report_shape_is_refused(tmp_path, shape, expected):
+    import json
+
+    from kpilib.run.council import CouncilError, load_settings
+
+    f = tmp_path / "council.yaml"
+    f.write_text(json.dumps({"report_shape": shape}), encoding="utf-8")
+    with pytest.raises(CouncilError, match="invalid council settings") as e:
+        load_settings(f)
+    assert expected in str(e.value)

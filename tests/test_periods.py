@@ -95,3 +95,20 @@ def test_quarterly_columns(period, expected):
     assert [c.id for c in cols] == expected
     assert [c.id for c in cols if c.current] == [period]
     assert cols[-1].label.endswith("(last year)")
+
+
+@pytest.mark.parametrize(
+    "period, expected",
+    [
+        pytest.param("2024-25-Q1", ["YTD", "2024-25-Q1", "2023-24-Q4", "2023-24-Q1"],
+                     id="Q1: the previous quarter after its own"),
+        pytest.param("2024-25-Q2", ["YTD", "2024-25-Q1", "2024-25-Q2", "2023-24-Q2"],
+                     id="Q2: its own quarters show the previous one already"),
+    ],
+)
+def test_quarterly_columns_with_the_previous_period(period, expected):
+    cols = P.report_columns(period, previous_period=True)
+    assert [c.id for c in cols] == expected
+    assert [c.id for c in cols if c.current] == [period]
+    if period.endswith("Q1"):
+        assert cols[2].label == "Q4 2023-24 (previous quarter)" and not cols[2].current

@@ -136,6 +136,24 @@ def test_unitary_council_first_year_with_its_own_key_targets_and_an_override(
     q1 = kn.open_report("data/kpi.sqlite", "2024-25-Q1", "service", council="council.yaml")
     hc02 = q1.kpis.set_index("ref").loc["HC02"]
     assert (hc02["travel"], hc02["travel_text"]) == ("▼", "Worse")
+    assert [c.id for c in q1.columns] == ["YTD", "2024-25-Q1", "2023-24-Q1"] or \
+        [c.id for c in q1.columns] == ["YTD", "2024-25-Q1"]
+    assert "Directorate</dt>" in kn.section_page_body(q1, HOUSING)
+
+    # its report shape: the first quarter's table shows the previous quarter too, and a
+    # directorate's page does not repeat the directorate on every KPI
+    shaped = Path("council-shaped.yaml")  # the published runs keep theirs (audit below)
+    shaped.write_text(Path("council.yaml").read_text(encoding="utf-8")
+                      + "report_shape:\n  service:\n    previous_period: true\n"
+                      "    directorate: false\n", encoding="utf-8")
+    q1 = kn.open_report("data/kpi.sqlite", "2024-25-Q1", "service", council=str(shaped))
+    prev = next(c for c in q1.columns if c.id == "2023-24-Q4")
+    assert prev.label == "Q4 2023-24 (previous quarter)"
+    cells = q1.cells.set_index(["ref", "column"])
+    assert (cells.loc[("HC01", "2023-24-Q4"), "value"],
+            cells.loc[("HC01", "2023-24-Q4"), "display"]) == (38.0, "38.0%")
+    assert "Directorate</dt>" not in kn.section_page_body(q1, HOUSING)
+    assert "Q4 2023-24 (previous quarter)" in kn.section_page_body(q1, HOUSING)
 
     # the target a report showed stays: as of before the targets load, the catalogue's 36
     first = kn.open_report("data/kpi.sqlite", "2024-25-Q2", "service", council="council.yaml",

@@ -8,7 +8,6 @@ The built-in schemes (``tolerance``, ``floor``, ``graded``, ``trust``; arrows ``
 
 from __future__ import annotations
 
-import difflib
 import functools
 from importlib import resources
 
@@ -19,6 +18,7 @@ from kpilib.errors import Problem
 from kpilib.ingest.contracts import KEY_COLUMNS
 from kpilib.rules.keyspec import ID as KEY_ID
 from kpilib.rules.keyspec import KeySet, parse_keys
+from kpilib.rules.names import did_you_mean
 
 BUILTIN = "builtin.yaml"
 
@@ -41,10 +41,9 @@ def key_problems(name: str, df: pd.DataFrame, keys: KeySet) -> list[Problem]:
         for row in df.index[(df[col] != "") & ~df[col].isin(list(table))]:
             if not KEY_ID.match(df.at[row, col]):
                 continue  # the schema has said it
-            close = difflib.get_close_matches(df.at[row, col], list(table), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             out.append(Problem(name, int(row), col, df.at[row, col],
-                               f"unknown {kind} key{hint}: expected one of "
+                               f"unknown {kind} key{did_you_mean(df.at[row, col], table)}: "
+                               "expected one of "
                                f"{', '.join(table)}, or a key the council's settings define "
                                f"({kind}_keys in council.yaml)"))
     return out

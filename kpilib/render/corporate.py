@@ -22,10 +22,16 @@ PAGES = (("Summary", "summary.html"), ("Managing change", "managing-change.html"
          ("Performance spotlight", "spotlight.html"))
 
 
+def pages(view: Corporate) -> list[tuple[str, str]]:
+    """The report's own pages the council publishes (its report shape), in order."""
+    return [(title, href) for title, href in PAGES if href[:-5] in view.pages]
+
+
 def nav(view: Corporate) -> list[tuple[str, str]]:
-    """Every page of the report: overview, sections, summary, managing change, spotlight."""
+    """Every page of the report: overview, sections, then summary, managing change and
+    spotlight (those the council publishes)."""
     return [("Overview", "index.html"),
-            *((s, html.page_file(s)) for s in view.report.sections()), *PAGES]
+            *((s, html.page_file(s)) for s in view.report.sections()), *pages(view)]
 
 
 def _top(view: Corporate, heading: str) -> str:
@@ -50,7 +56,7 @@ def overview_page(view: Corporate) -> str:
     sections = [{"name": s, "href": html.page_file(s), "sentence": view.section_sentence(s)}
                 for s in r.sections()]
     return _top(view, r.title) + templates.render(
-        "corporate_overview", sentence=view.sentence(), sections=sections, pages=list(PAGES),
+        "corporate_overview", sentence=view.sentence(), sections=sections, pages=pages(view),
         spotlight=len(view.spotlight()), programmes=len(view.programmes),
         sources=list(r.sources))
 
@@ -68,7 +74,8 @@ def summary_page(view: Corporate) -> str:
     sentence; the programmes by status."""
     return _top(view, "Summary") + templates.render(
         "corporate_summary", sentence=view.sentence(), status=view.status_counts(),
-        travel=view.travel_counts(), programmes=view.programme_counts(),
+        travel=view.travel_counts(),
+        programmes=view.programme_counts() if "managing-change" in view.pages else None,
         links={s: html.page_file(s) for s in view.report.sections()},
         programme_style=PROGRAMME_STYLE, travel_words=_travel_words(view))
 

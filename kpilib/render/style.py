@@ -28,12 +28,15 @@ BUILT_IN_STYLE = {
     "Above range": ("rag-above", "+", "#1d4f91", "#ffffff", ""),
     "Within range": ("rag-within", "=", "#4a3b8c", "#ffffff", ""),
     "Below range": ("rag-below", "−", "#7a4a00", "#ffffff", ""),
+    # reserved states every key has: a return not yet due, or carried over to a later report
+    "Not due": ("rag-notdue", "…", "#595959", "#ffffff", ""),
+    "Carried over": ("rag-carried", "↷", "#1d4f91", "#ffffff", ""),
 }
 BUILT_IN_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
                     "Data missing": "circle-open", "Target under review": "diamond",
                     "Tracking": "square", "Above range": "triangle-up-open",
                     "Within range": "square-open", "Below range": "triangle-down-open",
-                    "": "circle"}
+                    "Not due": "hexagon", "Carried over": "diamond-open", "": "circle"}
 # The styles in use: the built-in ones, then the statuses of the keys of the report being
 # rendered (use_keys).  The templates and charts read these two mappings.
 RAG_STYLE = dict(BUILT_IN_STYLE)

@@ -12,6 +12,7 @@ sentence, the performance spotlight (every Red KPI) and the managing-change prog
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pandas as pd
 
 from kpilib.ingest.contracts import PROGRAMME_STATUSES
 from kpilib.reports.model import NOT_RATED, Report
+from kpilib.reports.sentence import summary_sentence as keyed_sentence
 from kpilib.rules import periods as P
 from kpilib.rules.formats import format_target, format_value, is_blank
 from kpilib.rules.rag import STATUSES, column_target
@@ -118,6 +120,7 @@ class Corporate:
     kpis: tuple[dict, ...]  # one per KPI (totals), in report order
     programmes: tuple[dict, ...]  # this period's row of each programme, in file order
     year_columns: tuple[str, ...]  # labels of the FY's four quarters
+    pages: tuple[str, ...] = ("summary", "managing-change", "spotlight")  # those published
 
     def section_kpis(self, section: str) -> list[dict]:
         return [k for k in self.kpis if k["section"] == section]
@@ -135,12 +138,25 @@ class Corporate:
         return count_table(list(self.kpis), "section", "travel", TRAVEL_ORDER)
 
     def sentence(self) -> str:
+        """The summary line: the county's own words where its KPIs use the county's graded
+        key, else the words of the keys they use (:mod:`kpilib.reports.sentence`)."""
+        if not self._county_key(self.kpis):
+            return keyed_sentence(self.report)
         return summary_sentence(pd.Series([k["status"] for k in self.kpis],
                                           dtype=object).value_counts().to_dict())
 
     def section_sentence(self, section: str) -> str:
-        return summary_sentence(pd.Series([k["status"] for k in self.section_kpis(section)],
+        kpis = self.section_kpis(section)
+        if not self._county_key(kpis):
+            return keyed_sentence(self.report.section(section))
+        return summary_sentence(pd.Series([k["status"] for k in kpis],
                                           dtype=object).value_counts().to_dict())
+
+    @staticmethod
+    def _county_key(kpis) -> bool:
+        """Whether every KPI uses the county's graded key, whose Green+ and Green its
+        report counts together as "on or above target"."""
+        return all(k.get("rag_scheme", "graded") == "graded" for k in kpis)
 
     def programme_counts(self) -> dict:
         rows = [{"all": "All programmes", "status": p["status"]} for p in self.programmes]
@@ -253,13 +269,15 @@ def programmes_for(frame: pd.DataFrame | None, period: P.Period) -> list[dict]:
 def build_corporate(report: Report, returns: pd.DataFrame,
                     extras: Mapping[str, pd.DataFrame] | None = None,
                     targets: Mapping[str, str] | None = None,
-                    suppression: Suppression | None = None) -> Corporate:
+                    suppression: Suppression | None = None,
+                    pages: tuple[str, ...] | None = None) -> Corporate:
     """The corporate view of ``report`` (pure).  ``returns``: every return row of the
     snapshot (previous years' values); ``extras``: the snapshot's ``programmes`` and
     ``comparators``; ``targets``: each KPI's catalogue target text (``ref -> target``).
     A public edition (``report`` from :func:`kpilib.reports.public.public_edition`) needs
     the ``suppression`` it was made with: the figures read here from the returns are
-    withheld by the same rules."""
+    withheld by the same rules.  ``pages``: the report's own pages the council publishes
+    (its report shape; None: all)."""
     extras = extras or {}
     targets = targets or {}
     public = None
@@ -292,5 +310,6 @@ def build_corporate(report: Report, returns: pd.DataFrame,
                                         and _has_value(returns, k)),
         })
     labels = tuple(_quarter_column(q).label for q in P.fy_quarters(report.period.fy))
-    return Corporate(report, tuple(kpis),
+    view = Corporate(report, tuple(kpis),
                      tuple(programmes_for(extras.get("programmes"), report.period)), labels)
+    return view if pages is None else dataclasses.replace(view, pages=tuple(pages))

@@ -65,6 +65,7 @@ class Report:
     notice: str = ""  # what a public edition's pages say about withheld figures
     extra: Any = None  # what a report type's own ``extend`` step adds (e.g. qpr markers)
     keys: Any = None  # the status and travel keys the report was rated with (a KeySet)
+    directorate_shown: bool = True  # each KPI says its directorate (the report shape)
 
     @property
     def spc_points(self) -> pd.DataFrame:
@@ -286,6 +287,7 @@ def build_report(
     sources: tuple[dict, ...] = (),
     keys: KeySet | None = None,
     extras: dict | None = None,
+    previous_period: bool = False,
 ) -> Report:
     """Compute a report (pure).
 
@@ -300,6 +302,8 @@ def build_report(
     keys : the council's status and travel keys (None: kpilib's built-in keys).
     extras : the other load kinds read (``targets``: targets per period, ``overrides``:
         statuses set by judgement; absent: none loaded).
+    previous_period : a first quarter's report also shows the quarter before (the
+        council's report shape).
     """
     rtype = registry.get(report)
     per = P.parse_period(period)
@@ -307,7 +311,7 @@ def build_report(
         raise registry.RegistryError(
             f"the {report} report is for a {' or a '.join(rtype.periods)}, not a {per.kind} "
             f"({per.id})")
-    columns = P.report_columns(per.id)
+    columns = P.report_columns(per.id, previous_period)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     keys = keys or builtin_keys()
     eng = Engine(catalogue, returns, per.fy, keys, extras)

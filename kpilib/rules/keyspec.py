@@ -10,7 +10,6 @@ no band gives and that is not judgement-only.  Pure: no files are read here.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, replace
 from itertools import product
@@ -29,6 +28,7 @@ from kpilib.rules.keys import (
     _matches,
     rate,
 )
+from kpilib.rules.names import did_you_mean
 from kpilib.rules.targets import Tolerance
 from kpilib.rules.travel import BASELINES, WHEN, Comparison, Outcome, TravelKey
 
@@ -109,13 +109,18 @@ def contrast(a: str, b: str) -> float:
 
 
 def _unknown(where: str, raw: dict, allowed: tuple[str, ...]) -> list[str]:
-    out = []
-    for k in raw:
-        if k not in allowed:
-            close = difflib.get_close_matches(str(k), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            out.append(f"{where}: unknown field {k!r}{hint}; expected one of {', '.join(allowed)}")
-    return out
+    return [f"{where}: unknown field {k!r}{did_you_mean(k, allowed)}; expected one of "
+            f"{', '.join(allowed)}" for k in raw if k not in allowed]
+
+
+def _opened(where: str, ident: str, raw, expected: str, problems: list[str]) -> bool:
+    """Whether a key's id and body can be read at all (else its problems are added)."""
+    if not ID.match(str(ident)):
+        problems.append(f"{where}: a key id is lower-case letters, digits, '-' and '_'")
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping with {expected}")
+        return False
+    return True
 
 
 def _number(x) -> float | None:
@@ -260,10 +265,7 @@ def _travel_condition(raw, where: str, problems: list[str]) -> TravelCondition |
 
 def parse_status_key(ident: str, raw, problems: list[str]) -> StatusKey | None:
     where = f"status_keys.{ident}"
-    if not ID.match(str(ident)):
-        problems.append(f"{where}: a key id is lower-case letters, digits, '-' and '_'")
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: expected a mapping with statuses and bands")
+    if not _opened(where, ident, raw, "statuses and bands", problems):
         return None
     before = len(problems)
     problems += _unknown(where, raw, KEY_FIELDS)
@@ -397,10 +399,7 @@ def _probes(key: StatusKey):
 
 def parse_travel_key(ident: str, raw, problems: list[str]) -> TravelKey | None:
     where = f"travel_keys.{ident}"
-    if not ID.match(str(ident)):
-        problems.append(f"{where}: a key id is lower-case letters, digits, '-' and '_'")
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: expected a mapping with comparisons")
+    if not _opened(where, ident, raw, "comparisons", problems):
         return None
     problems += _unknown(where, raw, TRAVEL_FIELDS)
     comps = raw.get("comparisons") or []

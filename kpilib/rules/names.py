@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
@@ -139,3 +140,10 @@ def spreadsheet_safe_rows(rows: list[dict]) -> list[dict]:
     such as ``=2*3``, here)."""
     return [{k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in r.items()}
             for r in rows]
+
+
+def did_you_mean(name: object, choices) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``name``, or ``""``: one
+    suggestion for every unknown key, field or id a user types."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -218,11 +218,13 @@ def monthly_columns(month_id: str) -> list[Column]:
     return cols
 
 
-def quarterly_columns(quarter_id: str) -> list[Column]:
+def quarterly_columns(quarter_id: str, previous_period: bool = False) -> list[Column]:
     """Columns of a quarterly report for quarter Q (spec section 1).
 
     YTD, each quarter of the FY up to Q, then the same quarter of the previous
-    FY (shown where data exists; the report layer drops it when empty).
+    FY (shown where data exists; the report layer drops it when empty).  With
+    ``previous_period`` (a council's report shape), a first quarter's report also shows
+    the quarter before it, the previous FY's Q4, after its own.
     """
     q = quarter(quarter_id)
     qn = int(q.id[-1])
@@ -230,15 +232,19 @@ def quarterly_columns(quarter_id: str) -> list[Column]:
     months = tuple(fy_months(q.fy)[: qn * 3])
     cols = [Column("YTD", "ytd", f"YTD {q.fy}", months, tuple(quarters))]
     cols += [_quarter_column(x, current=(x == q.id)) for x in quarters]
+    if previous_period and qn == 1:
+        before = previous(q)
+        cols.append(_quarter_column(before.id, label=f"{before.label} (previous quarter)"))
     last_year = shift(q, -4)
     cols.append(_quarter_column(last_year.id, label=f"{last_year.label} (last year)"))
     return cols
 
 
-def report_columns(period: str) -> list[Column]:
+def report_columns(period: str, previous_period: bool = False) -> list[Column]:
     """The column layout for a report on ``period`` (a month or a quarter id)."""
     p = parse_period(period)
-    return monthly_columns(p.id) if p.kind == "month" else quarterly_columns(p.id)
+    return monthly_columns(p.id) if p.kind == "month" else quarterly_columns(p.id,
+                                                                             previous_period)
 
 
 def current_column(columns: list[Column]) -> Column:

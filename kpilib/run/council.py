@@ -26,6 +26,9 @@ from kpilib.rules.keyspec import KeySet, parse_keys
 from kpilib.rules.suppression import Suppression
 from kpilib.run.edition import KEY as SUPPRESSION_KEY
 from kpilib.run.edition import parse_suppression
+from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
+from kpilib.run.shape import KEY as SHAPE_KEY
+from kpilib.run.shape import Shape, parse_shape
 from kpilib.run.signing import KEYS as SIGNING_KEYS
 from kpilib.run.signing import SigningSettings, parse_signing
 from kpilib.run.yamlfile import read_yaml, unknown_keys
@@ -33,7 +36,7 @@ from kpilib.run.yamlfile import read_yaml, unknown_keys
 DEFAULT_FILE = "council.yaml"
 RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
-        SUPPRESSION_KEY, *RULE_KEYS)
+        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY)
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 512 * 1024
@@ -53,6 +56,11 @@ class Settings:
     signing: SigningSettings = field(default_factory=SigningSettings)
     suppression: Suppression = field(default_factory=Suppression)
     keys: KeySet = field(default_factory=builtin_keys)  # status and travel keys
+    shapes: dict = field(default_factory=dict)  # report type -> Shape (run/shape.py)
+
+    def shape(self, report: str) -> Shape:
+        """The shape of a report type's reports (its defaults unless the file sets it)."""
+        return self.shapes.get(report, DEFAULT_SHAPE)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -65,7 +73,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     p, raw = found
     return Settings(parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest()),
                     parse_signing(raw, p)[0], parse_suppression(raw, p)[0],
-                    parse_keys(raw, builtin_keys())[0])
+                    parse_keys(raw, builtin_keys())[0], parse_shape(raw)[0])
 
 
 def load_keys(path: str | Path | None = None) -> KeySet:
@@ -147,6 +155,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
     problems += parse_signing(raw, path)[1]
     problems += parse_suppression(raw, path)[1]
     problems += parse_keys(raw, builtin_keys())[1]
+    problems += parse_shape(raw)[1]
     logo = ""
     if raw.get("logo"):
         try:

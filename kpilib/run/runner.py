@@ -61,6 +61,8 @@ from kpilib.run.params import (
     normalise_moment,
     report_types_in,
 )
+from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
+from kpilib.run.shape import Shape
 from kpilib.store import RULE_READS, Snapshot, open_store, record_publication
 from kpilib.store.reads import report_snapshot, year_catalogue
 
@@ -88,7 +90,8 @@ class RunSummary:
 
 
 def plan(report: Report, params: RunParams, report_set: str, as_of: str,
-         branding: dict | None = None, loads_through: int | None = None) -> list[Job]:
+         branding: dict | None = None, loads_through: int | None = None,
+         shape: Shape = DEFAULT_SHAPE) -> list[Job]:
     """The notebooks of one report: the overview, then one per section (directorate,
     theme...), each the section's own notebook where the project has one.
 
@@ -113,6 +116,8 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
                         page_file(section)[:-5], section, f"{section} · {title}",
                         {**base, "section": section}, cwd, branding))
     for stem, page_title, notebook in rtype.extra_pages:  # e.g. a summary, an appendix
+        if not shape.keeps(stem):  # a page the council's report shape leaves out
+            continue
         jobs.append(Job(find_notebook(report_set, notebook), stem, None,
                         f"{page_title} · {title}", dict(base), cwd, branding))
     for source in {j.notebook.path: j.notebook for j in jobs}.values():
@@ -234,17 +239,18 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
     store = open_store(params.store)
     snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
                                      loads_through, (*rtype.reads, *RULE_READS))
+    shape = settings.shape(report_set)  # the council's report shape
     built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
-                         snap.sources, settings.keys, snap.extras)
+                         snap.sources, settings.keys, snap.extras, shape.previous_period)
     report = dataclasses.replace(built, name=council.title(rtype.name, rtype.title),
-                                 branding=council)
+                                 branding=council, directorate_shown=shape.directorate)
     check_has_data(report, params.store)
     suppression = None
     if params.edition == "public":  # small numbers withheld before anything is written
         suppression = settings.suppression
         report = public_edition(report, snap.returns, suppression)
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
-                snap.loads_through)
+                snap.loads_through, shape)
     path = shared.share(report, shared.key(params.store, parse_period(params.period).id,
                                            report_set, normalise_moment(as_of),
                                            snap.loads_through, params.edition), tmp)

@@ -74,24 +74,27 @@ def _report(run):
     p = run.manifest["parameters"]
     store = run.store or p["store"]
     snap = open_store(store).snapshot(run.as_of, p.get("loads_through"), RULE_READS)
+    settings = _settings(run)
     return build_report(snap.catalogue, snap.returns, run.period, run.report, run.as_of,
-                        snap.sources, _keys(run), snap.extras)
+                        snap.sources, settings.keys, snap.extras,
+                        settings.shape(run.report).previous_period)
 
 
-def _keys(run):
-    """The keys the run was rated with: its council settings' (the file the manifest names,
-    when it is still the version the run read), else kpilib's built-in keys.  The workbook
-    takes every status and arrow from ``results.csv``; the keys only shape the tables."""
+def _settings(run):
+    """The settings the run was made with: its council file (the one the manifest names,
+    when it is still the version the run read), else kpilib's defaults.  The workbook takes
+    every status and arrow from ``results.csv``; the keys and report shape only shape the
+    tables."""
     import hashlib
 
-    from kpilib.run.council import load_keys
+    from kpilib.run.council import Settings, load_settings
 
     rec = run.manifest.get("council") or {}
     src = Path(str(rec.get("source") or ""))
     if not rec.get("source") or not src.is_file() or \
             hashlib.sha256(src.read_bytes()).hexdigest() != rec.get("sha256"):
-        return None
-    return load_keys(src)
+        return Settings()
+    return load_settings(src)
 
 
 def _widths(ws, widths: list[int]) -> None:

@@ -9,12 +9,12 @@ and both lines): YAML would silently keep the last.  Every way a file can be wro
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import yaml
 
 from kpilib.errors import ParamsError
+from kpilib.rules.names import did_you_mean
 
 MAX_BYTES = 64 * 1024
 
@@ -83,10 +83,5 @@ def _short(text: str, limit: int = 300) -> str:
 
 def unknown_keys(raw: dict, keys) -> list[str]:
     """A problem line per key of ``raw`` not in ``keys``, with the closest valid key."""
-    problems = []
-    for key in raw:
-        if key not in keys:
-            close = difflib.get_close_matches(str(key), keys, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"unknown key '{key}'{hint}; allowed keys: {', '.join(keys)}")
-    return problems
+    return [f"unknown key '{key}'{did_you_mean(key, keys)}; allowed keys: {', '.join(keys)}"
+            for key in raw if key not in keys]
