@@ -34,7 +34,7 @@ from kpilib.run import shared
 from kpilib.run.council import load_council, load_settings
 from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
-from kpilib.store import RULE_READS, open_store
+from kpilib.store import open_store, reads_for_keys
 from kpilib.store.reads import report_snapshot
 
 STORE_ENV = "KPILIB_STORE"
@@ -136,9 +136,9 @@ def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: st
     s = open_store(store)
     if period is not None:
         snap = report_snapshot(s, reads_for(period, rtype.name), as_of, bound,
-                               (*rtype.reads, *RULE_READS))
+                               reads_for_keys(rtype.reads, keys))
     else:
-        snap = s.snapshot(as_of, bound, (*rtype.reads, *RULE_READS))
+        snap = s.snapshot(as_of, bound, reads_for_keys(rtype.reads, keys))
         period = latest_period(snap.catalogue, snap.returns, rtype.name)
         if period is None:
             raise ParamsError(f"parameter 'period': the store {s} has no data for the "

@@ -174,3 +174,15 @@ def test_every_built_in_key_is_in_the_language():
     assert list(keys.status) == ["tolerance", "floor", "graded", "trust"]
     assert list(keys.travel) == ["nnc", "trust", "graded"]
     assert (keys.default_status, keys.default_travel) == ("tolerance", "nnc")
+
+
+def test_comparator_references_are_declared_by_group():
+    k, problems = key([{"status": "Green", "reference": "england", "within": 0},
+                       {"status": "Red"}], (GREEN, RED),
+                      comparators={"england": "England average"})
+    assert not problems and k.comparators == {"england": "England average"}
+    assert rate(k, Facts(50, "higher", {"target": None, "england": 48})) == "Green"
+    assert rate(k, Facts(50, "higher", {"target": None, "england": None})) == "Tracking"
+    _, problems = key([{"status": "Green", "within": 0}, {"status": "Red"}], (GREEN, RED),
+                      comparators={"target": "England average"}, references=["x"])
+    assert any("target is already a reference name" in p for p in problems), problems

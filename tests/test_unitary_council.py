@@ -172,3 +172,39 @@ def _loaded_at(store: str, kind: str) -> str:
 
     src = open_store(store).sources(None)
     return src[src["kind"] == kind]["loaded_at"].iloc[-1]
+
+
+def test_a_key_compares_with_other_bodies_figures(tmp_path, monkeypatch, capsys):
+    """A reference value may be a comparator's figure (kpi load comparators): Green better
+    than the England average, Amber within 5% of it, Red otherwise."""
+    monkeypatch.chdir(tmp_path)
+    Path("council.yaml").write_text("""\
+name: A unitary council
+status_keys:
+  against-england:
+    comparators: {england: England average}
+    statuses:
+      - {label: Better than England, symbol: "▲", colour: "#1b7a3a"}
+      - {label: Close to England, symbol: "■", colour: "#ffbf47"}
+      - {label: Worse than England, symbol: "▼", colour: "#b00020", action: true}
+    bands:
+      - {status: Better than England, reference: england, beyond: 0}
+      - {status: Close to England, reference: england, within: {percent: 5}}
+      - {status: Worse than England}
+default_keys: {status: against-england}
+""", encoding="utf-8")
+    f = write_csv(Path("catalogue.csv"), CATALOGUE, catalogue("2024-25"))
+    assert kpi(capsys, "load", "catalogue", str(f))[0] == 0
+    f = write_csv(Path("returns.csv"), RETURNS, returns("2024-25"))
+    assert kpi(capsys, "load", "returns", str(f))[0] == 0
+    f = write_csv(Path("comparators.csv"), ["ref", "group", "period", "value"], [
+        {"ref": "HC01", "group": "England average", "period": "2024-25", "value": "35.5"},
+        {"ref": "CF01", "group": "England average", "period": "2024-25", "value": "25"},
+        {"ref": "HC02", "group": "Regional average", "period": "2024-25", "value": "96"}])
+    assert kpi(capsys, "load", "comparators", str(f))[0] == 0
+    rep = kn.open_report("data/kpi.sqlite", "2024-25-Q4", "service", council="council.yaml")
+    rag = rep.kpis.set_index("ref")["rag"]
+    assert rag["HC01"] == "Better than England"  # 34.0 against 35.5, lower is better
+    assert rag["CF01"] == "Close to England"  # 26 against 25: 4% worse
+    assert rag["HC02"] == "Tracking"  # no England figure: the key cannot rate it
+

@@ -78,6 +78,12 @@ class Engine:
         for r in ([] if t is None else t.to_dict("records")):
             self.targets[(r["ref"], r["breakdown"], r["period"])] = (
                 float(r["target"]), json.loads(r["refs"] or "{}"))
+        c = extras.get("comparators")
+        self.comparators: dict[tuple[str, str], float] = {}  # (ref, group) -> latest value
+        if c is not None and len(c):
+            c = c.sort_values(["loaded_at", "load_id", "row_number"], kind="stable")
+            for r in c.to_dict("records"):
+                self.comparators[(r["ref"], r["group"])] = float(r["value"])
         o = extras.get("overrides")
         self.overrides: dict[tuple[str, str, str], dict] = {
             (r["ref"], r["breakdown"], r["period"]): r
@@ -204,6 +210,8 @@ class Engine:
                 refs[name] = loaded.get(name)
         for name, n in key.rolling:
             refs[name] = self.rolling_average(d, last, n)
+        for name, group in key.comparators.items():  # the KPI's, not a breakdown's
+            refs[name] = None if d["breakdown"] else self.comparators.get((d["ref"], group))
         return refs
 
     def value_at(self, d: dict, period: P.Period) -> float | None:

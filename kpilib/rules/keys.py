@@ -131,6 +131,7 @@ class StatusKey:
     default_tolerance: Margin = field(default_factory=lambda: Margin(percent=5.0))
     min_history: int = 0
     references: tuple[str, ...] = ()  # reference values loaded with targets (forecast...)
+    comparators: Mapping[str, str] = field(default_factory=dict)  # name -> comparator group
 
     def status(self, label: str) -> Status | None:
         return next((s for s in self.statuses if s.label == label), None)

@@ -57,7 +57,7 @@ DEFAULT_RESERVED = {"no_value": "Data missing", "review": "Target under review",
 STATUS_FIELDS = ("label", "symbol", "colour", "text_colour", "marker", "action", "judgement",
                  "meets", "words")
 KEY_FIELDS = ("name", "statuses", "reserved", "bands", "default_tolerance", "min_history",
-              "references")
+              "references", "comparators")
 BAND_FIELDS = ("status", "reference", "figure", "within", "beyond", "short_of", "travel",
                "spc")
 TRAVEL_FIELDS = ("name", "comparisons")
@@ -82,6 +82,11 @@ class KeySet:
     def travel_key(self, ident: str) -> TravelKey:
         """The travel key ``ident`` (empty: the default); an unknown id is a ValueError."""
         return _find(self.travel, ident or self.default_travel, "travel")
+
+    @property
+    def uses_comparators(self) -> bool:
+        """Whether a key compares with other bodies' figures (kpi load comparators)."""
+        return any(k.comparators for k in self.status.values())
 
     def merged(self, other: KeySet) -> KeySet:
         """``other``'s keys added to (or replacing) these, with ``other``'s defaults."""
@@ -214,7 +219,8 @@ def parse_band(raw, where: str, labels: set[str], declared: tuple[str, ...],
     if not _reference_ok(ref, declared):
         problems.append(f"{where}.reference: unknown reference value {ref!r}; expected "
                         f"{', '.join(BUILT_IN_REFERENCES)}, rolling_average_N or one the key "
-                        f"declares in references ({', '.join(declared) or 'none declared'})")
+                        f"declares in references or comparators "
+                        f"({', '.join(declared) or 'none declared'})")
     figure = str(raw.get("figure") or "")
     if figure and (figure == "target" or not _reference_ok(figure, declared)):
         problems.append(f"{where}.figure: {figure!r}; expected a reference value the key "
@@ -278,6 +284,19 @@ def parse_status_key(ident: str, raw, problems: list[str]) -> StatusKey | None:
     clash = [r for r in declared if r in BUILT_IN_REFERENCES or ROLLING.match(r)]
     if clash:
         problems.append(f"{where}.references: {', '.join(clash)} is built in; do not declare it")
+    comparators = raw.get("comparators") or {}
+    if not isinstance(comparators, dict) or not all(
+            isinstance(n, str) and ID.match(n) and isinstance(g, str) and g.strip()
+            for n, g in comparators.items()):
+        problems.append(f"{where}.comparators: expected name: comparator group pairs (a "
+                        "lower-case name, and a group of kpi load comparators, e.g. "
+                        "england: England average)")
+        comparators = {}
+    taken = [n for n in comparators if n in declared or n in BUILT_IN_REFERENCES
+             or ROLLING.match(n)]
+    if taken:
+        problems.append(f"{where}.comparators: {', '.join(taken)} is already a reference name")
+    declared = [*declared, *comparators]
     raw_statuses = raw.get("statuses") or []
     if not isinstance(raw_statuses, list) or not raw_statuses:
         problems.append(f"{where}.statuses: expected a list of statuses")
@@ -323,7 +342,8 @@ def parse_status_key(ident: str, raw, problems: list[str]) -> StatusKey | None:
                                  problems)) is not None]
     name = str(raw.get("name") or ident)
     key = StatusKey(str(ident), name, tuple(statuses), tuple(bands), reserved, tol,
-                    min_history, tuple(declared))
+                    min_history, tuple(r for r in declared if r not in comparators),
+                    {n: str(g).strip() for n, g in comparators.items()})
     if len(problems) == before:
         problems += check_status_key(key, where)
     return key

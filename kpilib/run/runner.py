@@ -63,7 +63,7 @@ from kpilib.run.params import (
 )
 from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
 from kpilib.run.shape import Shape
-from kpilib.store import RULE_READS, Snapshot, open_store, record_publication
+from kpilib.store import Snapshot, open_store, reads_for_keys, record_publication
 from kpilib.store.reads import report_snapshot, year_catalogue
 
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -238,7 +238,7 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
     signer = signing.signer(settings.signing) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
-                                     loads_through, (*rtype.reads, *RULE_READS))
+                                     loads_through, reads_for_keys(rtype.reads, settings.keys))
     shape = settings.shape(report_set)  # the council's report shape
     built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                          snap.sources, settings.keys, snap.extras, shape.previous_period)

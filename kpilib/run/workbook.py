@@ -69,12 +69,13 @@ def _results(run) -> tuple[list[str], list[list[str]]]:
 
 def _report(run):
     from kpilib.reports.model import build_report
-    from kpilib.store import RULE_READS, open_store
+    from kpilib.store import open_store, reads_for_keys
 
     p = run.manifest["parameters"]
     store = run.store or p["store"]
-    snap = open_store(store).snapshot(run.as_of, p.get("loads_through"), RULE_READS)
     settings = _settings(run)
+    snap = open_store(store).snapshot(run.as_of, p.get("loads_through"),
+                                      reads_for_keys((), settings.keys))
     return build_report(snap.catalogue, snap.returns, run.period, run.report, run.as_of,
                         snap.sources, settings.keys, snap.extras,
                         settings.shape(run.report).previous_period)

@@ -16,11 +16,11 @@ from kpilib.store.database import (
     store_url,
 )
 from kpilib.store.extras import COMPARATORS, PROGRAMMES  # registers their tables and kinds
-from kpilib.store.judgement import OVERRIDES, RULE_READS, TARGETS  # likewise
+from kpilib.store.judgement import OVERRIDES, RULE_READS, TARGETS, reads_for_keys  # likewise
 from kpilib.store.kinds import LOAD_KINDS, LoadKind
 from kpilib.store.ledger import publications_of, record_publication  # registers its table
 
 __all__ = ["COMPARATORS", "LOAD_KINDS", "OVERRIDES", "PROGRAMMES", "RULE_READS", "TARGETS",
-           "LoadKind",
+           "reads_for_keys", "LoadKind",
            "RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
            "open_store", "publications_of", "record_publication", "sqlite_path", "store_url"]

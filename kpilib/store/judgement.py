@@ -67,3 +67,10 @@ OVERRIDES = register_load_kind(LoadKind(
     OVERRIDE_LOAD_COLUMNS, KEY, needs_catalogue=True, needs_keys=True,
     recorded_when_empty=False))
 RULE_READS = ("targets", "overrides")  # what every report reads besides its type's reads
+
+
+def reads_for_keys(type_reads: tuple[str, ...], keys) -> tuple[str, ...]:
+    """The load kinds a report reads: its type's, targets and overrides, and comparators
+    where the council's keys compare with other bodies' figures."""
+    extra = ("comparators",) if keys is not None and keys.uses_comparators else ()
+    return tuple(dict.fromkeys((*type_reads, *RULE_READS, *extra)))
