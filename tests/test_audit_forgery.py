@@ -115,3 +115,20 @@ def test_an_edited_results_csv_lists_the_changed_figures(published, capsys):
     assert code == 1
     assert "tampered: results.csv" in out
     assert "results.csv AFL12 total 2024-02 value: published '9" in out
+
+
+def test_a_manifest_naming_an_interpreter_never_runs_it(published, capsys, tmp_path):
+    """--recorded-env on a forged manifest whose environment names a program: refused before
+    anything is built or run (the program would write its marker)."""
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.sh"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    evil.chmod(0o755)
+    rewrite_manifest(published, lambda m: m["environment"].update(
+        {"python": str(evil), "packages": {**m["environment"]["packages"],
+                                           "--index-url=http://evil.example/simple": "1"}}))
+    code = main(["audit", str(published), "--recorded-env"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err
+    assert "nothing of it is run or installed" in out and "environment.python" in out
+    assert not marker.exists()
