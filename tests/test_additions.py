@@ -155,3 +155,15 @@ def test_the_record_is_never_written_through_a_link_or_a_fifo(run, tmp_path, pla
         additions.record(run, "signoff", who="Jane Smith", decision="approved")
     if plant == "symlink":
         assert target.read_bytes() == b""
+
+
+def test_an_addition_about_another_manifest_is_not_recorded(run):
+    """A verdict about the manifest an audit checked is never recorded on another one (the
+    folder published again meanwhile)."""
+    with pytest.raises(RunError, match="changed since it was checked"):
+        additions.record(run, "audit", who="kpi audit", verdict="identical",
+                         for_manifest="0" * 64)
+    assert not (run / additions.ADDITIONS).exists()
+    entry = additions.record(run, "audit", who="kpi audit", verdict="identical",
+                             for_manifest=additions.manifest_sha256(run))
+    assert entry["manifest_sha256"] == additions.manifest_sha256(run)

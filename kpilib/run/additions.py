@@ -54,11 +54,14 @@ def manifest_sha256(folder: str | Path) -> str:
 
 
 def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
-           at: str | None = None, **details) -> dict:
+           at: str | None = None, for_manifest: str | None = None, **details) -> dict:
     """Append one addition to ``folder``'s record and return it.
 
     ``file`` (relative to ``folder``) must already be in place: its SHA-256 is recorded.
     ``details`` are the kind's own fields (JSON values; they may not replace :data:`FIELDS`).
+    ``for_manifest``: the SHA-256 of the manifest the addition is about (an audit's verdict
+    is about the manifest it checked); when the folder's manifest is another one by the time
+    the record is locked (the period was published again meanwhile), nothing is recorded.
     """
     folder = Path(folder)
     if kind not in KINDS:
@@ -92,6 +95,12 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
             raise RunError(f"{path}: is not a regular file; nothing was recorded (the run "
                            "folder was tampered with)")
         fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            _same_publication(fd, path, folder, entry, for_manifest, kind)
+        except OtherManifest:
+            if not existed and os.fstat(fd).st_size == 0:
+                path.unlink(missing_ok=True)  # a refused first addition leaves no record
+            raise
         size = os.lseek(fd, 0, os.SEEK_END)
         with os.fdopen(os.dup(fd), "rb") as f:
             f.seek(0)
@@ -111,6 +120,29 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
     finally:
         os.close(fd)
     return entry
+
+
+class OtherManifest(RunError):
+    """The folder's manifest is not the one an addition is about."""
+
+
+def _same_publication(fd: int, path: Path, folder: Path, entry: dict,
+                      for_manifest: str | None, kind: str) -> None:
+    """Under the record's lock: the record is still the folder's (not one a publication
+    moved away meanwhile) and the folder's manifest is the one the addition is about."""
+    try:
+        moved = os.fstat(fd).st_ino != os.lstat(path).st_ino
+        now = manifest_sha256(folder)
+    except OSError:
+        moved, now = True, ""
+    if moved:
+        raise RunError(f"{folder}: the run folder was replaced while the {kind} was being "
+                       "recorded (published again?); nothing was recorded")
+    if for_manifest is not None and now != for_manifest:
+        raise OtherManifest(f"{folder}: its {MANIFEST} changed since it was checked (sha256 "
+                       f"{for_manifest[:12]}… checked, {now[:12]}… now: the folder holds "
+                       f"another publication); nothing was recorded on it")
+    entry["manifest_sha256"] = now
 
 
 def _append(fd: int, path: Path, data: bytes, size: int, kind: str) -> None:
