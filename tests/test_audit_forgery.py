@@ -234,3 +234,15 @@ def test_two_periods_folders_swapped_are_reported(published, capsys):
             "2024-03 core") in out
     assert main(["status", "outputs"]) == 0
     assert "swapped: this folder's place is 2024-03 core" in capsys.readouterr().out
+
+
+def test_the_last_line_of_additions_removed_is_told_by_the_stores_ledger(published, capsys):
+    assert main(["signoff", str(published), "--name", "Ann", "--role", "Director",
+                 "--decision", "approved"]) == 0
+    capsys.readouterr()
+    (published / "additions.jsonl").write_bytes(b"")  # the sign-off, the only line, removed
+    code, out = audit(capsys, published)
+    assert code == 1
+    assert "tampered: additions.jsonl: the signoff of " in out and "is not in the record" in out
+    assert main(["status", "outputs"]) == 0
+    assert "additions.jsonl: the signoff of " in capsys.readouterr().out

@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpilib.errors import KpiError
 from kpilib.run.council import DEFAULT_FILE
-from kpilib.store.urls import sqlite_path
+from kpilib.store.urls import inside, project_store, resolved_store
 
 
 @dataclass
@@ -40,32 +39,6 @@ class Anchors:
     error: str = ""
 
 
-def _inside(path: Path, base: Path) -> bool:
-    return path == base or base in path.parents
-
-
-def _resolved(store: str, project: Path) -> Path | str:
-    """A store's database file resolved from ``project``, or the URL itself (not a file)."""
-    try:
-        path = sqlite_path(store)
-    except KpiError:
-        return store
-    return (project / path).resolve() if path is not None else store
-
-
-def trusted_store(named: str, project: Path) -> tuple[str | None, str]:
-    """The manifest's store when it is a SQLite file inside ``project``, else ``None`` and
-    why it is not trusted."""
-    where = _resolved(named, project)
-    if isinstance(where, str):
-        return None, (f"the manifest names store {named!r}, not a file of this project "
-                      f"folder ({project}): not opened on the manifest's word")
-    if not _inside(where, project.resolve()):
-        return None, (f"the manifest names store {named!r} ({where}), outside this project "
-                      f"folder ({project}): not opened on the manifest's word")
-    return named, ""
-
-
 def anchor(manifest: dict, store: str | None = None, council: str | None = None,
            project: Path | None = None) -> Anchors:
     """The anchors of an audit of ``manifest`` from ``project`` (default: the working
@@ -76,11 +49,11 @@ def anchor(manifest: dict, store: str | None = None, council: str | None = None,
     named = p.get("store") if isinstance(p.get("store"), str) else ""
     if store:
         out.store = store
-        if named and _resolved(named, project) != _resolved(store, project):
+        if named and resolved_store(named, project) != resolved_store(store, project):
             out.untrusted.append(f"the manifest names store {named!r}, not the store audited "
                                  f"against ({store}): the run was not published from it")
     else:
-        out.store, why = trusted_store(named, project)
+        out.store, why = project_store(named, project)
         if out.store is None:
             out.error = (f"{why}; name the store the run was published from with --store, "
                          "or audit from its project folder")
@@ -96,7 +69,7 @@ def anchor(manifest: dict, store: str | None = None, council: str | None = None,
             out.run_council = said  # as the run named them (the notebooks record the name)
     elif said is None:
         out.council = default
-    elif _inside((project / said).resolve(), project.resolve()):
+    elif inside((project / said).resolve(), project.resolve()):
         out.council = out.run_council = said
     else:
         out.council = default

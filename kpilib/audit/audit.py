@@ -47,7 +47,7 @@ from kpilib.run.params import RunParams
 from kpilib.run.placement import placement_problems
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
 from kpilib.run.signing import verify_run
-from kpilib.store import open_store, publications_of
+from kpilib.store import additions_of, open_store, publications_of
 from kpilib.store.kinds import extra_kinds
 
 
@@ -197,6 +197,7 @@ def _ledger_check(res: AuditResult, folder: Path, manifest: dict, store: str) ->
         res.warnings.append(f"the ledger of publications could not be read: {e}")
         return
     res.misplaced = placement_problems(folder, manifest, digest, ledger)
+    res.additions += additions.anchor_problems(folder, additions_of(s, digest))
     if (ledger["manifest_sha256"] == digest).any():
         return
     if manifest.get("manifest_format", 1) < 2:

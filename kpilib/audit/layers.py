@@ -110,3 +110,6 @@ def record_verdict(res, who: str | None = None) -> None:
                          f"{e.strerror or e} ({Path(res.folder)} cannot be written)")
         return
     res.notes.append(f"verdict {word!r} recorded in {additions.ADDITIONS} ({entry['at']})")
+    note = additions.anchor(res.anchors.store, entry)
+    if note:
+        res.notes.append(note)

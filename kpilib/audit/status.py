@@ -14,14 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpilib.audit.anchors import trusted_store
 from kpilib.errors import AuditError, KpiError
+from kpilib.run.additions import anchor_problems
 from kpilib.run.changes import results_changes
 from kpilib.run.library import EDITION
 from kpilib.run.manifest import MANIFEST, read_manifest, sha256_file
 from kpilib.run.placement import placement_problems
 from kpilib.run.signoff import NOT_AUDITED, NOT_SIGNED, State, audit_state, signoff_state
-from kpilib.store import open_store, publications_of
+from kpilib.store import additions_of, open_store, publications_of
+from kpilib.store.urls import project_store
 
 SUPERSEDED = ".superseded"
 NOT_SIGNED_STATE = State(NOT_SIGNED, NOT_SIGNED)
@@ -148,24 +149,26 @@ def check_ledger(pubs: list[Publication], store: str | None = None) -> None:
     for pub in pubs:
         if pub.manifest_sha256 is None:
             continue
-        name, why = (store, "") if store else trusted_store(pub.store or "", Path.cwd())
+        name, why = (store, "") if store else project_store(pub.store or "", Path.cwd())
         if name is None:
             pub.note = f"{why}; give the store with --store"
             continue
         if name not in ledgers:
             try:
-                ledgers[name] = publications_of(open_store(name))
+                opened = open_store(name)
+                ledgers[name] = (opened, publications_of(opened))
             except KpiError as e:
                 ledgers[name] = e
-        rows = ledgers[name]
-        if isinstance(rows, KpiError):
-            pub.note = f"the ledger of store {name} cannot be read: {rows}"
+        if isinstance(ledgers[name], KpiError):
+            pub.note = f"the ledger of store {name} cannot be read: {ledgers[name]}"
             continue
+        opened, rows = ledgers[name]
         pub.store = name
         pub.in_ledger = bool((rows["manifest_sha256"] == pub.manifest_sha256).any())
         try:
             pub.place = placement_problems(pub.folder, read_manifest(pub.folder),
                                            pub.manifest_sha256, rows)
+            pub.place += anchor_problems(pub.folder, additions_of(opened, pub.manifest_sha256))
         except AuditError:
             pub.place = []
 

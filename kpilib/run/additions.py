@@ -31,8 +31,10 @@ import stat
 from pathlib import Path
 
 from kpilib.clock import normalise_timestamp, utc_now
-from kpilib.errors import AuditError, RunError
-from kpilib.run.manifest import MANIFEST, regular, sha256_file
+from kpilib.errors import AuditError, KpiError, RunError
+from kpilib.run.manifest import MANIFEST, read_manifest, regular, sha256_file
+from kpilib.store import open_store, publications_of, record_addition
+from kpilib.store.urls import project_store
 
 ADDITIONS = "additions.jsonl"
 KINDS = ("export", "signoff", "audit")
@@ -110,7 +112,7 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
                            "short); nothing was recorded: the record needs repair by hand")
         lines = before.splitlines()
         entry["prev"] = _line_sha(lines[-1]) if lines else ""
-        line = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        line = _line(entry)
         try:
             _append(fd, path, line.encode("utf-8") + b"\n", size, kind)
         except RunError:
@@ -143,6 +145,67 @@ def _same_publication(fd: int, path: Path, folder: Path, entry: dict,
                        f"{for_manifest[:12]}… checked, {now[:12]}… now: the folder holds "
                        f"another publication); nothing was recorded on it")
     entry["manifest_sha256"] = now
+
+
+def _line(entry: dict) -> str:
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_sha256(entry: dict) -> str:
+    """The SHA-256 of an addition's line as :func:`record` wrote it (without its newline)."""
+    return hashlib.sha256(_line(entry).encode("utf-8")).hexdigest()
+
+
+def anchor(store: str | None, entry: dict) -> str:
+    """Anchor a recorded addition in ``store``'s ledger (:mod:`kpilib.store.ledger`) when its
+    manifest is one of that store's publications; "" when anchored, else why not (a note:
+    the addition itself is recorded)."""
+    if not store:
+        return f"the {entry['kind']} was not anchored in a store's ledger (no store named)"
+    try:
+        with open_store(store) as s:
+            if publications_of(s, entry["manifest_sha256"]).empty:  # not its publication
+                return (f"the {entry['kind']} was not anchored in the ledger of store {store}: "
+                        "the manifest is not one of its publications")
+            record_addition(s, entry["manifest_sha256"], entry_sha256(entry), entry["kind"],
+                            entry["at"])
+    except KpiError as e:
+        return f"the {entry['kind']} was not anchored in the ledger of store {store}: {e}"
+    return ""
+
+
+def anchor_store(folder: str | Path, given: str | None) -> str | None:
+    """The store a command anchors a folder's additions in: the one it was given, else the
+    one the run's manifest names when it is a file of the working folder (never another on
+    a manifest's word)."""
+    if given:
+        return given
+    try:
+        named = read_manifest(Path(folder))["parameters"]["store"]
+    except AuditError:
+        return None
+    return project_store(named, Path.cwd())[0]
+
+
+def anchor_problems(folder: str | Path, anchored: list[dict]) -> list[str]:
+    """What the store's anchors (:func:`kpilib.store.additions_of` of the folder's manifest)
+    say of its record: a line the ledger recorded that is gone or edited (the last one too),
+    or lines out of the order they were recorded in."""
+    path = Path(folder) / ADDITIONS
+    lines = path.read_bytes().splitlines() if regular(path) else []
+    shas = [_line_sha(line) for line in lines]
+    out, last = [], -1
+    for row in anchored:
+        what = f"the {row['kind']} of {row['at']} that the store's ledger anchored"
+        if row["line_sha256"] not in shas:
+            out.append(f"{ADDITIONS}: {what} is not in the record (a line was removed or "
+                       "edited)")
+            continue
+        at = shas.index(row["line_sha256"])
+        if at < last:
+            out.append(f"{ADDITIONS}: {what} is out of the order it was recorded in")
+        last = max(last, at)
+    return out
 
 
 def _append(fd: int, path: Path, data: bytes, size: int, kind: str) -> None:
