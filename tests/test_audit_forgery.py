@@ -217,6 +217,9 @@ def test_a_publication_rolled_back_by_moving_folders_is_reported(published, caps
     assert main(["status", "outputs"]) == 0
     assert "rolled back: the ledger's current publication of 2024-02 core" in \
         capsys.readouterr().out
+    assert main(["doctor", "outputs"]) == 1
+    assert "rolled back: the ledger's current publication of 2024-02 core" in \
+        capsys.readouterr().err
 
 
 def test_two_periods_folders_swapped_are_reported(published, capsys):
@@ -234,6 +237,8 @@ def test_two_periods_folders_swapped_are_reported(published, capsys):
             "2024-03 core") in out
     assert main(["status", "outputs"]) == 0
     assert "swapped: this folder's place is 2024-03 core" in capsys.readouterr().out
+    assert main(["doctor", "outputs"]) == 1
+    assert "swapped: this folder's place is 2024-02 core" in capsys.readouterr().err
 
 
 def test_the_last_line_of_additions_removed_is_told_by_the_stores_ledger(published, capsys):
