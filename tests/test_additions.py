@@ -155,3 +155,43 @@ def test_the_record_is_never_written_through_a_link_or_a_fifo(run, tmp_path, pla
         additions.record(run, "signoff", who="Jane Smith", decision="approved")
     if plant == "symlink":
         assert target.read_bytes() == b""
+
+
+def test_an_addition_about_another_manifest_is_not_recorded(run):
+    """A verdict about the manifest an audit checked is never recorded on another one (the
+    folder published again meanwhile)."""
+    with pytest.raises(RunError, match="changed since it was checked"):
+        additions.record(run, "audit", who="kpi audit", verdict="identical",
+                         for_manifest="0" * 64)
+    assert not (run / additions.ADDITIONS).exists()
+    entry = additions.record(run, "audit", who="kpi audit", verdict="identical",
+                             for_manifest=additions.manifest_sha256(run))
+    assert entry["manifest_sha256"] == additions.manifest_sha256(run)
+
+
+def test_the_store_anchors_each_addition_so_a_removed_last_line_is_told(run, tmp_path):
+    """The record's own chain cannot tell its last line removed; the store's ledger of
+    additions can (and lines reordered)."""
+    from kpilib.store import Store, additions_of, record_publication
+
+    store = str(tmp_path / "s.sqlite")
+    with Store.open(store) as s:
+        assert "not one of its publications" in additions.anchor(store, {
+            "manifest_sha256": additions.manifest_sha256(run), "kind": "audit", "at": "x"})
+        record_publication(s, str(run), "core", "2024-02", "x", additions.manifest_sha256(run))
+    for n in range(3):
+        entry = additions.record(run, "audit", who=f"a{n}", verdict="identical")
+        assert additions.anchor(store, entry) == ""
+    with Store.open(store) as s:
+        anchored = additions_of(s, additions.manifest_sha256(run))
+    assert [a["kind"] for a in anchored] == ["audit"] * 3
+    assert additions.anchor_problems(run, anchored) == []
+    path = run / ADDITIONS
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]))
+    assert additions.problems(run) == []  # the chain alone sees nothing
+    [line] = additions.anchor_problems(run, anchored)
+    assert "the audit of " in line and "is not in the record (a line was removed" in line
+    path.write_bytes(lines[1] + lines[0] + lines[2])
+    assert any("out of the order" in p for p in additions.anchor_problems(run, anchored))
+    assert "no store named" in additions.anchor(None, anchored[0] | {"at": "x"})

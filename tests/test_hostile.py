@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -133,6 +134,14 @@ def refused(w: World, argv: list[str], capsys) -> str:
     assert len(err) < 20_000, "an unbounded message"
     assert state(w) == before, "the store or a published folder changed"
     return err
+
+
+def _manifest(store="kpi.sqlite", python="3.11.7", packages=None) -> bytes:
+    """A manifest of the right shape naming what a forger chooses."""
+    return json.dumps({"manifest_format": 2, "as_of": DEMO_AS_OF, "outputs": {},
+                       "parameters": {"period": "2024-02", "report": "core", "store": store},
+                       "code": {"kpilib_version": "0.1.0", "commit": "c" * 40},
+                       "environment": {"python": python, "packages": packages or {}}}).encode()
 
 
 # --------------------------------------------------------------------------- every command
@@ -485,6 +494,18 @@ OPTION_CASES = [
     ("audit: the root of the file system", lambda w: ["audit", "/"]),
     ("audit: a folder of no runs", lambda w: ["audit", w.deep_folder()]),
     ("audit: jobs not a number", lambda w: ["audit", str(w.published), "--jobs", "x"]),
+    ("audit: a manifest naming a store elsewhere", lambda w: [
+        "audit", w.folder("m5", _manifest(store="/elsewhere/evil.sqlite"))]),
+    ("audit: a manifest naming a store URL", lambda w: [
+        "audit", w.folder("m6", _manifest(store="postgresql://evil.example/kpi"))]),
+    ("audit: a manifest naming an interpreter", lambda w: [
+        "--store", str(w.store), "audit", w.folder("m7", _manifest(
+            python=w.file("evil.sh", "#!/bin/sh\ntouch ran\n"))), "--recorded-env"]),
+    ("audit: a manifest naming an index", lambda w: [
+        "--store", str(w.store), "audit", w.folder("m8", _manifest(
+            packages={"--index-url=http://evil.example/simple": "1"})), "--recorded-env"]),
+    ("audit: council settings missing", lambda w: [
+        "audit", str(w.published), "--council", str(w.root / "none.yaml")]),
     ("changes: years not consecutive", lambda w: ["changes", "--from", "2023-24", "--to",
                                                   "2025-26"]),
     ("changes: not a year", lambda w: ["changes", "--from", "=1+1", "--to", "2025-26"]),

@@ -116,6 +116,38 @@ def test_the_program_is_described_by_version_and_commit():
         "kpilib 0.1.0 (installed, no git commit)"
 
 
+@pytest.mark.parametrize("code, env, message", [
+    ({"commit": C}, {"python": "/tmp/evil/python", "packages": {}}, "environment.python"),
+    ({"commit": C}, {"python": "3.11.7", "packages": {"--index-url": "1"}}, "package name"),
+    ({"commit": C}, {"python": "3.11.7", "packages": {"evil @ https://x/e.whl": "1"}},
+     "package name"),
+    ({"commit": C}, {"python": "3.11.7", "packages": {"pandas": "2.2.3; os_name == 'x'"}},
+     "is not a version"),
+    ({"commit": C}, {"python": "3.11.7", "packages": {"pandas": "2.2.3 --index-url=http://x"}},
+     "is not a version"),
+    ({"commit": C}, {"python": "3.11.7", "packages": ["pandas==2.2.3"]}, "not a mapping"),
+    ({"commit": "HEAD"}, {"python": "3.11.7", "packages": {}}, "not a git commit id"),
+    ({"commit": "--upload-pack=touch /tmp/x"}, {"python": "3.11.7", "packages": {}},
+     "not a git commit id"),
+], ids=["an interpreter path", "an option for a name", "a URL for a name", "a marker",
+        "an option in a version", "packages not a mapping", "a ref, not a commit",
+        "an option for a commit"])
+def test_a_manifest_never_chooses_a_program_an_index_or_a_command_line(code, env, message):
+    with pytest.raises(AuditError, match="nothing of it is run or installed") as e:
+        recorded.recorded_plan({"code": {"kpilib_version": "0.1.0", **code},
+                                "environment": env})
+    assert message in str(e.value)
+
+
+def test_recorded_names_and_versions_of_real_environments_are_accepted():
+    from kpilib.run.manifest import environment
+
+    now = environment()
+    assert recorded.program_problems(C, now["python"], now["packages"]) == []
+    assert recorded.program_problems("a" * 64, "3.13.0rc1", {
+        "zope.interface": "6.0", "torch": "2.1.0+cpu", "x_y": "1!2.0.post1.dev3"}) == []
+
+
 def test_the_plan_is_built_from_the_manifest():
     plan = recorded.recorded_plan({"code": {"kpilib_version": __version__, "commit": C},
                                    "environment": {"python": "3.0.1",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kpilib import __version__
 from kpilib.audit import layers, recorded
+from kpilib.audit.anchors import Anchors, anchor
 from kpilib.errors import AuditError, KpiError
 from kpilib.rules.names import visible
 from kpilib.run import additions
@@ -43,9 +44,10 @@ from kpilib.run.manifest import (
     strays,
 )
 from kpilib.run.params import RunParams
+from kpilib.run.placement import placement_problems
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
 from kpilib.run.signing import verify_run
-from kpilib.store import open_store, publications_of
+from kpilib.store import additions_of, open_store, publications_of
 from kpilib.store.kinds import extra_kinds
 
 
@@ -69,12 +71,18 @@ class AuditResult:
     notes: list[str] = field(default_factory=list)  # e.g. where the recorded environment is
     additions: list[str] = field(default_factory=list)  # what no longer holds of additions.jsonl
     signoffs: list[str] = field(default_factory=list)  # who signed, when, what changed since
+    untrusted: list[str] = field(default_factory=list)  # what the manifest names, not trusted
+    manifest_sha256: str = ""  # of the manifest checked: the verdict is bound to it
+    replaced: str = ""  # the folder's manifest changed during the audit
+    misplaced: list[str] = field(default_factory=list)  # swapped or rolled back (the ledger)
+    anchors: Anchors = field(default_factory=Anchors)  # the store and settings trusted
 
     @property
     def failed_checks(self) -> bool:
         """Anything besides the re-executed outputs that fails the audit."""
         return bool(self.tampered or self.missing or self.data_changes or self.signature_failed
-                    or self.additions or self.error)
+                    or self.additions or self.untrusted or self.replaced or self.misplaced
+                    or self.error)
 
     def verdict(self) -> str:
         if self.error:
@@ -87,6 +95,10 @@ class AuditResult:
 
     def lines(self) -> list[str]:
         out = [f"{self.folder}: {self.verdict()}"]
+        out += [f"  untrusted: {u}" for u in self.untrusted]
+        if self.replaced:
+            out.append(f"  replaced: {self.replaced}")
+        out += [f"  {m}" for m in self.misplaced]
         if self.signature:
             out.append(f"  {self.signature}")
         if self.signature_failed:
@@ -175,14 +187,18 @@ def check_published(folder: Path, manifest: dict,
 
 
 def _ledger_check(res: AuditResult, folder: Path, manifest: dict, store: str) -> None:
-    """The manifest must be one the store's ledger recorded when the run was published."""
+    """The manifest must be one the store's ledger recorded when the run was published, at
+    this folder's place, and (a current folder) not since replaced there."""
     digest = sha256_file(folder / MANIFEST)
     try:
         s = open_store(store)
+        ledger = publications_of(s)
     except KpiError as e:
         res.warnings.append(f"the ledger of publications could not be read: {e}")
         return
-    if not publications_of(s, digest).empty:
+    res.misplaced = placement_problems(folder, manifest, digest, ledger)
+    res.additions += additions.anchor_problems(folder, additions_of(s, digest))
+    if (ledger["manifest_sha256"] == digest).any():
         return
     if manifest.get("manifest_format", 1) < 2:
         res.warnings.append("published before kpilib kept a ledger of publications: the "
@@ -236,38 +252,49 @@ def _bound(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _published_checks(folder: Path, store: str | None) -> tuple[AuditResult, dict | None]:
-    """What is checked before any re-execution: the manifest can be read, the published
-    files match it, it is in the store's ledger, and its signature (where signed)."""
+def _published_checks(folder: Path, store: str | None, council: str | None = None
+                      ) -> tuple[AuditResult, dict | None]:
+    """What is checked before any re-execution: the manifest can be read, what it names is
+    the auditor's (:mod:`kpilib.audit.anchors`), the published files match it, it is in the
+    store's ledger, and its signature (where signed) against the council's keys."""
     res = AuditResult(folder)
     try:
+        res.manifest_sha256 = sha256_file(folder / MANIFEST) if regular(folder / MANIFEST) \
+            else ""
         manifest = read_manifest(folder)
     except AuditError as e:
         res.error = str(e)
+        return res, None
+    anchors = res.anchors = anchor(manifest, store, council)
+    res.untrusted = list(anchors.untrusted)
+    if anchors.error:
+        res.error = anchors.error
         return res, None
     files, entries = layers.listed(folder)
     res.tampered, res.missing = check_published(folder, manifest, files)
     res.tampered += strays(folder, {*manifest.get("outputs", {}), MANIFEST, SIGNATURE, *files})
     res.additions = additions.problems(folder)
     res.signoffs = layers.signoff_lines(folder, entries or [], res.tampered + res.missing)
-    p = manifest["parameters"]
-    _ledger_check(res, folder, manifest, store or p["store"])
-    _signature_check(res, folder, p.get("council"))
+    _ledger_check(res, folder, manifest, anchors.store)
+    _signature_check(res, folder, anchors.council)
     return res, manifest
 
 
-def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
+def audit_run(folder: Path, pool=None, store: str | None = None,
+              council: str | None = None) -> AuditResult:
     """Check a published run against its manifest and the store's ledger, re-execute it from
     the manifest, and compare the data read and every output."""
     folder = Path(folder)
-    res, manifest = _published_checks(folder, store)
+    res, manifest = _published_checks(folder, store, council)
+    anchors = res.anchors
     if manifest is None:
         return res
     res.warnings = _environment_warnings(manifest)
     p = manifest["parameters"]
+    store = anchors.store
     with tempfile.TemporaryDirectory(prefix="kpi-audit-") as tmp:
-        params = RunParams(p["period"], p["report"], store or p["store"], manifest["as_of"], tmp,
-                           p.get("params_file", "<manifest>"), p.get("council"),
+        params = RunParams(p["period"], p["report"], store, manifest["as_of"], tmp,
+                           p.get("params_file", "<manifest>"), anchors.run_council,
                            p.get("edition") or "internal", pdf=p.get("pdf") is True)
         own_pool = pool is None
         if own_pool:
@@ -285,24 +312,35 @@ def audit_run(folder: Path, pool=None, store: str | None = None) -> AuditResult:
             if own_pool:
                 pool.shutdown()
         again = output_hashes(summary.folder)
-        res.data_changes = _data_changes(manifest, read_manifest(summary.folder),
-                                         store or p["store"])
+        res.data_changes = _data_changes(manifest, read_manifest(summary.folder), store)
         recorded = manifest.get("outputs", {})
         res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
         published = folder / "results.csv"
         if regular(published) and sha256_file(published) != again.get("results.csv"):
             res.value_changes = results_changes(published, summary.folder / "results.csv")
-    if store and store != p["store"]:
-        res.warnings.append(f"re-executed against store {store} instead of {p['store']}")
     if res.differing:
         res.program_change = program_change(manifest)
+    _still_the_manifest(res)
     res.identical = not (res.failed_checks or res.differing)
     return res
 
 
+def _still_the_manifest(res: AuditResult) -> None:
+    """The verdict is about the manifest checked: when the folder holds another one by the
+    end (published again meanwhile), say so; nothing is recorded on the new one."""
+    path = res.folder / MANIFEST
+    now = sha256_file(path) if regular(path) else "(none)"
+    if res.manifest_sha256 and now != res.manifest_sha256:
+        res.replaced = (f"{MANIFEST} changed during the audit (sha256 "
+                        f"{res.manifest_sha256[:12]}… checked, {now[:12]}… now): the folder "
+                        "holds another publication, which was not audited; nothing was "
+                        "recorded on it")
+
+
 RECORDED_FAILURES = ("  tampered:", "  missing:", "  data:", "  differs on re-execution:",
-                     "  results.csv", "  signature:", "  error:")
+                     "  results.csv", "  error:")
+OWN_CHECKS = ("  signature", "  untrusted:")  # made by this program, with its own anchors
 
 
 def _added_file_line(line: str, files: set[str]) -> bool:
@@ -310,18 +348,21 @@ def _added_file_line(line: str, files: set[str]) -> bool:
     return any(line.startswith(f"  tampered: {f} (not in the manifest") for f in files)
 
 
-def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
+def audit_recorded(folder: Path, store: str | None = None,
+                   council: str | None = None) -> AuditResult:
     """As :func:`audit_run`, re-executing with the program that published the run: the
-    manifest's kpilib commit and package versions (:mod:`kpilib.audit.recorded`)."""
+    manifest's kpilib commit and package versions (:mod:`kpilib.audit.recorded`), against
+    the auditor's store (never the one the manifest names, unless it is that one)."""
     folder = Path(folder)
-    res, manifest = _published_checks(folder, store)
+    res, manifest = _published_checks(folder, store, council)
+    anchors = res.anchors
     if manifest is None:
         return res
     code = _part(manifest, "code")
     try:
         plan = recorded.recorded_plan(manifest)
         env = recorded.ensure_environment(plan, recorded.repository(plan.commit))
-        exit_code, out, err = recorded.inner_audit(env, folder, store)
+        exit_code, out, err = recorded.inner_audit(env, folder, anchors.store)
     except AuditError as e:
         res.error = f"--recorded-env: {e}"
         return res
@@ -347,10 +388,11 @@ def audit_recorded(folder: Path, store: str | None = None) -> AuditResult:
     files, _ = layers.listed(folder)
     # an older program takes the files the additions record lists for tampering
     res.recorded_lines = [ln for ln in lines if ln.startswith("  ")
-                          and not _added_file_line(ln, files)]
+                          and not _added_file_line(ln, files) and not ln.startswith(OWN_CHECKS)]
     res.recorded_ok = (exit_code == 0 and head.endswith(": identical")) or (
         not any(ln.startswith(RECORDED_FAILURES) for ln in res.recorded_lines)
         and any(_added_file_line(ln, files) for ln in lines))
+    _still_the_manifest(res)
     res.identical = res.recorded_ok and not res.failed_checks
     return res
 
@@ -397,14 +439,14 @@ def run_folders(root: Path) -> list[Path]:
 
 
 def audit_tree(root: Path, store: str | None = None, jobs: int = 2,
-               recorded_env: bool = False) -> list[AuditResult]:
+               recorded_env: bool = False, council: str | None = None) -> list[AuditResult]:
     """Audit every run under ``root``: runs re-execute concurrently on one worker pool (each
     in its recorded environment, one after another, with ``recorded_env``)."""
     folders = run_folders(root)
     if not folders:
         raise AuditError(f"{root}: no run folders (no {MANIFEST}) found")
     if recorded_env:
-        return [audit_recorded(f, store) for f in folders]
+        return [audit_recorded(f, store, council) for f in folders]
     prepare_workers()
     with worker_pool() as pool, cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-        return list(threads.map(lambda f: audit_run(f, pool, store), folders))
+        return list(threads.map(lambda f: audit_run(f, pool, store, council), folders))

@@ -66,7 +66,8 @@ def verdict_word(res) -> str:
     ``differs (program)`` when only the program re-executing differs."""
     if res.error:
         return "failed"
-    if res.tampered or res.missing or res.additions or res.signature_failed:
+    if res.tampered or res.missing or res.additions or res.signature_failed or res.untrusted \
+            or getattr(res, "misplaced", None):
         return "tampered"
     if res.identical:
         return "identical"
@@ -95,9 +96,12 @@ def record_verdict(res, who: str | None = None) -> None:
         return
     if res.error:  # the audit could not run (a bad store, an unreadable manifest): no verdict
         return
+    if getattr(res, "replaced", ""):  # the folder holds a publication this audit never saw
+        return
     word = verdict_word(res)
     try:
-        entry = additions.record(res.folder, "audit", who=auditor(who), verdict=word)
+        entry = additions.record(res.folder, "audit", who=auditor(who), verdict=word,
+                                 for_manifest=res.manifest_sha256 or None)
     except KpiError as e:
         res.notes.append(f"the verdict was not recorded: {e}")
         return
@@ -106,3 +110,6 @@ def record_verdict(res, who: str | None = None) -> None:
                          f"{e.strerror or e} ({Path(res.folder)} cannot be written)")
         return
     res.notes.append(f"verdict {word!r} recorded in {additions.ADDITIONS} ({entry['at']})")
+    note = additions.anchor(res.anchors.store, entry)
+    if note:
+        res.notes.append(note)

@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,15 @@ REPOSITORY_VAR = "KPILIB_REPOSITORY"
 SELF = "kpilib"  # never installed from an index: it comes from the repository's history
 READY = "environment.json"  # written last: the environment is complete
 GIT_TIMEOUT = 120
+# what a manifest may say of its program: never a path, URL, option or command line
+COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+PYTHON = re.compile(r"[0-9]{1,2}\.[0-9]{1,3}(\.[0-9]{1,3})?((a|b|rc)[0-9]{1,3})?\+?")
+NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")  # PEP 508
+VERSION = re.compile(  # PEP 440 (its appendix's pattern, as written, not only canonical)
+    r"v?([0-9]+!)?[0-9]+(\.[0-9]+)*([-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?"
+    r"(-[0-9]+|[-_.]?(post|rev|r)[-_.]?[0-9]*)?([-_.]?dev[-_.]?[0-9]*)?"
+    r"(\+[a-z0-9]+([-_.][a-z0-9]+)*)?", re.IGNORECASE)
+MAX_PACKAGES = 2000
 INSTALL_TIMEOUT = 1800
 
 
@@ -306,19 +316,49 @@ def describe(code: dict) -> str:
     return text
 
 
+def program_problems(commit, python, packages) -> list[str]:
+    """What a manifest's program record holds that is not a git commit id, a Python version,
+    and PEP 508 package names with PEP 440 versions (pure).  A manifest is untrusted input:
+    a path, URL, option or anything else there could choose a program, an index or a
+    command line, so it is refused, never passed on."""
+    out = []
+    if not isinstance(commit, str) or not COMMIT.fullmatch(commit):
+        out.append(f"code.commit {str(commit)[:80]!r} is not a git commit id (40 or 64 "
+                   "lower-case hex digits)")
+    if not isinstance(python, str) or not PYTHON.fullmatch(python):
+        out.append(f"environment.python {str(python)[:80]!r} is not a Python version "
+                   "(e.g. 3.11.7)")
+    if not isinstance(packages, dict) or len(packages) > MAX_PACKAGES:
+        return [*out, "environment.packages is not a mapping of package names to versions"]
+    for name, version in packages.items():
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            out.append(f"environment.packages: {str(name)[:80]!r} is not a package name "
+                       "(PEP 508)")
+        elif not isinstance(version, str) or not VERSION.fullmatch(version):
+            out.append(f"environment.packages: {name} {str(version)[:80]!r} is not a "
+                       "version (PEP 440)")
+    return out
+
+
 def recorded_plan(manifest: dict) -> EnvPlan:
     """The plan for a manifest's program; an error saying what is needed when it has no
-    commit."""
+    commit, or when the program it records is not a commit, a Python version and package
+    names and versions (:func:`program_problems`)."""
     code = manifest.get("code") if isinstance(manifest.get("code"), dict) else {}
     env = manifest.get("environment") if isinstance(manifest.get("environment"), dict) else {}
     commit = code.get("commit")
-    if not isinstance(commit, str) or not commit:
+    if commit is None or commit == "":
         raise AuditError(
             f"the run records no git commit: it was published by {describe(code)}, so "
             "--recorded-env cannot rebuild it from the repository's history; audit it in a "
             f"virtualenv holding kpilib {code.get('kpilib_version')} from your own copy "
             "(never by name from a package index) and the manifest's package versions")
-    recorded = env.get("packages") if isinstance(env.get("packages"), dict) else {}
     now = environment()
-    return plan_environment(commit, recorded, now["packages"],
-                            str(env.get("python") or now["python"]), now["python"])
+    python = env.get("python") or now["python"]
+    recorded = env.get("packages", {})
+    problems = program_problems(commit, python, recorded)
+    if problems:
+        raise AuditError("the manifest's program record is not one kpilib wrote, so nothing "
+                         "of it is run or installed: " + "; ".join(problems[:5])
+                         + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+    return plan_environment(commit, recorded, now["packages"], python, now["python"])

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib.errors import AuditError, KpiError
+from kpilib.run.additions import anchor_problems
 from kpilib.run.changes import results_changes
 from kpilib.run.library import EDITION
 from kpilib.run.manifest import MANIFEST, read_manifest, sha256_file
+from kpilib.run.placement import placement_problems
 from kpilib.run.signoff import NOT_AUDITED, NOT_SIGNED, State, audit_state, signoff_state
-from kpilib.store import open_store, publications_of
+from kpilib.store import additions_of, open_store, publications_of
+from kpilib.store.urls import project_store
 
 SUPERSEDED = ".superseded"
 NOT_SIGNED_STATE = State(NOT_SIGNED, NOT_SIGNED)
@@ -46,6 +49,7 @@ class Publication:
     edition: str = EDITION  # the manifest's parameters.edition
     signoff: State = NOT_SIGNED_STATE  # the last sign-off in additions.jsonl
     audit: State = NOT_AUDITED_STATE  # the last verdict kpi audit recorded there
+    place: list[str] = field(default_factory=list)  # swapped or rolled back (the ledger)
 
     @property
     def ledger(self) -> str:
@@ -57,7 +61,8 @@ class Publication:
                 "store": self.store, "in_ledger": self.in_ledger, "note": self.note,
                 "supersedes": self.supersedes.as_posix() if self.supersedes else None,
                 "changes": self.changes, "edition": self.edition,
-                "signoff": self.signoff.as_dict(), "audit": self.audit.as_dict()}
+                "signoff": self.signoff.as_dict(), "audit": self.audit.as_dict(),
+                "place": self.place}
 
 
 @dataclass
@@ -137,23 +142,35 @@ def _series_folders(root: Path) -> list[tuple[str, str, Path]]:
 
 def check_ledger(pubs: list[Publication], store: str | None = None) -> None:
     """Look each manifest up in the ledger of publications of ``store`` (default: the store
-    its manifest names), opening each store once."""
-    stores: dict[str, object] = {}
+    its manifest names, when it is a file of the working folder: never one elsewhere on a
+    manifest's word), reading each ledger once, and check each folder's place against it
+    (:func:`~kpilib.run.placement.placement_problems`: swapped, rolled back)."""
+    ledgers: dict[str, object] = {}
     for pub in pubs:
         if pub.manifest_sha256 is None:
             continue
-        name = store or pub.store
-        if name not in stores:
-            try:
-                stores[name] = open_store(name)
-            except KpiError as e:
-                stores[name] = e
-        s = stores[name]
-        if isinstance(s, KpiError):
-            pub.note = f"the ledger of store {name} cannot be read: {s}"
+        name, why = (store, "") if store else project_store(pub.store or "", Path.cwd())
+        if name is None:
+            pub.note = f"{why}; give the store with --store"
             continue
+        if name not in ledgers:
+            try:
+                opened = open_store(name)
+                ledgers[name] = (opened, publications_of(opened))
+            except KpiError as e:
+                ledgers[name] = e
+        if isinstance(ledgers[name], KpiError):
+            pub.note = f"the ledger of store {name} cannot be read: {ledgers[name]}"
+            continue
+        opened, rows = ledgers[name]
         pub.store = name
-        pub.in_ledger = not publications_of(s, pub.manifest_sha256).empty
+        pub.in_ledger = bool((rows["manifest_sha256"] == pub.manifest_sha256).any())
+        try:
+            pub.place = placement_problems(pub.folder, read_manifest(pub.folder),
+                                           pub.manifest_sha256, rows)
+            pub.place += anchor_problems(pub.folder, additions_of(opened, pub.manifest_sha256))
+        except AuditError:
+            pub.place = []
 
 
 def library(output_dir: Path, period: str | None = None, report: str | None = None,

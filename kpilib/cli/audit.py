@@ -17,6 +17,10 @@ def add(sub, common) -> None:
                    help="re-execute with the program that published the run: kpilib at the "
                         "manifest's git commit (from this repository's history) with the "
                         "manifest's package versions, in a cached environment")
+    p.add_argument("--council", default=None, metavar="FILE",
+                   help="the council's settings whose public keys and require_signature the "
+                        "audit trusts (default: the settings file the manifest names when it "
+                        "is in this project folder, else ./council.yaml)")
     p.add_argument("--who", default=None, metavar="NAME",
                    help="who audits, recorded with the verdict in each run's additions.jsonl "
                         "(default: $USER)")
@@ -28,9 +32,14 @@ def cmd_audit(args) -> int:
     from kpilib.audit.layers import record_verdict
     from kpilib.run.library import refresh_for, root_of
 
-    say_store(args.store if args.store_given else "named by each run's manifest")
+    if args.council is not None:  # the settings the auditor trusts must be readable ones
+        from kpilib.run.council import load_settings
+
+        load_settings(args.council)
+    say_store(args.store if args.store_given else "named by each run's manifest, when it is "
+              "a file of this project folder")
     results = audit_tree(args.path, args.store if args.store_given else None, args.jobs,
-                         recorded_env=args.recorded_env)
+                         recorded_env=args.recorded_env, council=args.council)
     for r in results:
         record_verdict(r, args.who)  # an audit addition; the next audit finds it listed
         print("\n".join(r.lines()))

@@ -34,7 +34,13 @@ def _who(given: str | None) -> str:
 def cmd_export(args) -> int:
     entries = export(args.run, args.formats or [], _who(args.who),
                      args.store if args.store_given else None)
+    from kpilib.run.additions import anchor, anchor_store
+
+    store = anchor_store(args.run, args.store if args.store_given else None)
     for e in entries:
         print(f"{args.run / e['file']}  ({e['format']}, sha256 {e['sha256'][:12]}…, "
               "recorded in additions.jsonl)")
+        note = anchor(store, e)
+        if note:
+            print(f"note: {note}")
     return 0

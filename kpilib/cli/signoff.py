@@ -22,12 +22,16 @@ def add(sub, common) -> None:
 
 
 def cmd_signoff(args) -> int:
+    from kpilib.run.additions import anchor, anchor_store
     from kpilib.run.library import refresh_for
     from kpilib.run.signoff import sign_off
 
     entry = sign_off(args.run, args.name, args.role, args.decision, args.note)
+    note = anchor(anchor_store(args.run, args.store if args.store_given else None), entry)
     say(f"{args.run}: {entry['decision']} by {entry['who']} ({entry['role']}) on "
         f"{entry['at']}, for manifest.json sha256 {entry['manifest_sha256']}")
+    if note:
+        say(f"note: {note}")
     note = refresh_for(args.run)
     if note:
         print(note)

@@ -67,6 +67,8 @@ def cmd_status(args) -> int:
     for p in pubs:
         if p.note:
             say(f"{p.folder.as_posix()}: {p.note}")
+        for problem in p.place:
+            say(f"{p.folder.as_posix()}: {problem}")
     for p in pubs:
         if p.supersedes is not None:
             print()

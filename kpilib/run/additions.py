@@ -31,8 +31,10 @@ import stat
 from pathlib import Path
 
 from kpilib.clock import normalise_timestamp, utc_now
-from kpilib.errors import AuditError, RunError
-from kpilib.run.manifest import MANIFEST, regular, sha256_file
+from kpilib.errors import AuditError, KpiError, RunError
+from kpilib.run.manifest import MANIFEST, read_manifest, regular, sha256_file
+from kpilib.store import open_store, publications_of, record_addition
+from kpilib.store.urls import project_store
 
 ADDITIONS = "additions.jsonl"
 KINDS = ("export", "signoff", "audit")
@@ -54,11 +56,14 @@ def manifest_sha256(folder: str | Path) -> str:
 
 
 def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
-           at: str | None = None, **details) -> dict:
+           at: str | None = None, for_manifest: str | None = None, **details) -> dict:
     """Append one addition to ``folder``'s record and return it.
 
     ``file`` (relative to ``folder``) must already be in place: its SHA-256 is recorded.
     ``details`` are the kind's own fields (JSON values; they may not replace :data:`FIELDS`).
+    ``for_manifest``: the SHA-256 of the manifest the addition is about (an audit's verdict
+    is about the manifest it checked); when the folder's manifest is another one by the time
+    the record is locked (the period was published again meanwhile), nothing is recorded.
     """
     folder = Path(folder)
     if kind not in KINDS:
@@ -92,6 +97,12 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
             raise RunError(f"{path}: is not a regular file; nothing was recorded (the run "
                            "folder was tampered with)")
         fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            _same_publication(fd, path, folder, entry, for_manifest, kind)
+        except OtherManifest:
+            if not existed and os.fstat(fd).st_size == 0:
+                path.unlink(missing_ok=True)  # a refused first addition leaves no record
+            raise
         size = os.lseek(fd, 0, os.SEEK_END)
         with os.fdopen(os.dup(fd), "rb") as f:
             f.seek(0)
@@ -101,7 +112,7 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
                            "short); nothing was recorded: the record needs repair by hand")
         lines = before.splitlines()
         entry["prev"] = _line_sha(lines[-1]) if lines else ""
-        line = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        line = _line(entry)
         try:
             _append(fd, path, line.encode("utf-8") + b"\n", size, kind)
         except RunError:
@@ -111,6 +122,90 @@ def record(folder: str | Path, kind: str, *, who: str, file: str | None = None,
     finally:
         os.close(fd)
     return entry
+
+
+class OtherManifest(RunError):
+    """The folder's manifest is not the one an addition is about."""
+
+
+def _same_publication(fd: int, path: Path, folder: Path, entry: dict,
+                      for_manifest: str | None, kind: str) -> None:
+    """Under the record's lock: the record is still the folder's (not one a publication
+    moved away meanwhile) and the folder's manifest is the one the addition is about."""
+    try:
+        moved = os.fstat(fd).st_ino != os.lstat(path).st_ino
+        now = manifest_sha256(folder)
+    except OSError:
+        moved, now = True, ""
+    if moved:
+        raise RunError(f"{folder}: the run folder was replaced while the {kind} was being "
+                       "recorded (published again?); nothing was recorded")
+    if for_manifest is not None and now != for_manifest:
+        raise OtherManifest(f"{folder}: its {MANIFEST} changed since it was checked (sha256 "
+                       f"{for_manifest[:12]}… checked, {now[:12]}… now: the folder holds "
+                       f"another publication); nothing was recorded on it")
+    entry["manifest_sha256"] = now
+
+
+def _line(entry: dict) -> str:
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_sha256(entry: dict) -> str:
+    """The SHA-256 of an addition's line as :func:`record` wrote it (without its newline)."""
+    return hashlib.sha256(_line(entry).encode("utf-8")).hexdigest()
+
+
+def anchor(store: str | None, entry: dict) -> str:
+    """Anchor a recorded addition in ``store``'s ledger (:mod:`kpilib.store.ledger`) when its
+    manifest is one of that store's publications; "" when anchored, else why not (a note:
+    the addition itself is recorded)."""
+    if not store:
+        return f"the {entry['kind']} was not anchored in a store's ledger (no store named)"
+    try:
+        with open_store(store) as s:
+            if publications_of(s, entry["manifest_sha256"]).empty:  # not its publication
+                return (f"the {entry['kind']} was not anchored in the ledger of store {store}: "
+                        "the manifest is not one of its publications")
+            record_addition(s, entry["manifest_sha256"], entry_sha256(entry), entry["kind"],
+                            entry["at"])
+    except KpiError as e:
+        return f"the {entry['kind']} was not anchored in the ledger of store {store}: {e}"
+    return ""
+
+
+def anchor_store(folder: str | Path, given: str | None) -> str | None:
+    """The store a command anchors a folder's additions in: the one it was given, else the
+    one the run's manifest names when it is a file of the working folder (never another on
+    a manifest's word)."""
+    if given:
+        return given
+    try:
+        named = read_manifest(Path(folder))["parameters"]["store"]
+    except AuditError:
+        return None
+    return project_store(named, Path.cwd())[0]
+
+
+def anchor_problems(folder: str | Path, anchored: list[dict]) -> list[str]:
+    """What the store's anchors (:func:`kpilib.store.additions_of` of the folder's manifest)
+    say of its record: a line the ledger recorded that is gone or edited (the last one too),
+    or lines out of the order they were recorded in."""
+    path = Path(folder) / ADDITIONS
+    lines = path.read_bytes().splitlines() if regular(path) else []
+    shas = [_line_sha(line) for line in lines]
+    out, last = [], -1
+    for row in anchored:
+        what = f"the {row['kind']} of {row['at']} that the store's ledger anchored"
+        if row["line_sha256"] not in shas:
+            out.append(f"{ADDITIONS}: {what} is not in the record (a line was removed or "
+                       "edited)")
+            continue
+        at = shas.index(row["line_sha256"])
+        if at < last:
+            out.append(f"{ADDITIONS}: {what} is out of the order it was recorded in")
+        last = max(last, at)
+    return out
 
 
 def _append(fd: int, path: Path, data: bytes, size: int, kind: str) -> None:

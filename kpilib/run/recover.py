@@ -27,7 +27,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpilib.errors import RunError
+from kpilib.errors import KpiError, RunError
+from kpilib.run.manifest import MANIFEST, read_manifest, regular, sha256_file
+from kpilib.run.placement import SUPERSEDED, placement_problems
 from kpilib.run.publish import (
     JOURNAL,
     Action,
@@ -38,6 +40,8 @@ from kpilib.run.publish import (
     resolve_journal,
     superseded_slot,
 )
+from kpilib.store import open_store, publications_of
+from kpilib.store.urls import project_store
 
 LEFTOVER = re.compile(r"\.(?P<report>.+?)\.(?P<kind>staging|old)-(?P<pid>\d+)(?:-[0-9a-f]+)?")
 LEGACY_GRACE = 600  # seconds: an .old-* folder of a live process younger than this is in use
@@ -178,4 +182,32 @@ def doctor(output_dir: Path, store: str | None = None, dry_run: bool = False) ->
                        "e.g. outputs)")
     folders = [root] + sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
                               and not p.name.endswith((".superseded", ".failed")))
-    return [recover(f, store, dry_run) for f in folders]
+    out = [recover(f, store, dry_run) for f in folders]
+    for res in out:
+        res.problems += misplaced(res.folder, store)
+    return out
+
+
+def misplaced(period: Path, store: str | None = None) -> list[str]:
+    """The current run folders of a period folder that hold another place's publication, or
+    one the ledger has since replaced there (:mod:`kpilib.run.placement`): never repaired
+    (which publication belongs there is for a person to decide), only told.  The ledger is
+    ``store``'s, else that of the store a manifest names when it is a file of the working
+    folder; a folder no trusted ledger can be read for is passed over."""
+    out, ledgers = [], {}
+    for folder in sorted(p for p in period.iterdir() if p.is_dir() and not p.name.startswith(".")
+                         and not p.name.endswith((SUPERSEDED, ".failed"))):
+        if not regular(folder / MANIFEST):
+            continue
+        try:
+            manifest = read_manifest(folder)
+            name = store or project_store(manifest["parameters"]["store"], Path.cwd())[0]
+            if name is None:
+                continue
+            if name not in ledgers:
+                ledgers[name] = publications_of(open_store(name))
+            out += [f"{folder}: {p}" for p in placement_problems(
+                folder, manifest, sha256_file(folder / MANIFEST), ledgers[name])]
+        except KpiError:
+            continue
+    return out

@@ -18,9 +18,15 @@ from kpilib.store.database import (
 from kpilib.store.extras import COMPARATORS, PROGRAMMES  # registers their tables and kinds
 from kpilib.store.judgement import OVERRIDES, RULE_READS, TARGETS, reads_for_keys  # likewise
 from kpilib.store.kinds import LOAD_KINDS, LoadKind
-from kpilib.store.ledger import publications_of, record_publication  # registers its table
+from kpilib.store.ledger import (  # registers its tables
+    additions_of,
+    publications_of,
+    record_addition,
+    record_publication,
+)
 
 __all__ = ["COMPARATORS", "LOAD_KINDS", "OVERRIDES", "PROGRAMMES", "RULE_READS", "TARGETS",
            "reads_for_keys", "LoadKind",
            "RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
-           "open_store", "publications_of", "record_publication", "sqlite_path", "store_url"]
+           "open_store", "publications_of", "record_publication", "additions_of",
+           "record_addition", "sqlite_path", "store_url"]

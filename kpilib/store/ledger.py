@@ -5,6 +5,12 @@ period, ``as_of``, the SHA-256 of the ``manifest.json`` it published, when,
 and who/where (user and host).  ``kpi audit`` looks the manifest's SHA-256 up
 here: a manifest edited after publication (a recorded hash changed to match
 a forged page) is not in the ledger, and is reported as tampered.
+
+The ``additions`` table anchors each line of a run folder's ``additions.jsonl``
+that a command with the store recorded (``kpi audit``, ``kpi signoff``, ``kpi
+export``): the manifest it is about, the SHA-256 of the line, its kind and time.
+A line removed from the record (the last one too, which the record's own chain
+cannot tell), or the lines reordered, no longer matches these rows.
 """
 
 from __future__ import annotations
@@ -28,6 +34,37 @@ publications = sa.Table(
     *(sa.Column(c, sa.Text, nullable=False) for c in LEDGER_COLUMNS),
     sa.Index("ix_publications_manifest", "manifest_sha256"),
 )  # fmt: skip
+
+
+ADDITION_COLUMNS = ("manifest_sha256", "line_sha256", "kind", "at")
+
+additions = sa.Table(
+    "additions", metadata,
+    sa.Column("addition_id", sa.Integer, primary_key=True, autoincrement=True),
+    *(sa.Column(c, sa.Text, nullable=False) for c in ADDITION_COLUMNS),
+    sa.Index("ix_additions_manifest", "manifest_sha256"),
+)  # fmt: skip
+
+
+def record_addition(store: Store, manifest_sha256: str, line_sha256: str, kind: str,
+                    at: str) -> None:
+    """Anchor one line of a run folder's additions record (never updates or deletes)."""
+    row = {"manifest_sha256": manifest_sha256, "line_sha256": line_sha256, "kind": kind,
+           "at": at}
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(additions.insert().values(**row))
+    except sa.exc.SQLAlchemyError as e:
+        raise StoreError(f"cannot anchor the addition in store {store}: "
+                         f"{getattr(e, 'orig', None) or e}") from e
+
+
+def additions_of(store: Store, manifest_sha256: str) -> list[dict]:
+    """The anchored additions of one manifest, in the order they were recorded."""
+    q = sa.select(*(additions.c[c] for c in ADDITION_COLUMNS)).where(
+        additions.c.manifest_sha256 == manifest_sha256).order_by(additions.c.addition_id)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def _who() -> tuple[str, str]:

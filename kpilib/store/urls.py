@@ -50,3 +50,29 @@ def store_error(url: str, e: sa.exc.DBAPIError, consequence: str = "") -> StoreE
     else:
         what = f"the store {url}: {detail}"
     return StoreError(f"{what}; {consequence}" if consequence else what)
+
+
+def inside(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
+
+
+def resolved_store(store: str, project: Path) -> Path | str:
+    """A store's database file resolved from ``project``, or the URL itself (not a file)."""
+    try:
+        path = sqlite_path(store)
+    except StoreError:
+        return store
+    return (project / path).resolve() if path is not None else store
+
+
+def project_store(named: str, project: Path) -> tuple[str | None, str]:
+    """The manifest's store when it is a SQLite file inside ``project``, else ``None`` and
+    why it is not trusted."""
+    where = resolved_store(named, project)
+    if isinstance(where, str):
+        return None, (f"the manifest names store {named!r}, not a file of this project "
+                      f"folder ({project}): not opened on the manifest's word")
+    if not inside(where, project.resolve()):
+        return None, (f"the manifest names store {named!r} ({where}), outside this project "
+                      f"folder ({project}): not opened on the manifest's word")
+    return named, ""
