@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from itertools import product
 
+from kpilib.rules.keycheck import check_status_key
 from kpilib.rules.keys import (
     OUTCOMES,
     RESERVED,
     SPC_KINDS,
     ZERO,
     Band,
-    Facts,
     Margin,
     Status,
     StatusKey,
     TravelCondition,
-    _matches,
-    rate,
 )
 from kpilib.rules.names import did_you_mean
-from kpilib.rules.targets import Tolerance
 from kpilib.rules.travel import BASELINES, WHEN, Comparison, Outcome, TravelKey
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -39,7 +35,6 @@ MARKERS = ("circle", "square", "diamond", "cross", "x", "triangle-up", "triangle
            "star", "hexagon", "circle-open", "square-open", "diamond-open",
            "triangle-up-open", "triangle-down-open", "star-open")
 BUILT_IN_REFERENCES = ("target", "floor", "baseline")
-PROBE_TOLERANCE = 10.0  # the KPI tolerance (percent) a key's check also rates with
 ROLLING = re.compile(r"^rolling_average_([1-9][0-9]?)$")
 # The statuses every key may use without declaring them (reserved states and activity
 # indicators' ranges), with the look the pages always gave them.
@@ -345,76 +340,8 @@ def parse_status_key(ident: str, raw, problems: list[str]) -> StatusKey | None:
                     min_history, tuple(r for r in declared if r not in comparators),
                     {n: str(g).strip() for n, g in comparators.items()})
     if len(problems) == before:
-        problems += check_status_key(key, where)
+        problems += check_status_key(key, where, STANDARD)
     return key
-
-
-def check_status_key(key: StatusKey, where: str) -> list[str]:
-    """Gaps, overlaps and unreachable statuses, found by rating probe values around every
-    threshold of the key, for both polarities, every travel outcome and SPC signal."""
-    problems = []
-    given: set[str] = set(key.reserved.values())
-    first_hits = [0] * len(key.bands)
-    for facts, case in _probes(key):
-        for i, band in enumerate(key.bands):
-            if _matches(band, facts, key):
-                first_hits[i] += 1
-                given.add(band.status)
-                break
-        else:
-            if rate(key, facts) == "":
-                problems.append(f"{where}.bands: {case} matches no band; add a band for it "
-                                "or end the bands with one that has no condition")
-                break
-    for i, n in enumerate(first_hits):
-        if n == 0:
-            problems.append(f"{where}.bands[{i + 1}] ({key.bands[i].status}) never applies: "
-                            "the bands before it take every case it covers")
-    for s in key.statuses:
-        if s.judgement and any(b.status == s.label for b in key.bands):
-            problems.append(f"{where}: {s.label!r} is judgement-only, but a band gives it")
-        elif not s.judgement and s.label not in given and s not in STANDARD:
-            problems.append(f"{where}: no band or reserved state gives {s.label!r}; give it "
-                            "a band, or mark it judgement: true (set only by an override)")
-    return problems
-
-
-def _probes(key: StatusKey):
-    """(facts, words) of every case worth rating: values around each threshold."""
-    refs = sorted({b.reference for b in key.bands} | {b.figure for b in key.bands if b.figure}
-                  | {"target"})
-    travel_outcomes = [None, *OUTCOMES] if any(b.travel for b in key.bands) else [None]
-    spcs = ["", *SPC_KINDS] if any(b.spc for b in key.bands) else [""]
-    for polarity, shift in product(("higher", "lower"), (0.0, -10.0, 10.0)):
-        sign = 1.0 if polarity == "higher" else -1.0
-        references = {r: 100.0 + (0.0 if r == "target" else sign * shift) for r in refs}
-        points = {0.0, 100.0, 1000.0, -1000.0}
-        for b in key.bands:
-            ref = references.get(b.reference, 100.0)
-            for m in (b.within, b.beyond, b.short_of):
-                if m is None:
-                    continue
-                widths = ([key.default_tolerance.allowance(ref), ref * PROBE_TOLERANCE / 100]
-                          if m.tolerance else [m.allowance(ref)])
-                for a in widths:
-                    for edge in (ref - a, ref + a, ref):
-                        points |= {edge, edge - 1e-3, edge + 1e-3}
-        figures = {b.figure for b in key.bands if b.figure}
-        tolerances = [None]  # the key's default_tolerance, and a KPI's own 10%
-        if any(m is not None and m.tolerance for b in key.bands
-               for m in (b.within, b.beyond, b.short_of)):
-            tolerances.append(Tolerance("percent", PROBE_TOLERANCE))
-        for value, out, spc, given, tol in product(sorted(points), travel_outcomes, spcs,
-                                                   (True, False) if figures else (False,),
-                                                   tolerances):
-            refs = {**references, **{f: value if given else None for f in figures}}
-            facts = Facts(value, polarity, refs, tol,
-                          (lambda _c, o=out: o) if out else None, spc, 10**6)
-            against = ", ".join(f"{k} {v:g}" for k, v in references.items())
-            case = (f"a value of {value:g} against {against}"
-                    f" ({polarity} is better{', travel ' + out if out else ''}"
-                    f"{', SPC ' + spc if spc else ''})")
-            yield facts, case
 
 
 def parse_travel_key(ident: str, raw, problems: list[str]) -> TravelKey | None:
