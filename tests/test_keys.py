@@ -186,3 +186,21 @@ def test_comparator_references_are_declared_by_group():
     _, problems = key([{"status": "Green", "within": 0}, {"status": "Red"}], (GREEN, RED),
                       comparators={"target": "England average"}, references=["x"])
     assert any("target is already a reference name" in p for p in problems), problems
+
+
+def test_a_load_under_a_bad_key_stores_nothing(tmp_path, monkeypatch, capsys):
+    """Loads read the council's keys as runs do: a bad key refuses the load, every problem
+    listed, and no store is made."""
+    from conftest import CATALOGUE_2024
+    from kpilib.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "council.yaml").write_text(json.dumps({"status_keys": {"k": {
+        "statuses": [GREEN, AMBER],
+        "bands": [{"status": "Green", "within": 0}, {"status": "Amber", "within": 5}]}}}),
+        encoding="utf-8")
+    assert main(["load", "catalogue", str(CATALOGUE_2024)]) == 1
+    err = capsys.readouterr().err
+    assert "invalid council settings" in err and "status_keys.k.bands[2].within" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "data").exists()

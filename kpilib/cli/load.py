@@ -30,8 +30,9 @@ def cmd_load(args) -> int:
     say_store(args.store)
     file = sqlite_path(args.store)
     new = file is not None and not file.exists()
-    store = Store.open(args.store)
-    store.keys = load_keys(args.council or find_settings())  # as runs find the council
+    keys = load_keys(args.council or find_settings())  # as runs find the council: a bad
+    store = Store.open(args.store)                     # key is refused before any store
+    store.keys = keys
 
     def load(path):
         return store.load(args.kind, path)
