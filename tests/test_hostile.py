@@ -603,7 +603,7 @@ def _params(w: World, line: str) -> str:
     return w.file("p-extra.yaml", "\n".join([*kept, line]) + "\n")
 
 
-def _manifest(w: World, name: str, change) -> str:
+def _changed_manifest(w: World, name: str, change) -> str:
     """A folder holding the published run's manifest, changed by ``change(manifest)``."""
     import json
 
@@ -637,16 +637,17 @@ OPTION_CASES += [
     ("fleet: as_of a huge number", lambda w: ["fleet", w.file(
         "fleet-as-of.yaml", f'periods: ["2024-02"]\nas_of: 1{"0" * 30}\ncouncils:\n'
         f"  - {{name: a, store: {w.store}}}\n")]),
-    ("audit: manifest council a number", lambda w: ["audit", _manifest(
+    ("audit: manifest council a number", lambda w: ["audit", _changed_manifest(
         w, "m-council", lambda m: m["parameters"].update(council=5))]),
     ("audit: a tree with a manifest whose council is a number", lambda w: [
-        "audit", str(Path(_manifest(w, "tree/2024-02/core", lambda m: m["parameters"].update(
+        "audit", str(Path(_changed_manifest(w, "tree/2024-02/core", lambda m: m[
+            "parameters"].update(
             council=5))).parents[1])]),
-    ("export: manifest council a number", lambda w: ["export", _manifest(
+    ("export: manifest council a number", lambda w: ["export", _changed_manifest(
         w, "m-council-record", lambda m: m.update(council=5)), "--xlsx"]),
-    ("export: manifest loads_through not a number", lambda w: ["export", _manifest(
+    ("export: manifest loads_through not a number", lambda w: ["export", _changed_manifest(
         w, "m-bound", lambda m: m["parameters"].update(loads_through="all")), "--xlsx"]),
-    ("revisions: manifest output_dir a list", lambda w: ["revisions", _manifest(
+    ("revisions: manifest output_dir a list", lambda w: ["revisions", _changed_manifest(
         w, "m-output", lambda m: m["parameters"].update(output_dir=[1]))]),
 ]
 
