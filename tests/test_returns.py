@@ -97,7 +97,8 @@ RULES = [
     case("breakdown on a KPI without breakdowns", "HSG01,2024-05,North,3,,,,", (3, "breakdown"),
          "expected an empty breakdown (the KPI has no breakdowns)"),
     case("status not an option", "HSG01,2024-05,,,,,n/a,", (3, "status"),
-         "expected empty (ok), missing, unavailable or arrears"),
+         "expected empty (figures given), provisional (figures given, to be confirmed), "
+         "missing, unavailable, arrears, not_due or carried_over"),
     case("duplicate ref, period and breakdown", GOOD, (3, "ref"),
          "duplicate: row 2 has the same ref, period and breakdown"),
 ]
