@@ -184,7 +184,7 @@ def test_a_load_committing_during_a_run_reaches_neither_its_pages_nor_its_csv(
     assert results.query("ref == 'AFL13' and column == '2024-02'")["value"].item() == "27"
     for page in summary.folder.glob("*.html"):
         assert "9,173" not in page.read_text(), f"{page.name} shows the late load"
-    verdict = audit_run(summary.folder)
+    verdict = audit_run(summary.folder, store=str(store))  # the auditor names the store
     assert verdict.identical, verdict.lines()
     revised = published_revisions(summary.folder)  # the late load is a revision of the run
     assert revised.query("ref == 'AFL13' and period == '2024-02'")[
