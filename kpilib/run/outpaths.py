@@ -58,13 +58,7 @@ def output_file(path: str | Path, what: str = "output file") -> Path:
         raise OutputPathError(f"{path}: its folder {parent} is {kind(pst.st_mode)}; expected a "
                               f"folder for the {what}")
     if pst is None:  # created on writing: no part of the way may be a file
-        for p in parent.parents:
-            pp = _lstat(p)
-            if pp is not None:
-                if not p.is_dir():
-                    raise OutputPathError(f"{path}: {p} is {kind(pp.st_mode)}, not a folder; "
-                                          f"expected a folder for the {what}")
-                break
+        _way_is_folders(path, parent.parents, what)
     return path
 
 
@@ -79,11 +73,17 @@ def output_dir(path: str | Path, what: str = "output folder") -> Path:
     if st is not None and not stat.S_ISDIR(st.st_mode):
         raise OutputPathError(f"{path}: is {kind(st.st_mode)}; the {what} must be a folder")
     if st is None:
-        for p in path.parents:
-            pp = _lstat(p)
-            if pp is not None:
-                if not p.is_dir():
-                    raise OutputPathError(f"{path}: {p} is {kind(pp.st_mode)}, not a folder; "
-                                          f"expected a folder for the {what}")
-                break
+        _way_is_folders(path, path.parents, what)
     return path
+
+
+def _way_is_folders(path: Path, above, what: str) -> None:
+    """The nearest existing folder above a path still to be made is a folder (not a file or
+    a device): outputs are made only in folders."""
+    for p in above:
+        pp = _lstat(p)
+        if pp is not None:
+            if not p.is_dir():
+                raise OutputPathError(f"{path}: {p} is {kind(pp.st_mode)}, not a folder; "
+                                      f"expected a folder for the {what}")
+            return
