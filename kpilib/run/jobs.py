@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kpilib.render import page as render_page
 from kpilib.run import publish, shared
+from kpilib.run.cellids import read_with_stable_ids
 from kpilib.run.kernel import LAUNCHER, interpreter
 from kpilib.run.locate import (
     NotebookSource,
@@ -96,8 +97,8 @@ def _execute_once(src: Path, out: Path, params: dict, workdir: Path, cwd: str):
     km = kernel_manager(workdir)
     try:
         return pm.execute_notebook(
-            str(src), str(out), parameters=params, kernel_name=KERNEL, progress_bar=False,
-            request_save_on_cell_execute=False, cwd=cwd, km=km,
+            read_with_stable_ids(src), str(out), parameters=params, kernel_name=KERNEL,
+            progress_bar=False, request_save_on_cell_execute=False, cwd=cwd, km=km,
             shutdown_kernel="immediate",
         )
     except DeadKernelError:

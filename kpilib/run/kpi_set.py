@@ -24,6 +24,7 @@ from kpilib.render import page as render_page
 from kpilib.reports.kpi_changes import KpiSetChanges, check_years, compare
 from kpilib.rules.periods import fy_id, parse_fy
 from kpilib.run import manifest, runner, signing
+from kpilib.run.cellids import check_cell_ids
 from kpilib.run.council import load_settings
 from kpilib.run.locate import check_reads_the_run_snapshot, find_notebook
 from kpilib.run.params import RunParams, check_output_dir, normalise_moment
@@ -110,6 +111,7 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
     title = council.title(REPORT, DEFAULT_TITLE)
     nb = find_notebook(REPORT, NOTEBOOK)
     check_reads_the_run_snapshot(nb)
+    check_cell_ids(nb.path, nb.label)
     job = runner.Job(nb, "index", None, f"{title} {year_from} to {year_to}",
                      {"store": params.store, "year_from": year_from, "year_to": year_to,
                       "as_of": as_of, "council": params.council,

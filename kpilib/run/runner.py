@@ -44,6 +44,7 @@ from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
 from kpilib.run import library, manifest, pdfpack, publish, recover, shared, signing, zygote
+from kpilib.run.cellids import check_cell_ids
 from kpilib.run.council import load_settings
 from kpilib.run.edition import folder_name
 from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
@@ -122,6 +123,7 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
                         f"{page_title} · {title}", dict(base), cwd, branding))
     for source in {j.notebook.path: j.notebook for j in jobs}.values():
         check_reads_the_run_snapshot(source)
+        check_cell_ids(source.path, source.label)
         if public:
             check_takes_edition(source)
     return jobs
