@@ -6,18 +6,17 @@ is checked here with the same rules as ``kpi run``, so a notebook executed by
 papermill, nbval or "Run all" in JupyterLab fails loudly on a bad parameter
 instead of rendering an empty page.
 
-A notebook's default parameters are ``None``: the store is ``$KPILIB_STORE``,
-or else the project's ``data/kpi.sqlite`` (looked for from the current folder
-upwards, so a notebook opened in JupyterLab finds it), and the period is the
-latest one loaded for the report type.
+A notebook's default parameters are ``None``: the store (and the council settings) are
+those :mod:`kpilib.run.interactive` finds (``$KPILIB_STORE``, else the project's latest
+parameter set for the report type, else ``data/kpi.sqlite`` looked for from the current
+folder upwards, so a notebook opened in JupyterLab finds it), and the period is the latest
+one loaded for the report type.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
-from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import ParamsError
@@ -30,30 +29,23 @@ from kpilib.reports.model import Report, build_report, latest_period, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.reports.qpr import QprExtra
 from kpilib.rules.periods import parse_period
-from kpilib.run import shared
+from kpilib.run import interactive, shared
 from kpilib.run.council import load_council, load_settings
 from kpilib.run.edition import edition_problem
 from kpilib.run.params import normalise_moment
 from kpilib.store import open_store, reads_for_keys
 from kpilib.store.reads import report_snapshot
 
-STORE_ENV = "KPILIB_STORE"
-DEFAULT_STORE = Path("data") / "kpi.sqlite"
+STORE_ENV = interactive.STORE_ENV
+DEFAULT_STORE = interactive.DEFAULT_STORE
 
 
 def default_store(report: str | None = None) -> str:
-    """``$KPILIB_STORE_<REPORT>`` for a report type kept in a store of its own (the county's
-    ``$KPILIB_STORE_CORPORATE``), else ``$KPILIB_STORE``, else ``data/kpi.sqlite`` in the
-    current folder or the nearest folder above it that has one, else ``data/kpi.sqlite``."""
-    if report and os.environ.get(f"{STORE_ENV}_{report.upper()}"):
-        return os.environ[f"{STORE_ENV}_{report.upper()}"]
-    if os.environ.get(STORE_ENV):
-        return os.environ[STORE_ENV]
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / DEFAULT_STORE).is_file():
-            return str(folder / DEFAULT_STORE)
-    return str(DEFAULT_STORE)
+    """The store a notebook opened with ``store = None`` reads (the order is
+    :mod:`kpilib.run.interactive`'s): ``$KPILIB_STORE_<REPORT>``, ``$KPILIB_STORE``, the
+    project's latest parameter set for the report type, else ``data/kpi.sqlite`` in the
+    working folder or the nearest folder above it."""
+    return interactive.defaults(report).store
 
 
 def open_report(store: str | None = None, period: str | None = None, report: str = "core",
@@ -108,7 +100,10 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
         raise ParamsError(problem)
     moment = normalise_moment(as_of, "parameter 'as_of'") if as_of else None
     bound = _checked_bound(loads_through)
-    store = store or default_store(rtype.name)
+    if store is None:  # opened by hand: the project's store for this report type
+        found = interactive.defaults(rtype.name)
+        store, council = found.store, council if council is not None else found.council
+    store, council = interactive.from_project(store), interactive.from_project(council)
     rep = snap = None
     if period is not None:  # a run's kernel: the report the run built, where it shared it
         period = _checked_period(period, rtype)
@@ -227,9 +222,10 @@ def open_changes(store: str | None = None, year_from: str | None = None,
     moment: ``year_to`` None is the latest year loaded, ``year_from`` None the year before."""
     from kpilib.run.kpi_set import DEFAULT_TITLE, REPORT, read_changes
 
-    changes, snap = read_changes(store or default_store(), year_from, year_to, as_of,
-                                 _checked_bound(loads_through))
-    return changes, load_council(council).title(REPORT, DEFAULT_TITLE), snap.as_of
+    store = interactive.from_project(store) or default_store()
+    changes, snap = read_changes(store, year_from, year_to, as_of, _checked_bound(loads_through))
+    title = load_council(interactive.from_project(council)).title(REPORT, DEFAULT_TITLE)
+    return changes, title, snap.as_of
 
 
 def changes_page(opened) -> str:
