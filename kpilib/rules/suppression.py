@@ -16,6 +16,8 @@ A public edition withholds small counts (reporting-rules.md, "Public editions"):
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +25,10 @@ EDITIONS = ("internal", "public")
 DEFAULT_EDITION = "internal"
 DEFAULT_THRESHOLD = 5
 WITHHELD = "withheld"  # how a withheld figure that is not a small count reads
+SECONDARY_NOTE = "withheld to protect others"  # how a page explains a secondary figure
+TRAVEL_WITHHELD = "Comparison withheld (a figure it compares is withheld)"
+COMMENTARY_WITHHELD = ("Commentary withheld from this public edition: it states a figure "
+                       "that is withheld.")
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,59 @@ def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
                 continue
             changed = True
     return out
+
+
+def tilings(whole: Sequence[Hashable], spans: Mapping[Hashable, Sequence[Hashable]]) -> list:
+    """Every way of adding up ``whole`` (a sequence of periods, in order) from ``spans``
+    (key -> the periods it adds up): lists of keys whose periods are disjoint, each inside
+    ``whole``, none the whole itself, together exactly ``whole``; in order.
+
+    A quarter shown beside its three months is two ways of adding up the year to date
+    (the quarter, or its months) and each is a *group* of :func:`secondary`: a figure
+    published nowhere is never a member, so no group relies on it staying unknown.
+    """
+    order = {p: i for i, p in enumerate(whole)}
+    inside = {}  # the first period of each span inside ``whole`` -> [(key, its periods)]
+    for key, ps in spans.items():
+        ps = tuple(ps)
+        if ps and len(ps) < len(order) and all(p in order for p in ps) \
+                and len(set(ps)) == len(ps):
+            inside.setdefault(min(ps, key=order.__getitem__), []).append((key, set(ps)))
+    out: list = []
+
+    def extend(left: set, chosen: list) -> None:
+        if not left:
+            out.append(list(chosen))
+            return
+        first = min(left, key=order.__getitem__)
+        for key, ps in inside.get(first, ()):
+            if ps <= left:
+                extend(left - ps, [*chosen, key])
+
+    extend(set(order), [])
+    return out
+
+
+def printed_forms(x: float, decimals: int = 2) -> set[str]:
+    """Every way a page could print ``x``: with 0 to ``decimals`` (at least 2) decimal
+    places, with and without thousands separators, and exactly (``100``, ``100.0``,
+    ``100.00``, ``1,234``); a unit sign or ``out of`` around it does not matter, as
+    :func:`states` matches the number alone."""
+    v = float(x)
+    out = {f"{v:.6f}".rstrip("0").rstrip(".")}
+    for d in range(max(2, decimals) + 1):
+        out |= {f"{v:.{d}f}", f"{v:,.{d}f}"}
+    return {s for s in out if s not in ("", "-0")}
+
+
+def states(text: str, forms: Iterable[str]) -> bool:
+    """Whether ``text`` (HTML or plain) prints one of ``forms`` as a number of its own:
+    ``2`` is in "2 out of 2" and "(2)" but not in "2025", "12" or "2.5"."""
+    plain = html.unescape(re.sub(r"<[^>]*>", " ", text or ""))
+    for f in forms:
+        if re.search(rf"(?<![\d.,])(?<![\d][.,]){re.escape(f)}(?![\d])(?![.,]\d)", plain):
+            return True
+    return False
 
 
 def recoverable(values: Mapping[Hashable, float | None], groups: Iterable[Group],
