@@ -16,12 +16,16 @@ Decided for a withheld figure (reporting-rules.md, "Public editions"):
   ``results.csv``; a ratio's cell keeps its counts' texts: ``withheld (<5 out of 120)``;
 * it has no RAG status (a status against a target narrows the figure down; ``Tracking`` and
   ``Target under review``, which do not depend on it, stay) and the KPI's
-  direction of travel is ``n/a`` when its headline period or the one before is withheld;
+  direction of travel is ``n/a``, *Comparison withheld*, when a figure it can compare
+  (its headline's financial year or the one before) is withheld;
 * its trend-chart point is a gap, and a series (a KPI or a breakdown) with any withheld
   point has no SPC (its XmR chart's mean and limits, and moving ranges, would give it away):
   it is drawn as a trend chart and has no rows in ``spc.csv``;
 * a small ``count`` baseline reads ``<5``; commentary from a return marked ``internal`` is
-  not shown.
+  not shown, and commentary printing a withheld figure of its KPI is replaced by a note;
+* secondary suppression's groups are the relations between *published* figures
+  (:func:`published_groups`): every way a column adds up from the columns and chart
+  points inside it, and a total from its breakdowns.
 
 Exports and other outputs call :func:`public_edition` on the report they write, as the
 runner and the notebooks do.

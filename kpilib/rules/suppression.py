@@ -53,12 +53,15 @@ class Suppression:
                            "zero is shown",
                 "derived": "a percentage or rate whose numerator or denominator is withheld "
                            "is withheld",
-                "secondary": "where a withheld figure could be worked out from a total and "
-                             "its other parts (breakdowns, or the periods of a quarter or "
-                             "year), the smallest non-zero part shown is withheld too",
-                "rag_travel_spc": "a withheld figure has no RAG status or direction of travel, "
-                                  "and a series with a withheld point has no SPC chart",
-                "commentary": "commentary marked internal is not shown"}
+                "secondary": "where a withheld figure could be worked out from a published "
+                             "total and its other published parts (breakdowns, or the "
+                             "columns and chart points a quarter or year adds up from), the "
+                             "smallest non-zero part shown is withheld too, else the total",
+                "rag_travel_spc": "a withheld figure has no RAG status, a comparison with "
+                                  "it is withheld, and a series with a withheld point has no "
+                                  "SPC chart",
+                "commentary": "commentary marked internal, or printing a withheld figure, "
+                              "is not shown"}
 
 
 Group = tuple[Hashable, Sequence[Hashable]]  # (total, its parts)
