@@ -115,3 +115,9 @@ def test_every_way_a_column_adds_up(whole, spans, ways):
         "empty"])
 def test_commentary_states_a_figure_in_any_printed_form(text, figure, said):
     assert states(text, printed_forms(figure, 1)) is said
+
+
+@pytest.mark.parametrize("text", ["&#49;00%", "&#x31;00.0", "1&#48;0", "100&nbsp;%"],
+                         ids=["decimal-ref", "hex-ref", "ref-inside", "nbsp"])
+def test_a_figure_written_with_character_references_is_found(text):
+    assert states(text, printed_forms(100))

@@ -16,7 +16,6 @@ A public edition withholds small counts (reporting-rules.md, "Public editions"):
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -150,10 +149,28 @@ def printed_forms(x: float, decimals: int = 2) -> set[str]:
     return {s for s in out if s not in ("", "-0")}
 
 
+_ENTITIES = {"amp": "&", "nbsp": " ", "lt": "<", "gt": ">", "percnt": "%", "comma": ",",
+             "period": ".", "quot": '"', "apos": "'"}
+
+
+def _unescape(text: str) -> str:
+    """HTML character references as the reader sees them (``&#49;`` is ``1``)."""
+    def one(m: re.Match) -> str:
+        name = m.group(1)
+        if name[0] == "#":
+            try:
+                code = int(name[2:], 16) if name[1:2] in "xX" and len(name) > 2 else int(name[1:])
+                return chr(code)
+            except (ValueError, OverflowError):
+                return m.group(0)
+        return _ENTITIES.get(name.lower(), m.group(0))
+    return re.sub(r"&(#[xX]?[0-9a-fA-F]+|[A-Za-z]+);?", one, text)
+
+
 def states(text: str, forms: Iterable[str]) -> bool:
     """Whether ``text`` (HTML or plain) prints one of ``forms`` as a number of its own:
     ``2`` is in "2 out of 2" and "(2)" but not in "2025", "12" or "2.5"."""
-    plain = html.unescape(re.sub(r"<[^>]*>", " ", text or ""))
+    plain = _unescape(re.sub(r"<[^>]*>", " ", text or ""))
     for f in forms:
         if re.search(rf"(?<![\d.,])(?<![\d][.,]){re.escape(f)}(?![\d])(?![.,]\d)", plain):
             return True
