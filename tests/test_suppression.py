@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpilib.rules.suppression import Suppression, primary, recoverable, secondary
+from kpilib.rules.suppression import (
+    Suppression,
+    primary,
+    printed_forms,
+    recoverable,
+    secondary,
+    states,
+    tilings,
+)
 
 
 @pytest.mark.parametrize(("value", "threshold", "small"), [
@@ -75,3 +83,41 @@ def test_no_withheld_figure_is_the_total_minus_the_others(table):
                 assert total in withheld or any(q in withheld for q in others)
     assert secondary(values, groups, withheld) == withheld  # nothing more to do
     assert secondary(values, groups, small) == withheld  # deterministic
+
+
+@pytest.mark.parametrize(("whole", "spans", "ways"), [
+    (("Apr", "May", "Jun"), {"Apr": ["Apr"], "May": ["May"], "Jun": ["Jun"]},
+     [["Apr", "May", "Jun"]]),
+    (("Q1a", "Q1b", "Q2a"), {"Q1": ["Q1a", "Q1b"], "Q1a": ["Q1a"], "Q1b": ["Q1b"],
+                             "Q2a": ["Q2a"]}, [["Q1", "Q2a"], ["Q1a", "Q1b", "Q2a"]]),
+    (("Apr", "May", "Jun"), {"Apr": ["Apr"], "Jun": ["Jun"]}, []),  # May published nowhere
+    (("Apr", "May"), {"all": ["Apr", "May"], "Apr": ["Apr"]}, []),  # not the whole itself
+    (("Apr", "May"), {"Apr": ["Apr"], "Mar": ["Mar"], "May": ["May"]}, [["Apr", "May"]]),
+], ids=["months", "quarter-or-its-months", "gap", "whole-is-not-a-part", "outside-ignored"])
+def test_every_way_a_column_adds_up(whole, spans, ways):
+    assert tilings(whole, spans) == ways
+
+
+@pytest.mark.parametrize(("text", "figure", "said"), [
+    ("Performance of 100.0% in Mar 2025 meets the target", 100, True),
+    ("<p>100%</p>", 100, True),
+    ("2 out of 2 applications", 2, True),
+    ("(2)", 2, True),
+    ("Mar 2025", 2, False),
+    ("12 cases", 2, False),
+    ("2.5 days", 2, False),
+    ("1,234 visits", 1234, True),
+    ("1234.5", 1234, False),
+    ("83.3% on time", 83.3333, True),
+    ("", 2, False),
+], ids=["percent-one-decimal", "percent-whole-in-html", "out-of", "bracketed", "in-a-year",
+        "in-a-larger-number", "with-decimals", "separators", "other-decimals", "rounded",
+        "empty"])
+def test_commentary_states_a_figure_in_any_printed_form(text, figure, said):
+    assert states(text, printed_forms(figure, 1)) is said
+
+
+@pytest.mark.parametrize("text", ["&#49;00%", "&#x31;00.0", "1&#48;0", "100&nbsp;%"],
+                         ids=["decimal-ref", "hex-ref", "ref-inside", "nbsp"])
+def test_a_figure_written_with_character_references_is_found(text):
+    assert states(text, printed_forms(100))

@@ -37,6 +37,7 @@ from kpilib.reports import sentence
 from kpilib.reports.model import Report
 from kpilib.rules.formats import arrears_lag, format_target, format_value, is_blank
 from kpilib.rules.periods import fy_id, parse_fy
+from kpilib.rules.suppression import TRAVEL_WITHHELD
 from kpilib.rules.travel import NO_POLARITY, NO_TRAVEL, NO_TRAVEL_WORDS
 
 __all__ = ["CHART_MARKERS", "RAG_STYLE", "KpiRows", "baseline_label", "chart", "chart_summary",
@@ -77,7 +78,7 @@ def _travel_key(keys) -> list[tuple[str, str]]:
     """Every (symbol, words) a page can show, in the keys' order (each travel key's
     comparisons, no polarity, no previous value)."""
     pairs = [p for key in keys.travel.values() for comp in key.comparisons for p in comp.pairs()]
-    pairs += [*NO_POLARITY.items(), (NO_TRAVEL, NO_TRAVEL_WORDS)]
+    pairs += [*NO_POLARITY.items(), (NO_TRAVEL, NO_TRAVEL_WORDS), (NO_TRAVEL, TRAVEL_WITHHELD)]
     pairs += [(NO_TRAVEL, comp.none_words) for key in keys.travel.values()
               for comp in key.comparisons]
     return list(dict.fromkeys(pairs))

@@ -16,12 +16,16 @@ Decided for a withheld figure (reporting-rules.md, "Public editions"):
   ``results.csv``; a ratio's cell keeps its counts' texts: ``withheld (<5 out of 120)``;
 * it has no RAG status (a status against a target narrows the figure down; ``Tracking`` and
   ``Target under review``, which do not depend on it, stay) and the KPI's
-  direction of travel is ``n/a`` when its headline period or the one before is withheld;
+  direction of travel is ``n/a``, *Comparison withheld*, when a figure it can compare
+  (its headline's financial year or the one before) is withheld;
 * its trend-chart point is a gap, and a series (a KPI or a breakdown) with any withheld
   point has no SPC (its XmR chart's mean and limits, and moving ranges, would give it away):
   it is drawn as a trend chart and has no rows in ``spc.csv``;
 * a small ``count`` baseline reads ``<5``; commentary from a return marked ``internal`` is
-  not shown.
+  not shown, and commentary printing a withheld figure of its KPI is replaced by a note;
+* secondary suppression's groups are the relations between *published* figures
+  (:func:`published_groups`): every way a column adds up from the columns and chart
+  points inside it, and a total from its breakdowns.
 
 Exports and other outputs call :func:`public_edition` on the report they write, as the
 runner and the notebooks do.
@@ -35,8 +39,19 @@ import pandas as pd
 
 from kpilib.reports import spc_table
 from kpilib.reports.model import Report
+from kpilib.rules import periods as P
 from kpilib.rules.formats import plain
-from kpilib.rules.suppression import WITHHELD, Suppression, primary, secondary
+from kpilib.rules.suppression import (
+    COMMENTARY_WITHHELD,
+    TRAVEL_WITHHELD,
+    WITHHELD,
+    Suppression,
+    primary,
+    printed_forms,
+    secondary,
+    states,
+    tilings,
+)
 from kpilib.rules.travel import NO_TRAVEL
 
 FIELDS = ("value", "numerator", "denominator")
@@ -51,74 +66,121 @@ NOTICE = ("Small numbers are withheld from this public edition to protect the pr
           "travel or SPC chart.")
 
 
-def notice(settings: Suppression) -> str:
-    """What every page of a public edition says about withheld figures, and why."""
-    return NOTICE.format(below=settings.threshold - 1, mark=settings.mark)
+SECONDARY = (" Some figures that are not small numbers are withheld too, to protect others: "
+             "without them a withheld small number could be worked out by subtraction from a "
+             "total or a year to date.")
+
+
+def notice(settings: Suppression, others: bool = False) -> str:
+    """What every page of a public edition says about withheld figures, and why; with
+    ``others``, that figures were withheld to protect others (secondary suppression)."""
+    return NOTICE.format(below=settings.threshold - 1, mark=settings.mark) + (
+        SECONDARY if others else "")
 
 
 def _number(x) -> float | None:
     return None if x is None or x != x else float(x)
 
 
-def _figures(report: Report, returns: pd.DataFrame) -> dict:
-    """Every figure the report can show or give away, by key."""
+def _figures(report: Report, returns: pd.DataFrame) -> tuple[dict, set]:
+    """(every figure the report can show or give away, by key; the keys the edition
+    publishes: its cells and its chart points)."""
     values: dict = {}
     for c in report.cells.to_dict("records"):
         for f in FIELDS:
             values[(c["ref"], c["breakdown"], c["column"], f)] = _number(c[f])
+    for s in report.series.to_dict("records"):  # a chart point: the period's value
+        values.setdefault((s["ref"], s["breakdown"], s["period"], "value"), _number(s["value"]))
+    shown = {k for k, v in values.items() if v is not None}
     refs = set(report.kpis["ref"]) if len(report.kpis) else set()
     rows = returns[returns["ref"].isin(refs) & (returns["status"] == "")]
     for r in rows.to_dict("records"):
         for f in FIELDS:
             values.setdefault((r["ref"], r["breakdown"] or "", r["period"], f), _number(r[f]))
-    return values
+    return values, shown
 
 
-def _groups(report: Report, values: dict) -> list:
-    """(total, parts) of every additive relation between the report's figures."""
+def _spans(report: Report, k: dict, field: str, shown: set) -> dict:
+    """The published figures of one KPI row and field, by span (a column's id or a chart
+    point's period) -> the periods it is made of, in order."""
+    monthly = k["frequency"] == "monthly"
+    spans = {}
+    for col in report.columns:
+        ids = col.months if monthly else col.quarters
+        if ids and (k["ref"], k["breakdown"], col.id, field) in shown:
+            spans[col.id] = tuple(ids)
+    for key in shown:  # chart points (a month or quarter column is the same figure)
+        if key[:2] == (k["ref"], k["breakdown"]) and key[3] == field and key[2] not in spans:
+            spans[key[2]] = (key[2],)
+    return spans
+
+
+def _fields(k: dict) -> list[str]:
+    """The fields of a KPI row that add up: its counts, and a count KPI's value."""
+    return ["numerator", "denominator"] + (["value"] if k["unit"] == "count" else [])
+
+
+def _groups(report: Report, values: dict, shown: set) -> list:
+    """(total, parts) of every additive relation between the figures the edition
+    publishes: a KPI's total and its breakdowns in each column and chart point, and every
+    way a column spanning several periods adds up from the columns and points inside it
+    (a year to date from its quarters and months, a quarter from its months)."""
     kpis = report.kpis.to_dict("records")
-    totals = [k for k in kpis if k["breakdown"] == ""]
-    spans: dict[str, set] = {}
-    for ref, _, span, _ in values:
-        spans.setdefault(ref, set()).add(span)
     parts_of: dict[str, list] = {}
     for b in kpis:
         if b["breakdown"]:
             parts_of.setdefault(b["ref"], []).append(b["breakdown"])
     groups = []
-    for k in totals:  # a KPI's total and its breakdowns, in each period and column
-        ref, parts = k["ref"], parts_of.get(k["ref"], [])
-        fields = ["numerator", "denominator"] + (["value"] if k["unit"] == "count" else [])
-        for span in sorted(spans.get(ref, ())) if parts else ():
-            for f in fields:
-                groups.append(((ref, "", span, f), [(ref, b, span, f) for b in parts]))
-    for k in kpis:  # a column and the periods it is made of
-        fields = ["numerator", "denominator"] + (
-            ["value"] if k["unit"] == "count" or k["measure"] == "ratio" else [])
-        for col in report.columns:  # (a ratio's value: a column may be its periods' mean)
-            ids = col.months if k["frequency"] == "monthly" else col.quarters
-            if not ids or tuple(ids) == (col.id,):
-                continue
-            for f in fields:
-                parts = [(k["ref"], k["breakdown"], p, f) for p in ids]
-                have = [p for p in parts if values.get(p) is not None]
-                if k["measure"] in LATEST:
-                    have = have[-1:]
-                elif k["measure"] not in ADDITIVE:
-                    continue
-                if have:
-                    groups.append(((k["ref"], k["breakdown"], col.id, f), have))
+    for k in kpis:
+        ref, bd = k["ref"], k["breakdown"]
+        fields = _fields(k)
+        if k["measure"] == "ratio":  # a ratio's column is its periods' mean where only
+            fields.append("value")   # values were given (section 2)
+        for f in fields:
+            spans = _spans(report, k, f, shown)
+            if not bd:  # the total and its breakdowns, in each span
+                for span in spans if f in _fields(k) else ():
+                    parts = [(ref, b, span, f) for b in parts_of.get(ref, [])]
+                    if parts:
+                        groups.append(((ref, "", span, f), parts))
+            if k["measure"] in LATEST:  # equal figures: each span and its latest period's
+                _latest_groups(groups, (ref, bd), f, spans, values)
+            elif k["measure"] in ADDITIVE:
+                for span, ids in spans.items():
+                    if len(ids) < 2 or (k["measure"] == "ratio" and f == "value" and
+                                        values.get((ref, bd, span, "numerator")) is not None):
+                        continue
+                    for tiling in tilings(ids, {s: p for s, p in spans.items() if s != span}):
+                        groups.append(((ref, bd, span, f), [(ref, bd, s, f) for s in tiling]))
     return groups
+
+
+def _latest_groups(groups: list, row: tuple, f: str, spans: dict, values: dict) -> None:
+    """A snapshot's or cumulative KPI's spans with the same latest period (with a value)
+    are one figure: each pair a group."""
+    by_latest: dict = {}
+    for span, ids in spans.items():
+        have = [p for p in ids if values.get((*row, p, f)) is not None] or list(ids[-1:])
+        by_latest.setdefault(have[-1], []).append(span)
+    for same in by_latest.values():
+        groups += [((*row, same[0], f), [(*row, s, f)]) for s in same[1:]]
+
+
+def published_groups(report: Report, returns: pd.DataFrame) -> tuple[dict, list]:
+    """(every figure by key, every additive relation between published figures): what an
+    adversary can subtract.  For checks and tests."""
+    values, shown = _figures(report, returns)
+    return values, _groups(report, values, shown)
 
 
 def withheld_figures(report: Report, returns: pd.DataFrame,
                      settings: Suppression) -> tuple[dict, set, set]:
     """(every figure by key, the small counts, every withheld key)."""
-    values = _figures(report, returns)
+    values, shown = _figures(report, returns)
     units = {(k["ref"], k["breakdown"]): k["unit"] for k in report.kpis.to_dict("records")}
     counts = [k for k in values if k[3] != "value" or units.get(k[:2]) == "count"]
     small = primary(values, counts, settings)
-    groups = _groups(report, values)
+    groups = _groups(report, values, shown)
     withheld = set(small)
     while True:  # until secondary and derived suppression have nothing more to withhold
         grown = secondary(values, groups, withheld)
@@ -168,7 +230,7 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
     no_spc = {(p["ref"], p["breakdown"]) for p in spc.to_dict("records")
               if (p["ref"], p["breakdown"], p["period"], "value") in withheld}
     spc = spc[[(r, b) not in no_spc for r, b in zip(spc["ref"], spc["breakdown"])]]
-    kpis = _kpi_rows(report, withheld, settings, no_spc)
+    kpis = _kpi_rows(report, withheld, values, settings, no_spc)
     travel = {(k["ref"], k["breakdown"]): (k["travel"], k["travel_text"])
               for k in kpis.to_dict("records")}
     now = [travel.get((r, b), (t, w)) if t else (t, w) for r, b, t, w in
@@ -176,7 +238,7 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
     cells["travel"], cells["travel_label"] = [t for t, _ in now], [w for _, w in now]
     return dataclasses.replace(report, cells=cells.reset_index(drop=True), series=series,
                                spc=spc.reset_index(drop=True), kpis=kpis, edition="public",
-                               notice=notice(settings))
+                               notice=notice(settings, bool(withheld - small)))
 
 
 def _display(c: dict, key: tuple, withheld: set, mark, measure: str | None) -> str:
@@ -190,29 +252,54 @@ def _display(c: dict, key: tuple, withheld: set, mark, measure: str | None) -> s
     return text
 
 
-def _kpi_rows(report: Report, withheld: set, settings: Suppression, no_spc: set) -> pd.DataFrame:
+def _window(head: str) -> set[str]:
+    """The financial years a direction of travel of ``head`` can read: its own and the one
+    before (the previous period, the same period a year before, the previous year's end,
+    a rolling average)."""
+    try:
+        fy = P.parse_period(head).fy
+    except P.PeriodError:
+        return set()
+    return {fy, P.fy_id(P.parse_fy(fy) - 1)}
+
+
+def _fy(span: str) -> str:
+    try:
+        return P.parse_period(span).fy
+    except P.PeriodError:  # YTD: no comparison reads it
+        return ""
+
+
+def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression,
+              no_spc: set) -> pd.DataFrame:
     """Headline RAG and travel, baseline, SPC icons and commentary of the public edition."""
-    points = {}
-    for s in report.series.to_dict("records"):
-        if s["value"] == s["value"]:
-            points.setdefault((s["ref"], s["breakdown"]), []).append(s["period"])
+    hidden: dict = {}  # (ref, breakdown) -> the financial years with a withheld value
+    shown_forms: dict = {}  # ref -> how its withheld figures would be printed
+    decimals = {k["ref"]: k["decimals"] for k in report.kpis.to_dict("records")}
+    for key in withheld:
+        if key[3] == "value":
+            hidden.setdefault(key[:2], set()).add(_fy(key[2]))
+        v = values.get(key)
+        if v is not None and v != 0:
+            d = decimals.get(key[0])
+            shown_forms.setdefault(key[0], set()).update(
+                printed_forms(v, int(d) if d == d and d is not None else 2))
     rows = []
     for k in report.kpis.to_dict("records"):
         key = (k["ref"], k["breakdown"])
         head = k.get("headline_period", "")
-        earlier = [p for p in points.get(key, []) if p < head][-1:]
         if (*key, head, "value") in withheld and k["rag"] not in KEEP:
             k["rag"], k["override_reason"], k["override_by"] = "", "", ""
-        if k["travel2"] and ((*key, head, "value") in withheld or any(
-                (*key, p, "value") in withheld for p in points.get(key, []) if p < head)):
-            k["travel2"], k["travel2_text"] = NO_TRAVEL, k["travel_none"]  # any baseline
-        if any((*key, p, "value") in withheld for p in [head, *earlier]):
-            k["travel"] = NO_TRAVEL
-            k["travel_text"] = k["travel_none"]
+        if hidden.get(key, set()) & _window(head) or (*key, head, "value") in withheld:
+            k["travel"], k["travel_text"] = NO_TRAVEL, TRAVEL_WITHHELD  # it would narrow
+            if k["travel2"]:                                            # a withheld figure
+                k["travel2"], k["travel2_text"] = NO_TRAVEL, TRAVEL_WITHHELD
         if k.get("unit") == "count" and settings.small(k.get("baseline")):
             k["baseline"], k["baseline_text"] = None, settings.mark
         if k.get("commentary_internal"):
             k["commentary"] = ""
+        elif states(k.get("commentary") or "", shown_forms.get(k["ref"], ())):
+            k["commentary"] = f"<p><em>{COMMENTARY_WITHHELD}</em></p>"
         if key in no_spc:
             k.update(spc_table.NO_SPC)
         rows.append(k)

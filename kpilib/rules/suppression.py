@@ -16,6 +16,7 @@ A public edition withholds small counts (reporting-rules.md, "Public editions"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,10 @@ EDITIONS = ("internal", "public")
 DEFAULT_EDITION = "internal"
 DEFAULT_THRESHOLD = 5
 WITHHELD = "withheld"  # how a withheld figure that is not a small count reads
+SECONDARY_NOTE = "withheld to protect others"  # how a page explains a secondary figure
+TRAVEL_WITHHELD = "Comparison withheld (a figure it compares is withheld)"
+COMMENTARY_WITHHELD = ("Commentary withheld from this public edition: it states a figure "
+                       "that is withheld.")
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,15 @@ class Suppression:
                            "zero is shown",
                 "derived": "a percentage or rate whose numerator or denominator is withheld "
                            "is withheld",
-                "secondary": "where a withheld figure could be worked out from a total and "
-                             "its other parts (breakdowns, or the periods of a quarter or "
-                             "year), the smallest non-zero part shown is withheld too",
-                "rag_travel_spc": "a withheld figure has no RAG status or direction of travel, "
-                                  "and a series with a withheld point has no SPC chart",
-                "commentary": "commentary marked internal is not shown"}
+                "secondary": "where a withheld figure could be worked out from a published "
+                             "total and its other published parts (breakdowns, or the "
+                             "columns and chart points a quarter or year adds up from), the "
+                             "smallest non-zero part shown is withheld too, else the total",
+                "rag_travel_spc": "a withheld figure has no RAG status, a comparison with "
+                                  "it is withheld, and a series with a withheld point has no "
+                                  "SPC chart",
+                "commentary": "commentary marked internal, or printing a withheld figure, "
+                              "is not shown"}
 
 
 Group = tuple[Hashable, Sequence[Hashable]]  # (total, its parts)
@@ -96,6 +104,77 @@ def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
                 continue
             changed = True
     return out
+
+
+def tilings(whole: Sequence[Hashable], spans: Mapping[Hashable, Sequence[Hashable]]) -> list:
+    """Every way of adding up ``whole`` (a sequence of periods, in order) from ``spans``
+    (key -> the periods it adds up): lists of keys whose periods are disjoint, each inside
+    ``whole``, none the whole itself, together exactly ``whole``; in order.
+
+    A quarter shown beside its three months is two ways of adding up the year to date
+    (the quarter, or its months) and each is a *group* of :func:`secondary`: a figure
+    published nowhere is never a member, so no group relies on it staying unknown.
+    """
+    order = {p: i for i, p in enumerate(whole)}
+    inside = {}  # the first period of each span inside ``whole`` -> [(key, its periods)]
+    for key, ps in spans.items():
+        ps = tuple(ps)
+        if ps and len(ps) < len(order) and all(p in order for p in ps) \
+                and len(set(ps)) == len(ps):
+            inside.setdefault(min(ps, key=order.__getitem__), []).append((key, set(ps)))
+    out: list = []
+
+    def extend(left: set, chosen: list) -> None:
+        if not left:
+            out.append(list(chosen))
+            return
+        first = min(left, key=order.__getitem__)
+        for key, ps in inside.get(first, ()):
+            if ps <= left:
+                extend(left - ps, [*chosen, key])
+
+    extend(set(order), [])
+    return out
+
+
+def printed_forms(x: float, decimals: int = 2) -> set[str]:
+    """Every way a page could print ``x``: with 0 to ``decimals`` (at least 2) decimal
+    places, with and without thousands separators, and exactly (``100``, ``100.0``,
+    ``100.00``, ``1,234``); a unit sign or ``out of`` around it does not matter, as
+    :func:`states` matches the number alone."""
+    v = float(x)
+    out = {f"{v:.6f}".rstrip("0").rstrip(".")}
+    for d in range(max(2, decimals) + 1):
+        out |= {f"{v:.{d}f}", f"{v:,.{d}f}"}
+    return {s for s in out if s not in ("", "-0")}
+
+
+_ENTITIES = {"amp": "&", "nbsp": " ", "lt": "<", "gt": ">", "percnt": "%", "comma": ",",
+             "period": ".", "quot": '"', "apos": "'"}
+
+
+def _unescape(text: str) -> str:
+    """HTML character references as the reader sees them (``&#49;`` is ``1``)."""
+    def one(m: re.Match) -> str:
+        name = m.group(1)
+        if name[0] == "#":
+            try:
+                code = int(name[2:], 16) if name[1:2] in "xX" and len(name) > 2 else int(name[1:])
+                return chr(code)
+            except (ValueError, OverflowError):
+                return m.group(0)
+        return _ENTITIES.get(name.lower(), m.group(0))
+    return re.sub(r"&(#[xX]?[0-9a-fA-F]+|[A-Za-z]+);?", one, text)
+
+
+def states(text: str, forms: Iterable[str]) -> bool:
+    """Whether ``text`` (HTML or plain) prints one of ``forms`` as a number of its own:
+    ``2`` is in "2 out of 2" and "(2)" but not in "2025", "12" or "2.5"."""
+    plain = _unescape(re.sub(r"<[^>]*>", " ", text or ""))
+    for f in forms:
+        if re.search(rf"(?<![\d.,])(?<![\d][.,]){re.escape(f)}(?![\d])(?![.,]\d)", plain):
+            return True
+    return False
 
 
 def recoverable(values: Mapping[Hashable, float | None], groups: Iterable[Group],
