@@ -75,11 +75,11 @@ class Report:
     def spc_csv(self) -> pd.DataFrame:
         """The ``spc.csv`` table: numbers as fixed text, icons on each series' latest point."""
         icons = {(k["ref"], k["breakdown"]): k for k in
-                 self.kpis.reindex(columns=["ref", "breakdown", "variation", "assurance"])
-                 .to_dict("records")}
+                 self.kpis.reindex(columns=["ref", "breakdown", "spc_variation",
+                                            "spc_assurance"]).to_dict("records")}
         return _spreadsheet_safe(spc_table.spc_csv_frame(self.spc_points, icons),
                                  ("ref", "breakdown", "period", "point", "rule", "variation",
-                                  "assurance"))
+                                  "assurance", "provisional"))
 
     @property
     def type(self) -> registry.ReportType:
@@ -288,6 +288,7 @@ def build_report(
     keys: KeySet | None = None,
     extras: dict | None = None,
     previous_period: bool = False,
+    spc_min_points: int | None = None,
 ) -> Report:
     """Compute a report (pure).
 
@@ -304,6 +305,8 @@ def build_report(
         statuses set by judgement; absent: none loaded).
     previous_period : a first quarter's report also shows the quarter before (the
         council's report shape).
+    spc_min_points : the points a series needs for an XmR chart and icons on the pages
+        (the council's ``spc: min_points``; None: section 8's default, 12).
     """
     rtype = registry.get(report)
     per = P.parse_period(period)
@@ -350,7 +353,8 @@ def build_report(
             kpi_rows.append(_kpi_row(d, *args, n, keys))
     cells = [c for c in cells if c["column"] in kept]
     analyses = spc_table.analyse_all(specs, {(s.ref, s.breakdown): {
-        p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs})
+        p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs},
+        spc_min_points or spc_table.spc.MIN_POINTS)
     icons = spc_table.summary(analyses)
     for k in kpi_rows:
         k.update(icons.get((k["ref"], k["breakdown"]), spc_table.NO_SPC))
