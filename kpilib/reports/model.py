@@ -34,6 +34,7 @@ from kpilib.rules.measures import ARREARS, Cell, to_number
 from kpilib.rules.names import spreadsheet_safe
 from kpilib.rules.rag import STATUSES
 from kpilib.rules.ranges import RANGE_STATUSES
+from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.travel import NO_TRAVEL, NO_TRAVEL_WORDS
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
@@ -66,6 +67,7 @@ class Report:
     extra: Any = None  # what a report type's own ``extend`` step adds (e.g. qpr markers)
     keys: Any = None  # the status and travel keys the report was rated with (a KeySet)
     directorate_shown: bool = True  # each KPI says its directorate (the report shape)
+    spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (council's)
 
     @property
     def spc_points(self) -> pd.DataFrame:
@@ -354,7 +356,7 @@ def build_report(
     cells = [c for c in cells if c["column"] in kept]
     analyses = spc_table.analyse_all(specs, {(s.ref, s.breakdown): {
         p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs},
-        spc_min_points or spc_table.spc.MIN_POINTS)
+        spc_min_points or MIN_POINTS)
     icons = spc_table.summary(analyses)
     for k in kpi_rows:
         k.update(icons.get((k["ref"], k["breakdown"]), spc_table.NO_SPC))
@@ -368,6 +370,7 @@ def build_report(
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
         as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses), keys=keys,
+        spc_min_points=spc_min_points or MIN_POINTS,
     )
     return rtype.extend(built, catalogue, returns) if rtype.extend else built
 
