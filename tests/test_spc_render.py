@@ -193,3 +193,21 @@ def test_a_series_rebased_at_its_last_point_says_so_in_its_text_alternative():
     html = charts.xmr_chart("X1", "count", pts, 4.0, 1, {"assurance": "hit_and_miss"})
     assert "no limits yet (one point since the series was rebased)" in html
     assert "assurance: hit and miss" in html.lower()
+
+
+def test_a_status_key_that_reads_the_spc_point_rates_a_report(test_store):
+    """engine.spc_kind read a Point's ``kind`` (it has ``point``): any report rated with a
+    key with ``spc:`` bands failed with an AttributeError."""
+    from pathlib import Path
+
+    from kpilib.reports.model import build_report
+    from kpilib.run.council import load_settings
+    from kpilib.store import Store
+
+    keys = load_settings(Path(__file__).parents[1] / "docs/keys/nhs-spc.yaml").keys
+    snap = Store.open(test_store).snapshot(AS_OF)
+    cat = snap.catalogue.copy()
+    cat["rag_scheme"] = "nhs-spc"
+    rags = set(build_report(cat, snap.returns, "2025-03", "core", AS_OF, keys=keys)
+               .headline()["rag"])
+    assert "Common cause" in rags and rags & {"Improvement", "Concern", "Special cause"}
