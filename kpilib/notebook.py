@@ -116,7 +116,8 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
         return dataclasses.replace(rep, name=look.title(rtype.name, rtype.title),
                                    branding=look), None, settings
     shape = settings.shape(rtype.name)  # the council's report shape
-    rep, snap = _build(store, period, rtype, moment, bound, settings.keys, shape.previous_period)
+    rep, snap = _build(store, period, rtype, moment, bound, settings.keys, shape.previous_period,
+                       settings.spc_min_points)
     rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look,
                               directorate_shown=shape.directorate)
     if edition == "public":
@@ -125,7 +126,8 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
 
 
 def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,
-           bound: int | None, keys=None, previous_period: bool = False):
+           bound: int | None, keys=None, previous_period: bool = False,
+           spc_min_points: int | None = None):
     """Read the store and build the report (only what it shows when the period is given);
     the report and the snapshot it was built from."""
     s = open_store(store)
@@ -139,7 +141,7 @@ def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: st
             raise ParamsError(f"parameter 'period': the store {s} has no data for the "
                               f"{rtype.name} report; load returns or pass a period")
     return build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
-                        snap.sources, keys, snap.extras, previous_period), snap
+                        snap.sources, keys, snap.extras, previous_period, spc_min_points), snap
 
 
 def _checked_bound(loads_through) -> int | None:

@@ -144,3 +144,35 @@ def test_a_bad_report_shape_is_refused(tmp_path, shape, expected):
     with pytest.raises(CouncilError, match="invalid council settings") as e:
         load_settings(f)
     assert expected in str(e.value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("", 12, id="no key: 12 points"),
+    pytest.param("spc: {min_points: 15}\n", 15, id="a council's own minimum"),
+    pytest.param("spc: {min_points: 2}\n", 2, id="2: the least (one moving range)"),
+])
+def test_the_spc_minimum_number_of_points(tmp_path, text, expected):
+    from kpilib.run.council import load_settings
+
+    f = tmp_path / "council.yaml"
+    f.write_text("name: Test Council\n" + text, encoding="utf-8")
+    assert load_settings(f).spc_min_points == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("spc: {min_points: 1}\n", "key 'spc.min_points': expected a whole number "
+                 "from 2 to 1000", id="1 point has no moving range"),
+    pytest.param("spc: {min_points: twelve}\n", "got 'twelve'", id="not a number"),
+    pytest.param("spc: {min_points: true}\n", "got True", id="true is not a number"),
+    pytest.param("spc: {min_points: 12.5}\n", "got 12.5", id="not a whole number"),
+    pytest.param("spc: {minimum: 12}\n", "key 'spc.minimum': not a setting; expected "
+                 "min_points", id="an unknown key under spc"),
+    pytest.param("spc: 12\n", "key 'spc': expected a mapping (min_points: 12)",
+                 id="not a mapping"),
+])
+def test_a_bad_spc_minimum_is_refused_naming_the_key(tmp_path, text, expected):
+    f = tmp_path / "council.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(CouncilError) as e:
+        load_council(f)
+    assert expected in str(e.value) and str(f) in str(e.value)

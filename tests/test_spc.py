@@ -145,14 +145,135 @@ def test_assurance_icon(target, polarity, assurance):
     assert run(NOISE, polarity, target=target).assurance == assurance
 
 
-@pytest.mark.parametrize("n, provisional", [
-    pytest.param(12, True, id="12 points: provisional"),
-    pytest.param(13, False, id="13 points: not provisional"),
+# ---------------------------------------------------------------- precedence (NHSRplotthedots)
+
+# Where several rules flag a point, the one named follows ptd_special_cause_type
+# (R/ptd_calculate_point_type.R): outside > trend > two_of_three > shift.
+PRECEDENCE = [
+    pytest.param([8, 9, 10, 11, 12, 13, 17], {**{i: "trend" for i in range(6)}, 6: "outside"},
+                 id="outside over trend: the last of a rising run beyond the upper limit"),
+    pytest.param([12, 12.5, 12, 17, 12, 12.5, 12],
+                 {**{i: "shift" for i in range(7)}, 3: "outside"},
+                 id="outside over shift: one of 7 above the mean beyond the upper limit"),
+    pytest.param([15, 17, 12], {0: "two_of_three", 1: "outside"},
+                 id="outside over two of three: the point beyond the limit is outside"),
+    pytest.param([8, 9, 10, 11, 12, 14.6, 14.8], {i: "trend" for i in range(7)},
+                 id="trend over two of three: a rising run ending beyond the near line"),
+    pytest.param([11.5, 12, 12.5, 13, 13.5, 14, 14.5], {i: "trend" for i in range(7)},
+                 id="trend over shift: 7 rising points all above the mean"),
+    pytest.param([12, 14.8, 12, 14.9, 12, 12.5, 12],
+                 {**{i: "shift" for i in range(7)}, 1: "two_of_three", 3: "two_of_three"},
+                 id="two of three over shift: 7 above the mean, 2 of 3 beyond the near line"),
+    pytest.param([8, 9, 10, 11, 12, 14.6, 17],
+                 {**{i: "trend" for i in range(6)}, 6: "outside"},
+                 id="outside over trend and two of three at once"),
+]
+
+
+@pytest.mark.parametrize("values, expected", PRECEDENCE)
+def test_the_rule_named_follows_nhsrplotthedots_precedence(values, expected):
+    assert flagged(values) == expected
+
+
+@pytest.mark.parametrize("values, high, point", [
+    pytest.param([14, 13.5, 13, 12.5, 12, 11.5, 11, 11.5, 12, 12.5, 13, 13.5, 14], True,
+                 "improvement", id="a valley ending a falling trend and starting a rising one"),
+    pytest.param([8, 8.5, 9, 9.5, 10, 10.5, 11, 10.5, 10, 9.5, 9, 8.5, 8], False, "concern",
+                 id="a peak ending a rising trend and starting a falling one"),
 ])
-def test_fewer_than_13_points_are_provisional(n, provisional):
-    assert run((NOISE * 2)[:n]).provisional is provisional
+def test_a_point_in_two_trends_takes_the_direction_of_the_one_it_starts(values, high, point):
+    a = run(NOISE + values, baseline=12)
+    shared = a.points[12 + 6]
+    assert (shared.rule, shared.high, shared.point) == ("trend", high, point)
+
+
+# ---------------------------------------------------------------- rebased at the last point
+
+@pytest.mark.parametrize("target, polarity, assurance", [
+    pytest.param(20, "higher", "hit_and_miss",
+                 id="a target beyond the old limits: hit and miss, as NHSRplotthedots gives"),
+    pytest.param(3, "lower", "hit_and_miss", id="lower polarity: hit and miss too"),
+    pytest.param(None, "higher", "", id="no target: no assurance"),
+    pytest.param(20, "none", "", id="no polarity: no assurance"),
+])
+def test_a_series_rebased_at_its_last_point_gets_an_assurance(target, polarity, assurance):
+    periods = months(13)
+    a = spc.analyse(periods, NOISE + [13], polarity, target, rebase=[periods[-1]])
+    assert a.points[-1].group == 1 and not a.points[-1].limits.defined
+    assert a.charted and a.provisional
+    assert (a.variation, a.assurance) == ("common_cause", assurance)
+
+
+# ---------------------------------------------------------------- minimum number of points
+
+@pytest.mark.parametrize("n, min_points, charted", [
+    pytest.param(2, 12, False, id="2 points: too few"),
+    pytest.param(11, 12, False, id="11 points: one short of 12"),
+    pytest.param(12, 12, True, id="12 points: charted"),
+    pytest.param(5, 5, True, id="a council minimum of 5: 5 points charted"),
+    pytest.param(12, 13, False, id="a council minimum of 13: 12 points too few"),
+])
+def test_the_minimum_number_of_points_for_limits(n, min_points, charted):
+    a = run((NOISE * 2)[:n], target=20, min_points=min_points)
+    assert a.charted is charted and a.computed
+    assert a.assurance == "fail" and a.variation == "common_cause"  # computed all the same
+    if charted:
+        assert a.note == ""
+    else:
+        assert a.note == f"Too few points for control limits: {n} of {min_points} needed."
+
+
+def test_two_quarters_are_computed_but_not_charted():
+    a = spc.analyse(["2023-24-Q4", "2024-25-Q1"], [80.0, 90.0], "higher", 85.0)
+    assert a.assurance == "hit_and_miss" and not a.charted
+    assert a.note == "Too few points for control limits: 2 of 12 needed."
+
+
+@pytest.mark.parametrize("n, rebase_at, provisional", [
+    pytest.param(20, 15, True, id="5 points since the rebase: trial limits"),
+    pytest.param(24, 12, False, id="12 points since the rebase: not provisional"),
+    pytest.param(12, None, False, id="12 points, no rebase: not provisional"),
+])
+def test_a_latest_group_shorter_than_the_minimum_has_trial_limits(n, rebase_at, provisional):
+    periods = months(n)
+    a = spc.analyse(periods, (NOISE * 2)[:n], "higher",
+                    rebase=[periods[rebase_at]] if rebase_at else ())
+    assert a.charted and a.provisional is provisional
+    assert ("trial limits" in a.note) is provisional
+    if provisional:
+        assert a.note.endswith(": 5 of 12 points since the series was last rebased.")
 
 
 def test_one_point_is_no_xmr_chart():
     a = run([5.0])
-    assert not a.charted and (a.variation, a.assurance) == ("", "")
+    assert not a.charted and not a.computed and (a.variation, a.assurance) == ("", "")
+    assert a.note == "Too few points for control limits: 1 of 12 needed."
+
+
+def test_no_points_no_note():
+    assert spc.analyse([], [], "higher").note == ""
+
+
+# ---------------------------------------------------------------- natural bounds
+
+@pytest.mark.parametrize("unit, values, bounds", [
+    pytest.param("percent", [2.0, 50.0, 99.0], (0.0, 100.0), id="percent: 0 to 100"),
+    pytest.param("count", [0.0, 3.0], (0.0, None), id="count: 0 or more"),
+    pytest.param("count", [-4.0, 3.0], (None, None), id="a count below 0: a net change"),
+    pytest.param("rate", [1.0, 2.0], (None, None), id="rate: no bound"),
+    pytest.param("currency", [1.0], (None, None), id="currency: no bound"),
+    pytest.param("days", [1.0], (None, None), id="days: no bound"),
+])
+def test_natural_bounds(unit, values, bounds):
+    assert spc.natural_bounds(unit, values) == bounds
+
+
+@pytest.mark.parametrize("x, bounds, expected", [
+    pytest.param(-0.715556, (0.0, None), 0.0, id="below 0: at 0"),
+    pytest.param(104.2, (0.0, 100.0), 100.0, id="above 100%: at 100"),
+    pytest.param(55.0, (0.0, 100.0), 55.0, id="within: unchanged"),
+    pytest.param(-3.0, (None, None), -3.0, id="no bound: unchanged"),
+    pytest.param(None, (0.0, 100.0), None, id="undefined stays undefined"),
+])
+def test_clip(x, bounds, expected):
+    assert spc.clip(x, bounds) == expected

@@ -22,14 +22,53 @@ def march(test_store):
     return kn.open_report(str(test_store), "2025-03", "core", AS_OF)
 
 
-def test_every_kpi_with_two_points_has_icons_except_year_to_date_measures(march):
+def _points(report, ref, breakdown=""):
+    """How many periods of a KPI's series have a value (its SPC series)."""
+    a = report.spc_points
+    return int(((a["ref"] == ref) & (a["breakdown"] == breakdown)).sum())
+
+
+def test_a_kpi_has_icons_from_12_points_except_year_to_date_measures(march):
     h = march.headline()
     cumulative = h["measure"] == "cumulative"
-    assert h.loc[~cumulative, "spc_charted"].all()
     assert (h.loc[cumulative, "variation"] == "").all()
-    assert set(h.loc[~cumulative, "variation"]) <= {
+    for k in h[~cumulative].to_dict("records"):
+        n = _points(march, k["ref"])
+        assert k["spc_charted"] is (n >= 12), k["ref"]
+        assert bool(k["variation"]) is (n >= 12), k["ref"]
+        assert (k["spc_note"] == f"Too few points for control limits: {n} of 12 needed."
+                ) is (n < 12), k["ref"]
+    assert set(h.loc[h["spc_charted"], "variation"]) <= {
         "common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low",
         "neutral_high", "neutral_low"}
+    assert h["spc_charted"].sum() > 20 and (~h.loc[~cumulative, "spc_charted"]).sum() >= 1
+
+
+def test_a_page_of_too_few_points_shows_the_run_chart_only_and_says_why(test_store):
+    feb = kn.open_report(str(test_store), "2024-02", "core", AS_OF)  # 11 months of history
+    k = feb.headline().query("measure != 'cumulative' and spc_assurance != ''").iloc[0]
+    n = _points(feb, k["ref"])
+    assert 2 <= n < 12 and not k["spc_charted"]
+    html = render.kpi_article(feb, k["ref"])
+    assert f"Too few points for control limits: {n} of 12 needed." in html
+    assert f"Trend chart of {k['ref']}" in html and "XmR chart" not in html
+    assert 'class="spc ' not in html and "Process limits" not in html
+    for words in ("Hit and miss", "Passes target", "Fails target", "Common cause"):
+        assert words not in html
+    csv = feb.spc_csv[feb.spc_csv["ref"] == k["ref"]]  # the analysis is kept, provisional
+    assert set(csv["provisional"]) == {"too_few_points"} and csv.iloc[-1]["assurance"]
+
+
+def test_the_councils_minimum_reaches_the_pages(test_store):
+    from kpilib.reports.model import build_report
+    from kpilib.store import Store
+
+    snap = Store.open(test_store).snapshot(AS_OF)
+    feb = build_report(snap.catalogue, snap.returns, "2024-02", "core", AS_OF,
+                       spc_min_points=6)
+    h = feb.headline().query("measure != 'cumulative'")
+    assert h["spc_charted"].all() and (h["spc_note"] == "").all()
+    assert "where it has 6 points or more" in render.legend(feb)
 
 
 def test_an_article_shows_the_icons_in_words_and_an_xmr_chart(march):
@@ -110,3 +149,65 @@ def test_catalogue_spc_settings_reach_the_analysis(test_store):
     afl03 = pts[(pts["ref"] == "AFL03") & (pts["breakdown"] == "")]
     assert afl03["mean"].nunique() == 1
     assert afl03["mean"].iloc[0] == pytest.approx(afl03["value"].iloc[:12].mean())
+
+
+# ---------------------------------------------------------------- natural bounds
+
+def _xmr_points(values, mean, lower, upper, near=(None, None), groups=None):
+    return [{"period": f"2024-{m:02d}", "value": v, "mean": mean, "lower_limit": lower,
+             "upper_limit": upper, "near_lower": near[0], "near_upper": near[1],
+             "point": "common_cause", "rule": "", "group": 0 if groups is None else groups[i]}
+            for i, (m, v) in enumerate(zip(range(1, 13), values))]
+
+
+def _trace(html, name):
+    figure = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*\{",
+                                  html, re.S).group(1))
+    return [t["y"] for t in figure if t.get("name") == name]
+
+
+@pytest.mark.parametrize("unit, limits, near, drawn", [
+    pytest.param("count", (-2.5, 9.5), (-0.5, 7.5), [(0.0, 9.5), (0.0, 7.5)],
+                 id="a count's lower limit and near line below 0: drawn at 0"),
+    pytest.param("percent", (88.0, 104.2), (93.4, 100.6), [(88.0, 100.0), (93.4, 100.0)],
+                 id="a percentage's upper limit above 100: drawn at 100"),
+    pytest.param("rate", (-2.5, 9.5), (-0.5, 7.5), [(-2.5, 9.5), (-0.5, 7.5)],
+                 id="a rate: no natural bound, drawn as computed"),
+])
+def test_limits_beyond_the_natural_bounds_are_drawn_clipped(unit, limits, near, drawn):
+    values = [3.0, 4.0, 3.5, 4.5, 3.0, 4.0] if unit != "percent" else [96.0] * 6
+    pts = _xmr_points(values, sum(values) / 6, *limits, near=near)
+    html = charts.xmr_chart("X1", unit, pts, None, 1)
+    upper, lower = _trace(html, "Process limits")
+    near_upper, near_lower = _trace(html, "Near lines")
+    assert (set(lower), set(upper)) == ({drawn[0][0]}, {drawn[0][1]})
+    assert (set(near_lower), set(near_upper)) == ({drawn[1][0]}, {drawn[1][1]})
+    lo, hi = map(float, re.search(r'"range":\[([-\d.]+),([-\d.]+)\]', html).groups())
+    assert lo <= drawn[0][0] and hi >= drawn[0][1]
+    assert ("natural bounds" in html) is (drawn[0] != limits)
+
+
+def test_a_series_rebased_at_its_last_point_says_so_in_its_text_alternative():
+    pts = _xmr_points([3.0, 4.0, 3.5, 9.0], 3.5, 2.0, 5.0, groups=[0, 0, 0, 1])
+    pts[-1].update(mean=9.0, lower_limit=None, upper_limit=None)
+    html = charts.xmr_chart("X1", "count", pts, 4.0, 1, {"assurance": "hit_and_miss"})
+    assert "no limits yet (one point since the series was rebased)" in html
+    assert "assurance: hit and miss" in html.lower()
+
+
+def test_a_status_key_that_reads_the_spc_point_rates_a_report(test_store):
+    """engine.spc_kind read a Point's ``kind`` (it has ``point``): any report rated with a
+    key with ``spc:`` bands failed with an AttributeError."""
+    from pathlib import Path
+
+    from kpilib.reports.model import build_report
+    from kpilib.run.council import load_settings
+    from kpilib.store import Store
+
+    keys = load_settings(Path(__file__).parents[1] / "docs/keys/nhs-spc.yaml").keys
+    snap = Store.open(test_store).snapshot(AS_OF)
+    cat = snap.catalogue.copy()
+    cat["rag_scheme"] = "nhs-spc"
+    rags = set(build_report(cat, snap.returns, "2025-03", "core", AS_OF, keys=keys)
+               .headline()["rag"])
+    assert "Common cause" in rags and rags & {"Improvement", "Concern", "Special cause"}

@@ -6,12 +6,15 @@ import pytest
 
 from kpilib.reports.spc_table import (
     SPC_COLUMNS,
+    TOO_FEW,
+    TRIAL,
     SeriesSpec,
     analyse_all,
     parse_baseline,
     parse_rebase,
     series,
     spc_frame,
+    summary,
 )
 
 WORKED = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
@@ -41,6 +44,7 @@ def test_spc_csv_of_the_worked_example():
     analyses = analyse_all([spec], {("X1", ""): dict(zip(MONTHS, WORKED))})
     df = spc_frame(analyses)
     assert tuple(df.columns) == SPC_COLUMNS and len(df) == 18
+    assert SPC_COLUMNS[-1] == "provisional" and set(df["provisional"]) == {""}
     fifth = df.iloc[4]
     assert (fifth["point"], fifth["rule"]) == ("improvement", "outside")
     assert (fifth["mean"], fifth["lower_limit"], fifth["upper_limit"]) == (
@@ -86,3 +90,35 @@ def test_a_monthly_kpis_series_in_a_quarterly_report_ends_with_the_quarter(test_
     points = open_report(str(test_store), period, "core", "2025-06-30T00:00:00Z").spc_points
     months = points[points["period"].str.len() == 7]["period"]
     assert months.max() == last_month
+
+
+@pytest.mark.parametrize("n, rebase, provisional, icons", [
+    pytest.param(2, (), [TOO_FEW] * 2, ("common_cause", "hit_and_miss"),
+                 id="2 points: in spc.csv with its icons, marked too_few_points"),
+    pytest.param(11, (), [TOO_FEW] * 11, ("common_cause", "hit_and_miss"),
+                 id="11 points: one short of the minimum"),
+    pytest.param(12, (), [""] * 12, ("common_cause", "hit_and_miss"),
+                 id="12 points: not provisional"),
+    pytest.param(18, (MONTHS[14],), [""] * 14 + [TRIAL] * 4, ("common_cause", "hit_and_miss"),
+                 id="4 points since a rebase: those rows have trial limits"),
+])
+def test_spc_csv_keeps_the_computed_analysis_marked_provisional(n, rebase, provisional, icons):
+    spec = SeriesSpec("X1", "", "monthly", "higher", MONTHS[n - 1], target=1.5, rebase=rebase)
+    analyses = analyse_all([spec], {("X1", ""): dict(zip(MONTHS[:n], [1.0, 2.0] * 9))})
+    df = spc_frame(analyses)
+    assert df["provisional"].tolist() == provisional
+    assert (df.iloc[-1]["variation"], df.iloc[-1]["assurance"]) == icons
+    shown = summary(analyses)[("X1", "")]
+    charted = provisional[0] != TOO_FEW
+    assert shown["spc_charted"] is charted
+    assert (shown["variation"], shown["assurance"]) == (icons if charted else ("", ""))
+    assert (shown["spc_variation"], shown["spc_assurance"]) == icons
+
+
+def test_the_council_minimum_reaches_the_analysis():
+    spec = SeriesSpec("X1", "", "monthly", "higher", MONTHS[4])
+    values = {("X1", ""): dict(zip(MONTHS, WORKED))}
+    assert not analyse_all([spec], values)[("X1", "")].charted
+    assert analyse_all([spec], values, min_points=5)[("X1", "")].charted
+    note = summary(analyse_all([spec], values, min_points=6))[("X1", "")]["spc_note"]
+    assert note == "Too few points for control limits: 5 of 6 needed."

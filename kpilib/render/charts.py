@@ -22,6 +22,9 @@ from kpilib.render.style import (
 )
 from kpilib.reports.model import Report
 from kpilib.rules.formats import format_target, format_value, is_blank
+from kpilib.rules.spc import clip, natural_bounds
+
+LIMIT_KEYS = ("lower_limit", "upper_limit", "near_lower", "near_upper")
 
 
 def trimmed(series: list[dict]) -> list[dict]:
@@ -143,6 +146,20 @@ def y_range(values: list) -> list[float] | None:
     return [round(lo - pad, 6), round(hi + pad, 6)]
 
 
+def clipped(points: list[dict], unit: str) -> list[dict]:
+    """The points with their limits and near lines at the measure's natural bounds;
+    ``clipped`` says which point's process limits moved."""
+    bounds = natural_bounds(unit, [p["value"] for p in points])
+    out = []
+    for p in points:
+        q = {**p, **{k: clip(None if is_blank(p[k]) else float(p[k]), bounds)
+                     for k in LIMIT_KEYS}}
+        q["clipped"] = any(not is_blank(p[k]) and q[k] != p[k]
+                           for k in ("lower_limit", "upper_limit"))
+        out.append(q)
+    return out
+
+
 def xmr_summary(ref: str, points: list[dict], unit: str, decimals: int | None,
                 icons: dict, target: float | None = None) -> str:
     """The text alternative of an XmR chart: span, latest point, limits, special causes,
@@ -153,11 +170,15 @@ def xmr_summary(ref: str, points: list[dict], unit: str, decimals: int | None,
     latest = points[-1]
     special = [p for p in points if p["point"] != "common_cause"]
     if is_blank(latest["upper_limit"]):
-        limits = "limits undefined (no variation)"
+        alone = sum(1 for p in points if p.get("group") == latest.get("group")) == 1
+        limits = ("no limits yet (one point since the series was rebased)" if alone
+                  else "limits undefined (no variation)")
     else:
         limits = (f"mean {fmt(latest['mean'])}, process limits {fmt(latest['lower_limit'])} "
                   f"to {fmt(latest['upper_limit'])}")
-    prov = " (provisional: fewer than 13 points)" if icons.get("spc_provisional") else ""
+        if latest.get("clipped"):
+            limits += " (drawn at the measure's natural bounds)"
+    prov = " (provisional: trial limits)" if icons.get("spc_provisional") else ""
     marked = ", ".join(f"{period_label(p['period'])} ({p['point'].replace('_', ' ')}, "
                        f"{p['rule'].replace('_', ' ')})" for p in special) or "none"
     words = VARIATION_STYLE.get(icons.get("variation"), ("", "", ""))[2]
@@ -174,8 +195,11 @@ def xmr_chart(ref: str, unit: str, points: list[dict], target: float | None,
               decimals: int | None = None, icons: dict | None = None) -> str:
     """A KPI's XmR chart (Making Data Count): the series, its mean, process limits and near
     lines (recalculated at each rebase), the target, and points coloured by special cause,
-    with a legend and a text alternative."""
+    with a legend and a text alternative.  Limits and near lines beyond the measure's
+    natural bounds (:func:`kpilib.rules.spc.natural_bounds`: a percentage 0 to 100, a count
+    0 or more) are drawn at the bound, as Making Data Count's tools offer."""
     icons = icons or {}
+    points = clipped(points, unit)
     x = [period_label(p["period"]) for p in points]
     values = [p["value"] for p in points]
     data = [{**_line(ref, x, values, unit, decimals), "mode": "lines",

@@ -37,6 +37,7 @@ from kpilib.reports import sentence
 from kpilib.reports.model import Report
 from kpilib.rules.formats import arrears_lag, format_target, format_value, is_blank
 from kpilib.rules.periods import fy_id, parse_fy
+from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.suppression import TRAVEL_WITHHELD
 from kpilib.rules.travel import NO_POLARITY, NO_TRAVEL, NO_TRAVEL_WORDS
 
@@ -116,11 +117,13 @@ def legend(report: Report | None = None) -> str:
 
 
 def _spc_key(report: Report | None) -> dict:
-    """The SPC icons the report shows: {variation: [icon], assurance: [icon]}."""
+    """The SPC icons the report shows: {variation: [icon], assurance: [icon], min_points:
+    the points a series needs for them}."""
     used_v = set(report.kpis.get("variation", ())) if report is not None else set(VARIATION_STYLE)
     used_a = set(report.kpis.get("assurance", ())) if report is not None else set(ASSURANCE_STYLE)
     return {"variation": [v for v in VARIATION_STYLE if v in used_v],
-            "assurance": [a for a in ASSURANCE_STYLE if a in used_a]}
+            "assurance": [a for a in ASSURANCE_STYLE if a in used_a],
+            "min_points": getattr(report, "spc_min_points", MIN_POINTS)}
 
 
 def mdc_matrix(report: Report, links: dict[str, str]) -> dict:
@@ -225,7 +228,7 @@ def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None =
     figures shown with the KPI's display precision."""
     rows = _rows(report, ref, rows)
     total = next((k for k in rows.kpis if k["breakdown"] == ""), {})
-    if total.get("spc_charted"):  # an XmR chart where the KPI has two points or more
+    if total.get("spc_charted"):  # an XmR chart where the KPI has the council's minimum
         pts = report.spc_points
         points = pts[(pts["ref"] == ref) & (pts["breakdown"] == "")].to_dict("records")
         targets = [r["target"] for r in rows.series

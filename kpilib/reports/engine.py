@@ -268,7 +268,7 @@ class Engine:
         points = got.get((d["ref"], d["breakdown"]))
         if points is None:
             return ""
-        return next((pt.kind for pt in points.points if pt.period == last.id), "")
+        return next((pt.point for pt in points.points if pt.period == last.id), "")
 
     def step_period(self, d: dict, report_period: P.Period) -> P.Period:
         """The KPI's own current period: the report period, as a quarter for quarterly KPIs."""

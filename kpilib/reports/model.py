@@ -34,6 +34,7 @@ from kpilib.rules.measures import ARREARS, Cell, to_number
 from kpilib.rules.names import spreadsheet_safe
 from kpilib.rules.rag import STATUSES
 from kpilib.rules.ranges import RANGE_STATUSES
+from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.travel import NO_TRAVEL, NO_TRAVEL_WORDS
 
 NOT_RATED = "Not rated"  # how summaries count a KPI whose current value has no RAG
@@ -66,6 +67,7 @@ class Report:
     extra: Any = None  # what a report type's own ``extend`` step adds (e.g. qpr markers)
     keys: Any = None  # the status and travel keys the report was rated with (a KeySet)
     directorate_shown: bool = True  # each KPI says its directorate (the report shape)
+    spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (council's)
 
     @property
     def spc_points(self) -> pd.DataFrame:
@@ -75,11 +77,11 @@ class Report:
     def spc_csv(self) -> pd.DataFrame:
         """The ``spc.csv`` table: numbers as fixed text, icons on each series' latest point."""
         icons = {(k["ref"], k["breakdown"]): k for k in
-                 self.kpis.reindex(columns=["ref", "breakdown", "variation", "assurance"])
-                 .to_dict("records")}
+                 self.kpis.reindex(columns=["ref", "breakdown", "spc_variation",
+                                            "spc_assurance"]).to_dict("records")}
         return _spreadsheet_safe(spc_table.spc_csv_frame(self.spc_points, icons),
                                  ("ref", "breakdown", "period", "point", "rule", "variation",
-                                  "assurance"))
+                                  "assurance", "provisional"))
 
     @property
     def type(self) -> registry.ReportType:
@@ -288,6 +290,7 @@ def build_report(
     keys: KeySet | None = None,
     extras: dict | None = None,
     previous_period: bool = False,
+    spc_min_points: int | None = None,
 ) -> Report:
     """Compute a report (pure).
 
@@ -304,6 +307,8 @@ def build_report(
         statuses set by judgement; absent: none loaded).
     previous_period : a first quarter's report also shows the quarter before (the
         council's report shape).
+    spc_min_points : the points a series needs for an XmR chart and icons on the pages
+        (the council's ``spc: min_points``; None: section 8's default, 12).
     """
     rtype = registry.get(report)
     per = P.parse_period(period)
@@ -350,7 +355,8 @@ def build_report(
             kpi_rows.append(_kpi_row(d, *args, n, keys))
     cells = [c for c in cells if c["column"] in kept]
     analyses = spc_table.analyse_all(specs, {(s.ref, s.breakdown): {
-        p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs})
+        p: o.value for p, o in eng.obs.get((s.ref, s.breakdown), {}).items()} for s in specs},
+        spc_min_points or MIN_POINTS)
     icons = spc_table.summary(analyses)
     for k in kpi_rows:
         k.update(icons.get((k["ref"], k["breakdown"]), spc_table.NO_SPC))
@@ -364,6 +370,7 @@ def build_report(
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
         as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses), keys=keys,
+        spc_min_points=spc_min_points or MIN_POINTS,
     )
     return rtype.extend(built, catalogue, returns) if rtype.extend else built
 

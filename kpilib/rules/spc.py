@@ -18,17 +18,24 @@ The rules, in docs/reporting-rules.md ("Statistical process control"):
   recomputed.  Process limits: mean +/- 2.66 MR; near lines: mean +/- (2/3) 2.66 MR.
   With MR = 0 (a constant series) the limits are undefined and every point is
   common cause.
-* Special cause rules, first that applies wins: (a) ``outside``: strictly
-  outside a process limit; (b) ``trend``: a run of 7 or more points, each
-  strictly above (below) the one before it in the run (a tie breaks the run),
-  all flagged; (c) ``two_of_three``: in a window of 3 consecutive points all
-  strictly on one side of the mean, at least 2 strictly beyond the near line on
-  that side: those beyond it are flagged; (d) ``shift``: a run of 7 or more
-  points strictly on one side of the mean (a point on the mean breaks it).
+* Special cause rules, first that applies wins (NHSRplotthedots' precedence,
+  ``ptd_special_cause_type`` in R/ptd_calculate_point_type.R: outside limits, then
+  7 point trend, then 2 in 3, then 7 points one side of the mean): (a) ``outside``:
+  strictly outside a process limit; (b) ``trend``: a run of 7 or more points, each
+  strictly above (below) the one before it in the run (a tie breaks the run), all
+  flagged; (c) ``two_of_three``: in a window of 3 consecutive points all strictly
+  on one side of the mean, at least 2 strictly beyond the near line on that side:
+  those beyond it are flagged; (d) ``shift``: a run of 7 or more points strictly on
+  one side of the mean (a point on the mean breaks it).
 * A flagged point is "high" when above the mean, or for a trend when the trend
-  rises; with polarity ``higher`` high is improvement and low concern,
-  ``lower`` the reverse, ``none`` neutral.
-* Fewer than 13 points in a group: computed, but the limits are provisional.
+  rises (a point that ends one trend and starts another takes the direction of
+  the one it starts); with polarity ``higher`` high is improvement and low
+  concern, ``lower`` the reverse, ``none`` neutral.
+* A series of fewer than ``min_points`` points (default 12) is computed but not
+  charted: no limits or icons on the pages (:attr:`Analysis.charted`); a latest
+  group of fewer than ``min_points`` points has trial limits (provisional).
+* A group of one point (a series rebased at its last point) has no limits; its
+  assurance is ``hit_and_miss``, as NHSRplotthedots gives it.
 """
 
 from __future__ import annotations
@@ -39,8 +46,8 @@ from dataclasses import dataclass
 SCREEN = 3.267  # moving ranges at or above SCREEN x MR are screened out
 SIGMA3 = 2.66  # process limits: mean +/- SIGMA3 x MR
 RUN = 7  # points in a trend or a shift
-PROVISIONAL_BELOW = 13  # points in a group for limits that are not provisional
-MIN_POINTS = 2  # one moving range
+MIN_POINTS = 12  # points a series needs for limits and icons on the pages (configurable)
+COMPUTED_FROM = 2  # one moving range: the least a series is analysed (and in spc.csv) with
 
 
 @dataclass(frozen=True)
@@ -85,12 +92,33 @@ class Analysis:
     points: tuple[Point, ...]
     variation: str  # "", "common_cause", "improvement_high", ..., "neutral_low"
     assurance: str  # "", "pass", "fail", "hit_and_miss"
-    provisional: bool  # the latest group has fewer than 13 points
+    provisional: bool  # the latest group has fewer than ``min_points`` points (trial limits)
+    min_points: int = MIN_POINTS  # the council's minimum for an XmR chart
+
+    @property
+    def computed(self) -> bool:
+        """Analysed: at least one moving range (the analysis is in ``spc.csv``)."""
+        return len(self.points) >= COMPUTED_FROM
 
     @property
     def charted(self) -> bool:
-        """Enough points for an XmR chart."""
-        return len(self.points) >= MIN_POINTS
+        """Enough points for an XmR chart, its limits and icons on the pages."""
+        return self.computed and len(self.points) >= self.min_points
+
+    @property
+    def note(self) -> str:
+        """What the pages say of the limits, in words: why there are none (too few points),
+        or that they are trial limits; "" otherwise (and for a series with no points)."""
+        if not self.points:
+            return ""
+        if not self.charted:
+            return (f"Too few points for control limits: {len(self.points)} of "
+                    f"{self.min_points} needed.")
+        if self.provisional:
+            n = sum(1 for p in self.points if p.group == self.points[-1].group)
+            return (f"The control limits are provisional (trial limits): {n} of "
+                    f"{self.min_points} points since the series was last rebased.")
+        return ""
 
 
 def moving_ranges(values: Sequence[float]) -> list[float]:
@@ -138,15 +166,21 @@ def _runs(flags: Sequence[bool]) -> list[range]:
 
 
 def _trend(values: Sequence[float]) -> dict[int, bool]:
-    """Points in a trend of RUN or more points -> rising (True) or falling (False)."""
-    out: dict[int, bool] = {}
+    """Points in a trend of RUN or more points -> rising (True) or falling (False).
+
+    A point in two trends (the last of a falling run and the first of a rising one, or the
+    reverse) takes the direction of the step after it, as NHSRplotthedots does ("if a
+    point is part of a trend either side, use right side", ``ptd_special_cause_type``).
+    """
+    left: dict[int, bool] = {}  # point -> direction of the trend step into it
+    right: dict[int, bool] = {}  # point -> direction of the trend step out of it
     for rising in (True, False):
         steps = [(b > a) if rising else (b < a) for a, b in zip(values, values[1:])]
         for run in _runs(steps):  # run of steps i..j: points i..j+1
-            points = range(run.start, run.stop + 1)
-            if len(points) >= RUN:
-                out.update(dict.fromkeys(points, rising))
-    return out
+            if len(run) + 1 >= RUN:
+                right.update(dict.fromkeys(run, rising))
+                left.update(dict.fromkeys(range(run.start + 1, run.stop + 1), rising))
+    return {**left, **right}
 
 
 def _shift(values: Sequence[float], mean: float) -> set[int]:
@@ -192,6 +226,10 @@ def _group_points(periods, values, rng: range, baseline: int | None, polarity: s
     out = []
     for k, i in enumerate(rng):
         v = vals[k]
+        # one rule named per point, in NHSRplotthedots' order (ptd_special_cause_type,
+        # R/ptd_calculate_point_type.R): outside > trend > two_of_three > shift.  (Its
+        # 2 in 3 counts only points between the near line and the limit; Making Data
+        # Count's tools since 2023 count points beyond the limit too, as this does.)
         if v > lim.upper or v < lim.lower:
             rule, high = "outside", v > lim.mean
         elif k in trend:
@@ -215,10 +253,20 @@ def variation(latest: Point, polarity: str) -> str:
     return f"{latest.point}_{side}"
 
 
-def assurance(lim: Limits, target: float | None, polarity: str) -> str:
+def assurance(lim: Limits, target: float | None, polarity: str, single: bool = False) -> str:
     """``pass``, ``fail`` or ``hit_and_miss`` against the latest group's limits; ``""``
-    where it does not apply (no target, no polarity, undefined limits)."""
-    if target is None or polarity not in ("higher", "lower") or not lim.defined:
+    where it does not apply (no target, no polarity, undefined limits of a constant group).
+
+    ``single``: the latest group is one point (the series was rebased at its last point).
+    NHSRplotthedots computes that group's limits as NaN (the mean of no moving range) and
+    ``ptd_calculate_assurance_type`` (R/ptd_calculate_assurance_type.R) then finds neither
+    ``target > upl`` nor ``target < lpl`` true, so its ``case_when`` falls through to
+    ``"inconsistent"``: hit and miss, as given here."""
+    if target is None or polarity not in ("higher", "lower"):
+        return ""
+    if single:
+        return "hit_and_miss"
+    if not lim.defined:
         return ""
     if target > lim.upper:
         return "fail" if polarity == "higher" else "pass"
@@ -229,19 +277,46 @@ def assurance(lim: Limits, target: float | None, polarity: str) -> str:
 
 def analyse(periods: Sequence[str], values: Sequence[float], polarity: str,
             target: float | None = None, rebase: Sequence[str] = (),
-            baseline: int | None = None) -> Analysis:
-    """The XmR analysis of one series (periods with a value, oldest first)."""
+            baseline: int | None = None, min_points: int = MIN_POINTS) -> Analysis:
+    """The XmR analysis of one series (periods with a value, oldest first).  Computed from
+    two points; ``charted`` (limits and icons on the pages) from ``min_points``."""
     if len(values) != len(periods):
         raise ValueError("periods and values differ in length")
     if not values:
-        return Analysis((), "", "", True)
+        return Analysis((), "", "", True, min_points)
     points: list[Point] = []
     grs = groups(periods, rebase)
     for gid, rng in enumerate(grs):
         points += _group_points(periods, values, rng, baseline, polarity, gid)
     latest = points[-1]
-    if len(points) < MIN_POINTS:
-        return Analysis(tuple(points), "", "", True)
+    if len(points) < COMPUTED_FROM:
+        return Analysis(tuple(points), "", "", True, min_points)
     return Analysis(tuple(points), variation(latest, polarity),
-                    assurance(latest.limits, target, polarity),
-                    len(grs[-1]) < PROVISIONAL_BELOW)
+                    assurance(latest.limits, target, polarity, single=len(grs[-1]) == 1),
+                    len(grs[-1]) < min_points, min_points)
+
+
+# ---------------------------------------------------------------- natural bounds
+
+def natural_bounds(unit: str, values: Sequence[float]) -> tuple[float | None, float | None]:
+    """The range a KPI's figures can take, from its unit: a percentage 0 to 100, a count 0
+    or more; no bound for other units.  A bound the series itself goes beyond (a count
+    that is a net change and falls below 0) is not one, and is dropped."""
+    lo, hi = {"percent": (0.0, 100.0), "count": (0.0, None)}.get(unit, (None, None))
+    if lo is not None and any(v < lo for v in values):
+        lo = None
+    if hi is not None and any(v > hi for v in values):
+        hi = None
+    return lo, hi
+
+
+def clip(x: float | None, bounds: tuple[float | None, float | None]) -> float | None:
+    """``x`` drawn within ``bounds`` (a limit below 0 at 0); None stays None."""
+    if x is None or x != x:
+        return x
+    lo, hi = bounds
+    if lo is not None and x < lo:
+        return lo
+    if hi is not None and x > hi:
+        return hi
+    return x

@@ -8,7 +8,8 @@ keys are optional; with no file the defaults of
 reported at once, and a primary colour that white text cannot be read on
 (WCAG AA, 4.5:1) is rejected.  The keys that sign runs (``signing_key``,
 ``public_keys``, ``require_signature``) are read by :func:`load_signing`
-(:mod:`kpilib.run.signing`); they are not part of the pages' look.
+(:mod:`kpilib.run.signing`); they are not part of the pages' look.  ``spc:`` sets
+the points a series needs for an XmR chart on the pages (:func:`parse_spc`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kpilib.errors import ParamsError
 from kpilib.ingest.keys import builtin_keys
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
 from kpilib.rules.keyspec import KeySet, parse_keys
+from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.suppression import Suppression
 from kpilib.run.edition import KEY as SUPPRESSION_KEY
 from kpilib.run.edition import parse_suppression
@@ -35,8 +37,10 @@ from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 DEFAULT_FILE = "council.yaml"
 RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
+SPC_KEY = "spc"  # spc: {min_points: 12}
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
-        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY)
+        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY, SPC_KEY)
+MAX_SPC_POINTS = 1000
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 512 * 1024
@@ -57,6 +61,7 @@ class Settings:
     suppression: Suppression = field(default_factory=Suppression)
     keys: KeySet = field(default_factory=builtin_keys)  # status and travel keys
     shapes: dict = field(default_factory=dict)  # report type -> Shape (run/shape.py)
+    spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (section 8)
 
     def shape(self, report: str) -> Shape:
         """The shape of a report type's reports (its defaults unless the file sets it)."""
@@ -73,7 +78,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     p, raw = found
     return Settings(parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest()),
                     parse_signing(raw, p)[0], parse_suppression(raw, p)[0],
-                    parse_keys(raw, builtin_keys())[0], parse_shape(raw)[0])
+                    parse_keys(raw, builtin_keys())[0], parse_shape(raw)[0], parse_spc(raw)[0])
 
 
 def load_keys(path: str | Path | None = None) -> KeySet:
@@ -106,6 +111,26 @@ def load_suppression(path: str | Path | None = None) -> Suppression:
     """The small-number suppression of public editions (``suppression:``, default threshold
     5; :func:`load_settings`)."""
     return load_settings(path).suppression
+
+
+def parse_spc(raw: dict) -> tuple[int, list[str]]:
+    """``spc: {min_points: N}``: the points a KPI's series needs before its pages show
+    control limits and icons (default 12), and every problem found."""
+    block = raw.get(SPC_KEY)
+    if block is None:
+        return MIN_POINTS, []
+    if not isinstance(block, dict):
+        return MIN_POINTS, [f"key '{SPC_KEY}': expected a mapping (min_points: {MIN_POINTS}), "
+                            f"got {block!r}"]
+    problems = [f"key '{SPC_KEY}.{k}': not a setting; expected min_points"
+                for k in block if k != "min_points"]
+    n = block.get("min_points", MIN_POINTS)
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_SPC_POINTS:
+        problems.append(f"key '{SPC_KEY}.min_points': expected a whole number from 2 to "
+                        f"{MAX_SPC_POINTS} (the points a series needs for control limits), "
+                        f"got {n!r}")
+        n = MIN_POINTS
+    return n, problems
 
 
 def _settings_file(path: str | Path | None) -> tuple[Path, dict] | None:
@@ -156,6 +181,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
     problems += parse_suppression(raw, path)[1]
     problems += parse_keys(raw, builtin_keys())[1]
     problems += parse_shape(raw)[1]
+    problems += parse_spc(raw)[1]
     logo = ""
     if raw.get("logo"):
         try:

@@ -243,7 +243,8 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
                                      loads_through, reads_for_keys(rtype.reads, settings.keys))
     shape = settings.shape(report_set)  # the council's report shape
     built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
-                         snap.sources, settings.keys, snap.extras, shape.previous_period)
+                         snap.sources, settings.keys, snap.extras, shape.previous_period,
+                         settings.spc_min_points)
     report = dataclasses.replace(built, name=council.title(rtype.name, rtype.title),
                                  branding=council, directorate_shown=shape.directorate)
     check_has_data(report, params.store)

@@ -78,7 +78,7 @@ def _report(run):
                                       reads_for_keys((), settings.keys))
     return build_report(snap.catalogue, snap.returns, run.period, run.report, run.as_of,
                         snap.sources, settings.keys, snap.extras,
-                        settings.shape(run.report).previous_period)
+                        settings.shape(run.report).previous_period, settings.spc_min_points)
 
 
 def _settings(run):
