@@ -7,7 +7,7 @@ STORE  ?= data/kpi.sqlite
 KENT   ?= data/kent.sqlite
 
 .DEFAULT_GOAL := help
-.PHONY: help install test report demo lab lint bench clean
+.PHONY: help install test report demo lab lint bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
@@ -49,8 +49,12 @@ bench: $(STAMP) ## print load and report-run figures (bench/)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/run_bench.py
 
+docs: $(STAMP) ## build the documentation site into site/ (MkDocs, offline; warnings are errors)
+	$(BIN)/python docs_tools/reference.py
+	$(BIN)/mkdocs build --strict --site-dir site
+
 lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
-	rm -rf $(VENV) node_modules data/kpi.sqlite data/kent.sqlite data/county.sqlite data/demo data/county outputs/*/
+	rm -rf $(VENV) node_modules site data/kpi.sqlite data/kent.sqlite data/county.sqlite data/demo data/county outputs/*/

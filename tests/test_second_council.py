@@ -1,5 +1,5 @@
 """A second council, end to end: Kent County Council's first two quarters of 2024-25, from an
-empty folder, through the documented commands only (README, "Your own council").
+empty folder, through the documented commands only (docs/tutorial.md, formerly the README's "Your own council").
 
 The KPIs are Kent's own (seed ``kent-qpr-kpis-2024-25.txt``: names, targets and floors as
 published; the seed prints no refs, so the refs follow the QPR's service prefixes), over its
