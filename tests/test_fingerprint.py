@@ -218,6 +218,9 @@ def test_the_monthly_cycle_with_a_signed_publication(tmp_path, test_store, capsy
            "on " in out and "already publishes these inputs" in out
     assert (run / "manifest.json").read_bytes() == first
     assert not (run.parent / "core.superseded").exists()
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet", "--force")
+    assert code == 1 and "--force was given" in err and "Traceback" not in err
+    assert (run / "manifest.json").read_bytes() == first
 
     (tmp_path / "rev.csv").write_text(REVISED)
     assert kpi(capsys, "load", "returns", "rev.csv", "--store", "kpi.sqlite")[0] == 0
