@@ -283,7 +283,9 @@ def test_audit_verifies_the_additions_and_records_its_verdict(workdir, capsys, m
         assert code == 0, out + err
         assert out.startswith(f"{run}: identical\n")
         assert "  signed off: approved by Jane Smith (Director) on " in out
-        assert "  changed after signing: added after signing: core-2024-02.pdf (export" in out
+        assert "    nothing changed after signing\n    added after signing (additions, not " \
+               "changes): core-2024-02.pdf (export on " in out
+        assert "changed after signing:" not in out
         assert "  note: verdict 'identical' recorded in additions.jsonl" in out
     (run / "stray.html").write_text("<p>slipped in</p>")
     code, out, _ = kpi(capsys, "audit", run, "--who", "Ann Auditor")

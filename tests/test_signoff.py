@@ -145,15 +145,60 @@ def test_a_manifest_changed_after_signing_is_reported(run):
     assert layers.verdict_word(res) == "tampered"
 
 
-def test_a_file_added_after_signing_is_reported_and_legitimate(run):
+def test_a_file_added_after_signing_is_an_addition_not_a_change(run):
+    """The README's cycle: approve, then export the committee pack.  The sign-off covers the
+    publication; the pack is an addition, verified, and nothing changed after signing."""
     sign_off(run, "Jane Smith", "Director", "approved", at=AT)
     (run / "core-2024-02.pdf").write_bytes(b"%PDF-1.7 pack")
     additions.record(run, "export", who="kpi export", file="core-2024-02.pdf", format="pdf",
                      at="2025-08-03T00:00:00Z")
     res = checks(run)
     assert not res.failed_checks, res.lines()
-    assert res.signoffs[1] == ("  changed after signing: added after signing: core-2024-02.pdf "
-                               "(export on 2025-08-03T00:00:00.000000Z)")
+    assert res.signoffs[1:] == [
+        "  nothing changed after signing",
+        "  added after signing (additions, not changes): core-2024-02.pdf (export on "
+        "2025-08-03T00:00:00.000000Z, verified)"]
+    assert layers.verdict_word(res) != "tampered"
+
+
+def _pdf(run):
+    return run / "core-2024-02.pdf"
+
+
+@pytest.mark.parametrize("attack, changed, tampered", [
+    pytest.param(lambda run: (run / "results.csv").unlink(), "published files no longer match",
+                 "", id="a signed file removed"),
+    pytest.param(lambda run: (run / "results.csv").write_text("x"),
+                 "published files no longer match", "", id="a signed file altered"),
+    pytest.param(lambda run: _pdf(run).write_bytes(b"%PDF forged"), "",
+                 "core-2024-02.pdf: changed since it was added", id="the added pack altered"),
+    pytest.param(lambda run: _pdf(run).unlink(), "", "core-2024-02.pdf: added on",
+                 id="the added pack removed"),
+])
+def test_after_an_export_a_signed_or_added_file_changed_is_still_caught(run, attack, changed,
+                                                                       tampered):
+    sign_off(run, "Jane Smith", "Director", "approved", at=AT)
+    _pdf(run).write_bytes(b"%PDF-1.7 pack")
+    additions.record(run, "export", who="kpi export", file="core-2024-02.pdf", format="pdf")
+    attack(run)
+    res = checks(run)
+    assert res.failed_checks and layers.verdict_word(res) == "tampered"
+    if changed:
+        assert res.signoffs[1].startswith("  changed after signing: " + changed), res.signoffs
+    else:
+        assert res.signoffs[1] == "  nothing changed after signing"
+        assert res.signoffs[2].endswith("NOT as recorded: see tampered)")
+        assert any(tampered in p for p in res.additions), res.additions
+
+
+def test_an_export_made_again_after_signing_is_listed_once_verified(run):
+    sign_off(run, "Jane Smith", "Director", "approved", at=AT)
+    for data in (b"%PDF one", b"%PDF two"):
+        _pdf(run).write_bytes(data)
+        additions.record(run, "export", who="kpi export", file="core-2024-02.pdf", format="pdf")
+    res = checks(run)
+    assert not res.failed_checks, res.lines()
+    assert res.signoffs[2].count("core-2024-02.pdf") == 1 and "verified" in res.signoffs[2]
 
 
 @pytest.mark.parametrize("attack, says", [

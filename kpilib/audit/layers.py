@@ -5,7 +5,9 @@ of the append-only ``additions.jsonl`` (:mod:`kpilib.run.additions`).  This modu
 
 * says which files the record lists (legitimate beside the manifest's outputs) and what no
   longer holds of it (an edited record, an added file changed or gone: tampering);
-* reports each sign-off: who, when, and whether anything changed after signing;
+* reports each sign-off: who, when, whether anything changed after signing (the manifest or
+  a published file: a sign-off covers the publication) and what was added after it (an
+  export: an addition, verified against the SHA-256 recorded, not a change);
 * records the audit's own verdict as an ``audit`` addition (a folder that cannot be written
   gets a note, not a crash; the verdict line is listed, so it never fails the next audit).
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from kpilib.errors import AuditError, KpiError
 from kpilib.run import additions
-from kpilib.run.manifest import MANIFEST, sha256_file
+from kpilib.run.manifest import MANIFEST, regular, sha256_file
 from kpilib.run.signoff import AUDIT_WHO
 
 NO_RECORD_ENV = "KPILIB_AUDIT_NO_RECORD"  # set: kpi audit records no verdict (inner audits)
@@ -34,8 +36,10 @@ def listed(folder: Path) -> tuple[set[str], list[dict] | None]:
 
 
 def signoff_lines(folder: Path, entries: list[dict], tampered: list[str]) -> list[str]:
-    """Who signed which manifest and when, and what changed after: the manifest, published
-    files, files added later."""
+    """Who signed which manifest and when, what changed after (the manifest, published
+    files: a sign-off covers the publication) and what was added after (files the additions
+    record lists, such as a PDF pack exported after approval: additions, not changes, each
+    checked against the SHA-256 it was recorded with)."""
     path = folder / MANIFEST
     current = sha256_file(path) if path.is_file() else None
     out = []
@@ -52,12 +56,28 @@ def signoff_lines(folder: Path, entries: list[dict], tampered: list[str]) -> lis
         if tampered:
             changed.append("published files no longer match the manifest signed: "
                            + ", ".join(tampered))
-        later = [f"{x['file']} ({x['kind']} on {x['at']})" for x in entries[n + 1:]
-                 if x.get("file") is not None]
-        if later:
-            changed.append("added after signing: " + ", ".join(later))
         out.append("  changed after signing: " + "; ".join(changed) if changed
                    else "  nothing changed after signing")
+        added = added_after(folder, entries, n)
+        if added:
+            out.append("  added after signing (additions, not changes): " + ", ".join(added))
+    return out
+
+
+def added_after(folder: Path, entries: list[dict], n: int) -> list[str]:
+    """The files added after ``entries[n]``, each once (its latest addition) with whether it
+    is still what was recorded: ``core-2025-03.pdf (export on ..., verified)``."""
+    latest: dict[str, dict] = {}
+    for x in entries[n + 1:]:
+        if isinstance(x.get("file"), str):
+            latest.pop(x["file"], None)
+            latest[x["file"]] = x
+    out = []
+    for name, x in latest.items():
+        target = folder / name
+        state = ("verified" if regular(target) and sha256_file(target) == x.get("sha256")
+                 else "NOT as recorded: see tampered")
+        out.append(f"{name} ({x['kind']} on {x['at']}, {state})")
     return out
 
 

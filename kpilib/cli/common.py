@@ -63,7 +63,9 @@ def print_changes(folder, previous, changes: list[dict]) -> None:
 def print_published(summary) -> None:
     """What became of the publication a run replaced (a run's summary: ``unchanged``,
     ``superseded``, ``folder``)."""
-    if summary.unchanged:
+    if getattr(summary, "note", ""):
+        print(f"  {summary.note}")
+    elif summary.unchanged:
         print(f"  {summary.folder} unchanged: the publication there has the same as_of and "
               "identical outputs, and was kept")
     elif summary.superseded:

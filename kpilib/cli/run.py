@@ -18,6 +18,11 @@ def add(sub, common) -> None:
                    "edition: public withholds small numbers, in <period>/<report>-public/")
     p.add_argument("--self-contained", action="store_true",
                    help="inline plotly.js in every page (single files to email)")
+    p.add_argument("--force", action="store_true",
+                   help="publish even when the current publication already has the same inputs "
+                        "(data read, program, parameters but as_of, settings, templates)")
+    p.add_argument("--supersede-signed", dest="supersede_signed", action="store_true",
+                   help="allow the run to supersede a signed-off (approved) publication")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
@@ -31,7 +36,8 @@ def cmd_run(args) -> int:
                          store=args.store if args.store_given else None)
     say_store(params.store, "" if args.store_given else f" (from {args.params})")
     summaries = run(params, self_contained=args.self_contained, show_progress=not args.quiet,
-                    on_skip=lambda skipped: err(f"kpi run: {skipped}"))
+                    on_skip=lambda skipped: err(f"kpi run: {skipped}"), force=args.force,
+                    supersede_signed=args.supersede_signed)
     for s in summaries:
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
         print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "

@@ -237,8 +237,13 @@ def read(folder: str | Path) -> list[dict]:
         return []
     if not regular(path):
         raise AuditError(f"{path}: is not a regular file; the record was tampered with")
+    return parse(path.read_bytes(), path)
+
+
+def parse(data: bytes, path: Path) -> list[dict]:
+    """The additions of a record's bytes (read from ``path``), as :func:`read` gives them."""
     out = []
-    for n, line in enumerate(path.read_bytes().splitlines(), 1):
+    for n, line in enumerate(data.splitlines(), 1):
         try:
             entry = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:

@@ -11,25 +11,33 @@ changed since it was added: the latest addition of a file is its current state).
 
 from __future__ import annotations
 
+import json
 import os
+import stat
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import AuditError, RunError
 from kpilib.rules.periods import parse_period
 from kpilib.run import additions, outpaths, publish, signoff
-from kpilib.run.manifest import MANIFEST, SIGNATURE, read_manifest, strays
+from kpilib.run.manifest import MANIFEST, SIGNATURE, checked_manifest, sha256_bytes, strays
 
 
 @dataclass(frozen=True)
 class RunFolder:
-    """What an export knows of a run folder: its manifest, the files it holds."""
+    """One publication, read whole: its manifest and every output it lists (checked against
+    the manifest's SHA-256s) and its additions record, all read from the one folder
+    :func:`open_run` resolved, whatever is published at its path meanwhile."""
 
     path: Path
     manifest: dict
     store: str | None = None  # the store to read the catalogue from (default: the run's)
+    files: dict[str, bytes] = field(default_factory=dict)  # output -> its bytes
+    manifest_sha256: str = ""
+    entries: tuple[dict, ...] = ()  # its additions when it was read
 
     @property
     def report(self) -> str:
@@ -42,6 +50,12 @@ class RunFolder:
     @property
     def as_of(self) -> str:
         return self.manifest["as_of"]
+
+    def read_text(self, name: str) -> str:
+        """An output of the publication, as read (never from the folder again)."""
+        if name not in self.files:
+            raise RunError(f"{self.path}: {name} is not among the outputs of its manifest")
+        return self.files[name].decode("utf-8")
 
     def title(self) -> str:
         """The report's title as its pages show it (``Core KPIs``)."""
@@ -78,34 +92,77 @@ def file_name(report: str, period: str, fmt: str) -> str:
 
 
 def open_run(folder: str | Path, store: str | None = None) -> RunFolder:
-    """A published run folder (a clear error when it is none)."""
+    """A published run folder, read whole (a clear error when it is none): the folder is
+    resolved once (a descriptor held open) and its manifest, every output and its additions
+    record are read from it, each output checked against the manifest, so a publication
+    made at the same path meanwhile is never mixed in."""
     folder = Path(folder)
     if not folder.is_dir():
         raise RunError(f"{folder}: no such run folder")
     if not (folder / MANIFEST).is_file():
         raise RunError(f"{folder}: no {MANIFEST}; is this a kpi run folder?")
     try:
-        manifest = read_manifest(folder)
-        listed = additions.listed_files(folder)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as e:
+        raise RunError(f"{folder}: cannot be read ({e.strerror or e})") from None
+    try:
+        raw = _read_at(fd, folder, MANIFEST)
+        try:
+            manifest = checked_manifest(json.loads(raw), folder / MANIFEST)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RunError(f"{folder / MANIFEST}: not valid JSON ({e}); the manifest has "
+                           "been damaged") from None
+        entries = _entries_at(fd, folder)
+        listed = {e["file"] for e in entries if e["file"] is not None} | {additions.ADDITIONS}
+        stray = strays(folder, {*manifest["outputs"], MANIFEST, SIGNATURE, *listed})
+        if stray:
+            raise RunError(f"{folder}: holds what its manifest does not list, so nothing is "
+                           "exported from it (run kpi audit): " + "; ".join(stray[:5])
+                           + (f" and {len(stray) - 5} more" if len(stray) > 5 else ""))
+        files = {}
+        for name, digest in sorted(manifest["outputs"].items()):
+            data = _read_at(fd, folder, name)
+            if sha256_bytes(data) != digest:
+                raise RunError(f"{folder}: {name} does not match its {MANIFEST} (changed "
+                               "since publication); nothing is exported from it (run kpi "
+                               "audit)")
+            files[name] = data
     except AuditError as e:
         raise RunError(str(e)) from None
-    stray = strays(folder, {*manifest.get("outputs", {}), MANIFEST, SIGNATURE, *listed})
-    if stray:
-        raise RunError(f"{folder}: holds what its manifest does not list, so nothing is "
-                       "exported from it (run kpi audit): " + "; ".join(stray[:5])
-                       + (f" and {len(stray) - 5} more" if len(stray) > 5 else ""))
-    return RunFolder(folder, manifest, store)
+    finally:
+        os.close(fd)
+    return RunFolder(folder, manifest, store, files, sha256_bytes(raw), tuple(entries))
 
 
-def signoff_state(folder: str | Path) -> str:
+def _read_at(fd: int, folder: Path, name: str) -> bytes:
+    """A regular file of the folder open as ``fd`` (never through a link)."""
+    try:
+        f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+    except OSError as e:
+        raise RunError(f"{folder}: cannot read {name} ({e.strerror or e}); nothing is "
+                       "exported from it (run kpi audit)") from None
+    with os.fdopen(f, "rb") as h:
+        if not stat.S_ISREG(os.fstat(h.fileno()).st_mode):
+            raise RunError(f"{folder}: {name} is not a regular file; nothing is exported "
+                           "from it (run kpi audit)")
+        return h.read()
+
+
+def _entries_at(fd: int, folder: Path) -> list[dict]:
+    try:
+        os.stat(additions.ADDITIONS, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return []
+    return additions.parse(_read_at(fd, folder, additions.ADDITIONS),
+                           folder / additions.ADDITIONS)
+
+
+def signoff_state(folder: str | Path, manifest_sha256: str | None = None,
+                  entries: list[dict] | None = None) -> str:
     """The sign-off state of a run now, as a cover shows it: the latest ``signoff`` addition
-    made for the current manifest decides; none approved: a draft."""
-    folder = Path(folder)
-    if not (folder / MANIFEST).is_file():
-        return "Draft: not signed off"
-    current = additions.manifest_sha256(folder)
-    entries = [e for e in signoff.read_entries(folder) or [] if e["manifest_sha256"] == current]
-    last = signoff.signoff_state(folder, entries).entry
+    made for the current manifest (``manifest_sha256``: the one the export read) decides;
+    none approved: a draft."""
+    last = signoff.current_signoff(folder, entries, manifest_sha256)
     if last is None:
         return "Draft: not signed off"
     who = ", ".join(str(last[k]) for k in ("who", "role") if last.get(k))  # kpi signoff's
@@ -135,9 +192,18 @@ def export(folder: str | Path, formats: list[str], who: str,
                        "cover shows the state when the run was made")
     built = {fmt: EXPORTS[fmt].build(run) for fmt in dict.fromkeys(formats)}
     out = []
-    for fmt, data in built.items():
-        name = file_name(run.report, run.period, fmt)
-        out.append(_write_recorded(run, name, data, who, fmt))
+    with publish.period_lock(run.path.parent):  # no publication moves the folder meanwhile
+        try:
+            now = additions.manifest_sha256(run.path)
+        except RunError:
+            now = ""
+        if now != run.manifest_sha256:
+            raise RunError(f"{run.path} was published again while the export was being made "
+                           "(its manifest.json is another one now): nothing was written; "
+                           "export again (or name the superseded folder it was read from)")
+        for fmt, data in built.items():
+            name = file_name(run.report, run.period, fmt)
+            out.append(_write_recorded(run, name, data, who, fmt))
     return out
 
 
@@ -151,7 +217,8 @@ def _write_recorded(run: RunFolder, name: str, data: bytes, who: str, fmt: str) 
         os.replace(target, kept)
     try:
         publish.write_atomic(target, data)
-        entry = additions.record(run.path, "export", who=who, file=name, format=fmt)
+        entry = additions.record(run.path, "export", who=who, file=name, format=fmt,
+                                 for_manifest=run.manifest_sha256)
     except BaseException:
         if kept:
             os.replace(kept, target)
@@ -169,8 +236,12 @@ def _pdf(run: RunFolder) -> bytes:
     council = (run.manifest.get("council") or {}).get("name") or ""
     parts = tuple(Part(p["section"] or "Summary", p["file"]) for p in run.manifest["pages"])
     title = f"{run.title()}: {run.period_label()}"
-    return build_pdf(run.path, Pack(council, title, run.period_label(), run.as_of,
-                                    signoff_state(run.path), parts))
+    state = signoff_state(run.path, run.manifest_sha256, list(run.entries))
+    with tempfile.TemporaryDirectory(prefix="kpi-export-") as tmp:
+        for part in parts:  # the pages as read, never the folder again
+            (Path(tmp) / part.file).write_bytes(run.files.get(part.file, b""))
+        return build_pdf(Path(tmp), Pack(council, title, run.period_label(), run.as_of,
+                                         state, parts))
 
 
 def _xlsx(run: RunFolder) -> bytes:

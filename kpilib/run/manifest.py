@@ -192,7 +192,21 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
                    self_contained: bool, council: dict | None = None,
                    started_at: str | None = None, seconds: float | None = None,
                    suppression=None) -> dict:
-    """Write ``manifest.json``, the run's receipt, into ``folder``.
+    """Write ``manifest.json``, the run's receipt, into ``folder``: :func:`build_manifest`
+    and the SHA-256 of every output in ``folder``."""
+    manifest = {**build_manifest(params, report_set, as_of, inputs, jobs, self_contained,
+                                 council, started_at, seconds, suppression),
+                "outputs": output_hashes(folder)}
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    (folder / MANIFEST).write_text(text, encoding="utf-8")
+    return manifest
+
+
+def build_manifest(params, report_set: str, as_of: str, inputs, jobs, self_contained: bool,
+                   council: dict | None = None, started_at: str | None = None,
+                   seconds: float | None = None, suppression=None) -> dict:
+    """A run's manifest without its ``outputs``: what it is made from, known before any
+    notebook runs (:mod:`kpilib.run.fingerprint` compares it with a publication's).
 
     ``inputs`` is the store snapshot the report was built from (its catalogue, returns and
     source files); ``jobs`` the executed notebooks; ``council`` what the council settings
@@ -228,10 +242,7 @@ def write_manifest(folder: Path, params, report_set: str, as_of: str, inputs, jo
         "templates": project_templates(),
         "pages": [{"file": f"{j.stem}.html", "notebook": j.notebook.label, "section": j.section}
                   for j in jobs],
-        "outputs": output_hashes(folder),
     }
-    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    (folder / MANIFEST).write_text(text, encoding="utf-8")
     return manifest
 
 
@@ -272,6 +283,11 @@ def read_manifest(folder: Path) -> dict:
         raise AuditError(f"{path}: not valid JSON ({e}); the manifest has been damaged") from None
     except OSError as e:
         raise AuditError(f"{path}: cannot be read ({e.strerror or e})") from None
+    return checked_manifest(manifest, path)
+
+
+def checked_manifest(manifest, path: Path) -> dict:
+    """``manifest`` (parsed from ``path``) when it holds the fields audit relies on."""
     problems = _shape_problems(manifest)
     if problems:
         raise AuditError(f"{path}: the manifest has been damaged: " + "; ".join(problems))

@@ -344,9 +344,11 @@ def identical(current: Path, staging: Path) -> bool:
 
 
 def publish_steps(staging: Staging, final: Path, ledger: Ledger | None, out: list,
-                  store: str | None = None) -> Iterator[str]:
+                  store: str | None = None,
+                  guard: Callable[[Path], None] | None = None) -> Iterator[str]:
     """The steps of :func:`publish`, yielding each one's name once it is done (tests drive
-    them one at a time, interleaved with another publication's)."""
+    them one at a time, interleaved with another publication's).  ``guard(final)``, called
+    under the lock before the current publication is touched, may refuse (raise)."""
     period = final.parent
     jpath = period / f".{final.name}{JOURNAL}"
     with period_lock(period):
@@ -360,6 +362,8 @@ def publish_steps(staging: Staging, final: Path, ledger: Ledger | None, out: lis
             shutil.rmtree(staging.path)
             out.append(Published(final, unchanged=True))
             return
+        if guard is not None and final.exists():
+            guard(final)
         slot = superseded_slot(final) if final.exists() else None
         j = {"final": final.name, "staging": staging.path.name,
              "superseded": slot.relative_to(period).as_posix() if slot else None,
@@ -382,13 +386,14 @@ def publish_steps(staging: Staging, final: Path, ledger: Ledger | None, out: lis
         out.append(Published(final, slot))
 
 
-def publish(staging: Staging, final: Path, ledger: Ledger | None = None) -> Published:
+def publish(staging: Staging, final: Path, ledger: Ledger | None = None,
+            guard: Callable[[Path], None] | None = None) -> Published:
     """Publish a complete staging folder at ``final``, keeping the publication it replaces
     in ``<report>.superseded/``.  ``ledger``: record the publication (audit re-executions
-    record nothing)."""
+    record nothing); ``guard``: see :func:`publish_steps`."""
     out: list[Published] = []
     crash_at = os.environ.get(CRASH_ENV)
-    for step in publish_steps(staging, final, ledger, out):
+    for step in publish_steps(staging, final, ledger, out, guard=guard):
         if step == crash_at:
             os.kill(os.getpid(), signal.SIGKILL)
     staging.release()

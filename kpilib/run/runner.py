@@ -43,7 +43,17 @@ from kpilib.render.html import page_file, slug
 from kpilib.reports.model import Report, build_report, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run import library, manifest, pdfpack, publish, recover, shared, signing, zygote
+from kpilib.run import (
+    fingerprint,
+    library,
+    manifest,
+    pdfpack,
+    publish,
+    recover,
+    shared,
+    signing,
+    zygote,
+)
 from kpilib.run.cellids import check_cell_ids
 from kpilib.run.council import load_settings
 from kpilib.run.edition import folder_name
@@ -64,7 +74,13 @@ from kpilib.run.params import (
 )
 from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
 from kpilib.run.shape import Shape
-from kpilib.store import Snapshot, open_store, reads_for_keys, record_publication
+from kpilib.store import (
+    Snapshot,
+    open_store,
+    publications_of,
+    reads_for_keys,
+    record_publication,
+)
 from kpilib.store.reads import report_snapshot, year_catalogue
 
 MAX_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -83,6 +99,7 @@ class RunSummary:
     seconds: float = 0.0
     superseded: Path | None = None  # where the publication it replaced was kept
     unchanged: bool = False  # identical to the publication already there, which was kept
+    note: str = ""  # why nothing was published (kpilib.run.fingerprint.decide)
 
     @property
     def index(self) -> Path:
@@ -217,22 +234,26 @@ def worker_pool(kernels: zygote.Zygote | None = None) -> Workers:
 
 def run_report(params: RunParams, report_set: str, as_of: str, pool, progress=None,
                self_contained: bool = False, record: bool = True,
-               loads_through: int | None = None) -> RunSummary:
+               loads_through: int | None = None, force: bool = False,
+               supersede_signed: bool = False) -> RunSummary:
     """Produce and publish one report set's folder, and record the publication in the
     store's ledger (``record=False``: a re-execution by audit, which publishes nothing).
 
     ``loads_through``: read only loads up to this id (audit passes the run's recorded
     bound); None: the loads committed now.  The notebooks read with the same bound.
+    Before any notebook runs, a publication (``record``) is compared with the current one
+    (:mod:`kpilib.run.fingerprint`): the same inputs publish nothing unless ``force``; a
+    signed publication is superseded only with ``supersede_signed``.
     The report is built once and shared with the kernels through a temporary folder
     (:mod:`kpilib.run.shared`), removed when the run ends."""
     with tempfile.TemporaryDirectory(prefix="kpi-run-") as tmp:
         return _run_report(params, report_set, as_of, pool, progress, self_contained, record,
-                           loads_through, Path(tmp))
+                           loads_through, Path(tmp), force, supersede_signed)
 
 
 def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
                 self_contained: bool, record: bool, loads_through: int | None,
-                tmp: Path) -> RunSummary:
+                tmp: Path, force: bool = False, supersede_signed: bool = False) -> RunSummary:
     start = time.perf_counter()
     rtype = registry.get(report_set)
     settings = load_settings(params.council)  # read once: look, keys and suppression
@@ -254,11 +275,23 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
         report = public_edition(report, snap.returns, suppression)
     jobs = plan(report, params, report_set, as_of, render_page.branding_resources(council),
                 snap.loads_through, shape)
+    final = Path(params.output_dir) / params.period / folder_name(report_set, params.edition)
+    h = report.headline()
+    if record:  # the same inputs as the current publication: nothing to publish
+        prospective = manifest.build_manifest(params, report_set, as_of, snap, jobs,
+                                              self_contained, council.record(),
+                                              suppression=suppression)
+        cur = fingerprint.current(final, prospective,
+                                  lambda sha: not publications_of(store, sha).empty)
+        note = fingerprint.decide(cur, force, supersede_signed)
+        if note:
+            return RunSummary(params.period, report_set, final, cur.manifest["as_of"],
+                              len(jobs), len(h), h["rag"].value_counts().to_dict(),
+                              time.perf_counter() - start, None, True, note)
     path = shared.share(report, shared.key(params.store, parse_period(params.period).id,
                                            report_set, normalise_moment(as_of),
                                            snap.loads_through, params.edition), tmp)
     jobs = [dataclasses.replace(j, shared=path) for j in jobs]
-    final = Path(params.output_dir) / params.period / folder_name(report_set, params.edition)
     outputs = {name: write(report) for name, write in rtype.outputs.items()}
 
     def write_manifest(folder: Path) -> None:
@@ -275,8 +308,8 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
     done = execute_and_publish(final, jobs, pool, f"{report_set} {params.period}",
                                f"the {report_set} report for {params.period}", outputs,
                                write_manifest, signer, ledger, params.store, progress,
-                               self_contained, print_pack if params.pdf else None)
-    h = report.headline()
+                               self_contained, print_pack if params.pdf else None,
+                               fingerprint.guard(supersede_signed) if record else None)
     return RunSummary(params.period, report_set, final, as_of, len(jobs), len(h),
                       h["rag"].value_counts().to_dict(), time.perf_counter() - start,
                       done.superseded, done.unchanged)
@@ -286,12 +319,13 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
                         outputs: dict[str, str], write_manifest: Callable[[Path], None],
                         signer, ledger: Callable[[str], dict] | None, store: str,
                         progress=None, self_contained: bool = False,
-                        before_manifest: Callable[[Path], None] | None = None
-                        ) -> publish.Published:
+                        before_manifest: Callable[[Path], None] | None = None,
+                        guard: Callable[[Path], None] | None = None) -> publish.Published:
     """Execute a run's notebooks into a staging folder beside ``final``, add ``outputs``
     (file name -> text), the assets and the manifest (``write_manifest(staging)``), sign it
     (``signer``, or None) and publish it at ``final``, recording it with ``ledger(manifest
-    sha256)`` (None: a re-execution by audit, which publishes nothing).  Shared by every
+    sha256)`` (None: a re-execution by audit, which publishes nothing); ``guard``: may refuse
+    to supersede the current publication, under the publication's lock.  Shared by every
     kind of run (report sets, the KPI-set change report); a failure leaves ``final`` as it
     was."""
     futures: list[cf.Future] = []
@@ -334,7 +368,8 @@ def execute_and_publish(final: Path, jobs: list[Job], pool, task: str, what: str
             raise publish.named(e, staging.path / manifest.MANIFEST) from e
         if signer:  # manifest.json.sig: the council's key over the manifest's bytes
             signer.sign(staging.path)
-        return publish.publish(staging, final, publish.Ledger(store, ledger) if ledger else None)
+        return publish.publish(staging, final, publish.Ledger(store, ledger) if ledger else None,
+                               guard)
     except OSError as e:  # a full disk, a read-only file system: nothing is left behind
         publish.discard(staging)
         raise publish.write_failure(e, final, staging.path) from None
@@ -369,9 +404,12 @@ def _say_skipped(skipped: Skipped) -> None:
 
 def run(params: RunParams, self_contained: bool = False, show_progress: bool = True,
         started_at: str | None = None,
-        on_skip: Callable[[Skipped], None] | None = _say_skipped) -> list[RunSummary]:
+        on_skip: Callable[[Skipped], None] | None = _say_skipped, force: bool = False,
+        supersede_signed: bool = False) -> list[RunSummary]:
     """Run every report set of a parameter set.  ``as_of`` defaults to the run's start; every
     report set reads the loads committed at the start (one bound for the whole run).
+    ``force``, ``supersede_signed``: :func:`run_report`; a report set refused for superseding
+    a signed publication does not stop the others: the refusals are raised at the end.
 
     ``report: all`` runs the report types with KPIs in the period's financial year and
     passes each one it skips to ``on_skip`` (default: a line on standard error); it fails
@@ -398,7 +436,8 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
         if kernels:
             kernels.stop()
         raise
-    summaries = []
+    summaries: list[RunSummary] = []
+    refused: list[str] = []
     with worker_pool(kernels) as pool:
         progress = None
         if show_progress:
@@ -418,12 +457,19 @@ def run(params: RunParams, self_contained: bool = False, show_progress: bool = T
             if progress:
                 progress.start()
             for r in reports:
-                summaries.append(run_report(params, r, as_of, pool, progress, self_contained,
-                                            loads_through=loads_through))
+                try:
+                    summaries.append(run_report(params, r, as_of, pool, progress,
+                                                self_contained, loads_through=loads_through,
+                                                force=force, supersede_signed=supersede_signed))
+                except fingerprint.SignedPublication as e:
+                    refused.append(str(e))
         finally:
             if progress:
                 progress.stop()
     _keep_library(params.output_dir)
+    if refused:
+        done = [f"published: {s.folder}" for s in summaries if not s.unchanged]
+        raise fingerprint.SignedPublication("\n".join(refused + done))
     return summaries
 
 

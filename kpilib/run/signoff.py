@@ -116,6 +116,30 @@ def audit_state(folder: str | Path, entries: list[dict] | None = None) -> State:
     return State(str(e.get("verdict")), f"{e.get('verdict')} on {e['at']}", e)
 
 
+def current_signoff(folder: str | Path, entries: list[dict] | None = None,
+                    manifest_sha256: str | None = None) -> dict | None:
+    """The latest sign-off made for the manifest ``folder`` holds (``manifest_sha256``: for
+    that manifest instead), whatever its decision; None without one (or when the record or
+    the manifest cannot be read)."""
+    folder = Path(folder)
+    if manifest_sha256 is None:
+        try:
+            manifest_sha256 = additions.manifest_sha256(folder)
+        except KpiError:
+            return None
+    entries = read_entries(folder) if entries is None else entries
+    return _last([e for e in entries or [] if e.get("manifest_sha256") == manifest_sha256],
+                 "signoff")
+
+
+def approval(folder: str | Path, entries: list[dict] | None = None) -> dict | None:
+    """The sign-off that approves the publication ``folder`` holds now (its latest sign-off,
+    made for its current manifest, decided ``approved``), or None: the publication is
+    signed while this is not None."""
+    e = current_signoff(folder, entries)
+    return e if e is not None and e.get("decision") == "approved" else None
+
+
 def exports(entries: list[dict]) -> list[dict]:
     """The export additions (``format``, ``file``), one per file, the latest of each."""
     out: dict[str, dict] = {}

@@ -60,7 +60,7 @@ def sheet_title(name: str, used: set[str]) -> str:
 
 def _results(run) -> tuple[list[str], list[list[str]]]:
     try:
-        text = (run.path / "results.csv").read_text(encoding="utf-8")
+        text = run.read_text("results.csv")  # as the export read it
     except OSError as e:
         raise RunError(f"{run.path}: cannot read results.csv ({e.strerror or e})") from None
     rows = list(csv.reader(io.StringIO(text)))

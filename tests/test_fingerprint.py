@@ -1,0 +1,243 @@
+"""The inputs fingerprint of a publication (kpilib/run/fingerprint.py) and what `kpi run` does
+with it: an identical re-run publishes nothing (a default as_of that reads the same loads is
+the same run), a changed one over a signed publication is refused unless
+--supersede-signed, and a sign-off made while a run executes is still respected.
+
+Comparisons are tested on manifests directly; the signed cases on synthetic publications
+(tests/publications.py); one real cycle through `kpi run`, `kpi signoff`, `kpi load` and
+`kpi status` at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from publications import A, B, make_store, publish_one, stage
+
+from kpilib.cli import main
+from kpilib.errors import RunError
+from kpilib.run import fingerprint, publish
+from kpilib.run.fingerprint import Current, SignedPublication, current, decide, differences
+from kpilib.run.signoff import sign_off
+
+AT = "2025-08-01T10:00:00Z"
+BASE = {
+    "manifest_format": 2,
+    "parameters": {"period": "2024-02", "report": "core", "store": "kpi.sqlite",
+                   "as_of": A, "loads_through": 7, "edition": "internal",
+                   "output_dir": "outputs", "council": None, "self_contained": False},
+    "edition": {"name": "internal"}, "as_of": A,
+    "run": {"recorded_at": A, "seconds": 3.2},
+    "data": {"catalogue_sha256": "c1", "returns_sha256": "r1", "returns_rows": 10,
+             "sources": [{"kind": "returns", "source_file": "r.csv", "sha256": "f1",
+                          "loaded_at": "2024-03-01T00:00:00.000000Z"}]},
+    "council": {"sha256": "s1"}, "code": {"kpilib_version": "1.0", "commit": "abc"},
+    "environment": {"python": "3.12", "packages": {"pandas": "2.2"}},
+    "notebooks": {"core/overview.ipynb": "n1"}, "templates": {}, "pages": [{"file": "index.html"}],
+    "outputs": {"index.html": "o1"},
+}
+
+
+def changed(path: str, value):
+    m = copy.deepcopy(BASE)
+    *parents, last = path.split(":")
+    node = m
+    for p in parents:
+        node = node[p]
+    node[last] = value
+    return m
+
+
+@pytest.mark.parametrize("path, value, differs", [
+    pytest.param("parameters:as_of", B, [], id="another as_of (the run's moment)"),
+    pytest.param("as_of", B, [], id="the manifest's as_of"),
+    pytest.param("parameters:loads_through", 9, [], id="a later load of something else"),
+    pytest.param("run:recorded_at", B, [], id="when it was recorded"),
+    pytest.param("outputs:index.html", "o2", [], id="outputs (made by the run, not inputs)"),
+    pytest.param("data:returns_sha256", "r2", ["data.returns_sha256"], id="a revised return"),
+    pytest.param("data:sources", [], ["data.sources"], id="other loads in effect"),
+    pytest.param("parameters:edition", "public", ["parameters.edition"], id="edition"),
+    pytest.param("code:commit", "def", ["code"], id="another program"),
+    pytest.param("environment:packages", {"pandas": "3.0"}, ["environment"], id="packages"),
+    pytest.param("council:sha256", "s2", ["council"], id="council settings or keys"),
+    pytest.param("notebooks:core/overview.ipynb", "n2", ["notebooks"], id="a notebook"),
+    pytest.param("templates", {"project:templates/x": "t"}, ["templates"], id="a template"),
+    pytest.param("pages", [], ["pages"], id="the pages"),
+])
+def test_what_the_fingerprint_covers(path, value, differs):
+    other = changed(path, value)
+    assert differences(BASE, other) == differs
+    assert (fingerprint.fingerprint(BASE) == fingerprint.fingerprint(other)) == (not differs)
+
+
+# --------------------------------------------------------------------------- against a folder
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch):
+    """A synthetic publication outputs/2024-02/core recorded in a store's ledger."""
+    monkeypatch.chdir(tmp_path)
+    store = make_store(tmp_path)
+    final = tmp_path / "outputs" / "2024-02" / "core"
+    publish_one(final, A, "published", store)
+    return final
+
+
+def manifest_of(folder):
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def test_the_same_inputs_at_another_as_of_publish_nothing(published):
+    m = manifest_of(published)
+    again = {**m, "as_of": B, "parameters": {**m["parameters"], "as_of": B}}
+    cur = current(published, again, lambda sha: True)
+    assert cur.unchanged and cur.signed is None
+    note = decide(cur)
+    assert note.startswith(f"unchanged: {published} already publishes these inputs")
+    assert "--force" in note
+    assert decide(cur, force=True) == ""
+
+
+@pytest.mark.parametrize("spoil, problem", [
+    pytest.param(lambda f: (f / "index.html").write_text("forged"),
+                 "its files no longer match its manifest", id="a published file altered"),
+    pytest.param(lambda f: (f / "index.html").unlink(),
+                 "its files no longer match its manifest", id="a published file removed"),
+    pytest.param(None, "not in the store's ledger", id="not in the ledger"),
+])
+def test_a_publication_that_cannot_be_trusted_never_stands_for_a_run(published, spoil,
+                                                                     problem):
+    if spoil:
+        spoil(published)
+    cur = current(published, manifest_of(published), lambda sha: spoil is not None)
+    assert not cur.unchanged and problem in cur.problem
+    assert decide(cur) == ""  # published again: the evidence is kept as superseded
+
+
+def test_nothing_published_yet_is_no_comparison(tmp_path):
+    assert current(tmp_path / "outputs" / "2024-02" / "core", BASE) is None
+    assert decide(None) == ""
+
+
+def test_an_identical_rerun_of_a_signed_publication_says_so(published):
+    sign_off(published, "Jane Smith", "Director", "approved", at=AT)
+    cur = current(published, manifest_of(published), lambda sha: True)
+    assert decide(cur) == (f"unchanged: {published} (signed off: approved by Jane Smith "
+                           "(Director) on 2025-08-01T10:00:00.000000Z) already publishes these "
+                           "inputs; nothing was published")
+
+
+@pytest.mark.parametrize("last, signed", [
+    pytest.param(["approved"], True, id="approved"),
+    pytest.param(["rejected"], False, id="rejected"),
+    pytest.param(["approved", "rejected"], False, id="approved then rejected"),
+    pytest.param(["rejected", "approved"], True, id="rejected then approved"),
+])
+def test_signed_means_the_latest_signoff_approves(published, last, signed):
+    for d in last:
+        sign_off(published, "Jane Smith", "Director", d, at=AT)
+    other = {**manifest_of(published), "data": {"returns_sha256": "revised"}}
+    cur = current(published, other, lambda sha: True)
+    if not signed:
+        assert decide(cur) == ""
+        return
+    with pytest.raises(SignedPublication) as e:
+        decide(cur)
+    text = str(e.value)
+    assert text.startswith(f"{published} is a signed publication (signed off: approved by "
+                           "Jane Smith (Director)")
+    assert "this run's inputs differ: data.returns_sha256" in text
+    assert "supersede a signed publication" in text and "--supersede-signed" in text
+    assert decide(cur, supersede_signed=True) == ""
+
+
+def test_force_over_a_signed_publication_still_needs_supersede_signed(published):
+    sign_off(published, "Jane Smith", "Director", "approved", at=AT)
+    cur = current(published, manifest_of(published), lambda sha: True)
+    with pytest.raises(SignedPublication, match="--force was given"):
+        decide(cur, force=True)
+    assert decide(cur, force=True, supersede_signed=True) == ""
+
+
+def test_a_signoff_made_while_the_run_executed_stops_the_publication(published, tmp_path):
+    """The check before executing saw no sign-off; the guard, under the publication lock,
+    sees the one made meanwhile: nothing is published, the signed folder is untouched."""
+    store = make_store(tmp_path / "other")
+    before = sorted(p.name for p in published.parent.iterdir())
+    staging, _ = stage(published, B, "new", store)
+    sign_off(published, "Jane Smith", "Director", "approved", at=AT)
+    with pytest.raises(SignedPublication, match="was signed off while this run was executing"):
+        publish.publish(staging, published, None, fingerprint.guard(False))
+    publish.discard(staging)
+    assert sorted(p.name for p in published.parent.iterdir()) == before
+    assert manifest_of(published)["as_of"] == A
+    assert fingerprint.guard(True) is None
+
+
+def test_the_refusal_is_a_run_error_the_cli_reports():
+    """kpi run turns a RunError into a message and exit code 1, never a traceback."""
+    assert issubclass(SignedPublication, RunError)
+    assert Current(Path("x"), BASE, ["code"]).unchanged is False
+    assert Current(Path("x"), BASE, [], "its manifest is not in the ledger").unchanged is False
+
+
+# --------------------------------------------------------------------------- a real cycle
+
+
+def kpi(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+REVISED = "ref,period,breakdown,value,numerator,denominator,status,commentary\n" \
+          "AFL17,2024-02,,261,,,,<p>Restated.</p>\n"
+
+
+def test_the_monthly_cycle_with_a_signed_publication(tmp_path, test_store, capsys,
+                                                      monkeypatch):
+    """Run (default as_of), approve, run again with the same data: nothing is published and
+    the signed one stays current; a revision loaded: refused without --supersede-signed,
+    then published with it, the signed one kept as superseded with its sign-off."""
+    shutil.copyfile(test_store, tmp_path / "kpi.sqlite")
+    (tmp_path / "p.yaml").write_text('period: "2024-02"\nreport: core\nstore: kpi.sqlite\n')
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "outputs" / "2024-02" / "core"
+    assert kpi(capsys, "run", "p.yaml", "--quiet")[0] == 0
+    first = (run / "manifest.json").read_bytes()
+    assert kpi(capsys, "signoff", run, "--name", "Jane Smith", "--role", "Director",
+               "--decision", "approved")[0] == 0
+
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")  # a new as_of, the same loads
+    assert code == 0, err
+    assert "unchanged: outputs/2024-02/core (signed off: approved by Jane Smith (Director) " \
+           "on " in out and "already publishes these inputs" in out
+    assert (run / "manifest.json").read_bytes() == first
+    assert not (run.parent / "core.superseded").exists()
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet", "--force")
+    assert code == 1 and "--force was given" in err and "Traceback" not in err
+    assert (run / "manifest.json").read_bytes() == first
+
+    (tmp_path / "rev.csv").write_text(REVISED)
+    assert kpi(capsys, "load", "returns", "rev.csv", "--store", "kpi.sqlite")[0] == 0
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")
+    assert code == 1 and "is a signed publication" in err, out + err
+    assert "data.returns_sha256" in err and "--supersede-signed" in err
+    assert (run / "manifest.json").read_bytes() == first
+    assert not (run.parent / "core.superseded").exists()
+
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet", "--supersede-signed")
+    assert code == 0, err
+    [kept] = list((run.parent / "core.superseded").iterdir())
+    assert (kept / "manifest.json").read_bytes() == first
+    code, out, err = kpi(capsys, "status", "--json")
+    assert code == 0, err
+    [pub] = json.loads(out)["publications"]
+    assert pub["current"]["signoff"]["state"] == "not signed off"
+    assert [s["signoff"]["state"] for s in pub["superseded"]] == ["approved"]
+    html = (tmp_path / "outputs" / "index.html").read_text(encoding="utf-8")
+    assert "approved by Jane Smith (Director)" in html  # the superseded one, listed as such
