@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import os
+import json
 import pkgutil
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-from kpilib.errors import KpiError
+from kpilib.plugins import PluginError, Registry
 
 ENTRY_POINT_GROUP = "kpilib.report_types"
 ENV_VAR = "KPILIB_REPORT_TYPES"
@@ -41,7 +40,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 PERIOD_KINDS = ("month", "quarter")
 
 
-class RegistryError(KpiError):
+class RegistryError(PluginError):
     """An unknown report type, or a report type declared inconsistently."""
 
 
@@ -89,6 +88,9 @@ class ReportType:
         (``programmes``, ``comparators``): in the run's snapshot, sources and manifest.
     extra_pages : pages besides the overview and the sections: (file stem, title, standard
         notebook) each, e.g. ``("summary", "Summary", "corporate_summary.ipynb")``.
+    notebooks : the folder of the type's own standard notebooks (a package's report type
+        ships them beside its module); None: kpilib's.  A project's ``notebooks/`` still
+        comes first (:mod:`kpilib.run.locate`).
     """
 
     name: str
@@ -110,6 +112,7 @@ class ReportType:
     extra_pages: tuple[tuple[str, str, str], ...] = ()
     extend: Callable[..., Any] | None = None
     previous_set: bool = False
+    notebooks: str | None = None
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name) or self.name == "all":
@@ -127,77 +130,121 @@ class ReportType:
         return period_kind in self.periods
 
 
-_TYPES: dict[str, ReportType] = {}
-_LOCK = threading.RLock()
-_DISCOVERED = False
+# The catalogue columns a report may be split into pages by (a test checks that each is a
+# column of the catalogue contract), and the parameters every page notebook takes from a run.
+SECTION_COLUMNS = ("directorate", "department", "commitment", "theme")
+RUN_PARAMETERS = ("store", "period", "report_set", "as_of", "council", "loads_through")
+PAGE_STEM = re.compile(r"^[a-z0-9][a-z0-9-]{0,60}$")
+RUN_FILES = ("index.html", "manifest.json", "manifest.sig", "additions.jsonl", "notebooks",
+             "assets")
+PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+
+def _declared(path: Path) -> set[str] | None:
+    """The names a notebook's ``parameters`` cell assigns; None if it cannot be read."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return {m.group(1) for c in cells if "parameters" in c.get("metadata", {}).get("tags", ())
+                for m in re.finditer(r"^([A-Za-z_]\w*)\s*=", "".join(c.get("source", "")), re.M)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def check_report_type(rt: ReportType) -> None:
+    """What registration checks of a report type, every problem at once: a ``section_key``
+    that is not a column pages can be split by; page file names that are not lower-case
+    words, or clash with each other, the overview or the run's own files; and each standard
+    notebook it names that kpilib (or its ``notebooks`` folder) holds must declare the
+    parameters a run passes (a project's own notebook is checked when a run finds it)."""
+    problems = []
+    if rt.section_key not in SECTION_COLUMNS:
+        close = difflib.get_close_matches(str(rt.section_key), SECTION_COLUMNS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(f"section_key {rt.section_key!r} is not a catalogue column pages can "
+                        f"be split by{hint}; expected one of {', '.join(SECTION_COLUMNS)}")
+    seen = {"index": "the overview"}
+    for stem, title, _ in rt.extra_pages:
+        if not PAGE_STEM.match(str(stem)):
+            problems.append(f"page {stem!r} ({title}): a page's file name must be a lower-case "
+                            "word (letters, digits, -)")
+        elif stem in seen:
+            problems.append(f"page {stem!r} ({title}) would be written as {stem}.html, as "
+                            f"{seen[stem]} is")
+        seen.setdefault(stem, f"page {title!r}")
+    for name in rt.outputs:
+        if name in RUN_FILES or name.endswith(".html") and name[:-5] in seen:
+            problems.append(f"output {name!r} has the name of a file every run writes (or a "
+                            "page); give it another name")
+    folder = Path(rt.notebooks) if rt.notebooks else PACKAGE_NOTEBOOKS
+    pages = [(rt.overview_notebook, "the overview", ()), (rt.section_notebook, "each section",
+                                                          ("section",)),
+             *((nb, f"page {title!r}", ()) for _, title, nb in rt.extra_pages)]
+    for notebook, page, extra in pages:
+        path = folder / notebook
+        if not path.is_file():
+            if rt.notebooks:
+                problems.append(f"notebook {notebook!r} for {page}: not in {folder}")
+            continue
+        declared = _declared(path)
+        missing = [p for p in (*RUN_PARAMETERS, *extra) if declared is not None and
+                   p not in declared]
+        if declared is None:
+            problems.append(f"notebook {path} for {page}: cannot be read as a notebook")
+        elif missing:
+            problems.append(f"notebook {path} for {page}: its parameters cell does not declare "
+                            f"{', '.join(missing)} (a run passes them; e.g. `{missing[0]} = "
+                            "None`)")
+    if problems:
+        raise RegistryError(f"report type {rt.name!r}: " + "; ".join(problems))
+
+
+def _builtin_modules() -> tuple[str, ...]:
+    package = importlib.import_module(BUILTIN_PACKAGE)
+    return tuple(f"{BUILTIN_PACKAGE}.{m}"
+                 for m in sorted(m.name for m in pkgutil.iter_modules(package.__path__)))
+
+
+TYPES = Registry("report type", ENTRY_POINT_GROUP, ENV_VAR, builtins=_builtin_modules,
+                 check=lambda rt: check_report_type(rt), error=RegistryError, kind=ReportType)
 
 
 def register(report_type: ReportType, replace: bool = False) -> ReportType:
-    """Add a report type.  Registering a different type under a taken name is an error
-    (``replace=True`` allows it, e.g. a council's own variant of a built-in type)."""
-    with _LOCK:
-        old = _TYPES.get(report_type.name)
-        if old is not None and old != report_type and not replace:
-            raise RegistryError(f"report type {report_type.name!r} is already registered")
-        _TYPES[report_type.name] = report_type
-    return report_type
+    """Add a report type, checked (:func:`check_report_type`).  Registering a different type
+    under a taken name is an error naming both registrations (``replace=True`` allows it,
+    e.g. a council's own variant of a built-in type)."""
+    return TYPES.register(report_type, replace)
 
 
 def unregister(name: str) -> None:
-    with _LOCK:
-        _TYPES.pop(name, None)
+    TYPES.unregister(name)
 
 
 def discover() -> None:
     """Import every registration (built-in modules, entry points, ``$KPILIB_REPORT_TYPES``)."""
-    global _DISCOVERED
-    with _LOCK:
-        if _DISCOVERED:
-            return
-        _DISCOVERED = True
-        package = importlib.import_module(BUILTIN_PACKAGE)
-        for mod in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
-            importlib.import_module(f"{BUILTIN_PACKAGE}.{mod}")
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            _load_plugin(ep.value, f"entry point {ep.name!r}", ep.load)
-        for name in [m.strip() for m in os.environ.get(ENV_VAR, "").split(",") if m.strip()]:
-            _load_plugin(name, f"${ENV_VAR}", lambda n=name: importlib.import_module(n))
-
-
-def _load_plugin(name: str, where: str, load) -> None:
-    try:
-        obj = load()
-    except ImportError as e:
-        raise RegistryError(f"report type module {name!r} (from {where}) cannot be "
-                            f"imported: {e}") from None
-    if isinstance(obj, ReportType):
-        register(obj)
+    TYPES.discover()
 
 
 def names() -> tuple[str, ...]:
     """Every registered report type's name, by ``order`` then order of discovery."""
-    discover()
-    ranked = sorted(enumerate(_TYPES.values()), key=lambda it: (it[1].order, it[0]))
+    ranked = sorted(enumerate(TYPES.values()), key=lambda it: (it[1].order, it[0]))
     return tuple(rt.name for _, rt in ranked)
 
 
 def get(name: str, what: str = "report type") -> ReportType:
     """The report type called ``name``; a clear error listing the choices otherwise."""
-    discover()
-    try:
-        return _TYPES[name]
-    except (KeyError, TypeError):
-        known = names()
-        close = difflib.get_close_matches(str(name), known, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise RegistryError(f"{name!r} is not a {what}{hint}; expected one of "
-                            f"{', '.join(known)}") from None
+    if isinstance(name, str) and name in TYPES:
+        return TYPES[name]
+    known = names()
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise RegistryError(f"{name!r} is not a {what}{hint}; expected one of "
+                        f"{', '.join(known)}")
 
 
 def all_of(period_kind: str) -> tuple[str, ...]:
     """The report types ``report: all`` produces for a month or a quarter."""
-    return tuple(n for n in names() if period_kind in _TYPES[n].in_all)
+    return tuple(n for n in names() if period_kind in TYPES[n].in_all)
 
 
 def types() -> tuple[ReportType, ...]:
-    return tuple(_TYPES[n] for n in names())
+    return tuple(TYPES[n] for n in names())

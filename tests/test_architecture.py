@@ -25,7 +25,8 @@ PACKAGE = ROOT / "kpilib"
 # one.  A module's stage is its longest listed prefix ("kpilib" alone is the root package's
 # __init__, which holds only __version__).
 STAGES: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("kpilib", "kpilib.errors", "kpilib.clock", "kpilib.registry", "kpilib.startup")),
+    ("base", ("kpilib", "kpilib.errors", "kpilib.clock", "kpilib.plugins", "kpilib.registry",
+              "kpilib.startup")),
     ("rules", ("kpilib.rules",)),
     ("ingest", ("kpilib.ingest",)),
     ("store", ("kpilib.store",)),

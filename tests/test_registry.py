@@ -68,7 +68,7 @@ def test_inconsistent_declarations_are_refused(kw, message):
 def test_a_taken_name_is_refused_unless_replaced(scratch):
     scratch(ReportType(name="toyx", title="Toy", periods=("month",)))
     other = ReportType(name="toyx", title="Other", periods=("month",))
-    with pytest.raises(RegistryError, match="already registered"):
+    with pytest.raises(RegistryError, match="registered twice: by module test_registry and by module test_registry"):
         registry.register(other)
     registry.register(other, replace=True)
     assert registry.get("toyx").title == "Other"
@@ -86,7 +86,7 @@ def test_plugins_from_the_environment(monkeypatch, tmp_path):
         "register(ReportType(name='plugin', title='Plugin KPIs', periods=('month',)))\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv(registry.ENV_VAR, "council_types_xyz")
-    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry.TYPES, "_discovered", False)
     try:
         assert "plugin" in registry.names()
     finally:
@@ -95,6 +95,6 @@ def test_plugins_from_the_environment(monkeypatch, tmp_path):
 
 def test_a_missing_plugin_is_a_clear_error(monkeypatch):
     monkeypatch.setenv(registry.ENV_VAR, "no_such_module_kpi")
-    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry.TYPES, "_discovered", False)
     with pytest.raises(RegistryError, match="'no_such_module_kpi' .*cannot be imported"):
         registry.names()

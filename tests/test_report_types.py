@@ -60,7 +60,7 @@ def toy_project(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(  # the kernels find the module too
         [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
     monkeypatch.setenv(registry.ENV_VAR, "toy_kpis")
-    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry.TYPES, "_discovered", False)
     yield tmp_path
     registry.unregister("toy")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from kpilib import registry
 from kpilib.errors import AuditError, RunError
+from kpilib.plugins import PluginError, Registry
 from kpilib.rules.periods import parse_period
 from kpilib.run import additions, outpaths, publish, signoff
 from kpilib.run.manifest import MANIFEST, SIGNATURE, checked_manifest, sha256_bytes, strays
@@ -79,12 +81,27 @@ class Export:
     build: Callable[[RunFolder], bytes]
 
 
-EXPORTS: dict[str, Export] = {}
+FORMAT = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 
 
-def register(export: Export) -> Export:
-    EXPORTS[export.name] = export
-    return export
+def _check(export: Export) -> None:
+    if not FORMAT.match(str(export.name)):
+        raise PluginError(f"export format {export.name!r}: expected a short lower-case word "
+                          "(it is the command's flag, --NAME, and the file's extension)")
+    if not callable(export.build):
+        raise PluginError(f"export format {export.name!r}: build must be a function of the "
+                          "run folder returning the file's bytes")
+
+
+# The export formats: kpilib's own (below), a package's through the ``kpilib.exports``
+# entry point, a project's named in $KPILIB_EXPORTS (kpilib.plugins)
+EXPORTS = Registry("export format", "kpilib.exports", "KPILIB_EXPORTS", check=_check,
+                   kind=Export)
+
+
+def register(export: Export, replace: bool = False) -> Export:
+    """Add an export format (``kpi export --NAME``); a taken name is an error naming both."""
+    return EXPORTS.register(export, replace)
 
 
 def file_name(report: str, period: str, fmt: str) -> str:

@@ -9,9 +9,11 @@ order; the first that exists is used:
 2. ``notebooks/<report>/<standard name>``: the project's version of a standard
    notebook for one report type;
 3. ``notebooks/<standard name>``: the project's version for every report type;
-4. the standard notebook shipped in the package (``kpilib/notebooks/``).
+4. the report type's own notebooks folder, for a type that has one (``ReportType.notebooks``:
+   a package's report type ships its notebooks beside its module);
+5. the standard notebook shipped in the package (``kpilib/notebooks/``).
 
-The overview follows steps 2-4.  Templates: ``templates/<name>`` in the
+The overview follows steps 2-5.  Templates: ``templates/<name>`` in the
 project, then the package's (:mod:`kpilib.render.templates`).
 """
 
@@ -22,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kpilib import registry
 from kpilib.errors import RunError
 
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -52,7 +55,19 @@ def find_notebook(report: str, standard: str, section_slug: str | None = None,
     for rel in candidates:
         if (base / rel).is_file():
             return NotebookSource(base / rel, f"project:{PROJECT_NOTEBOOKS}/{rel.as_posix()}")
+    own = _type_notebooks(report)
+    if own is not None and (own / standard).is_file():
+        return NotebookSource(own / standard, f"type:{report}/{standard}")
     return NotebookSource(PACKAGE_NOTEBOOKS / standard, f"kpilib:{standard}")
+
+
+def _type_notebooks(report: str) -> Path | None:
+    """The folder of a report type's own standard notebooks (a package's type), if any."""
+    try:
+        folder = registry.get(report).notebooks
+    except registry.RegistryError:  # the change report: no report type
+        return None
+    return Path(folder) if folder else None
 
 
 def notebook_from_label(label: str, root: str | Path | None = None) -> Path:
@@ -60,6 +75,9 @@ def notebook_from_label(label: str, root: str | Path | None = None) -> Path:
     origin, _, rel = label.partition(":")
     if origin == "kpilib":
         return PACKAGE_NOTEBOOKS / rel
+    if origin == "type":
+        report, _, name = rel.partition("/")
+        return (_type_notebooks(report) or PACKAGE_NOTEBOOKS) / name
     return _project_root(root) / rel
 
 

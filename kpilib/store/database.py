@@ -120,6 +120,7 @@ class Store:
             sqlite = sa.engine.make_url(url).get_backend_name() == "sqlite"
             engine = sa.create_engine(url, **({"connect_args": {"timeout": BUSY_TIMEOUT}}
                                               if sqlite else {}))
+            LOAD_KINDS.discover()  # a package's load kind adds its table to the metadata
             metadata.create_all(engine)
             add_later_columns(engine)
             add_indexes(engine)

@@ -10,8 +10,11 @@ the store and the kinds it does not know can both use it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from kpilib.plugins import PluginError, Registry
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,36 @@ class LoadKind:
     #                                   read rows of it (so earlier manifests stay as they were)
 
 
-LOAD_KINDS: dict[str, LoadKind] = {
-    "catalogue": LoadKind("catalogue", "KPI catalogue files (one per year)",
-                          needs_catalogue=True),  # previous_ref: checked against stored years
-    "returns": LoadKind("returns", "returns files (measured values)", needs_catalogue=True),
-}
+KIND = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
-def register_load_kind(kind: LoadKind) -> LoadKind:
-    LOAD_KINDS[kind.name] = kind
-    return kind
+def _check(kind: LoadKind) -> None:
+    if not KIND.match(str(kind.name)):
+        raise PluginError(f"load kind {kind.name!r}: expected a lower-case word (it is the "
+                          "command's word, kpi load NAME)")
+    if (kind.validate is None) != (kind.read is None) or (
+            kind.read is not None and not (kind.columns and kind.key)):
+        raise PluginError(f"load kind {kind.name!r}: a kind of its own needs validate, read, "
+                          "columns and key")
+    if not set(kind.key) <= set(kind.columns):
+        raise PluginError(f"load kind {kind.name!r}: key {kind.key} must be among its "
+                          f"columns {kind.columns}")
+
+
+# What ``kpi load`` stores: the store's own catalogue and returns, kpilib's other kinds
+# (registered as the store package is imported), a package's through the
+# ``kpilib.load_kinds`` entry point, a project's named in $KPILIB_LOAD_KINDS (kpilib.plugins)
+LOAD_KINDS = Registry("load kind", "kpilib.load_kinds", "KPILIB_LOAD_KINDS", check=_check,
+                      kind=LoadKind, builtins=("kpilib.store",))
+LOAD_KINDS.register(LoadKind("catalogue", "KPI catalogue files (one per year)",
+                             needs_catalogue=True))  # previous_ref: checked against stored years
+LOAD_KINDS.register(LoadKind("returns", "returns files (measured values)",
+                             needs_catalogue=True))
+
+
+def register_load_kind(kind: LoadKind, replace: bool = False) -> LoadKind:
+    """Add a kind of file ``kpi load`` stores; a taken name is an error naming both."""
+    return LOAD_KINDS.register(kind, replace)
 
 
 def extra_kinds() -> tuple[str, ...]:
