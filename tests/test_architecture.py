@@ -34,7 +34,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("render", ("kpilib.render",)),
     ("run", ("kpilib.run",)),
     ("audit", ("kpilib.audit",)),
-    ("top", ("kpilib.notebook", "kpilib.cli", "kpilib.demo")),
+    ("top", ("kpilib.api", "kpilib.notebook", "kpilib.cli", "kpilib.demo")),
 ]
 
 # Imports that break the stage order on purpose: (importer, imported) -> why.  None today.
