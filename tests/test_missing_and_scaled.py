@@ -36,6 +36,7 @@ KPIS = [  # ref, name, measure, unit, polarity, target, scale
     ("FIN02", "Sundry debt over 90 days old (£000)", "snapshot", "currency", "lower", "2500",
      "thousands"),
     ("FIN03", "Invoices paid", "sum", "count", "none", "", ""),
+    ("FIN04", "Payments made online", "sum", "count", "higher", "1200 (100 per month)", ""),
 ]
 RETURNS = [  # ref, period, value, status
     ("FIN01", "2024-25-Q1", "300", ""), ("FIN01", "2024-25-Q2", "", "missing"),
@@ -44,6 +45,8 @@ RETURNS = [  # ref, period, value, status
     ("FIN02", "2024-25-Q3", "2900", ""),
     ("FIN03", "2024-25-Q1", "5100", ""), ("FIN03", "2024-25-Q2", "4800", ""),
     ("FIN03", "2024-25-Q3", "5000", ""),
+    *(("FIN04", f"2024-{m:02d}", "100", "") for m in range(4, 11)),
+    ("FIN04", "2024-11", "", "unavailable"), ("FIN04", "2024-12", "130", ""),
 ]
 
 
@@ -63,7 +66,8 @@ def run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("council")
     cat = write_csv(root / "catalogue.csv", CATALOGUE, [
         {"year": "2024-25", "ref": r, "name": n, "directorate": FINANCE, "commitment": FINANCE,
-         "report": "service", "frequency": "quarterly", "measure": m, "unit": u,
+         "report": "service", "frequency": "monthly" if r == "FIN04" else "quarterly",
+         "measure": m, "unit": u,
          "polarity": p, "target": t, "scale": s} for r, n, m, u, p, t, s in KPIS])
     ret = write_csv(root / "returns.csv", ["ref", "period", "value", "status"], [
         {"ref": r, "period": p, "value": v, "status": s} for r, p, v, s in RETURNS])
@@ -110,6 +114,16 @@ def test_an_incomplete_total_is_labelled_and_not_rated(results, page):
 def test_a_complete_figure_has_no_parts(results, ref, column):
     assert results.loc[(ref, column), "parts"] == ""
     assert results.loc[(ref, column), "rag"] != "Incomplete"
+
+
+def test_an_incomplete_headline_is_neither_rated_nor_compared(results, page):
+    # a monthly KPI's Q3 in a quarterly report: October and December, November unavailable;
+    # 230 against the quarter's 300 would be Red, and "worse" than Q2's 300
+    q3 = results.loc[("FIN04", "2024-25-Q3")]
+    assert (q3["value"], q3["rag"], q3["parts"]) == ("230", "Incomplete", "2 of 3")
+    assert (q3["travel"], q3["travel_label"]) == (
+        "n/a", "Not compared: a period of this figure is missing")
+    assert "230 (2 of 3 months)" in page
 
 
 def test_the_chart_shows_the_missing_quarter_as_a_gap(page):

@@ -27,6 +27,8 @@ from kpilib.rules.ranges import range_status
 from kpilib.rules.targets import parse_target, parse_tolerance
 from kpilib.rules.travel import NO_TRAVEL, Comparison, compare, outcome
 
+INCOMPLETE_TRAVEL = "Not compared: a period of this figure is missing"
+
 
 def _periods_of(column: P.Column, frequency: str) -> tuple[str, ...]:
     return column.months if frequency == "monthly" else column.quarters
@@ -312,6 +314,8 @@ class Engine:
             return none, MISSING, current.id
         (p1, c1) = pairs[0]
         rag, target = self.rag(d, _span(p1), c1)
+        if c1.incomplete:  # a figure lacking a period is not compared with a whole one
+            return [(NO_TRAVEL, INCOMPLETE_TRAVEL) for _ in comps], rag, p1.id
         out = []
         for i, comp in enumerate(comps):
             if i == 0 and len(pairs) == 2:  # in arrears: the latest two periods with figures
