@@ -146,6 +146,13 @@ RULES = [
          columns=("decimals",)),
     case("decimals on an override row", (5, "decimals"), "may only fill target, tolerance",
          edits={5: {"decimals": "2"}}, columns=("decimals",)),
+    case("scale not a known word (£000 written as such)", (2, "scale"),
+         "expected one of thousands, millions", edits={2: {"scale": "£000"}},
+         columns=("scale",)),
+    case("scale on a percent KPI", (4, "scale"), "a percent KPI has no unit scale",
+         edits={4: {"scale": "thousands"}}, columns=("scale",)),
+    case("scale on an override row", (5, "scale"), "may only fill target, tolerance",
+         edits={5: {"scale": "thousands"}}, columns=("scale",)),
     case("baseline not a number (Kent's N/a)", (2, "baseline"),
          "expected a number (the previous year's closing actual) or empty",
          edits={2: {"baseline": "N/a"}}, columns=("baseline",)),
@@ -229,6 +236,8 @@ OPTIONAL_DISPLAY = [
     pytest.param(2, "baseline", "-3.5", "-3.5", id="a negative count baseline"),
     pytest.param(2, "previous_ref", "CS05", "CS05", id="previous_ref: renumbered"),
     pytest.param(2, "previous_ref", "CS05;CS06", "CS05;CS06", id="previous_ref: merged"),
+    pytest.param(2, "scale", "thousands", "thousands", id="scale thousands on a count"),
+    pytest.param(3, "scale", "millions", "millions", id="scale millions on a count"),
 ]
 # fmt: on
 
@@ -238,9 +247,9 @@ def test_decimals_and_baseline_accepted(tmp_path, row, column, typed, stored):
     cat = read_catalogue_file(catalogue_with(tmp_path, edits={row: {column: typed}},
                                              columns=(column,)))
     assert cat.at[row - 2, column] == stored
-    assert list(cat.columns)[-8:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
+    assert list(cat.columns)[-9:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
                                       "expected_low", "expected_high", "previous_ref",
-                                      "position"]
+                                      "scale", "position"]
 
 
 @pytest.mark.parametrize("low, high, stored", [

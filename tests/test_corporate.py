@@ -265,7 +265,7 @@ def test_corporate_run_pages_results_and_audit(corporate_run, county_store, tmp_
     results = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
     assert list(results.columns) == ["ref", "breakdown", "column", "value", "numerator",
                                      "denominator", "rag", "travel", "travel_label",
-                                     "override_reason"]
+                                     "override_reason", "parts"]
     data = read_manifest(folder)["data"]
     assert data["programmes_rows"] == 16 and data["comparators_rows"] == 17
     assert {s["kind"] for s in data["sources"]} == {"catalogue", "returns", "programmes",

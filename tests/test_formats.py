@@ -20,6 +20,9 @@ from kpilib.rules.formats import (
     format_number,
     format_target,
     format_value,
+    incomplete_note,
+    parts_text,
+    scale_of,
 )
 
 # fmt: off
@@ -187,3 +190,91 @@ def test_arrears_wording_follows_the_frequency(frequency, text):
 ])
 def test_results_keep_exact_figures(x, text):
     assert format_number(x) == text
+
+
+# --------------------------------------------------------------------------- unit scale
+# (spec section 2, "Figures in thousands or millions"; catalogue ``scale``, 7.1)
+
+SCALED = [  # value as returned, unit, scale, decimals, shown
+    pytest.param(1234, "currency", "thousands", None, "£1,234,000", id="£000: 1,234 in full"),
+    pytest.param(2.6, "currency", "millions", None, "£2,600,000", id="£m: 2.6 in full"),
+    pytest.param(1234.5, "currency", "thousands", None, "£1,234,500",
+                 id="£000 with a decimal: exact in full"),
+    pytest.param(-300, "currency", "thousands", None, "-£300,000",
+                 id="£000 overspend negative: sign before the pound"),
+    pytest.param(0.35, "currency", "thousands", None, "£350", id="£000 under a pound-thousand"),
+    pytest.param(12.5, "count", "thousands", None, "12,500", id="000s count in full"),
+    pytest.param(1234, "currency", "", None, "£1,234", id="no scale: as returned"),
+    pytest.param(1234, "currency", "thousands", 2, "£1,234,000.00",
+                 id="decimals count places of the figure as shown"),
+]
+
+
+@pytest.mark.parametrize(("value", "unit", "scale", "decimals", "shown"), SCALED)
+def test_a_scaled_value_is_shown_in_full(value, unit, scale, decimals, shown):
+    assert format_value(value, unit, decimals, scale_of(scale)) == shown
+
+
+@pytest.mark.parametrize(("target", "scale", "shown"), [
+    pytest.param(2500, "thousands", "£2,500,000", id="a £000 target in full"),
+    pytest.param(1.45, "millions", "£1,450,000", id="a £m target in full"),
+    pytest.param("review", "thousands", "Under review", id="a word is not scaled"),
+])
+def test_a_scaled_target_is_shown_in_full(target, scale, shown):
+    assert format_target(target, "currency", None, scale_of(scale)) == shown
+
+
+def test_a_scaled_kpis_precision_is_that_of_the_figures_shown():
+    # 1.2345 and 2.5 (£000) are £1,234.50 and £2,500: from £1,000 no pence by default
+    assert display_decimals("currency", None, [1.2345, 2.5], scale=1000) == 0
+    # a value and target that differ in full never read the same: 2,500.4 vs 2,500 (£000)
+    n = display_decimals("currency", 0, [], [(2500.0004, 2500)], scale=1000)
+    assert format_value(2500.0004, "currency", n, 1000) != format_target(2500, "currency", n,
+                                                                          1000)
+
+
+@pytest.mark.parametrize(("scale", "multiplier"), [
+    pytest.param("thousands", 1000, id="thousands"), pytest.param("millions", 10 ** 6,
+                                                                  id="millions"),
+    pytest.param("", 1, id="empty"), pytest.param(None, 1, id="absent (older catalogue)"),
+    pytest.param(float("nan"), 1, id="NaN from a frame"),
+])
+def test_scale_of(scale, multiplier):
+    assert scale_of(scale) == multiplier
+
+
+# --------------------------------------------------------------------------- incomplete figures
+
+@pytest.mark.parametrize(("measure", "parts", "due", "frequency", "missing", "note"), [
+    pytest.param("sum", 3, 4, "quarterly", ("Q2 2024-25",), "3 of 4 quarters",
+                 id="a sum of 3 quarters of 4"),
+    pytest.param("sum", 10, 11, "monthly", ("Jan 2025",), "10 of 11 months",
+                 id="a sum of 10 months of 11"),
+    pytest.param("ratio", 1, 2, "monthly", ("May 2024",), "1 of 2 months",
+                 id="a ratio of 1 month of 2"),
+    pytest.param("snapshot", 2, 3, "monthly", ("Sep 2024",), "Sep 2024 missing; an earlier figure",
+                 id="a snapshot whose last month is missing"),
+    pytest.param("cumulative", 2, 3, "monthly", ("Sep 2024",),
+                 "Sep 2024 missing; an earlier figure", id="a cumulative whose last month is missing"),
+])
+def test_incomplete_note(measure, parts, due, frequency, missing, note):
+    assert incomplete_note(measure, parts, due, frequency, missing) == note
+
+
+@pytest.mark.parametrize(("args", "shown"), [
+    pytest.param((1234, None, None, "ok", "currency", False, None, "quarterly", 0,
+                  "3 of 4 quarters", 1000), "£1,234,000 (3 of 4 quarters)",
+                 id="an incomplete £000 sum: in full, labelled"),
+    pytest.param((93.3, 560, 600, "ok", "percent", True, 1, "monthly", 0, "2 of 3 months"),
+                 "93.3% (560 out of 600; 2 of 3 months)", id="an incomplete ratio: labelled"),
+    pytest.param((93.1, None, None, "ok", "percent", True, 1, "monthly", 2, "2 of 3 months"),
+                 "93.1% (mean of 2 of 3 months)", id="an incomplete mean of values alone"),
+    pytest.param((None, None, None, "missing", "count", False, None, "monthly", 0, ""),
+                 "Data missing", id="no figure at all: Data missing, no label"),
+])
+def test_format_cell_labels_an_incomplete_figure(args, shown):
+    assert format_cell(*args) == shown
+
+
+def test_parts_text_singular():
+    assert parts_text(0, 1, "quarterly") == "0 of 1 quarter"

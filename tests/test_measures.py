@@ -90,3 +90,48 @@ def test_nan_inputs_are_treated_as_empty():
 def test_unknown_measure_is_an_error():
     with pytest.raises(ValueError, match="unknown measure"):
         aggregate([o(1)], "median", "count")
+
+
+# --------------------------------------------------------------------------- completeness
+# (spec section 2, "A figure with a period missing")
+
+@pytest.mark.parametrize(
+    "measure, obs, frequency, parts, due, gaps, incomplete",
+    [
+        pytest.param("sum", [o(1), o(2), o(3), o(4)], "quarterly", 4, 4, (), False,
+                     id="sum of four quarters is complete"),
+        pytest.param("sum", [o(1), o(status="missing"), o(3)], "quarterly", 2, 3, (1,), True,
+                     id="sum lacking Q2 (missing) is incomplete"),
+        pytest.param("sum", [o(1), None, o(3)], "monthly", 2, 3, (1,), True,
+                     id="sum lacking a month never returned is incomplete"),
+        pytest.param("sum", [o(1), o(2), o(status="arrears")], "monthly", 2, 3, (2,), True,
+                     id="sum whose last month is in arrears is incomplete"),
+        pytest.param("sum", [o(1), o(2), o(status="carried_over")], "monthly", 2, 3, (2,), True,
+                     id="sum whose last month is carried over is incomplete"),
+        pytest.param("sum", [o(1), o(2), o(status="not_due")], "monthly", 2, 2, (), False,
+                     id="a period not yet due is not a missing part"),
+        pytest.param("ratio", [o(None, 3, 4), o(status="unavailable")], "monthly", 1, 2, (1,),
+                     True, id="ratio lacking a month is incomplete"),
+        pytest.param("ratio", [o(None, 0, 0), o(None, 3, 4)], "monthly", 2, 2, (), False,
+                     id="a 0 out of 0 month is a part with figures"),
+        pytest.param("mean", [o(10), o(status="missing"), o(20)], "monthly", 2, 3, (1,), True,
+                     id="mean lacking a month is incomplete"),
+        pytest.param("snapshot", [o(245), o(status="missing"), o(248)], "monthly", 2, 3, (1,),
+                     False, id="snapshot lacking a middle month is complete (latest there)"),
+        pytest.param("snapshot", [o(245), o(250), o(status="missing")], "monthly", 2, 3, (2,),
+                     True, id="snapshot lacking its last month is incomplete"),
+        pytest.param("cumulative", [o(10), o(20), o(status="arrears")], "monthly", 2, 3, (2,),
+                     True, id="cumulative whose last month is in arrears is incomplete"),
+        pytest.param("snapshot", [o(1), o(status="missing"), o(status="not_due")], "monthly",
+                     1, 2, (1,), True, id="snapshot: the last due period decides, not_due skipped"),
+        pytest.param("sum", [None, None, None, o(40)], "annual", 1, 1, (), False,
+                     id="annual KPI: quarters with no return are not due"),
+        pytest.param("sum", [None, o(status="missing"), None, o(40)], "annual", 1, 2, (1,),
+                     True, id="annual KPI: a quarter marked missing is a missing part"),
+        pytest.param("sum", [o(status="missing")], "monthly", 0, 1, (0,), False,
+                     id="no figure at all: Data missing, not incomplete"),
+    ],
+)
+def test_completeness(measure, obs, frequency, parts, due, gaps, incomplete):
+    cell = aggregate(obs, measure, "percent", frequency)
+    assert (cell.parts, cell.due, cell.gaps, cell.incomplete) == (parts, due, gaps, incomplete)

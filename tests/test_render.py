@@ -156,7 +156,8 @@ def test_rag_style_covers_every_status():
     from kpilib.ingest.keys import builtin_keys
 
     render.use_keys(builtin_keys())  # the statuses every key has are built in: nothing added
-    assert list(render.RAG_STYLE) == [*STATUSES, *RANGE_STATUSES, "Not due", "Carried over"]
+    assert list(render.RAG_STYLE) == [*STATUSES, *RANGE_STATUSES, "Not due", "Carried over",
+                                      "Incomplete"]
 
 
 @pytest.mark.parametrize("status", list(render.RAG_STYLE))

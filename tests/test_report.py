@@ -229,9 +229,10 @@ VALUE_ONLY = [
                  "92.7% (mean of 3 months)",
                  id="value-only and counted months: the mean of all, flagged"),
     pytest.param([(C, (90, 100)), (C, (470, 500))], "2024-25-Q1", 560 / 600 * 100,
-                 "93.3% (560 out of 600)", id="counted months: sum over sum as ever"),
-    pytest.param([(V, 91), (C, (0, 0))], "2024-25-Q1", 91.0, "91.0%",
-                 id="a 0 out of 0 month has no value to average"),
+                 "93.3% (560 out of 600; 2 of 3 months)",
+                 id="counted months: sum over sum as ever (June missing: said)"),
+    pytest.param([(V, 91), (C, (0, 0))], "2024-25-Q1", 91.0, "91.0% (2 of 3 months)",
+                 id="a 0 out of 0 month has no value to average (June missing: said)"),
 ]
 # fmt: on
 

@@ -211,3 +211,49 @@ def test_a_status_key_that_reads_the_spc_point_rates_a_report(test_store):
     rags = set(build_report(cat, snap.returns, "2025-03", "core", AS_OF, keys=keys)
                .headline()["rag"])
     assert "Common cause" in rags and rags & {"Improvement", "Concern", "Special cause"}
+
+def _xmr_point(period, value):
+    return {"period": period, "value": value, "mean": 10.0, "lower_limit": 5.0,
+            "upper_limit": 15.0, "near_lower": 6.7, "near_upper": 13.3, "point": "common_cause",
+            "rule": ""}
+
+
+@pytest.mark.parametrize(("periods", "shown"), [
+    pytest.param(["2024-25-Q1", "2024-25-Q3"], ["2024-25-Q1", "2024-25-Q2", "2024-25-Q3"],
+                 id="a missing quarter between two is added as a gap"),
+    pytest.param(["2024-11", "2025-02"], ["2024-11", "2024-12", "2025-01", "2025-02"],
+                 id="two missing months across the new year"),
+    pytest.param(["2024-04", "2024-05"], ["2024-04", "2024-05"], id="no gap: unchanged"),
+])
+def test_an_xmr_chart_draws_missing_periods_as_gaps(periods, shown):
+    points = [_xmr_point(p, 10.0 + i) for i, p in enumerate(periods)]
+    filled = charts.with_gaps(points)
+    assert [p["period"] for p in filled] == shown
+    assert [p["value"] is None for p in filled] == [p not in periods for p in shown]
+    html = charts.xmr_chart("X1", "count", points, None, 0)
+    data = json.loads(re.search(r'Plotly\.newPlot\(\s*"chart-x1",\s*(\[.*?\]),\s*\{', html,
+                                re.S).group(1))
+    line = next(t for t in data if t["name"] == "X1")
+    assert line["connectgaps"] is False and len(line["y"]) == len(shown)
+    gaps = [p for p in shown if p not in periods]
+    if gaps:
+        assert "(shown as a gap)." in html and "No figure for" in html
+        assert all(y is None for y, p in zip(line["y"], shown, strict=True) if p in gaps)
+    else:
+        assert "shown as a gap" not in html
+
+
+def test_a_trend_chart_never_joins_across_a_missing_period():
+    series = [{"ref": "T1", "breakdown": "", "period": p, "value": v, "target": None, "rag": r}
+              for p, v, r in (("2024-25-Q1", 300.0, "Tracking"), ("2024-25-Q2", None,
+                                                                   "Data missing"),
+                              ("2024-25-Q3", 350.0, "Tracking"))]
+    html = charts.trend_chart("T1", "currency", series, 0, 1000)
+    data = json.loads(re.search(r'Plotly\.newPlot\(\s*"chart-t1",\s*(\[.*?\]),\s*\{', html,
+                                re.S).group(1))
+    line = data[-1]
+    assert line["y"] == [300000.0, None, 350000.0] and line["connectgaps"] is False
+    assert line["customdata"] == ["£300,000", "", "£350,000"]
+    assert "No figure for Q2 2024-25 (shown as a gap)." in html
+    compact = html.replace(" ", "")  # the axis reads in pounds (plotly may escape the £)
+    assert '"tickprefix":"£"' in compact or '"tickprefix":"\\u00a3"' in compact

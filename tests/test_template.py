@@ -157,3 +157,21 @@ def test_directorate_template_has_only_its_kpis(demo):
     assert ws.max_row == len(rows) + 1
     with pytest.raises(ParamsError):
         _template(demo, directorate="children's services")
+
+
+@pytest.mark.parametrize(("scale", "unit"), [
+    pytest.param("thousands", "currency (in thousands)", id="£000: the returner is told"),
+    pytest.param("millions", "currency (in millions)", id="£m: the returner is told"),
+    pytest.param("", "currency", id="no scale: the unit alone"),
+])
+def test_a_scaled_kpi_says_its_scale_in_the_template(scale, unit):
+    import pandas as pd
+
+    from kpilib.ingest.contracts import CATALOGUE_COLUMNS
+
+    row = {c: "" for c in CATALOGUE_COLUMNS} | {"position": 0} | {
+        "year": "2024-25", "ref": "FIN01", "name": "Agency spend", "directorate": "F",
+        "commitment": "F", "report": "service", "frequency": "quarterly", "measure": "sum",
+        "unit": "currency", "polarity": "lower", "scale": scale}
+    rows = due(pd.DataFrame([row]), "2024-25-Q2")
+    assert list(rows["unit"]) == [unit]

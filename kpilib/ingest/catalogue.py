@@ -28,6 +28,7 @@ from kpilib.ingest.contracts import (
     ENUMS,
     KEY_COLUMNS,
     OVERRIDE_COLUMNS,
+    SCALED_UNITS,
     empty_catalogue,
     kpi_rows,
 )
@@ -240,6 +241,8 @@ def _row_problems(add, idx, r: pd.Series, kpi: pd.Series, override: bool) -> Non
     if not override:
         _range_problems(add, idx, r)
     _contradictions(add, idx, r, kpi, target)
+    if r["scale"] and kpi["unit"] in ENUMS["unit"] and kpi["unit"] not in SCALED_UNITS:
+        add(idx, "scale", r["scale"], f"a {kpi['unit']} KPI has no unit scale; expected empty")
     baseline = to_number(r["baseline"])
     if baseline is not None and kpi["unit"] == "percent" and not 0 <= baseline <= 100:
         add(idx, "baseline", r["baseline"], "a percent baseline must be between 0 and 100")

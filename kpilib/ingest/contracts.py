@@ -15,13 +15,13 @@ CATALOGUE_COLUMNS = (
     "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
     "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
     "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory", "decimals", "baseline",
-    "spc_rebase", "spc_baseline", "expected_low", "expected_high", "previous_ref",
+    "spc_rebase", "spc_baseline", "expected_low", "expected_high", "previous_ref", "scale",
 )  # fmt: skip
 # Optional columns added to the contract after its first version: a store made before them
 # gains them (empty), and a run's catalogue fingerprint leaves them out while they are empty,
 # so that publications made before them still audit as identical.
 CATALOGUE_ADDED = ("decimals", "baseline", "spc_rebase", "spc_baseline", "expected_low",
-                   "expected_high", "previous_ref")
+                   "expected_high", "previous_ref", "scale")
 CATALOGUE_REQUIRED = ("year", "ref", "name", "directorate", "commitment", "report", "frequency",
             "measure", "unit", "polarity")  # fmt: skip
 OVERRIDE_COLUMNS = ("year", "ref", "breakdown", "target", "tolerance", "floor")
@@ -31,7 +31,9 @@ ENUMS = {
     "measure": ("sum", "snapshot", "ratio", "cumulative", "mean"),
     "unit": ("percent", "count", "days", "rate", "currency", "number"),
     "polarity": ("higher", "lower", "none"),
+    "scale": ("thousands", "millions"),  # the unit scale: figures returned in £000, £m, 000s
 }
+SCALED_UNITS = ("currency", "count", "number")  # the units a scale may be given for
 # ``report`` takes the name of a registered report type (kpilib.registry).  ``rag_scheme`` and
 # ``travel_scheme`` name a status key and a travel key (kpilib's built-in ones, or the
 # council's own in council.yaml); empty: the council's default keys (kpilib.rules.keyspec).
@@ -54,7 +56,7 @@ STATUSES = ("", *NO_DATA, PROVISIONAL)
 # --------------------------------------------------------------------------- results.csv
 
 RESULTS_COLUMNS = ("ref", "breakdown", "column", "value", "numerator", "denominator", "rag",
-                   "travel", "travel_label", "override_reason")  # fmt: skip
+                   "travel", "travel_label", "override_reason", "parts")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- rules of the contract

@@ -234,8 +234,8 @@ def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None =
         targets = [r["target"] for r in rows.series
                    if r["breakdown"] == "" and not is_blank(r["target"])]
         return xmr_chart(ref, unit, points, targets[-1] if targets else None,
-                         total.get("decimals"), total)
-    return trend_chart(ref, unit, rows.series, total.get("decimals"))
+                         total.get("decimals"), total, total.get("scale", 1))
+    return trend_chart(ref, unit, rows.series, total.get("decimals"), total.get("scale", 1))
 
 
 def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
@@ -279,10 +279,11 @@ def _headline_text(report: Report, k) -> str:
     if cells.empty or is_blank(cells.iloc[0]["value"]):
         return f"{period_label(k.headline_period)}: no value"
     c = cells.iloc[0]
-    n = getattr(k, "decimals", None)
+    n, scale = getattr(k, "decimals", None), getattr(k, "scale", 1)
     target = ("" if is_blank(c["target"])
-              else f" against a target of {format_target(c['target'], k.unit, n)}")
-    return f"{period_label(k.headline_period)}: {format_value(c['value'], k.unit, n)}{target}"
+              else f" against a target of {format_target(c['target'], k.unit, n, scale)}")
+    return (f"{period_label(k.headline_period)}: "
+            f"{format_value(c['value'], k.unit, n, scale)}{target}")
 
 
 def summary_sentence(report: Report) -> str:

@@ -31,12 +31,15 @@ BUILT_IN_STYLE = {
     # reserved states every key has: a return not yet due, or carried over to a later report
     "Not due": ("rag-notdue", "…", "#595959", "#ffffff", ""),
     "Carried over": ("rag-carried", "↷", "#1d4f91", "#ffffff", ""),
+    # reserved state: a combined figure lacking a period its measure needs (not rated)
+    "Incomplete": ("rag-incomplete", "◔", "#6d4c41", "#ffffff", ""),
 }
 BUILT_IN_MARKERS = {"Green+": "star", "Green": "circle", "Amber": "triangle-up", "Red": "x",
                     "Data missing": "circle-open", "Target under review": "diamond",
                     "Tracking": "square", "Above range": "triangle-up-open",
                     "Within range": "square-open", "Below range": "triangle-down-open",
-                    "Not due": "hexagon", "Carried over": "diamond-open", "": "circle"}
+                    "Not due": "hexagon", "Carried over": "diamond-open",
+                    "Incomplete": "star-open", "": "circle"}
 # The styles in use: the built-in ones, then the statuses of the keys of the report being
 # rendered (use_keys).  The templates and charts read these two mappings.
 RAG_STYLE = dict(BUILT_IN_STYLE)

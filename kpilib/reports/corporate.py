@@ -180,7 +180,7 @@ def _quarters(report: Report, k: dict, cells: dict, target) -> list[dict]:
                     "display": "" if cell is None else cell["display"],
                     "rag": "" if cell is None else cell["rag"],
                     "target": "" if t is None else "Under review" if t == "review"
-                    else format_target(t, k["unit"], n)})
+                    else format_target(t, k["unit"], n, k.get("scale", 1))})
     return out
 
 
@@ -200,7 +200,8 @@ def _previous_years(returns: pd.DataFrame, k: dict, fy: str, period: str,
         row = rows.sort_values("period").iloc[-1].to_dict() if len(rows) else None
         hidden = public.withheld(k, row) if public and row else ""
         display = ("–" if row is None else hidden
-                   or format_value(float(row["value"]), k["unit"], k["decimals"]))
+                   or format_value(float(row["value"]), k["unit"], k["decimals"],
+                                   k.get("scale", 1)))
         out.append({"year": year, "current": year == fy, "display": display})
     return out
 
@@ -245,7 +246,8 @@ def _comparators(frame: pd.DataFrame | None, k: dict, figure: float | None,
                                                        kind="stable")
     latest = mine.drop_duplicates("group", keep="last").sort_values("group", kind="stable")
     return [{"group": r["group"], "period": r["period"], "source": r["source"],
-             "display": format_value(float(r["value"]), k["unit"], k["decimals"]),
+             "display": format_value(float(r["value"]), k["unit"], k["decimals"],
+                                     k.get("scale", 1)),
              "verdict": "withheld" if withheld else compare(figure, float(r["value"]),
                                                             k["polarity"])}
             for r in latest.to_dict("records")]

@@ -21,11 +21,13 @@ from kpilib.reports.scope import LOOKBACK as _LOOKBACK
 from kpilib.rules import periods as P
 from kpilib.rules.keys import Facts, TravelCondition, rate
 from kpilib.rules.keyspec import KeySet
-from kpilib.rules.measures import ARREARS, Cell, Obs, aggregate, to_number
+from kpilib.rules.measures import ARREARS, INCOMPLETE, Cell, Obs, aggregate, to_number
 from kpilib.rules.rag import MISSING, column_target
 from kpilib.rules.ranges import range_status
 from kpilib.rules.targets import parse_target, parse_tolerance
 from kpilib.rules.travel import NO_TRAVEL, Comparison, compare, outcome
+
+INCOMPLETE_TRAVEL = "Not compared: a period of this figure is missing"
 
 
 def _periods_of(column: P.Column, frequency: str) -> tuple[str, ...]:
@@ -132,7 +134,8 @@ class Engine:
         if not periods:
             return Cell(None, status="na")
         series = self.obs.get((d["ref"], d["breakdown"]), {})
-        return aggregate([series.get(p) for p in periods], d["measure"], d["unit"])
+        return aggregate([series.get(p) for p in periods], d["measure"], d["unit"],
+                         d["frequency"])
 
     def rag(self, d: dict, column: P.Column, cell: Cell):
         """(RAG status, effective target) of a cell, using the column's own year's KPI rules
@@ -160,7 +163,8 @@ class Engine:
                       (lambda cond: self.travel_outcome(dd, last, cond)) if key.uses_travel
                       else None,
                       self.spc_kind(dd, last) if key.uses_spc else "",
-                      self.history(dd, last) if key.min_history else 0, cell.status)
+                      self.history(dd, last) if key.min_history else 0,
+                      INCOMPLETE if cell.incomplete else cell.status)
         status = rate(key, facts)
         if status == key.reserved.get("no_target") and None not in dd["_range"]:
             status = range_status(cell.value, *dd["_range"])  # an activity indicator
@@ -310,6 +314,8 @@ class Engine:
             return none, MISSING, current.id
         (p1, c1) = pairs[0]
         rag, target = self.rag(d, _span(p1), c1)
+        if c1.incomplete:  # a figure lacking a period is not compared with a whole one
+            return [(NO_TRAVEL, INCOMPLETE_TRAVEL) for _ in comps], rag, p1.id
         out = []
         for i, comp in enumerate(comps):
             if i == 0 and len(pairs) == 2:  # in arrears: the latest two periods with figures

@@ -19,7 +19,7 @@ from kpilib import registry
 from kpilib.ingest.contracts import RESULTS_COLUMNS
 from kpilib.ingest.keys import builtin_keys
 from kpilib.reports import spc_table
-from kpilib.reports.engine import Engine, _span
+from kpilib.reports.engine import Engine, _periods_of, _span
 from kpilib.reports.scope import Reads, reads_for  # noqa: F401 (kpilib.reports.model.reads_for)
 from kpilib.rules import periods as P
 from kpilib.rules.formats import (
@@ -28,6 +28,8 @@ from kpilib.rules.formats import (
     format_number,
     format_target,
     format_value,
+    incomplete_note,
+    scale_of,
 )
 from kpilib.rules.keyspec import KeySet
 from kpilib.rules.measures import ARREARS, Cell, to_number
@@ -164,7 +166,8 @@ def _tolerance_text(d: dict, decimals: int | None = None, key_name: str = "") ->
         return "–"
     if scheme == "floor":
         floor = d["_floor"]
-        return f"Floor {format_target(floor, d['unit'], decimals)}" if floor is not None else ""
+        return (f"Floor {format_target(floor, d['unit'], decimals, scale_of(d.get('scale')))}"
+                if floor is not None else "")
     if scheme == "graded":
         return "Graded: Green+ >10% better, Amber 5-10% worse, Red >10% worse"
     tol = (d["tolerance"] or "").strip()
@@ -190,12 +193,15 @@ def _column_cells(eng: Engine, d: dict, columns) -> list[dict]:
         c = eng.cell(d, col)
         rag, target = eng.rag(d, col, c)
         judged = eng.override(d, col) if rag else None
+        periods = _periods_of(col, d["frequency"]) if col.months else ()
         out.append({
             "ref": d["ref"], "breakdown": d["breakdown"], "column": col.id, "value": c.value,
             "numerator": c.numerator, "denominator": c.denominator, "rag": rag, "travel": "",
             "travel_label": "", "override_reason": judged["reason"] if judged else "",
+            "parts": f"{c.parts} of {c.due}" if c.incomplete else "",
             "status": c.status, "target": target, "_cell": c, "display": "",
             "_provisional": c.value is not None and eng.is_provisional(d, col),
+            "_missing": tuple(P.parse_period(periods[i]).label for i in c.gaps),
         })
     return out
 
@@ -219,15 +225,19 @@ def _decimals(rows: list[tuple[dict, list[dict], list[dict]]]) -> int:
             pairs += [(p["value"], target), (p["value"], floor)]
     declared = to_number(total["decimals"])
     return display_decimals(total["unit"], None if declared is None else int(declared),
-                            figures, pairs)
+                            figures, pairs, scale_of(total.get("scale")))
 
 
 def _texts(d: dict, cells: list[dict], n: int) -> None:
     """Fill the display text of a KPI row's cells, with the KPI's precision ``n``."""
     show_ratio = d["measure"] in ("ratio", "cumulative")
     for c in cells:
+        cell = c["_cell"]
+        note = incomplete_note(d["measure"], cell.parts, cell.due, d["frequency"],
+                               c["_missing"]) if cell.incomplete else ""
         c["display"] = format_cell(c["value"], c["numerator"], c["denominator"], c["status"],
-                                   d["unit"], show_ratio, n, d["frequency"], c["_cell"].mean_of)
+                                   d["unit"], show_ratio, n, d["frequency"], cell.mean_of,
+                                   note, scale_of(d.get("scale")))
         if c.get("_provisional"):  # a figure to be confirmed (returns status provisional)
             c["display"] += " (provisional)"
 
@@ -254,8 +264,8 @@ def _kpi_row(d: dict, current: dict, travel: list[tuple[str, str]], rag: str,
              headline_period: str, comment: str, internal: bool, judged: dict, n: int,
              keys: KeySet) -> dict:
     """What a KPI (or breakdown) row shows besides its cells (``n``: its precision)."""
-    t = d["_target"]
-    annual = f" (annual {format_target(t.value, d['unit'], n)})" if t.has_profile else ""
+    t, scale = d["_target"], scale_of(d.get("scale"))
+    annual = f" (annual {format_target(t.value, d['unit'], n, scale)})" if t.has_profile else ""
     baseline = to_number(d["baseline"]) if d["breakdown"] == "" else None
     comps = keys.travel_key(d["travel_scheme"]).comparisons
     (symbol, words), second = travel[0], (travel[1] if len(travel) > 1 else ("", ""))
@@ -264,10 +274,10 @@ def _kpi_row(d: dict, current: dict, travel: list[tuple[str, str]], rag: str,
         **{k: d[k] for k in ("name", "directorate", "department", "commitment", "theme",
                              "frequency", "measure", "unit", "polarity", "rag_scheme",
                              "travel_scheme", "benchmark", "statutory")},
-        "target_text": format_target(current["target"], d["unit"], n) + annual,
+        "target_text": format_target(current["target"], d["unit"], n, scale) + annual,
         "tolerance_text": _tolerance_text(d, n, keys.status_key(d["rag_scheme"]).name),
-        "decimals": n, "baseline": baseline,
-        "baseline_text": "" if baseline is None else format_value(baseline, d["unit"], n),
+        "decimals": n, "baseline": baseline, "scale": scale,
+        "baseline_text": "" if baseline is None else format_value(baseline, d["unit"], n, scale),
         "rag": rag, "travel": symbol, "travel_text": words,
         "travel_none": comps[0].none_words if comps else NO_TRAVEL_WORDS,
         "travel_label": comps[0].label if comps else "",

@@ -71,13 +71,14 @@ def _baseline(defn: dict, continues: str | None, before: dict[str, dict], return
     return (value, "catalogue") if value is not None else (None, "")
 
 
-def _range_texts(defn: dict, unit: str, decimals: int) -> dict:
+def _range_texts(defn: dict, unit: str, decimals: int, scale: float = 1) -> dict:
     """The floor (``90%``) and an activity indicator's expected range (``400 to 520``)."""
     floor = to_number(defn["floor"])
     low, high = to_number(defn["expected_low"]), to_number(defn["expected_high"])
-    return {"floor_text": "" if floor is None else format_target(floor, unit, decimals),
+    return {"floor_text": "" if floor is None else format_target(floor, unit, decimals, scale),
             "range_text": "" if low is None or high is None else
-            f"{format_target(low, unit, decimals)} to {format_target(high, unit, decimals)}"}
+            f"{format_target(low, unit, decimals, scale)} to "
+            f"{format_target(high, unit, decimals, scale)}"}
 
 
 def extend(report, catalogue: pd.DataFrame, returns: pd.DataFrame):
@@ -100,9 +101,9 @@ def extend(report, catalogue: pd.DataFrame, returns: pd.DataFrame):
                          _baseline(defn, continued.get(k["ref"]), before, returns, previous))
         k["baseline"] = value
         k["baseline_text"] = "" if value is None else format_value(value, k["unit"],
-                                                                  k["decimals"])
+                                                                  k["decimals"], k["scale"])
         k["baseline_source"] = (SOURCES[source].format(previous=previous) if source else "")
-        k.update(_range_texts(defn, k["unit"], k["decimals"]))
+        k.update(_range_texts(defn, k["unit"], k["decimals"], k["scale"]))
     if rows:
         kpis = pd.DataFrame(rows, columns=[*kpis.columns, *ADDED])
     else:

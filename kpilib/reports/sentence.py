@@ -21,6 +21,8 @@ SUMMARY_PHRASES = {
     "Above range": ("is above its expected range", "are above their expected range"),
     "Within range": ("is within its expected range", "are within their expected range"),
     "Below range": ("is below its expected range", "are below their expected range"),
+    "Incomplete": ("has a period missing, so is not rated",
+                   "have a period missing, so are not rated"),
     NOT_RATED: ("is not rated", "are not rated"),
 }
 
@@ -45,7 +47,7 @@ def phrase(report: Report, status: str) -> tuple[str, str]:
 
 
 STANDARD_LABELS = {"Data missing", "Target under review", "Tracking", "Above range",
-                   "Within range", "Below range", NOT_RATED}
+                   "Within range", "Below range", "Incomplete", NOT_RATED}
 
 
 def summary_sentence(report: Report) -> str:

@@ -38,7 +38,8 @@ def margin(value: float, reference: float, polarity: str) -> float:
     return value - reference if polarity == "higher" else reference - value
 
 
-RESERVED = ("no_value", "not_due", "carried_over", "review", "no_target", "too_little_history")
+RESERVED = ("no_value", "not_due", "carried_over", "incomplete", "review", "no_target",
+            "too_little_history")
 # the returns statuses (reporting rules 7.2) whose cells the reserved state of that name rates
 RETURN_STATES = ("not_due", "carried_over")
 OUTCOMES = ("better", "same", "worse")
@@ -186,7 +187,8 @@ class Facts:
     travel: object = None
     spc: str = ""
     history: int = 0
-    state: str = ""  # a return's status that is a reserved state: not_due, carried_over
+    state: str = ""  # a return's status that is a reserved state: not_due, carried_over;
+    #                  ``incomplete``: a figure lacking a period its measure needs
 
 
 def _within(m: Margin, value: float, ref: float, polarity: str, facts: Facts,
@@ -270,6 +272,8 @@ def rate(key: StatusKey, facts: Facts) -> str:
         return key.reserved.get("too_little_history", "")
     if not _rated(key, facts):
         return key.reserved.get("no_target", "")
+    if facts.state == "incomplete":  # a figure lacking a period: never rated as if complete
+        return key.reserved.get("incomplete", "")
     for band in key.bands:
         if _matches(band, facts, key):
             return band.status

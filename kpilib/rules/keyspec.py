@@ -45,10 +45,12 @@ STANDARD = (
     Status("Not due", "…", "#595959", marker="hexagon", words="not yet due"),
     Status("Carried over", "↷", "#1d4f91", marker="diamond-open",
            words="carried over to the next report"),
+    Status("Incomplete", "◔", "#6d4c41", marker="star-open",
+           words="missing a period, so not rated"),
 )
 DEFAULT_RESERVED = {"no_value": "Data missing", "review": "Target under review",
                     "no_target": "Tracking", "not_due": "Not due",
-                    "carried_over": "Carried over"}
+                    "carried_over": "Carried over", "incomplete": "Incomplete"}
 STATUS_FIELDS = ("label", "symbol", "colour", "text_colour", "marker", "action", "judgement",
                  "meets", "words")
 KEY_FIELDS = ("name", "statuses", "reserved", "bands", "default_tolerance", "min_history",

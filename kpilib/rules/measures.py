@@ -16,13 +16,22 @@ mean       mean of the periods with data
 
 A ratio whose denominators sum to 0 has no value (``status == "zero"``,
 shown as ``N/A (0 out of 0)``): never an error, never 0% or 100%.
+
+**Completeness** (spec section 2, "A figure with a period missing"): every cell says
+how many of its column's *due* periods have figures (``Cell.parts`` of ``Cell.due``) and
+which do not (``Cell.gaps``, positions in the column).  A period is due unless its return
+says ``not_due``, or it is an annual KPI's quarter with no return (an annual KPI is
+returned once a year).  A figure is ``incomplete`` when it lacks a period its measure
+needs: any due period for ``sum``, ``ratio`` and ``mean``; the column's last due period
+for ``snapshot`` and ``cumulative`` (their figure is the latest period's).  An incomplete
+figure is shown, labelled, and rated by the key's reserved state ``incomplete``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MEASURES = ("sum", "snapshot", "ratio", "cumulative", "mean")
 # a number as written in a file (value, target, floor): ASCII digits only, since Python's
@@ -33,6 +42,8 @@ UNIT_SCALE = {"percent": 100.0, "rate": 100_000.0}
 OK, MISSING, ARREARS, ZERO = "ok", "missing", "arrears", "zero"
 NOT_DUE, CARRIED_OVER = "not_due", "carried_over"  # no figure yet: rated by a key's reserved
 #                                                     states of those names
+INCOMPLETE = "incomplete"  # a figure lacking a period its measure needs: the reserved state
+LATEST = ("snapshot", "cumulative")  # the figure is the latest period's: only it must be there
 
 
 def scale(unit: str) -> float:
@@ -92,6 +103,40 @@ class Cell:
     denominator: float | None = None
     status: str = OK
     mean_of: int = 0
+    parts: int = 0  # due periods of the column with figures
+    due: int = 0  # periods of the column that were due (not ``not_due``)
+    gaps: tuple[int, ...] = ()  # positions (in the column) of due periods without figures
+    incomplete: bool = False  # the figure lacks a period its measure needs
+
+
+def completeness(observations: Sequence[Obs | None], frequency: str = "monthly"
+                 ) -> tuple[int, int, tuple[int, ...]]:
+    """(periods with figures, periods due, positions of due periods without figures).
+
+    A period is due unless its return says ``not_due``; an annual KPI's quarter with no
+    return at all is not due either (it is returned once a year).  ``missing``,
+    ``unavailable``, ``arrears``, ``carried_over`` and no return at all are due periods
+    without figures."""
+    due = [i for i, o in enumerate(observations) if _is_due(o, frequency)]
+    gaps = tuple(i for i in due if observations[i] is None or not observations[i].usable(""))
+    return len(due) - len(gaps), len(due), gaps
+
+
+def _is_due(o: Obs | None, frequency: str) -> bool:
+    return not ((o is not None and o.status == NOT_DUE) or (o is None and frequency == "annual"))
+
+
+def is_incomplete(measure: str, gaps: Sequence[int], observations: Sequence[Obs | None],
+                  frequency: str = "monthly") -> bool:
+    """Whether a figure of ``measure`` lacks a period it needs: any gap for ``sum``,
+    ``ratio`` and ``mean``; for ``snapshot`` and ``cumulative`` (the latest period's
+    figure) a gap at the column's last due period."""
+    if not gaps:
+        return False
+    if measure not in LATEST:
+        return True
+    due = [i for i, o in enumerate(observations) if _is_due(o, frequency)]
+    return bool(due) and due[-1] == gaps[-1]
 
 
 def _ratio_value(num: float, den: float, unit: str) -> float | None:
@@ -125,11 +170,21 @@ def _values_mean(usable: Sequence[Obs], unit: str) -> Cell:
     return Cell(math.fsum(values) / len(values), mean_of=len(values))
 
 
-def aggregate(observations: Sequence[Obs | None], measure: str, unit: str) -> Cell:
-    """Combine the observations of a column's periods (in period order).
+def aggregate(observations: Sequence[Obs | None], measure: str, unit: str,
+              frequency: str = "monthly") -> Cell:
+    """Combine the observations of a column's periods (in period order), saying how
+    complete the figure is (:func:`completeness`).
 
     ``None`` stands for a period with no return at all.
     """
+    cell = _combine(observations, measure, unit)
+    parts, due, gaps = completeness(observations, frequency)
+    incomplete = cell.value is not None and is_incomplete(measure, gaps, observations,
+                                                          frequency)
+    return replace(cell, parts=parts, due=due, gaps=gaps, incomplete=incomplete)
+
+
+def _combine(observations: Sequence[Obs | None], measure: str, unit: str) -> Cell:
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     usable = [o for o in observations if o is not None and o.usable(measure)]

@@ -47,8 +47,9 @@ def due(catalogue: pd.DataFrame, period: str, directorate: str | None = None) ->
     rows = []
     for _, k in kpis.iterrows():
         for bd in ["", *[b.strip() for b in k["breakdowns"].split(";") if b.strip()]]:
+            scale = k.get("scale") or ""  # the figures are entered in thousands or millions
             rows.append({"ref": k["ref"], "period": p.id, "breakdown": bd, "name": k["name"],
-                         "unit": k["unit"]})
+                         "unit": f"{k['unit']} (in {scale})" if scale else k["unit"]})
     return pd.DataFrame(rows, columns=["ref", "period", "breakdown", "name", "unit"])
 
 

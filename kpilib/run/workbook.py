@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
 from kpilib.errors import RunError
+from kpilib.rules.formats import is_blank, scaled
 from kpilib.run.xlsxfile import BOLD, header, put, to_bytes
 
 RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE"}
@@ -40,6 +41,14 @@ def _number(text: str) -> float | str | None:
         return float(text)
     except ValueError:
         return text
+
+
+def _shown(text: str, k) -> float | str | None:
+    """A figure of a KPI's sheet as the pages show it: in full units (its unit scale:
+    1,234 in £000 is 1234000); results.csv's sheet keeps the figure as returned."""
+    x = _number(text)
+    scale = k.get("scale", 1)
+    return scaled(x, 1 if is_blank(scale) else scale) if isinstance(x, float) else x
 
 
 def number_format(decimals) -> str:
@@ -140,7 +149,7 @@ def build_workbook(run) -> bytes:
         fig = figures.get((k["ref"], k["breakdown"], current.id))
         for c, v in enumerate([k[key], k["ref"], k["name"], k["unit"], k["target_text"]], 1):
             put(ws, r, c, v)
-        put(ws, r, 6, _number(fig[at["value"]]) if fig else None, number_format(k["decimals"]))
+        put(ws, r, 6, _shown(fig[at["value"]], k) if fig else None, number_format(k["decimals"]))
         _status_cells(ws, r, 7, fig[at["rag"]] if fig else "", fig[at["travel"]] if fig else "")
         r += 1
     for section in report.sections():
@@ -158,7 +167,7 @@ def build_workbook(run) -> bytes:
                 put(ws, r, c, v)
             for c, col in enumerate(report.columns, 6):
                 fig = figures.get((k["ref"], k["breakdown"], col.id))
-                put(ws, r, c, _number(fig[at["value"]]) if fig else None,
+                put(ws, r, c, _shown(fig[at["value"]], k) if fig else None,
                     number_format(k["decimals"]))
             fig = figures.get((k["ref"], k["breakdown"], current.id))
             _status_cells(ws, r, 6 + len(report.columns), fig[at["rag"]] if fig else "",
