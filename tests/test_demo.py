@@ -17,6 +17,7 @@ CATALOGUE_COLUMNS = {
     "year", "ref", "name", "directorate", "department", "commitment", "report", "theme",
     "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
     "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory",
+    "scale",  # the health KPIs written in £000
 }  # fmt: skip
 RETURNS_COLUMNS = {
     "ref", "period", "breakdown", "value", "numerator", "denominator", "status", "commentary",
@@ -375,3 +376,13 @@ def test_build_demo_store_into_a_real_store(tmp_path):
     cat = store.catalogue()
     assert set(SEED_REFS) <= set(cat.loc[cat["year"] == "2024-25", "ref"])
     assert not store.returns().empty
+
+
+def test_the_kpis_written_in_thousands_say_so(files):
+    """The demo's "(£000)" KPIs are shown in pounds (catalogue ``scale``), not as written."""
+    cat = pd.concat([pd.read_csv(f.path, dtype=str, keep_default_na=False) for f in files
+                     if f.kind == "catalogue"])
+    kpis = cat[cat["breakdown"] == ""]
+    in_thousands = kpis[kpis["name"].str.contains("£000", regex=False)]
+    assert len(in_thousands) and set(in_thousands["scale"]) == {"thousands"}
+    assert set(kpis.loc[~kpis["name"].str.contains("£000", regex=False), "scale"]) == {""}

@@ -36,7 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 SEED = 20240201
 YEARS = ("2023-24", "2024-25")
 # the demo catalogues use none of the columns added later: their files stay as they were
-DEMO_CATALOGUE_COLUMNS = tuple(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED)
+# the demo's catalogue files: the first contract's columns, and the unit scale (its
+# "(£000)" KPIs are written in thousands)
+DEMO_CATALOGUE_COLUMNS = (*(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED), "scale")
 RETURNS_COLUMNS = tuple(c for c in RETURN_COLUMNS if c not in RETURNS_ADDED)
 
 
@@ -363,7 +365,7 @@ def _catalogue_rows(kpis: list[_Kpi], fy: str) -> list[dict[str, str]]:
             "rag_scheme": k.x.get("rag", "tolerance" if core else ""),
             "travel_scheme": k.x.get("travel", "nnc" if core else ""),
             "breakdowns": ";".join(k.x.get("bd", {})), "benchmark": k.x.get("bench", ""),
-            "statutory": k.x.get("stat", "")})
+            "statutory": k.x.get("stat", ""), "scale": k.x.get("scale", "")})
         for bd, target in k.x.get("ovr", {}).items():
             rows.append({"year": fy, "ref": k.ref, "breakdown": bd, "target": target})
     return rows

@@ -180,13 +180,14 @@ SERVICE: list[tuple] = [
 ]
 HEALTH: list[tuple] = [
     ("OH01", "F Fin mps", "snapshot currency lower", "0|0", (300, 1.5), {"tol": "none",
-     "theme": "Financial"}, "Revenue budget forecast outturn variance (£000, overspend positive)"),
+     "theme": "Financial", "scale": "thousands"},
+     "Revenue budget forecast outturn variance (£000, overspend positive)"),
     ("OH02", "F Fin mps", "ratio percent higher", "95|95", (94.6, 1.5, 21000),
      {"theme": "Financial"}, "Percentage of undisputed invoices paid within 30 days"),
     ("OH03", "F Fin mps", "snapshot currency lower", "2500|2500", (2600, 0.08),
-     {"theme": "Financial"}, "Sundry debt over 90 days old (£000)"),
+     {"theme": "Financial", "scale": "thousands"}, "Sundry debt over 90 days old (£000)"),
     ("OH04", "F Fin mps", "sum currency lower", "review|review", (1450, 0.1),
-     {"theme": "Financial"}, "Agency staff spend (£000)"),
+     {"theme": "Financial", "scale": "thousands"}, "Agency staff spend (£000)"),
     ("OH05", "X CS mps", "ratio percent higher", "97|97", (96.5, 1.2, 2400), {**_FLOOR,
      "floor": "90", "theme": "Customer"},
      "Percentage of callers who rated the advisor who dealt with their call as good"),
