@@ -81,10 +81,15 @@ def summary_page(view: Corporate) -> str:
 
 
 def _travel_words(view: Corporate) -> dict[str, str]:
-    """Each travel symbol the report shows, with the words its key gives it (first seen)."""
+    """Each travel symbol the report shows, with every set of words its key gives it there
+    (a count heading never says less of a symbol than the rows it counts)."""
     k = view.report.kpis
-    pairs = zip(k.get("travel", ()), k.get("travel_text", ()))
-    return dict(reversed([(sym, words) for sym, words in pairs if sym and words]))
+    out: dict[str, list[str]] = {}
+    for sym, words in zip(k.get("travel", ()), k.get("travel_text", ())):
+        if sym and words and words not in out.setdefault(sym, []):
+            out[sym].append(words)
+    return {sym: " or ".join(w[:1].lower() + w[1:] if i else w for i, w in enumerate(ws))
+            for sym, ws in out.items()}
 
 
 def change_page(view: Corporate) -> str:
