@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 from kpilib import registry
+from kpilib.clock import data_moment
 from kpilib.errors import ParamsError
 from kpilib.render import charts, corporate
 from kpilib.render import html as render
@@ -229,7 +230,8 @@ def open_changes(store: str | None = None, year_from: str | None = None,
 
     changes, snap = read_changes(store or default_store(), year_from, year_to, as_of,
                                  _checked_bound(loads_through))
-    return changes, load_council(council).title(REPORT, DEFAULT_TITLE), snap.as_of
+    return (changes, load_council(council).title(REPORT, DEFAULT_TITLE),
+            data_moment(snap.as_of, snap.sources))  # the catalogues' moment, not the clock
 
 
 def changes_page(opened) -> str:

@@ -492,3 +492,32 @@ def test_travel_count_headings_say_what_the_rows_they_count_say(view):
         assert heads, sym
         for w in words:
             assert w[:1].lower() + w[1:] in heads[0] or w in heads[0], (sym, heads[0], w)
+
+
+@pytest.mark.parametrize("page", ["overview", "section", "summary", "change", "spotlight"])
+def test_no_corporate_page_says_its_heading_twice(view, page):
+    """The spotlight page said "Performance spotlight" then "Appendix: performance spotlight
+    reports"; a section page its name twice."""
+    from test_render import check_no_heading_said_twice, headings
+
+    from kpilib.notebook import corporate_page
+
+    html = corporate_page(view, page)
+    check_no_heading_said_twice(page, html)
+    assert [lv for lv, _ in headings(html)].count(1) == 1, page
+
+
+def test_the_mdc_matrix_names_each_kpi(view):
+    """The Making Data Count matrix lists each KPI by reference and name, not code alone."""
+    from kpilib.render.html import mdc_matrix
+
+    matrix = mdc_matrix(view.report, {s: "x.html" for s in view.report.sections()})
+    listed = [k for row in matrix["rows"] for cell in row["cells"] for k in cell]
+    if not listed:
+        pytest.skip("no KPI charted")
+    from kpilib.render import templates
+    from kpilib.render.style import esc
+
+    html = templates.render("mdc_matrix", mdc=matrix)
+    for k in listed:
+        assert f'<span class="ref">{esc(k["ref"])}</span> {esc(k["name"])}</a>' in html

@@ -419,7 +419,39 @@ def _check_page_basics(name, html):
     assert html.count("<h1>") == 1, f"{name}: {html.count('<h1>')} h1 headings"
 
 
+def headings(html) -> list[tuple[int, str]]:
+    """(level, text) of the page's h1 to h3 headings, tags stripped, spaces collapsed."""
+    out = []
+    for level, body in re.findall(r"<h([1-3])\b[^>]*>(.*?)</h\1>", html, re.S):
+        text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+        out.append((int(level), text))
+    return out
+
+
+def check_no_heading_said_twice(name, html):
+    """No heading says the page's h1 again ("Performance spotlight", then "Appendix:
+    performance spotlight reports"), and no two h1/h2 headings are the same."""
+    found = headings(html)
+    h1 = [t.lower() for lv, t in found if lv == 1]
+    h2 = [t.lower() for lv, t in found if lv == 2]
+    for t in h2:
+        assert not any(h and (h in t or t in h) for h in h1), f"{name}: {t!r} repeats the h1 {h1}"
+    assert len(set(h2)) == len(h2), f"{name}: h2 headings said twice {h2}"
+
+
+def check_human_dates(name, html):
+    """No machine timestamp (``2026-12-07T18:03:12.130853Z``) in what a person reads: the
+    text between tags (attributes, such as <time datetime>, keep ISO); scripts and styles
+    aside."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    iso = re.findall(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[^\s<]*", text)
+    assert not iso, f"{name}: machine timestamps shown {iso[:3]}"
+
+
 PAGE_CHECKS = {
+    "human-dates": check_human_dates,
+    "no-heading-said-twice": check_no_heading_said_twice,
     "no-remote-script": _check_no_remote_script,
     "no-remote-link-or-src": _check_no_remote_link,
     "no-remote-css-or-font": _check_no_remote_css,
@@ -448,6 +480,24 @@ def test_core_run_publishes_every_page(core_run, core_pages):
 def test_published_pages(core_pages, check):
     for name, html in core_pages.items():
         check(name, html)
+
+
+def test_data_as_of_is_the_datas_moment_not_the_runs(core_run, core_pages):
+    """The run's as_of (after every demo load) bounds what is read; the pages say when the
+    data they show was loaded: the latest load the report read, in words."""
+    import json
+
+    from kpilib.clock import human_moment
+
+    manifest = json.loads((core_run.folder / "manifest.json").read_text())
+    latest = max(s["loaded_at"] for s in manifest["data"]["sources"])
+    assert latest < manifest["as_of"]
+    for name, html in core_pages.items():
+        m = re.search(r'Data as of <time datetime="([^"]+)">([^<]+)</time>', html)
+        assert m, name
+        assert m.groups() == (latest, human_moment(latest)), name
+        assert manifest["as_of"] not in html, name
+        assert "from data as of 20" not in html, name
 
 
 def test_plotly_asset_is_shipped(core_run):

@@ -72,7 +72,7 @@ def section_page(view: Corporate, section: str) -> str:
 def summary_page(view: Corporate) -> str:
     """Counts by RAG status and by direction of travel, per section and overall; the summary
     sentence; the programmes by status."""
-    return _top(view, "Summary") + templates.render(
+    return _top(view, "Performance summary") + templates.render(
         "corporate_summary", sentence=view.sentence(), status=view.status_counts(),
         travel=view.travel_counts(),
         programmes=view.programme_counts() if "managing-change" in view.pages else None,
@@ -106,5 +106,5 @@ def spotlight_page(view: Corporate) -> str:
     """Appendix: a performance spotlight for every Red KPI (figures, chart, commentary and
     what is being done to improve)."""
     articles = [templates.safe(_kpi(view, k, spotlight=True)) for k in view.spotlight()]
-    return _top(view, "Performance spotlight") + templates.render(
+    return _top(view, "Appendix: performance spotlight reports") + templates.render(
         "corporate_spotlight", articles=articles)

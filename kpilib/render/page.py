@@ -103,7 +103,9 @@ def to_html(nb, title: str, footer: str, self_contained: bool = False,
     return body
 
 
-def footer_text(as_of: str | None) -> str:
-    return (f"Produced with kpilib {__version__} from data as of {as_of or 'the latest load'}. "
-            "The figures are also in results.csv; manifest.json lets anyone re-execute "
-            "and verify this report.")
+def footer_text() -> str:
+    """The footer of a report's pages: the data's moment is said at the top of each page
+    (from the loads the report read), never here from the run's clock."""
+    return (f"Produced with kpilib {__version__} from the data as of the moment given at the "
+            "top of the page. The figures are also in results.csv; manifest.json lets anyone "
+            "re-execute and verify this report.")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpilib import registry
+from kpilib.clock import data_moment
 from kpilib.errors import AuditError, RunError
 from kpilib.rules.periods import parse_period
 from kpilib.run import additions, outpaths, publish, signoff
@@ -42,6 +43,11 @@ class RunFolder:
     @property
     def as_of(self) -> str:
         return self.manifest["as_of"]
+
+    @property
+    def data_as_of(self) -> str:
+        """The data's moment: the latest load the run read (its manifest's sources)."""
+        return data_moment(self.as_of, (self.manifest.get("data") or {}).get("sources") or ())
 
     def title(self) -> str:
         """The report's title as its pages show it (``Core KPIs``)."""
@@ -170,7 +176,7 @@ def _pdf(run: RunFolder) -> bytes:
     parts = tuple(Part(p["section"] or "Summary", p["file"]) for p in run.manifest["pages"])
     title = f"{run.title()}: {run.period_label()}"
     return build_pdf(run.path, Pack(council, title, run.period_label(), run.as_of,
-                                    signoff_state(run.path), parts))
+                                    signoff_state(run.path), parts, run.data_as_of))
 
 
 def _xlsx(run: RunFolder) -> bytes:
