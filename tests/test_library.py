@@ -231,7 +231,7 @@ def _run_folder(folder: Path, report: str, period: str, pages: dict[str, str],
                 "parameters": {"period": period, "report": report, "store": "x"},
                 "pages": [{"file": f, "notebook": "n", "section": None if f == "index.html"
                            else f.removesuffix(".html")} for f in pages],
-                "outputs": {}}
+                "outputs": output_hashes(folder)}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -324,3 +324,14 @@ def test_the_change_report_name_is_kpi_sets():
     from kpilib.run.kpi_set import REPORT
 
     assert library.CHANGES == REPORT
+
+
+def test_a_library_above_a_councils_folder_follows_its_sign_off(two_councils):
+    """outputs/index.html lists outputs/kent/...: a sign-off there updates it too."""
+    library.write(two_councils)
+    qpr = two_councils / "kent" / "2024-25-Q2" / "qpr"
+    sign_off(qpr, "Ann Lee", "Chief Executive", "approved", at="2025-01-10T12:00:00Z")
+    said = library.refresh_for(qpr)
+    assert f"updated the publication library {two_councils / 'index.html'}" in said
+    kent = (two_councils / "index.html").read_text()
+    assert "approved by Ann Lee (Chief Executive) on 10 January 2025, 12:00 UTC" in kent

@@ -9,8 +9,11 @@ its period (``<period>/index.html``): a superseded publication's pages, one leve
 does, which from there is the period's page, itself linking to the library (written for
 the periods that have superseded publications, and kept up to date once written).
 
-Built from the run folders' manifests and additions records alone (no store, no clock), so
-rebuilding gives the same bytes.  :func:`write` rebuilds it under an exclusive lock on the
+Every council publishing under the folder is listed, under its own name, colour and logo
+(a council's own output folder below it, ``outputs/kent/``, included); the KPI-set change
+reports (``kpi changes``) under their own heading; pages by their titles.  Built from the
+run folders alone (manifests, additions records, the pages' titles and logo; no store, no
+clock), so rebuilding gives the same bytes.  :func:`write` rebuilds it under an exclusive lock on the
 output folder and replaces the files atomically; every ``kpi run`` and ``kpi status --html``
 call it.  A file that kpilib did not write (no :data:`MARKER`) is never replaced.
 """
@@ -314,14 +317,29 @@ def root_of(folder: str | Path) -> Path | None:
     return folder.parents[up - 1] if len(folder.parents) >= up else None
 
 
-def refresh_for(folder: str | Path) -> str:
-    """After a sign-off or an audit: rebuild the library of the output folder ``folder`` is
-    published in, when it has one; what was done (``""`` when there is no library)."""
-    root = root_of(folder)
-    if root is None or not (root / LIBRARY).is_file() or not _ours(root / LIBRARY):
+def _refresh(root: Path) -> str:
+    if not (root / LIBRARY).is_file() or not _ours(root / LIBRARY):
         return ""
     try:
         write(root)
     except (KpiError, OSError) as e:
         return f"the publication library {root / LIBRARY} was not updated: {e}"
     return f"updated the publication library {root / LIBRARY}"
+
+
+def refresh_above(output_dir: str | Path) -> list[str]:
+    """Rebuild the libraries kpilib wrote in the folders above an output folder (up to
+    :data:`DEPTH` levels: a root over many councils' output folders lists them all), so
+    that a council's run or sign-off shows there too; what was done for each."""
+    here = Path(output_dir).resolve()
+    return [said for up in list(here.parents)[:DEPTH] if (said := _refresh(up))]
+
+
+def refresh_for(folder: str | Path) -> str:
+    """After a sign-off or an audit: rebuild the library of the output folder ``folder`` is
+    published in, when it has one, and those above it; what was done (``""`` when there is
+    no library)."""
+    root = root_of(folder)
+    if root is None:
+        return ""
+    return "; ".join(x for x in (_refresh(root), *refresh_above(root)) if x)
