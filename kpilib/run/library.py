@@ -13,9 +13,9 @@ Every council publishing under the folder is listed, under its own name, colour 
 (a council's own output folder below it, ``outputs/kent/``, included); the KPI-set change
 reports (``kpi changes``) under their own heading; pages by their titles.  Built from the
 run folders alone (manifests, additions records, the pages' titles and logo; no store, no
-clock), so rebuilding gives the same bytes.  :func:`write` rebuilds it under an exclusive lock on the
-output folder and replaces the files atomically; every ``kpi run`` and ``kpi status --html``
-call it.  A file that kpilib did not write (no :data:`MARKER`) is never replaced.
+clock), so rebuilding gives the same bytes.  :func:`write` rebuilds it under an exclusive
+lock on the output folder and replaces the files atomically; every ``kpi run`` and ``kpi
+status --html`` call it.  A file that kpilib did not write (no :data:`MARKER`) is never replaced.
 """
 
 from __future__ import annotations
