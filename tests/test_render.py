@@ -738,3 +738,24 @@ def test_exceptions_show_figures_with_the_kpis_precision(kent):
     assert "Q2 2024-25: 0.05% against a target of 0.02%" in html
     assert "Q1 2024-25: 79.2% against a target of 92%" in html  # GL01, in arrears
     assert html.count("No commentary provided.") == 2  # EDU06, GL01: once per exception
+
+
+@pytest.mark.parametrize("page, wrapped", [
+    pytest.param('<table><caption>KPIs &amp; <b>targets</b></caption><tr><td>1</td></tr></table>',
+                 '<div class="table-scroll" role="region" tabindex="0" aria-label="KPIs &amp; '
+                 'targets"><table><caption>', id="named by its caption"),
+    pytest.param("<table><tr><td>1</td></tr></table>",
+                 '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">',
+                 id="no caption"),
+    pytest.param('<script>var s = "<table></table>";</script>', None,
+                 id="a script's text is left alone"),
+])
+def test_every_table_scrolls_in_its_own_region(page, wrapped):
+    from kpilib.render.page import scroll_tables
+
+    got = scroll_tables(page)
+    if wrapped is None:
+        assert got == page
+    else:
+        assert got.startswith(wrapped) and got.endswith("</table></div>")
+        assert got.count("<table") == 1
