@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 
 from kpilib import registry
+from kpilib.clock import data_moment
 from kpilib.errors import ParamsError
 from kpilib.render import charts, corporate
 from kpilib.render import html as render
@@ -227,7 +228,7 @@ def open_changes(store: str | None = None, year_from: str | None = None,
     store = interactive.from_project(store) or default_store()
     changes, snap = read_changes(store, year_from, year_to, as_of, _checked_bound(loads_through))
     title = load_council(interactive.from_project(council)).title(REPORT, DEFAULT_TITLE)
-    return changes, title, snap.as_of
+    return changes, title, data_moment(snap.as_of, snap.sources)  # the catalogues' moment
 
 
 def changes_page(opened) -> str:

@@ -406,8 +406,8 @@ def test_self_contained_page_works_alone(chromium_browser, tmp_path_factory, tes
 # --------------------------------------------------------------------------- KPI-set changes
 
 @pytest.fixture(scope="module")
-def changes_page(chromium_browser, tmp_path_factory, test_store):
-    """The demo's KPI-set change report (kpi changes --from 2024-25 --to 2025-26)."""
+def changes_file(tmp_path_factory, test_store) -> Path:
+    """The demo's KPI-set change report (kpi changes --from 2024-25 --to 2025-26): its page."""
     from kpilib.cli import main
 
     tmp = tmp_path_factory.mktemp("changes-browser")
@@ -415,8 +415,12 @@ def changes_page(chromium_browser, tmp_path_factory, test_store):
     shutil.copyfile(test_store, store)
     assert main(["changes", "--from", "2024-25", "--to", "2025-26", "--store", str(store),
                  "--output-dir", str(tmp / "out"), "--as-of", DEMO_AS_OF]) == 0
-    log = open_page(chromium_browser, tmp / "out" / "2024-25_2025-26" / "changes" /
-                    "index.html", "changes")
+    return tmp / "out" / "2024-25_2025-26" / "changes" / "index.html"
+
+
+@pytest.fixture(scope="module")
+def changes_page(chromium_browser, changes_file):
+    log = open_page(chromium_browser, changes_file, "changes")
     yield log
     close(log)
 
@@ -484,5 +488,51 @@ def test_a_report_page_links_to_the_publication_library(chromium_browser, core_r
             assert Path(unquote(urlparse(h).path)).is_file(), h
         assert not log.errors
         assert all(u.startswith(("file://", "data:")) for u in log.requests), log.requests
+    finally:
+        close(log)
+
+
+# --------------------------------------------------------------------------- phone width
+
+PHONE = {"width": 390, "height": 844}
+WIDTHS = """() => ({
+    page: document.documentElement.scrollWidth,
+    tables: [...document.querySelectorAll('table')].map(t => {
+        const box = t.closest('.table-scroll');
+        return {caption: (t.querySelector('caption') || {}).textContent || '',
+                wide: t.scrollWidth > document.documentElement.clientWidth,
+                scrolls: !!box, focusable: !!box && box.tabIndex === 0,
+                named: !!box && !!(box.getAttribute('aria-label')
+                                     || box.getAttribute('aria-labelledby'))};
+    }),
+})"""
+
+
+def _phone_file(request, core_run, name: str) -> Path:
+    if name in CORPORATE_PAGES:
+        return request.getfixturevalue("corporate_run").folder / CORPORATE_PAGES[name]
+    if name in QPR_PAGES:
+        return request.getfixturevalue("qpr_run").folder / QPR_PAGES[name]
+    if name == "library":
+        return core_run.folder.parent.parent / "index.html"
+    if name == "changes":
+        return request.getfixturevalue("changes_file")
+    return core_run.folder / PAGES[name]
+
+
+@pytest.mark.parametrize("name", [*PAGES, *CORPORATE_PAGES, *QPR_PAGES, "library", "changes"])
+def test_no_page_is_wider_than_a_phone(chromium_browser, core_run, request, name):
+    """At 390 CSS px a section page was 1,060 px wide: every page type fits the phone's
+    width, a wide table scrolling inside its own focusable, named region instead."""
+    log = open_page(chromium_browser, _phone_file(request, core_run, name), f"phone-{name}",
+                    viewport=PHONE)
+    try:
+        got = log.page.evaluate(WIDTHS)
+        assert got["page"] <= PHONE["width"], (name, got["page"])
+        for t in got["tables"]:
+            if t["wide"]:
+                assert t["scrolls"] and t["focusable"] and t["named"], (name, t)
+        log.page.screenshot(path=str(fresh_screenshot_dir() / f"phone-{name}.png"),
+                            full_page=True)
     finally:
         close(log)

@@ -87,7 +87,7 @@ def test_counts_and_sentence_of_the_demo_county(view):
                     "Services to protect people": 5, "Quality and performance of services": 10,
                     "Managing resources": 4}
     travel = view.travel_counts()
-    assert travel["total"] == 31 and set(travel["columns"]) <= {"↑", "↔", "↓", "⇔", "n/a"}
+    assert travel["total"] == 31 and set(travel["columns"]) <= {"↑", "↔", "↓", "⇑", "⇔", "⇓", "n/a"}
 
 
 def test_spotlight_is_every_red_kpi_with_its_action(view):
@@ -472,3 +472,52 @@ def test_a_council_without_change_programmes_publishes_no_managing_change_page(
                                   shape=load_settings(settings).shape("corporate"))]
     assert "managing-change" not in stems and {"summary", "spotlight"} <= set(stems)
     assert dataclasses.replace(view).pages == ("summary", "managing-change", "spotlight")
+
+
+def test_travel_count_headings_say_what_the_rows_they_count_say(view):
+    """Each travel column heading of the summary gives the words the report's keys give its
+    symbol (every set of them), never words of its own ("↑ Improved" over rows whose arrows
+    say "worse")."""
+    import re
+
+    from kpilib.render.corporate import summary_page
+
+    page = summary_page(view)
+    table = page[page.index("direction of travel"):] if "direction of travel" in page else page
+    k = view.report.kpis
+    for sym in view.travel_counts()["columns"]:
+        words = {w for s, w in zip(k["travel"], k["travel_text"]) if s == sym and w}
+        heads = re.findall(r'<span aria-hidden="true">' + re.escape(sym) + r"</span> ([^<]+)</th>",
+                           table)
+        assert heads, sym
+        for w in words:
+            assert w[:1].lower() + w[1:] in heads[0] or w in heads[0], (sym, heads[0], w)
+
+
+@pytest.mark.parametrize("page", ["overview", "section", "summary", "change", "spotlight"])
+def test_no_corporate_page_says_its_heading_twice(view, page):
+    """The spotlight page said "Performance spotlight" then "Appendix: performance spotlight
+    reports"; a section page its name twice."""
+    from test_render import check_no_heading_said_twice, headings
+
+    from kpilib.notebook import corporate_page
+
+    html = corporate_page(view, page)
+    check_no_heading_said_twice(page, html)
+    assert [lv for lv, _ in headings(html)].count(1) == 1, page
+
+
+def test_the_mdc_matrix_names_each_kpi(view):
+    """The Making Data Count matrix lists each KPI by reference and name, not code alone."""
+    from kpilib.render.html import mdc_matrix
+
+    matrix = mdc_matrix(view.report, {s: "x.html" for s in view.report.sections()})
+    listed = [k for row in matrix["rows"] for cell in row["cells"] for k in cell]
+    if not listed:
+        pytest.skip("no KPI charted")
+    from kpilib.render import templates
+    from kpilib.render.style import esc
+
+    html = templates.render("mdc_matrix", mdc=matrix)
+    for k in listed:
+        assert f'<span class="ref">{esc(k["ref"])}</span> {esc(k["name"])}</a>' in html

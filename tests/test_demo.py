@@ -210,7 +210,9 @@ def test_report_sets_schemes_and_tolerances(kpis):
     assert {t: 3 <= n <= 5 for t, n in health["theme"].value_counts().items()} == {
         "Financial": True, "Customer": True, "Workforce": True}
     assert {"tolerance", "floor", "graded", "trust"} <= set(kpis["rag_scheme"])
-    assert {"nnc", "trust", "graded"} <= set(kpis["travel_scheme"])
+    # nnc with trust (one meaning per symbol); never graded beside nnc (↑ improved / worse)
+    assert {"nnc", "trust"} <= set(kpis["travel_scheme"])
+    assert "graded" not in set(kpis["travel_scheme"])
     floor = year[year["rag_scheme"] == "floor"]
     assert (floor["floor"] != "").all()
     lower = floor[floor["polarity"] == "lower"]

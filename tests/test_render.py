@@ -420,7 +420,39 @@ def _check_page_basics(name, html):
     assert html.count("<h1>") == 1, f"{name}: {html.count('<h1>')} h1 headings"
 
 
+def headings(html) -> list[tuple[int, str]]:
+    """(level, text) of the page's h1 to h3 headings, tags stripped, spaces collapsed."""
+    out = []
+    for level, body in re.findall(r"<h([1-3])\b[^>]*>(.*?)</h\1>", html, re.S):
+        text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+        out.append((int(level), text))
+    return out
+
+
+def check_no_heading_said_twice(name, html):
+    """No heading says the page's h1 again ("Performance spotlight", then "Appendix:
+    performance spotlight reports"), and no two h1/h2 headings are the same."""
+    found = headings(html)
+    h1 = [t.lower() for lv, t in found if lv == 1]
+    h2 = [t.lower() for lv, t in found if lv == 2]
+    for t in h2:
+        assert not any(h and (h in t or t in h) for h in h1), f"{name}: {t!r} repeats the h1 {h1}"
+    assert len(set(h2)) == len(h2), f"{name}: h2 headings said twice {h2}"
+
+
+def check_human_dates(name, html):
+    """No machine timestamp (``2026-12-07T18:03:12.130853Z``) in what a person reads: the
+    text between tags (attributes, such as <time datetime>, keep ISO); scripts and styles
+    aside."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    iso = re.findall(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[^\s<]*", text)
+    assert not iso, f"{name}: machine timestamps shown {iso[:3]}"
+
+
 PAGE_CHECKS = {
+    "human-dates": check_human_dates,
+    "no-heading-said-twice": check_no_heading_said_twice,
     "no-remote-script": _check_no_remote_script,
     "no-remote-link-or-src": _check_no_remote_link,
     "no-remote-css-or-font": _check_no_remote_css,
@@ -449,6 +481,24 @@ def test_core_run_publishes_every_page(core_run, core_pages):
 def test_published_pages(core_pages, check):
     for name, html in core_pages.items():
         check(name, html)
+
+
+def test_data_as_of_is_the_datas_moment_not_the_runs(core_run, core_pages):
+    """The run's as_of (after every demo load) bounds what is read; the pages say when the
+    data they show was loaded: the latest load the report read, in words."""
+    import json
+
+    from kpilib.clock import human_moment
+
+    manifest = json.loads((core_run.folder / "manifest.json").read_text())
+    latest = max(s["loaded_at"] for s in manifest["data"]["sources"])
+    assert latest < manifest["as_of"]
+    for name, html in core_pages.items():
+        m = re.search(r'Data as of <time datetime="([^"]+)">([^<]+)</time>', html)
+        assert m, name
+        assert m.groups() == (latest, human_moment(latest)), name
+        assert manifest["as_of"] not in html, name
+        assert "from data as of 20" not in html, name
 
 
 def test_plotly_asset_is_shipped(core_run):
@@ -689,3 +739,24 @@ def test_exceptions_show_figures_with_the_kpis_precision(kent):
     assert "Q2 2024-25: 0.05% against a target of 0.02%" in html
     assert "Q1 2024-25: 79.2% against a target of 92%" in html  # GL01, in arrears
     assert html.count("No commentary provided.") == 2  # EDU06, GL01: once per exception
+
+
+@pytest.mark.parametrize("page, wrapped", [
+    pytest.param('<table><caption>KPIs &amp; <b>targets</b></caption><tr><td>1</td></tr></table>',
+                 '<div class="table-scroll" role="region" tabindex="0" aria-label="KPIs &amp; '
+                 'targets"><table><caption>', id="named by its caption"),
+    pytest.param("<table><tr><td>1</td></tr></table>",
+                 '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">',
+                 id="no caption"),
+    pytest.param('<script>var s = "<table></table>";</script>', None,
+                 id="a script's text is left alone"),
+])
+def test_every_table_scrolls_in_its_own_region(page, wrapped):
+    from kpilib.render.page import scroll_tables
+
+    got = scroll_tables(page)
+    if wrapped is None:
+        assert got == page
+    else:
+        assert got.startswith(wrapped) and got.endswith("</table></div>")
+        assert got.count("<table") == 1

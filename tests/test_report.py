@@ -163,6 +163,29 @@ def test_results_match_golden_file(test_store, period, report, as_of, request):
     pd.testing.assert_frame_equal(got, expected)
 
 
+@pytest.mark.parametrize(
+    "period, report, as_of",
+    [
+        pytest.param("2024-02", "core", FINAL, id="core February 2024"),
+        pytest.param("2024-25-Q3", "service", FINAL, id="service 2024-25 Q3"),
+        pytest.param("2024-25-Q4", "health", FINAL, id="health 2024-25 Q4"),
+    ],
+)
+def test_travel_words_never_contradict_the_status(test_store, period, report, as_of):
+    """A Red or Amber KPI is never "on target" in its travel words; a KPI with no target (or
+    one under review) is neither "on target" nor "not on target"."""
+    got = open_report(str(test_store), period, report, as_of).results
+    rows = got[got["travel_label"] != ""]
+    assert len(rows)
+    for _, r in rows.iterrows():
+        words = r["travel_label"].lower()
+        said = f"{r['ref']} {r['breakdown']} {r['rag']}: {r['travel_label']}"
+        if r["rag"] in ("Tracking", "Target under review"):
+            assert "target" not in words, said
+        if r["rag"] in ("Red", "Amber"):
+            assert "on target" not in words.replace("not on target", ""), said
+
+
 # =========================================================================== a second council
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,9 @@ DEPTS = {"ASC": "Adult Social Care", "H": "Housing", "Ed": "Education", "CT": "C
          "Lib": "Libraries", "RB": "Revenues & Benefits", "Fin": "Finance",
          "CS": "Customer Services", "LD": "Legal & Democratic Services", "HR": "Human Resources"}
 _TRUST, _FLOOR = {"rag": "trust", "travel": "trust"}, {"rag": "floor"}
-_GRADED = {"rag": "graded", "travel": "graded"}
+# The graded status key with the council's own arrows: the 2013 arrows (graded) would give
+# ↑ "improved" where the council's arrows (nnc) give it "worse" (one meaning per council).
+_GRADED = {"rag": "graded"}
 _CT = "10.9;20.1;29.3;38.5;47.6;56.8;65.9;75.0;84.1;93.0;96.2;98"
 _NNDR = "11.8;20.4;29.6;38.9;47.9;57.0;66.1;75.2;84.0;92.1;95.8;98"
 _HCLIC, _PS = "DLUHC H-CLIC quarterly return", "DLUHC quarterly return PS1/PS2"

@@ -19,6 +19,7 @@ from kpilib.ingest.contracts import KEY_COLUMNS
 from kpilib.rules.keyspec import ID as KEY_ID
 from kpilib.rules.keyspec import KeySet, parse_keys
 from kpilib.rules.names import did_you_mean
+from kpilib.rules.travel import clashes
 
 BUILTIN = "builtin.yaml"
 
@@ -46,4 +47,24 @@ def key_problems(name: str, df: pd.DataFrame, keys: KeySet) -> list[Problem]:
                                "expected one of "
                                f"{', '.join(table)}, or a key the council's settings define "
                                f"({kind}_keys in council.yaml)"))
-    return out
+    return out + _clash_problems(name, df, keys)
+
+
+def _clash_problems(name: str, df: pd.DataFrame, keys: KeySet) -> list[Problem]:
+    """The first row whose travel key gives a symbol another meaning than a key the same
+    catalogue (or the council's default, for its empty cells) already gives it: one meaning
+    per council (reporting rules, section 5)."""
+    used = [keys.default_travel] if (df["travel_scheme"] == "").any() else []
+    for row in df.index:
+        ident = df.at[row, "travel_scheme"]
+        if ident not in keys.travel or ident in used:
+            continue
+        found = clashes([keys.travel[k] for k in used if k in keys.travel]
+                        + [keys.travel[ident]])
+        if found:
+            return [Problem(name, int(row), "travel_scheme", ident,
+                            f"{found[0]}; expected a travel key whose symbols mean what "
+                            "they mean in the keys this catalogue already uses "
+                            f"({', '.join(used)})")]
+        used.append(ident)
+    return []

@@ -72,7 +72,7 @@ def section_page(view: Corporate, section: str) -> str:
 def summary_page(view: Corporate) -> str:
     """Counts by RAG status and by direction of travel, per section and overall; the summary
     sentence; the programmes by status."""
-    return _top(view, "Summary") + templates.render(
+    return _top(view, "Performance summary") + templates.render(
         "corporate_summary", sentence=view.sentence(), status=view.status_counts(),
         travel=view.travel_counts(),
         programmes=view.programme_counts() if "managing-change" in view.pages else None,
@@ -81,10 +81,15 @@ def summary_page(view: Corporate) -> str:
 
 
 def _travel_words(view: Corporate) -> dict[str, str]:
-    """Each travel symbol the report shows, with the words its key gives it (first seen)."""
+    """Each travel symbol the report shows, with every set of words its key gives it there
+    (a count heading never says less of a symbol than the rows it counts)."""
     k = view.report.kpis
-    pairs = zip(k.get("travel", ()), k.get("travel_text", ()))
-    return dict(reversed([(sym, words) for sym, words in pairs if sym and words]))
+    out: dict[str, list[str]] = {}
+    for sym, words in zip(k.get("travel", ()), k.get("travel_text", ())):
+        if sym and words and words not in out.setdefault(sym, []):
+            out[sym].append(words)
+    return {sym: " or ".join(w[:1].lower() + w[1:] if i else w for i, w in enumerate(ws))
+            for sym, ws in out.items()}
 
 
 def change_page(view: Corporate) -> str:
@@ -101,5 +106,5 @@ def spotlight_page(view: Corporate) -> str:
     """Appendix: a performance spotlight for every Red KPI (figures, chart, commentary and
     what is being done to improve)."""
     articles = [templates.safe(_kpi(view, k, spotlight=True)) for k in view.spotlight()]
-    return _top(view, "Performance spotlight") + templates.render(
+    return _top(view, "Appendix: performance spotlight reports") + templates.render(
         "corporate_spotlight", articles=articles)

@@ -149,7 +149,7 @@ def mdc_matrix(report: Report, links: dict[str, str]) -> dict:
 
 def page_header(report: Report, heading: str, nav: list[tuple[str, str]] | None = None) -> str:
     """The top of every page: titles, the data's as-of moment, and navigation."""
-    as_of = report.as_of or ""
+    as_of = report.data_as_of
     return templates.render(
         "page_header", title=report.name or report.type.title, period=report.period.label,
         heading=heading, as_of=as_of, as_of_text=human_moment(as_of) if as_of else "",

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import functools
+import html
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -100,10 +102,41 @@ def to_html(nb, title: str, footer: str, self_contained: bool = False,
     res = {"kpi": {"title": title, "css": _css(), "plotly": plotly, "footer": footer,
                    "council": branding or {}}}
     body, _ = exporter(root).from_notebook_node(nb, resources=res)
-    return body
+    return scroll_tables(body)
 
 
-def footer_text(as_of: str | None) -> str:
-    return (f"Produced with kpilib {__version__} from data as of {as_of or 'the latest load'}. "
-            "The figures are also in results.csv; manifest.json lets anyone re-execute "
-            "and verify this report.")
+_SCRIPT = re.compile(r"(<(script|style)\b.*?</\2>)", re.S | re.I)
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.S)
+
+
+def scroll_tables(page: str) -> str:
+    """Every table of a page in its own scrolling region (``.table-scroll``, focusable and
+    named by the table's caption, as WCAG 2.2 reflow asks): a wide table scrolls inside its
+    card on a phone instead of widening the page.  Scripts and styles are left as they are."""
+    parts = _SCRIPT.split(page)
+    out, i = [], 0
+    while i < len(parts):
+        out.append(_TABLE.sub(_wrap, parts[i]))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])  # a script or style, whole
+        i += 3
+    return "".join(out)
+
+
+def _wrap(m: re.Match) -> str:
+    table = m.group(0)
+    caption = _CAPTION.search(table)
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", caption.group(1))).split()) \
+        if caption else ""
+    label = html.escape(words or "Table", quote=True)
+    return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
+            f"{table}</div>")
+
+
+def footer_text() -> str:
+    """The footer of a report's pages: the data's moment is said at the top of each page
+    (from the loads the report read), never here from the run's clock."""
+    return (f"Produced with kpilib {__version__} from the data as of the moment given at the "
+            "top of the page. The figures are also in results.csv; manifest.json lets anyone "
+            "re-execute and verify this report.")

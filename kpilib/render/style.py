@@ -8,8 +8,8 @@ page fragments all import from here, never the other way round.
 from __future__ import annotations
 
 import html
-import re
 
+from kpilib.clock import human_moment  # noqa: F401  (re-exported for the templates)
 from kpilib.rules.formats import is_blank
 from kpilib.rules.names import slug  # the one slug: catalogue validation keeps them unique
 from kpilib.rules.periods import parse_period
@@ -100,17 +100,6 @@ POINT_STYLE = {
     "concern": ("#b35900", "diamond", "Special cause concern"),
     "neutral": ("#6a2c91", "square", "Special cause (neutral)"),
 }
-
-
-def human_moment(iso: str) -> str:
-    """``2024-03-10T09:05:00.000000Z`` -> ``10 March 2024, 09:05 UTC`` (no locale involved)."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-    m = re.match(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})", str(iso))
-    if not m:
-        return str(iso)
-    y, mo, d, hh, mm = m.groups()
-    return f"{int(d)} {months[int(mo) - 1]} {y}, {hh}:{mm} UTC"
 
 
 def esc(x) -> str:

@@ -38,7 +38,14 @@ from jinja2.lexer import TOKEN_DATA, Token
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
-from kpilib.render.style import ASSURANCE_STYLE, RAG_STYLE, VARIATION_STYLE, esc, slug
+from kpilib.render.style import (
+    ASSURANCE_STYLE,
+    RAG_STYLE,
+    VARIATION_STYLE,
+    esc,
+    human_moment,
+    slug,
+)
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PROJECT_TEMPLATES = "templates"  # under the project root
@@ -105,6 +112,7 @@ def _environment(project_dir: str) -> Environment:
         extensions=[JoinLines],
     )
     env.filters["slug"] = slug
+    env.filters["moment"] = human_moment  # an ISO moment as a person reads it
     env.globals["rag_style"] = RAG_STYLE
     env.globals["variation_style"] = VARIATION_STYLE
     env.globals["assurance_style"] = ASSURANCE_STYLE

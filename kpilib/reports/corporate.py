@@ -32,7 +32,7 @@ from kpilib.rules.travel import NO_TRAVEL
 PREVIOUS_YEARS = 3  # earlier financial years shown for an annual KPI
 TREND = "Tracking"  # the status of a KPI with no target: the county calls it a trend indicator
 RAG_ORDER = (*STATUSES, NOT_RATED)
-TRAVEL_ORDER = ("↑", "↔", "↓", "⇔", NO_TRAVEL)
+TRAVEL_ORDER = ("↑", "↔", "↓", "⇑", "⇔", "⇓", NO_TRAVEL)
 # The action text: the commentary from a paragraph that starts with one of these (in bold or
 # not) to its end; the commentary before it is the KPI's narrative.
 ACTION_MARKERS = ("What are we doing to improve", "Action:")

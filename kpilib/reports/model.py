@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from kpilib import registry
+from kpilib.clock import data_moment
 from kpilib.ingest.contracts import RESULTS_COLUMNS
 from kpilib.ingest.keys import builtin_keys
 from kpilib.reports import spc_table
@@ -70,6 +71,12 @@ class Report:
     keys: Any = None  # the status and travel keys the report was rated with (a KeySet)
     directorate_shown: bool = True  # each KPI says its directorate (the report shape)
     spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (council's)
+
+    @property
+    def data_as_of(self) -> str:
+        """The data's moment, as the pages say it: the latest load the report read (none
+        after ``as_of``), else ``as_of``; never the run's clock."""
+        return data_moment(self.as_of, self.sources)
 
     @property
     def spc_points(self) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from kpilib.rules.keys import (
     TravelCondition,
 )
 from kpilib.rules.names import did_you_mean
-from kpilib.rules.travel import BASELINES, WHEN, Comparison, Outcome, TravelKey
+from kpilib.rules.travel import BASELINES, WHEN, Comparison, Outcome, TravelKey, clashes
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -60,7 +60,7 @@ BAND_FIELDS = ("status", "reference", "figure", "within", "beyond", "short_of", 
 TRAVEL_FIELDS = ("name", "comparisons")
 COMPARISON_FIELDS = ("id", "label", "baseline", "no_change", "ceiling", "ytd_restart",
                      "none_words", "outcomes")
-OUTCOME_FIELDS = ("when", "symbol", "words", "within", "meets")
+OUTCOME_FIELDS = ("when", "symbol", "words", "within", "meets", "misses")
 
 
 @dataclass(frozen=True)
@@ -394,12 +394,16 @@ def _comparison(raw, where: str, problems: list[str]) -> Comparison | None:
         meets = str(o.get("meets") or "")
         if meets and not _reference_ok(meets, ()):
             problems.append(f"{w}.meets: unknown reference value {meets!r}")
+        misses = str(o.get("misses") or "")
+        if misses and not _reference_ok(misses, ()):
+            problems.append(f"{w}.misses: unknown reference value {misses!r}")
         outcomes.append(Outcome(when, str(o.get("symbol") or "").strip(),
-                                str(o.get("words") or "").strip(), within, meets))
+                                str(o.get("words") or "").strip(), within, meets, misses))
     if not outcomes:
         problems.append(f"{where}.outcomes: expected a list of outcomes")
     for when in OUTCOMES:
-        if not any(o.when == when and o.within is None and not o.meets for o in outcomes):
+        if not any(o.when == when and o.within is None and not o.meets and not o.misses
+                   for o in outcomes):
             problems.append(f"{where}.outcomes: a KPI that got {when} matches no outcome; add "
                             f"one with when: {when} and no other condition")
     ident = str(raw.get("id") or baseline)
@@ -441,4 +445,10 @@ def parse_keys(raw: dict, base: KeySet | None = None) -> tuple[KeySet, list[str]
                             f"of {', '.join(table)}")
         else:
             keys = replace(keys, **{f"default_{kind}": str(ident)})
-    return keys, problems
+    if base.travel:  # a council's settings: its own keys and its default are used together
+        together = [keys.travel[k] for k in dict.fromkeys([*travel, keys.default_travel])
+                    if k in keys.travel]
+        problems += [f"travel_keys: {c}" for c in clashes(together)]
+    else:  # kpilib's own keys: each alone (a council chooses among them)
+        problems += [f"travel_keys: {c}" for key in travel.values() for c in clashes([key])]
+    return keys, list(dict.fromkeys(problems))

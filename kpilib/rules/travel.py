@@ -22,22 +22,27 @@ NO_TRAVEL_WORDS = "No previous value to compare"
 BASELINES = ("previous_period", "same_period_last_year", "previous_year_end",
              "rolling_average")
 WHEN = ("better", "same", "worse", "at_best")
-# A KPI with no polarity: what the number did, whatever the key.
-NO_POLARITY = {"↑": "Rose (no polarity)", "↓": "Fell (no polarity)", "⇔": "No change (no polarity)"}
+# A KPI with no polarity: what the number did, whatever the key.  Double arrows, which no
+# key may give (reserved): a single arrow means better or worse wherever a key gives it.
+NO_POLARITY = {"⇑": "Rose (no polarity)", "⇓": "Fell (no polarity)", "⇔": "No change (no polarity)"}
+# What a symbol means, by the outcome it is given for: one meaning per council (section 5).
+MEANING = {"better": "better", "at_best": "better", "same": "the same", "worse": "worse"}
 
 
 @dataclass(frozen=True)
 class Outcome:
     """One row of a comparison's key: ``when`` the KPI got better/same/worse (or is at
     best), and optionally only ``within`` a margin of the baseline or when it still
-    ``meets`` a reference value; ``symbol`` may hold ``{arrow}`` (the arrow of the
-    number's own movement, ↑ or ↓)."""
+    ``meets`` a reference value, or only when it ``misses`` one that exists (so that words
+    saying "not on target" are never given to a KPI with no target); ``symbol`` may hold
+    ``{arrow}`` (the arrow of the number's own movement, ↑ or ↓)."""
 
     when: str
     symbol: str
     words: str
     within: Margin | None = None
     meets: str = ""  # a reference value the current value is on or better than
+    misses: str = ""  # a reference value that exists and the current value is worse than
 
     def shown(self, rose: bool) -> str:
         return self.symbol.replace("{arrow}", "↑" if rose else "↓")
@@ -100,7 +105,7 @@ def compare(comp: Comparison, current: float | None, baseline: float | None, pol
         return NO_TRAVEL, comp.none_words
     if polarity not in ("higher", "lower"):
         c, p = _r(current), _r(baseline)
-        symbol = "⇔" if c == p else ("↑" if c > p else "↓")
+        symbol = "⇔" if c == p else ("⇑" if c > p else "⇓")
         return symbol, NO_POLARITY[symbol]
     rose = _r(current) > _r(baseline)
     result = outcome(current, baseline, polarity, comp.no_change, comp.relative)
@@ -117,6 +122,8 @@ def compare(comp: Comparison, current: float | None, baseline: float | None, pol
         elif o.within is None and o.meets and not _meets(
                 current, (references or {}).get(o.meets), polarity):
             continue
+        if o.misses and not _misses(current, (references or {}).get(o.misses), polarity):
+            continue
         return o.shown(rose), o.words
     return NO_TRAVEL, comp.none_words
 
@@ -130,3 +137,34 @@ def _meets(value: float, reference, polarity: str) -> bool:
     if reference is None or isinstance(reference, str):
         return False
     return _r(margin(value, reference, polarity)) >= 0
+
+
+def _misses(value: float, reference, polarity: str) -> bool:
+    if reference is None or isinstance(reference, str):
+        return False  # no reference value: nothing is missed
+    return _r(margin(value, reference, polarity)) < 0
+
+
+def meanings(key: TravelKey) -> list[tuple[str, str, str]]:
+    """(symbol, meaning, words) of every symbol ``key`` can show."""
+    return [(o.shown(rose), MEANING.get(o.when, o.when), o.words)
+            for c in key.comparisons for o in c.outcomes for rose in (True, False)]
+
+
+def clashes(keys) -> list[str]:
+    """Every symbol the travel keys ``keys`` (used together by one council) give two
+    meanings: better in one, worse or the same in another (the words may qualify a meaning,
+    "Worse, but on target", never change it); and any key that gives one of the
+    no-polarity arrows, which only say what the number did."""
+    seen: dict[str, tuple[str, str]] = {s: ("what the number did", "KPIs with no polarity")
+                                        for s in NO_POLARITY}
+    out = []
+    for key in keys:
+        for symbol, meaning, words in meanings(key):
+            had = seen.setdefault(symbol, (meaning, key.id))
+            if had[0] != meaning:
+                out.append(f"{symbol} means {meaning} in travel key {key.id!r} ({words!r}) but "
+                           f"{had[0]} in {had[1]!r}: within one council a symbol has one "
+                           "meaning; give one of them another symbol")
+                seen[symbol] = (meaning, key.id)
+    return list(dict.fromkeys(out))

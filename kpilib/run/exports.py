@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib import registry
+from kpilib.clock import data_moment
 from kpilib.errors import AuditError, RunError
 from kpilib.plugins import PluginError, Registry
 from kpilib.rules.periods import parse_period
@@ -58,6 +59,11 @@ class RunFolder:
         if name not in self.files:
             raise RunError(f"{self.path}: {name} is not among the outputs of its manifest")
         return self.files[name].decode("utf-8")
+
+    @property
+    def data_as_of(self) -> str:
+        """The data's moment: the latest load the run read (its manifest's sources)."""
+        return data_moment(self.as_of, (self.manifest.get("data") or {}).get("sources") or ())
 
     def title(self) -> str:
         """The report's title as its pages show it (``Core KPIs``)."""
@@ -258,7 +264,7 @@ def _pdf(run: RunFolder) -> bytes:
         for part in parts:  # the pages as read, never the folder again
             (Path(tmp) / part.file).write_bytes(run.files.get(part.file, b""))
         return build_pdf(Path(tmp), Pack(council, title, run.period_label(), run.as_of,
-                                         state, parts))
+                                         state, parts, run.data_as_of))
 
 
 def _xlsx(run: RunFolder) -> bytes:

@@ -190,7 +190,7 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
 
         publish.write_text(out, nbformat.writes(nb) + "\n")
         page = render_page.to_html(nb, job.title, job.footer
-                                   or render_page.footer_text(job.parameters.get("as_of")),
+                                   or render_page.footer_text(),
                                    self_contained, job.branding, root=job.cwd)
         publish.write_text(Path(staging) / f"{job.stem}.html", page)
     except OSError as e:  # a full disk, a read-only folder: the run stops with a clear error

@@ -90,8 +90,9 @@ def read_changes(store: str, year_from: str | None, year_to: str | None,
     return compare(snap.catalogue, year_from, year_to), snap
 
 
-def footer(as_of: str | None) -> str:
-    return (f"Produced with kpilib from the catalogues as of {as_of or 'the latest load'}. "
+def footer() -> str:
+    return ("Produced with kpilib from the catalogues as of the moment given at the top of "
+            "the page. "
             "Every KPI's change is also in changes.csv; manifest.json lets anyone re-execute "
             "and verify this report.")
 
@@ -116,7 +117,7 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
                      {"store": params.store, "year_from": year_from, "year_to": year_to,
                       "as_of": as_of, "council": params.council,
                       "loads_through": snap.loads_through},
-                     str(Path.cwd()), render_page.branding_resources(council), footer(as_of))
+                     str(Path.cwd()), render_page.branding_resources(council), footer())
     final = Path(params.output_dir) / params.period / REPORT
     store = open_store(params.store)
 

@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kpilib.clock import human_moment
 from kpilib.errors import RunError
 from kpilib.render.page import plotly_js_path
 
@@ -78,9 +79,10 @@ class Pack:
     council: str
     title: str  # the report's title with its period ("Core KPIs: Feb 2025")
     period: str  # the period's label ("Feb 2025")
-    as_of: str
+    as_of: str  # the run's as_of: the PDF's metadata dates
     signoff: str  # the sign-off state when the pack is made
     parts: tuple[Part, ...]  # the overview first, then each section
+    data_as_of: str = ""  # the data's moment, on the cover in words ("": as_of)
 
 
 def chromium_path() -> str:
@@ -143,7 +145,7 @@ def pack_html(folder: Path, pack: Pack, numbers: dict[int, int] | None) -> str:
            '<section class="pack-cover">', banner.group(0) if banner else "",
            f"<h1>{e(pack.title)}</h1><dl><dt>Council</dt><dd>{e(pack.council)}</dd>",
            f"<dt>Report</dt><dd>{e(pack.title)}</dd><dt>Period</dt><dd>{e(pack.period)}</dd>",
-           f"<dt>Data as of</dt><dd>{e(pack.as_of)}</dd></dl>",
+           f"<dt>Data as of</dt><dd>{e(human_moment(pack.data_as_of or pack.as_of))}</dd></dl>",
            f'<p class="state">{e(pack.signoff)}</p></section>',
            '<section class="pack-contents"><h2>Contents</h2><ol>', *rows, "</ol></section>"]
     files = {part.file: n for n, part in enumerate(pack.parts)}
@@ -258,5 +260,6 @@ def write_run_pack(folder: Path, council: str, report, as_of: str,
     no sign-off yet: its cover says draft)."""
     label = report.period.label
     parts = tuple(Part(section or "Summary", file) for section, file in pages)
-    pack = Pack(council, f"{report.name}: {label}", label, as_of, "Draft: not signed off", parts)
+    pack = Pack(council, f"{report.name}: {label}", label, as_of, "Draft: not signed off", parts,
+                report.data_as_of)
     (folder / pack_file(report.report, report.period.id)).write_bytes(build_pdf(folder, pack))

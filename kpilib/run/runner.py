@@ -480,3 +480,6 @@ def _keep_library(output_dir: str) -> None:
             print(f"kpi run: {note}", file=sys.stderr)
     except (KpiError, OSError) as e:
         print(f"kpi run: the publication library was not updated: {e}", file=sys.stderr)
+    for said in library.refresh_above(output_dir):  # a library over many councils' folders
+        if said.startswith("the publication library"):
+            print(f"kpi run: {said}", file=sys.stderr)

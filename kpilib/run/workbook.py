@@ -20,6 +20,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
+from kpilib.clock import human_moment
 from kpilib.errors import RunError
 from kpilib.rules.formats import is_blank, scaled
 from kpilib.run.xlsxfile import BOLD, header, put, to_bytes
@@ -134,8 +135,9 @@ def build_workbook(run) -> bytes:
     ws = wb.active
     ws.title = "Summary"
     council = (run.manifest.get("council") or {}).get("name") or ""
+    moment = human_moment(run.data_as_of)  # words for a person; the manifest keeps ISO
     for i, (k, v) in enumerate([("Council", council), ("Report", title),
-                                ("Period", run.period_label()), ("Data as of", run.as_of)], 1):
+                                ("Period", run.period_label()), ("Data as of", moment)], 1):
         put(ws, i, 1, k).font = BOLD
         put(ws, i, 2, v)
     names = ["section", "ref", "name", "unit", "target", current.label, "RAG", "travel"]
