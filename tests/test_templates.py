@@ -192,6 +192,49 @@ def test_a_project_page_template_override_is_used(project, tmp_path):
     assert page.to_html(_notebook(), "Title", "Footer", root=elsewhere) == package
 
 
+def _write(root: Path, name: str, text: str) -> None:
+    dst = root / templates.PROJECT_TEMPLATES / name
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(text, encoding="utf-8")
+
+
+def test_a_page_override_extends_the_package_template_replacing_one_block(project):
+    """An override need not copy kpilib's page: it extends it and replaces a block."""
+    branding = {"name": "Home Council", "logo": None, "logo_alt": "", "colour": "#5b2a86",
+                "footer": "Performance team"}
+    package = page.to_html(_notebook(), "Title", "Footer", branding=branding)
+    _write(project, "kpi/index.html.j2",
+           '{%- extends "kpilib/kpi/index.html.j2" -%}\n'
+           '{%- block banner %}\n<div class="council" role="banner">' + MARKER +
+           '</div>{% endblock %}')
+    overridden = page.to_html(_notebook(), "Title", "Footer", branding=branding)
+    assert MARKER in overridden and "<p>KPIs</p>" in overridden
+    assert '<span class="council-name">Home Council</span>' not in overridden
+    assert '<span class="council-name">Home Council</span>' in package
+    # everything outside the block is kpilib's, byte for byte
+    head, tail = package.split('<div class="council"', 1)
+    assert overridden.startswith(head) and overridden.endswith(tail.split("</div>", 1)[1])
+
+
+def test_a_fragment_override_includes_the_package_fragment(project, demo_report):
+    ref = demo_report.headline()["ref"].iloc[0]
+    package = render.kpi_article(demo_report, ref)
+    _write(project, "fragments/kpi_article.html.j2",
+           MARKER + '{% include "kpilib/fragments/kpi_article.html.j2" %}')
+    assert render.kpi_article(demo_report, ref) == MARKER + package
+
+
+def test_a_council_css_file_follows_kpilib_css(project):
+    package = page.to_html(_notebook(), "Title", "Footer")
+    _write(project, "kpi/council.css", ".council { background: #003b5c; }\n")
+    styled = page.to_html(_notebook(), "Title", "Footer")
+    css = styled.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert css.index("report") < css.index(".council { background: #003b5c; }") or \
+        css.rstrip().endswith(".council { background: #003b5c; }")
+    assert styled.replace("\n/* the council's own: templates/kpi/council.css */\n"
+                          ".council { background: #003b5c; }\n", "") == package
+
+
 @pytest.mark.slow
 def test_kpi_run_pages_use_the_project_templates(project, test_store, tmp_path):
     from kpilib.run.params import validate
@@ -200,12 +243,14 @@ def test_kpi_run_pages_use_the_project_templates(project, test_store, tmp_path):
     _override(project, "fragments/kpi_article.html.j2", _add_marker_to_article)
     _override(project, "kpi/index.html.j2", lambda t: t.replace(
         "<main id=\"main\">", "<main id=\"main\"><p>Page override</p>"))
+    _write(project, "kpi/council.css", ".council-name { letter-spacing: 0.1em; }\n")
     params = validate({"period": "2024-02", "report": "core", "store": str(test_store),
                        "as_of": DEMO_AS_OF, "output_dir": str(tmp_path / "out")})
     summary = run(params, show_progress=False)[0]
     html_pages = pages_of(summary.folder)
     for name, text in html_pages.items():
         assert "<p>Page override</p>" in text, name
+        assert ".council-name { letter-spacing: 0.1em; }" in text, name
         if name != "index.html":
             assert text.count(MARKER) == text.count('<article class="kpi"') > 0, name
     assert MARKER not in html_pages["index.html"]  # the overview shows no KPI articles
@@ -213,7 +258,8 @@ def test_kpi_run_pages_use_the_project_templates(project, test_store, tmp_path):
 
     recorded = json.loads((summary.folder / "manifest.json").read_text())["templates"]
     assert set(recorded) == {"project:templates/fragments/kpi_article.html.j2",
-                             "project:templates/kpi/index.html.j2"}
+                             "project:templates/kpi/index.html.j2",
+                             "project:templates/kpi/council.css"}
 
 
 # =========================================================================== modules

@@ -29,6 +29,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 PLOTLY_ASSET = "assets/plotly.min.js"
 TEMPLATE_NAME = "kpi"  # kpi/index.html.j2 in a template folder
 INJECTED_ID = "injected-parameters"
+COUNCIL_CSS = "council.css"  # templates/kpi/council.css: a project's CSS, after kpilib's
 
 
 def plotly_js_path() -> Path:
@@ -36,8 +37,19 @@ def plotly_js_path() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def _css() -> str:
+def _package_css() -> str:
     return (STATIC / "report.css").read_text(encoding="utf-8")
+
+
+def _css(root: str | Path | None = None) -> str:
+    """The page's CSS: kpilib's, then the project's own ``templates/kpi/council.css`` when
+    it has one (a council's additions and overrides, hashed in the manifest with its other
+    template files)."""
+    own = Path(project_templates(root)) / TEMPLATE_NAME / COUNCIL_CSS
+    if not own.is_file():
+        return _package_css()
+    return _package_css() + "\n/* the council's own: templates/kpi/council.css */\n" + \
+        own.read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,9 +62,13 @@ def _exporter(project_dir: str, _project_files: tuple[str, ...] = ()):
     # The plain TemplateExporter: kpilib's template needs none of HTMLExporter's filters, and
     # HTMLExporter re-parses every page with BeautifulSoup (~1 s a page) to add alt texts and
     # tab stops to notebook chrome this template never emits.
+    from jinja2 import FileSystemLoader, PrefixLoader
     from nbconvert.exporters import TemplateExporter
 
-    return TemplateExporter(template_name=TEMPLATE_NAME,
+    # the package's templates also as kpilib/<name>: an override extends the template it
+    # replaces ({% extends "kpilib/kpi/index.html.j2" %}) instead of copying it
+    package = PrefixLoader({"kpilib": FileSystemLoader(str(TEMPLATES))})
+    return TemplateExporter(template_name=TEMPLATE_NAME, extra_loaders=[package],
                             extra_template_basedirs=[project_dir, str(TEMPLATES)],
                             file_extension=".html", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
@@ -99,7 +115,7 @@ def to_html(nb, title: str, footer: str, self_contained: bool = False,
         plotly = f'<script type="text/javascript">{_plotly_inline()}</script>'
     else:
         plotly = f'<script src="{PLOTLY_ASSET}"></script>'
-    res = {"kpi": {"title": title, "css": _css(), "plotly": plotly, "footer": footer,
+    res = {"kpi": {"title": title, "css": _css(root), "plotly": plotly, "footer": footer,
                    "council": branding or {}}}
     body, _ = exporter(root).from_notebook_node(nb, resources=res)
     return scroll_tables(body)

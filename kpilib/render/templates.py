@@ -7,7 +7,11 @@ Lookup order (the first file found wins):
 2. ``kpilib/templates/<name>``: the package's.
 
 So a council overrides e.g. ``fragments/kpi_article.html.j2`` by putting a file with that
-relative path under ``templates/`` at its project root.  nbconvert's page template
+relative path under ``templates/`` at its project root.  The package's templates are also
+found as ``kpilib/<name>``, so an override can extend or include the template it replaces
+(``{% include "kpilib/fragments/kpi_article.html.j2" %}`` with its own markup around it;
+``{% extends "kpilib/kpi/index.html.j2" %}`` replacing the page's blocks) instead of
+copying it whole.  nbconvert's page template
 (``kpi/index.html.j2``, see :mod:`kpilib.render.page`) follows the same order.
 
 The environment autoescapes every ``{{ value }}`` that is not already :class:`Markup`
@@ -32,7 +36,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_DATA, Token
 from jinja2.loaders import split_template_path
@@ -105,7 +109,10 @@ def project_templates(root: str | Path | None = None) -> str:
 @functools.lru_cache(maxsize=16)
 def _environment(project_dir: str) -> Environment:
     env = Environment(
-        loader=ProjectFirstLoader([project_dir, str(PACKAGE_TEMPLATES)]),
+        # the package's templates are also kpilib/<name>: a project's override can extend or
+        # include the one it replaces ({% extends "kpilib/fragments/kpi_article.html.j2" %})
+        loader=ChoiceLoader([ProjectFirstLoader([project_dir, str(PACKAGE_TEMPLATES)]),
+                             PrefixLoader({"kpilib": FileSystemLoader(str(PACKAGE_TEMPLATES))})]),
         autoescape=True,
         undefined=StrictUndefined,
         finalize=_finalize,
