@@ -47,6 +47,7 @@ lab: demo ## open JupyterLab on the project (notebooks read data/kpi.sqlite, lat
 
 bench: $(STAMP) ## print load and report-run figures (bench/)
 	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_peers.py
 	$(BIN)/python bench/run_bench.py
 
 docs: $(STAMP) ## build the documentation site into site/ (MkDocs, offline; warnings are errors)

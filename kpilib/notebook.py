@@ -118,7 +118,7 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
                                    branding=look), None, settings
     shape = settings.shape(rtype.name)  # the council's report shape
     rep, snap = _build(store, period, rtype, moment, bound, settings.keys, shape.previous_period,
-                       settings.spc_min_points)
+                       settings.spc_min_points, settings.peers)
     rep = dataclasses.replace(rep, name=look.title(rtype.name, rtype.title), branding=look,
                               directorate_shown=shape.directorate)
     if edition == "public":
@@ -128,21 +128,22 @@ def _open(store, period, report, as_of, council, loads_through, edition=None, sh
 
 def _build(store: str, period: str | None, rtype: registry.ReportType, as_of: str | None,
            bound: int | None, keys=None, previous_period: bool = False,
-           spc_min_points: int | None = None):
+           spc_min_points: int | None = None, peers=None):
     """Read the store and build the report (only what it shows when the period is given);
     the report and the snapshot it was built from."""
     s = open_store(store)
     if period is not None:
         snap = report_snapshot(s, reads_for(period, rtype.name), as_of, bound,
-                               reads_for_keys(rtype.reads, keys))
+                               reads_for_keys(rtype.reads, keys, peers))
     else:
-        snap = s.snapshot(as_of, bound, reads_for_keys(rtype.reads, keys))
+        snap = s.snapshot(as_of, bound, reads_for_keys(rtype.reads, keys, peers))
         period = latest_period(snap.catalogue, snap.returns, rtype.name)
         if period is None:
             raise ParamsError(f"parameter 'period': the store {s} has no data for the "
                               f"{rtype.name} report; load returns or pass a period")
     return build_report(snap.catalogue, snap.returns, period, rtype.name, snap.as_of,
-                        snap.sources, keys, snap.extras, previous_period, spc_min_points), snap
+                        snap.sources, keys, snap.extras, previous_period, spc_min_points,
+                        peers), snap
 
 
 def _checked_bound(loads_through) -> int | None:

@@ -250,9 +250,9 @@ def test_decimals_and_baseline_accepted(tmp_path, row, column, typed, stored):
     cat = read_catalogue_file(catalogue_with(tmp_path, edits={row: {column: typed}},
                                              columns=(column,)))
     assert cat.at[row - 2, column] == stored
-    assert list(cat.columns)[-9:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
+    assert list(cat.columns)[-10:] == ["decimals", "baseline", "spc_rebase", "spc_baseline",
                                       "expected_low", "expected_high", "previous_ref",
-                                      "scale", "position"]
+                                      "scale", "metric", "position"]
 
 
 @pytest.mark.parametrize("low, high, stored", [

@@ -47,7 +47,8 @@ def test_load_good_files(capsys, db):
     assert code == 0 and LOADED.match(out.strip()).groups() == ("returns-2024-04.csv", "9")
     assert counts(db) == {"loads": 3, "catalogue_rows": 15, "return_rows": 9,
                           "programme_rows": 0, "comparator_rows": 0, "target_rows": 0,
-                          "override_rows": 0, "publications": 0, "additions": 0}
+                          "override_rows": 0, "body_rows": 0, "group_rows": 0,
+                          "benchmark_rows": 0, "publications": 0, "additions": 0}
 
 
 def test_duplicate_load_says_so_and_stores_nothing(capsys, db):
@@ -80,7 +81,8 @@ def test_broken_file_prints_every_problem_and_continues(capsys, db):
     assert "Traceback" not in err and "1 of 2 files failed" in err
     assert counts(db) == {"loads": 1, "catalogue_rows": 13, "return_rows": 0,
                           "programme_rows": 0, "comparator_rows": 0, "target_rows": 0,
-                          "override_rows": 0, "publications": 0, "additions": 0}
+                          "override_rows": 0, "body_rows": 0, "group_rows": 0,
+                          "benchmark_rows": 0, "publications": 0, "additions": 0}
 
 
 def test_broken_returns_store_nothing(capsys, db):
@@ -204,7 +206,8 @@ def test_installed_kpi_script(tmp_path):
         "programme_rows": 0,
         "comparator_rows": 0,
         "target_rows": 0,
-        "override_rows": 0,
+        "override_rows": 0, "body_rows": 0, "group_rows": 0,
+                          "benchmark_rows": 0,
         "publications": 0,
         "additions": 0,
     }

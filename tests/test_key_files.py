@@ -19,11 +19,14 @@ from kpilib.rules.travel import compare
 from kpilib.run.council import load_keys
 
 KEYS = Path(__file__).resolve().parents[1] / "docs" / "keys"
-# The ids of rules-in-the-wild.md whose keys need nothing but this language (the rank keys,
-# welsh-quartiles and lgbf-rank, wait for comparator ranks).
+# The ids of rules-in-the-wild.md, each with its key file (the rank keys, welsh-quartiles and
+# lgbf-rank, compare with a group's places: quartile_Q and rank_N, reporting rules 3.1, 7.13).
 IDS = ["havering-2013", "maidstone", "reigate-banstead", "harlow-shapes", "brighton-hove",
        "east-sussex-year-end", "swansea-two-targets", "flintshire", "south-lanarkshire",
-       "sfrs", "fire-profile", "pcc-judgement", "nhs-spc", "ni-statutory", "unitary-quarterly"]
+       "sfrs", "fire-profile", "pcc-judgement", "nhs-spc", "ni-statutory", "unitary-quarterly",
+       "welsh-quartiles", "lgbf-rank"]
+Q = {"target": None, "quartile_1": 75, "quartile_2": 70, "quartile_3": 65}  # a group's edges
+RANKS = {"target": None, "rank_8": 75, "rank_24": 60}
 HEADER = ["year", "ref", "name", "directorate", "commitment", "report", "frequency", "measure",
           "unit", "polarity", "target", "tolerance", "rag_scheme", "travel_scheme"]
 
@@ -136,6 +139,17 @@ EXAMPLES = [
     ("nhs-spc", {"value": 5, "spc": "neutral", "polarity": "none", "target": None},
      "Special cause"),
     ("nhs-spc", {"value": 5, "spc": "improvement", "history": 14}, "Too few points"),
+    ("welsh-quartiles", {"value": 75, **Q}, "Top quartile"),  # ranks 1-5 of 22: at the edge
+    ("welsh-quartiles", {"value": 74.9, **Q}, "Upper middle quartile"),
+    ("welsh-quartiles", {"value": 66, **Q}, "Lower middle quartile"),
+    ("welsh-quartiles", {"value": 64, **Q}, "Bottom quartile"),
+    ("welsh-quartiles", {"value": 64, "polarity": "lower", "target": None, "quartile_1": 60,
+                         "quartile_2": 65, "quartile_3": 70}, "Upper middle quartile"),
+    ("welsh-quartiles", {"value": 80, "target": None}, "No quartile"),  # fewer than 4 bodies
+    ("lgbf-rank", {"value": 76, **RANKS}, "Top 8"),
+    ("lgbf-rank", {"value": 60, **RANKS}, "Middle"),  # tied with the 24th: 24th or better
+    ("lgbf-rank", {"value": 59, **RANKS}, "Bottom 8"),
+    ("lgbf-rank", {"value": 59, "target": None}, "Not ranked"),
     ("ni-statutory", {"value": 52, "target": 50}, "Green"),  # a minimum of 50%: achieved
     ("ni-statutory", {"value": 28, "target": 30, "polarity": "lower"}, "Green"),  # max 30 weeks
     ("ni-statutory", {"value": 45, "target": 50}, "Red"),

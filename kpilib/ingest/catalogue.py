@@ -34,6 +34,7 @@ from kpilib.ingest.contracts import (
 )
 from kpilib.ingest.files import read_bytes, read_table
 from kpilib.ingest.keys import builtin_keys, key_problems
+from kpilib.ingest.metrics import metric_problems
 from kpilib.rules.keyspec import ID as KEY_ID
 from kpilib.rules.keyspec import KeySet
 from kpilib.rules.measures import NUMBER, to_number
@@ -463,6 +464,7 @@ def validate_catalogue(name: str, raw: pd.DataFrame, problems: list[Problem] | N
                                                       df))
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     problems += key_problems(name, df, keys or builtin_keys())
+    problems += metric_problems(name, df)
     if problems:
         raise ValidationError(name, problems)
     rows = [int(i) for i in df.index]  # the file's row numbers (kpilib.store.previous_refs)

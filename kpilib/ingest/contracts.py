@@ -16,12 +16,13 @@ CATALOGUE_COLUMNS = (
     "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
     "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory", "decimals", "baseline",
     "spc_rebase", "spc_baseline", "expected_low", "expected_high", "previous_ref", "scale",
+    "metric",
 )  # fmt: skip
 # Optional columns added to the contract after its first version: a store made before them
 # gains them (empty), and a run's catalogue fingerprint leaves them out while they are empty,
 # so that publications made before them still audit as identical.
 CATALOGUE_ADDED = ("decimals", "baseline", "spc_rebase", "spc_baseline", "expected_low",
-                   "expected_high", "previous_ref", "scale")
+                   "expected_high", "previous_ref", "scale", "metric")
 CATALOGUE_REQUIRED = ("year", "ref", "name", "directorate", "commitment", "report", "frequency",
             "measure", "unit", "polarity")  # fmt: skip
 OVERRIDE_COLUMNS = ("year", "ref", "breakdown", "target", "tolerance", "floor")
@@ -113,3 +114,12 @@ TARGET_REQUIRED = ("ref", "period", "target")
 OVERRIDE_LOAD_COLUMNS = ("ref", "period", "breakdown", "status", "reason", "by")
 OVERRIDE_LOAD_REQUIRED = ("ref", "period", "status", "reason", "by")
 COMPARATOR_REQUIRED = ("ref", "group", "period", "value")
+# ------------------------------------------------------------- bodies, groups, benchmarks
+# (reporting rules 7.11-7.13: peer bodies by their official codes, named groups of them, and
+# their published figures in the long format national datasets use)
+BODY_COLUMNS = ("body", "name", "kind")
+BODY_REQUIRED = ("body", "name")
+GROUP_COLUMNS = ("group", "body")
+GROUP_REQUIRED = ("group", "body")
+BENCHMARK_COLUMNS = ("body", "metric", "period", "value", "unit", "numerator", "denominator")
+BENCHMARK_REQUIRED = ("body", "metric", "period", "value", "unit")

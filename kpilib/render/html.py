@@ -21,6 +21,7 @@ import pandas as pd
 from kpilib.ingest.keys import builtin_keys
 from kpilib.render import templates
 from kpilib.render.charts import chart_summary, trend_chart, xmr_chart
+from kpilib.render.peers import PEERS_WITHHELD, peers_block
 from kpilib.render.style import (
     ASSURANCE_STYLE,
     CHART_MARKERS,
@@ -249,7 +250,18 @@ def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:
         arrears=period_label(k["headline_period"]) if k["arrears"] else "",
         arrears_lag=arrears_lag(k["frequency"]),
         commentary=_commentary(k["commentary"]),
-        chart=templates.safe(chart(report, ref, k["name"], k["unit"], rows)))
+        chart=templates.safe(chart(report, ref, k["name"], k["unit"], rows)),
+        peers=templates.safe(_peers(report, ref, k)))
+
+
+def _peers(report: Report, ref: str, k: dict) -> str:
+    """The KPI among its peers ("" where it has none)."""
+    view = (report.peers or {}).get(ref)
+    if view is None:
+        return ""
+    n = k.get("decimals")
+    return peers_block(view, k["unit"], None if is_blank(n) else int(n),
+                       PEERS_WITHHELD if view.withheld else "")
 
 
 def section_body(report: Report) -> str:

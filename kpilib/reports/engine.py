@@ -17,6 +17,7 @@ import pandas as pd
 from kpilib.errors import CatalogueError
 from kpilib.ingest.contracts import PROVISIONAL, kpi_rows
 from kpilib.reports import history, spc_table
+from kpilib.reports.peers import Peers
 from kpilib.reports.scope import LOOKBACK as _LOOKBACK
 from kpilib.rules import periods as P
 from kpilib.rules.keys import Facts, TravelCondition, rate
@@ -71,8 +72,9 @@ class Engine:
     """Holds the indexed inputs for one build; all methods are pure lookups."""
 
     def __init__(self, catalogue: pd.DataFrame, returns: pd.DataFrame, fy: str, keys: KeySet,
-                 extras: dict | None = None):
+                 extras: dict | None = None, peers=None):
         self.keys = keys
+        self.peers = Peers(extras or {}, peers)  # peer figures (council.yaml's body, group)
         self._rated: dict[tuple, tuple] = {}  # rag() of each cell, rated once
         extras = extras or {}
         self.targets: dict[tuple[str, str, str], tuple[float, dict]] = {}
@@ -216,6 +218,8 @@ class Engine:
             refs[name] = self.rolling_average(d, last, n)
         for name, group in key.comparators.items():  # the KPI's, not a breakdown's
             refs[name] = None if d["breakdown"] else self.comparators.get((d["ref"], group))
+        if key.peer_references:  # the KPI's group's figures by the period's end (7.13)
+            refs.update(self.peers.references(d, last.months[-1], key.peer_references))
         return refs
 
     def value_at(self, d: dict, period: P.Period) -> float | None:

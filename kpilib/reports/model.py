@@ -71,6 +71,7 @@ class Report:
     keys: Any = None  # the status and travel keys the report was rated with (a KeySet)
     directorate_shown: bool = True  # each KPI says its directorate (the report shape)
     spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (council's)
+    peers: Any = None  # ref -> PeerView: the KPI among its group (kpilib.reports.peers)
 
     @property
     def data_as_of(self) -> str:
@@ -308,6 +309,7 @@ def build_report(
     extras: dict | None = None,
     previous_period: bool = False,
     spc_min_points: int | None = None,
+    peers=None,
 ) -> Report:
     """Compute a report (pure).
 
@@ -326,6 +328,9 @@ def build_report(
         council's report shape).
     spc_min_points : the points a series needs for an XmR chart and icons on the pages
         (the council's ``spc: min_points``; None: section 8's default, 12).
+    peers : the council's peer settings (:class:`kpilib.run.benchmark.PeerSettings`; with
+        ``extras`` bodies, groups and benchmarks, each KPI with a ``metric`` is placed among
+        its group, section 7.13).
     """
     rtype = registry.get(report)
     per = P.parse_period(period)
@@ -336,7 +341,8 @@ def build_report(
     columns = P.report_columns(per.id, previous_period)
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     keys = keys or builtin_keys()
-    eng = Engine(catalogue, returns, per.fy, keys, extras)
+    eng = Engine(catalogue, returns, per.fy, keys, extras, peers)
+    views = {}
     kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
@@ -362,6 +368,8 @@ def build_report(
                               eng.override(d, _span(P.parse_period(headline_period))) or {})))
         cells += row
         series += points
+        if not b and (view := eng.peers.view(d, per.months[-1])) is not None:
+            views[ref] = view
     columns = _drop_empty_last_year(per, columns, cells)
     kept = {c.id for c in columns}
     for rows in pending.values():  # one precision per KPI, from the figures it shows
@@ -387,7 +395,7 @@ def build_report(
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
         as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses), keys=keys,
-        spc_min_points=spc_min_points or MIN_POINTS,
+        spc_min_points=spc_min_points or MIN_POINTS, peers=views,
     )
     return rtype.extend(built, catalogue, returns) if rtype.extend else built
 

@@ -39,6 +39,7 @@ import pandas as pd
 
 from kpilib.reports import spc_table
 from kpilib.reports.model import Report
+from kpilib.reports.peers import withhold_own
 from kpilib.rules import periods as P
 from kpilib.rules.formats import plain
 from kpilib.rules.suppression import (
@@ -236,9 +237,24 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
     now = [travel.get((r, b), (t, w)) if t else (t, w) for r, b, t, w in
            zip(cells["ref"], cells["breakdown"], cells["travel"], cells["travel_label"])]
     cells["travel"], cells["travel_label"] = [t for t, _ in now], [w for _, w in now]
+    units = {k["ref"]: k["unit"] for k in kpis.to_dict("records") if k["breakdown"] == ""}
+    peers = {ref: v for ref, view in (report.peers or {}).items()
+             if (v := _peers_shown(view, withheld, units.get(ref), settings)) is not None}
     return dataclasses.replace(report, cells=cells.reset_index(drop=True), series=series,
                                spc=spc.reset_index(drop=True), kpis=kpis, edition="public",
+                               peers=peers,
                                notice=notice(settings, bool(withheld - small)))
+
+
+def _peers_shown(view, withheld: set, unit: str | None, settings: Suppression):
+    """A KPI's peers in a public edition: peer figures are public data, but a figure of
+    the council's own that the edition withholds (any of the KPI's total, or its own peer
+    figure a small count) is never ranked, charted or inside a median or average shown."""
+    own = next((v for b, _, v in view.figures if b == view.own), None)
+    small = own is not None and unit == "count" and 0 < own < settings.threshold
+    if not view.own or not small and not any(k[0] == view.ref and k[1] == "" for k in withheld):
+        return view
+    return withhold_own(view, "the council's own figure is withheld in this edition")
 
 
 def _display(c: dict, key: tuple, withheld: set, mark, measure: str | None) -> str:

@@ -1,7 +1,8 @@
 """A status key checked whole (pure): gaps, overlaps and unreachable statuses, found by
 rating probe values around every threshold of the key, for both polarities, with the other
-reference values equal to, worse and better than the target, every travel outcome, SPC
-signal and a KPI's own tolerance (:func:`kpilib.rules.keyspec.parse_status_key` calls it)."""
+reference values equal to, worse and better than the target (a group's places, ``quartile_Q``
+and ``rank_N``, in their order), every travel outcome, SPC signal and a KPI's own tolerance
+(:func:`kpilib.rules.keyspec.parse_status_key` calls it)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ def check_status_key(key: StatusKey, where: str, standard=()) -> list[str]:
     return problems
 
 
+def _ranked(refs) -> list[str]:
+    """The peer reference values that are places in a group's order (``quartile_Q``,
+    ``rank_N``), best first: each is at least as good as the next, whatever the figures."""
+    places = [(int(r.rsplit("_", 1)[1]) * (8 if r.startswith("quartile_") else 1), r)
+              for r in refs if r.startswith(("quartile_", "rank_"))]
+    return [r for _, r in sorted(places)]
+
+
 def _probes(key: StatusKey):
     """(facts, words) of every case worth rating: values around each threshold."""
     refs = sorted({b.reference for b in key.bands} | {b.figure for b in key.bands if b.figure}
@@ -53,6 +62,8 @@ def _probes(key: StatusKey):
     for polarity, shift in product(("higher", "lower"), (0.0, -10.0, 10.0)):
         sign = 1.0 if polarity == "higher" else -1.0
         references = {r: 100.0 + (0.0 if r == "target" else sign * shift) for r in refs}
+        for i, r in enumerate(_ranked(refs)):  # quartile_1 above quartile_2, rank_8 above
+            references[r] -= sign * 5.0 * i  # rank_24: a group's figures are in order
         points = {0.0, 100.0, 1000.0, -1000.0}
         for b in key.bands:
             ref = references.get(b.reference, 100.0)

@@ -26,6 +26,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kpilib.rules.peers import PEER_REFERENCE
+
 _DP = 9  # compare after rounding to 9 places: 97.5 - 4.875 is exactly 5% worse
 
 
@@ -159,6 +161,11 @@ class StatusKey:
         """The rolling averages the bands use: (name, number of periods)."""
         return tuple(sorted((n, int(n.rsplit("_", 1)[1])) for n in self.uses()
                             if n.startswith("rolling_average_")))
+
+    @functools.cached_property
+    def peer_references(self) -> tuple[str, ...]:
+        """The peer reference values the bands use (``quartile_1``, ``rank_8``...)."""
+        return tuple(sorted(n for n in self.uses() if PEER_REFERENCE.match(n)))
 
     @functools.cached_property
     def rated_against(self) -> str | None:

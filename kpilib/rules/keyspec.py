@@ -26,6 +26,7 @@ from kpilib.rules.keys import (
     TravelCondition,
 )
 from kpilib.rules.names import did_you_mean
+from kpilib.rules.peers import PEER_REFERENCE
 from kpilib.rules.travel import BASELINES, WHEN, Comparison, Outcome, TravelKey, clashes
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -199,7 +200,8 @@ def parse_status(raw, where: str, problems: list[str]) -> Status | None:
 
 
 def _reference_ok(name: str, declared: tuple[str, ...]) -> bool:
-    return name in BUILT_IN_REFERENCES or name in declared or bool(ROLLING.match(name))
+    return (name in BUILT_IN_REFERENCES or name in declared or bool(ROLLING.match(name))
+            or bool(PEER_REFERENCE.match(name)))
 
 
 def parse_band(raw, where: str, labels: set[str], declared: tuple[str, ...],
@@ -215,7 +217,8 @@ def parse_band(raw, where: str, labels: set[str], declared: tuple[str, ...],
     ref = str(raw.get("reference") or "target")
     if not _reference_ok(ref, declared):
         problems.append(f"{where}.reference: unknown reference value {ref!r}; expected "
-                        f"{', '.join(BUILT_IN_REFERENCES)}, rolling_average_N or one the key "
+                        f"{', '.join(BUILT_IN_REFERENCES)}, rolling_average_N, peer_median, "
+                        "peer_mean, quartile_1-3, rank_N or one the key "
                         f"declares in references or comparators "
                         f"({', '.join(declared) or 'none declared'})")
     figure = str(raw.get("figure") or "")
@@ -278,7 +281,8 @@ def parse_status_key(ident: str, raw, problems: list[str]) -> StatusKey | None:
         problems.append(f"{where}.references: expected a list of names (lower case), the "
                         "reference values loaded with targets (kpi load targets)")
         declared = []
-    clash = [r for r in declared if r in BUILT_IN_REFERENCES or ROLLING.match(r)]
+    clash = [r for r in declared if r in BUILT_IN_REFERENCES or ROLLING.match(r)
+             or PEER_REFERENCE.match(r)]
     if clash:
         problems.append(f"{where}.references: {', '.join(clash)} is built in; do not declare it")
     comparators = raw.get("comparators") or {}

@@ -9,7 +9,8 @@ reported at once, and a primary colour that white text cannot be read on
 (WCAG AA, 4.5:1) is rejected.  The keys that sign runs (``signing_key``,
 ``public_keys``, ``require_signature``) are read by :func:`load_signing`
 (:mod:`kpilib.run.signing`); they are not part of the pages' look.  ``spc:`` sets
-the points a series needs for an XmR chart on the pages (:func:`parse_spc`).
+the points a series needs for an XmR chart on the pages (:func:`parse_spc`); ``body`` and
+``benchmark_group(s)`` place the council among its peers (:mod:`kpilib.run.benchmark`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_whi
 from kpilib.rules.keyspec import KeySet, parse_keys
 from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.suppression import Suppression
+from kpilib.run.benchmark import KEYS as PEER_KEYS
+from kpilib.run.benchmark import PeerSettings, parse_peers
 from kpilib.run.edition import KEY as SUPPRESSION_KEY
 from kpilib.run.edition import parse_suppression
 from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
@@ -39,7 +42,7 @@ DEFAULT_FILE = "council.yaml"
 RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
 SPC_KEY = "spc"  # spc: {min_points: 12}
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
-        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY, SPC_KEY)
+        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY, SPC_KEY, *PEER_KEYS)
 MAX_SPC_POINTS = 1000
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
@@ -62,6 +65,7 @@ class Settings:
     keys: KeySet = field(default_factory=builtin_keys)  # status and travel keys
     shapes: dict = field(default_factory=dict)  # report type -> Shape (run/shape.py)
     spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (section 8)
+    peers: PeerSettings = field(default_factory=PeerSettings)  # body, benchmark group(s)
 
     def shape(self, report: str) -> Shape:
         """The shape of a report type's reports (its defaults unless the file sets it)."""
@@ -78,7 +82,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
     p, raw = found
     return Settings(parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest()),
                     parse_signing(raw, p)[0], parse_suppression(raw, p)[0],
-                    parse_keys(raw, builtin_keys())[0], parse_shape(raw)[0], parse_spc(raw)[0])
+                    parse_keys(raw, builtin_keys())[0], parse_shape(raw)[0], parse_spc(raw)[0],
+                    parse_peers(raw)[0])
 
 
 def load_keys(path: str | Path | None = None) -> KeySet:
@@ -182,6 +187,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
     problems += parse_keys(raw, builtin_keys())[1]
     problems += parse_shape(raw)[1]
     problems += parse_spc(raw)[1]
+    problems += parse_peers(raw)[1]
     logo = ""
     if raw.get("logo"):
         try:

@@ -261,11 +261,12 @@ def _run_report(params: RunParams, report_set: str, as_of: str, pool, progress,
     signer = signing.signer(settings.signing) if record else None  # key read now
     store = open_store(params.store)
     snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
-                                     loads_through, reads_for_keys(rtype.reads, settings.keys))
+                                     loads_through, reads_for_keys(rtype.reads, settings.keys,
+                                                                    settings.peers))
     shape = settings.shape(report_set)  # the council's report shape
     built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                          snap.sources, settings.keys, snap.extras, shape.previous_period,
-                         settings.spc_min_points)
+                         settings.spc_min_points, settings.peers)
     report = dataclasses.replace(built, name=council.title(rtype.name, rtype.title),
                                  branding=council, directorate_shown=shape.directorate)
     check_has_data(report, params.store)

@@ -85,10 +85,11 @@ def _report(run):
     store = run.store or p["store"]
     settings = _settings(run)
     snap = open_store(store).snapshot(run.as_of, p.get("loads_through"),
-                                      reads_for_keys((), settings.keys))
+                                      reads_for_keys((), settings.keys, settings.peers))
     return build_report(snap.catalogue, snap.returns, run.period, run.report, run.as_of,
                         snap.sources, settings.keys, snap.extras,
-                        settings.shape(run.report).previous_period, settings.spc_min_points)
+                        settings.shape(run.report).previous_period, settings.spc_min_points,
+                        settings.peers)
 
 
 def _settings(run):

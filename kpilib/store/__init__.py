@@ -24,8 +24,10 @@ from kpilib.store.ledger import (  # registers its tables
     record_addition,
     record_publication,
 )
+from kpilib.store.peers import PEER_READS  # registers bodies, groups and benchmarks
 
-__all__ = ["COMPARATORS", "LOAD_KINDS", "OVERRIDES", "PROGRAMMES", "RULE_READS", "TARGETS",
+__all__ = ["COMPARATORS", "LOAD_KINDS", "OVERRIDES", "PEER_READS", "PROGRAMMES", "RULE_READS",
+           "TARGETS",
            "reads_for_keys", "LoadKind",
            "RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
            "open_store", "publications_of", "record_publication", "additions_of",

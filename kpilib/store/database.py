@@ -185,13 +185,13 @@ class Store:
                 prev = self._previous(conn, kind, sha, path)
                 if prev is not None:
                     return prev
-                mark = self._catalogue_mark(conn)
+                mark = self._mark(conn, kind)
                 table, records = self._validated(conn, kind, path, data)
             with self._writing() as conn:
                 prev = self._previous(conn, kind, sha, path)  # a concurrent load of the file
                 if prev is not None:
                     return prev
-                if LOAD_KINDS[kind].needs_catalogue and self._catalogue_mark(conn) != mark:
+                if self._mark(conn, kind) != mark:  # what it was checked against changed
                     table, records = self._validated(conn, kind, path, data)
                 stamp = self._stamp(conn, loaded_at)
                 load_id = conn.execute(
@@ -224,9 +224,14 @@ class Store:
         return LoadResult(kind, path.name, sha, prev.loaded_at, prev.n_rows, True)
 
     @staticmethod
-    def _catalogue_mark(conn: sa.Connection):
+    def _mark(conn: sa.Connection, kind: str):
+        """The latest load of the kinds a ``kind`` file is checked against (None: none)."""
+        spec = LOAD_KINDS[kind]
+        against = (*(("catalogue",) if spec.needs_catalogue else ()), *spec.needs_stored)
+        if not against:
+            return None
         return conn.execute(sa.select(sa.func.max(loads.c.load_id))
-                            .where(loads.c.kind == "catalogue")).scalar()
+                            .where(loads.c.kind.in_(against))).scalar()
 
     def _validated(self, conn: sa.Connection, kind: str, path: Path, data: bytes):
         from kpilib.ingest.catalogue import read_catalogue_file
@@ -237,6 +242,11 @@ class Store:
             check_previous_refs(conn, frame, path.name, self._catalogue(conn, None, None),
                                  self._catalogue_loads(conn, None, None))
             return catalogue_rows, frame.to_dict("records")
+        if LOAD_KINDS[kind].needs_stored:
+            stored = {k: LOAD_KINDS[k].read(self, None, None)[0]
+                      for k in LOAD_KINDS[kind].needs_stored}
+            return LOAD_KINDS[kind].validate(path, data, self._catalogue(conn, None, None),
+                                             stored=stored)
         if LOAD_KINDS[kind].needs_keys:
             return LOAD_KINDS[kind].validate(path, data, self._catalogue(conn, None, None),
                                              self.keys)

@@ -19,6 +19,7 @@ from kpilib.ingest.contracts import OVERRIDE_LOAD_COLUMNS, TARGET_COLUMNS
 from kpilib.store.database import metadata
 from kpilib.store.extras import _read, _records
 from kpilib.store.kinds import LoadKind, register_load_kind
+from kpilib.store.peers import PEER_READS
 
 KEY = ("ref", "breakdown", "period")
 TARGET_READ = (*TARGET_COLUMNS, "refs")
@@ -69,8 +70,11 @@ OVERRIDES = register_load_kind(LoadKind(
 RULE_READS = ("targets", "overrides")  # what every report reads besides its type's reads
 
 
-def reads_for_keys(type_reads: tuple[str, ...], keys) -> tuple[str, ...]:
-    """The load kinds a report reads: its type's, targets and overrides, and comparators
-    where the council's keys compare with other bodies' figures."""
+def reads_for_keys(type_reads: tuple[str, ...], keys, peers=None) -> tuple[str, ...]:
+    """The load kinds a report reads: its type's, targets and overrides, comparators
+    where the council's keys compare with other bodies' figures, and bodies, groups and
+    benchmarks where the council's settings name its body and group (``peers``)."""
     extra = ("comparators",) if keys is not None and keys.uses_comparators else ()
+    if peers is not None and peers.active:
+        extra = (*extra, *PEER_READS)
     return tuple(dict.fromkeys((*type_reads, *RULE_READS, *extra)))

@@ -32,6 +32,9 @@ class LoadKind:
         load commits while it waits for the write lock).
     needs_keys : ``validate`` also takes the council's keys (a fourth argument; None:
         kpilib's built-in keys), as overrides and targets files are checked against them.
+    needs_stored : other load kinds whose rows (as now stored) ``validate`` takes as
+        ``stored={kind: frame}`` (a groups file is checked against the loaded bodies);
+        validated again if a load of one of them commits while it waits for the lock.
     """
 
     name: str
@@ -42,6 +45,7 @@ class LoadKind:
     key: tuple[str, ...] = ()
     needs_catalogue: bool = False
     needs_keys: bool = False
+    needs_stored: tuple[str, ...] = ()
     recorded_when_empty: bool = True  # False: a run's manifest names the kind only when it
     #                                   read rows of it (so earlier manifests stay as they were)
 
