@@ -24,7 +24,7 @@ from kpilib.ingest.contracts import RETURN_COLUMNS
 from kpilib.notebook import open_report
 from kpilib.reports import public as public_module
 from kpilib.rules import periods as P
-from kpilib.rules.suppression import COMMENTARY_WITHHELD, TRAVEL_WITHHELD
+from kpilib.rules.suppression import COMMENTARY_WITHHELD, TRAVEL_WITHHELD, determined
 from kpilib.run import runner
 from kpilib.run.params import validate
 from kpilib.store import Store
@@ -249,7 +249,7 @@ def test_no_subtraction_gives_back_a_withheld_figure(project, folders, rtype):
 
 
 def test_the_adversary_finds_the_leaks_without_secondary_suppression(project, monkeypatch):
-    monkeypatch.setattr(public_module, "secondary", lambda values, groups, withheld:
+    monkeypatch.setattr(public_module, "protect", lambda values, groups, withheld:
                         set(withheld))
     for rtype in TYPES:
         rep = _report(project, rtype, "public")
@@ -299,3 +299,61 @@ def test_a_withheld_comparison_says_so(project):
 def test_the_notice_says_figures_were_withheld_to_protect_others(project):
     rep = _report(project, "core", "public")
     assert "to protect others" in rep.notice
+
+
+# ------------------------------------------- sums taken together (linear algebra)
+
+
+DEMO = [("test_store", "core", "2024-02", None), ("test_store", "core", "2025-03", None),
+        ("test_store", "service", "2024-25-Q4", None),
+        ("county_store", "corporate", "2013-14-Q2", "councils/county.yaml")]
+
+
+def _system(store, rtype, period, as_of, council):
+    """(figures, every published sum, withheld keys) of one public edition."""
+    from kpilib.notebook import _open
+
+    rep, snap, settings = _open(str(store), period, rtype, as_of, council, None)
+    values, _, withheld = public_module.withheld_figures(rep, snap.returns,
+                                                        settings.suppression)
+    return values, public_module.published_groups(rep, snap.returns)[1], withheld
+
+
+def _solved(values, groups, withheld) -> list:
+    """Withheld figures the published sums give away taken together, and withheld
+    percentages whose numerator and denominator are then both known."""
+    found = determined(values, groups, withheld)
+    known = set(found) | {k for k in values if k not in withheld}
+    found += [k for k in withheld if k[3] == "value" and k not in known and
+              {(*k[:3], "numerator"), (*k[:3], "denominator")} <= known and
+              values.get((*k[:3], "denominator"))]
+    return found
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_no_withheld_figure_follows_from_the_synthetic_editions_sums_together(project, rtype):
+    values, groups, withheld = _system(project / "kpi.sqlite", rtype, TYPES[rtype], AS_OF,
+                                       str(project / "council.yaml"))
+    assert len(withheld) >= 10 and len(groups) >= 40
+    assert _solved(values, groups, withheld) == []
+
+
+@pytest.mark.parametrize(("store", "rtype", "period", "council"), DEMO,
+                         ids=[f"{r}-{p}" for _, r, p, _ in DEMO])
+def test_no_withheld_figure_follows_from_the_demo_editions_sums_together(
+        request, store, rtype, period, council):
+    from browser import DEMO_AS_OF, ROOT
+
+    values, groups, withheld = _system(request.getfixturevalue(store), rtype, period,
+                                       DEMO_AS_OF, council and str(ROOT / council))
+    assert withheld
+    assert _solved(values, groups, withheld) == []
+
+
+def test_the_linear_check_finds_leaks_without_secondary_suppression(project, monkeypatch):
+    monkeypatch.setattr(public_module, "protect", lambda values, groups, withheld:
+                        set(withheld))
+    for rtype in TYPES:
+        system = _system(project / "kpi.sqlite", rtype, TYPES[rtype], AS_OF,
+                         str(project / "council.yaml"))
+        assert _solved(*system), rtype

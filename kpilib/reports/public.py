@@ -48,7 +48,7 @@ from kpilib.rules.suppression import (
     Suppression,
     primary,
     printed_forms,
-    secondary,
+    protect,
     states,
     tilings,
 )
@@ -182,8 +182,8 @@ def withheld_figures(report: Report, returns: pd.DataFrame,
     small = primary(values, counts, settings)
     groups = _groups(report, values, shown)
     withheld = set(small)
-    while True:  # until secondary and derived suppression have nothing more to withhold
-        grown = secondary(values, groups, withheld)
+    while True:  # until secondary (and combined) and derived suppression withhold no more
+        grown = protect(values, groups, withheld)
         for k in list(grown):
             if k[3] != "value":  # a percentage or rate of a withheld count
                 grown.add((*k[:3], "value"))

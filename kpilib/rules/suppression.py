@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 EDITIONS = ("internal", "public")
 DEFAULT_EDITION = "internal"
@@ -84,8 +85,7 @@ def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
     groups = [(t, list(parts)) for t, parts in groups]
 
     def has(k) -> bool:
-        v = values.get(k)
-        return v is not None and v == v
+        return _has(values, k)
 
     changed = True
     while changed:
@@ -94,16 +94,100 @@ def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
             members = [k for k in (total, *parts) if has(k)]
             if sum(k in out for k in members) != 1:
                 continue
-            shown = [(abs(float(values[k])), i, k) for i, k in enumerate(parts)
-                     if has(k) and k not in out and float(values[k]) != 0]
-            if shown:
-                out.add(min(shown, key=lambda t: t[:2])[2])
-            elif has(total) and total not in out and float(values[total]) != 0:
-                out.add(total)
-            else:
+            more = _next(values, total, parts, out)
+            if more is None:
                 continue
+            out.add(more)
             changed = True
     return out
+
+
+def determined(values: Mapping[Hashable, float | None], groups: Iterable[Group],
+               withheld: Iterable[Hashable]) -> list:
+    """The withheld keys that the groups *taken together* give away: each group is a
+    linear equation (its total minus its parts is 0) over the withheld members (the others
+    are known), and a withheld key is determined when the equations combine to give it
+    alone (its unit vector is in their row space; exact, with fractions).  A group with
+    none, or at least two, withheld members can still determine one in combination with
+    others: ``a + b``, ``a + c`` and ``b + c`` all published give ``a``.  In the order the
+    keys first appear in ``groups``.  Deterministic."""
+    hidden = set(withheld)
+    order: dict = {}
+    rows = []
+    for total, parts in groups:
+        row: dict = {}
+        for k, c in ((total, 1), *((p, -1) for p in parts)):
+            if k in hidden and _has(values, k):
+                order.setdefault(k, len(order))
+                row[k] = row.get(k, 0) + c
+        if any(row.values()):
+            rows.append({k: Fraction(c) for k, c in row.items() if c})
+    reduced: dict = {}  # pivot key -> its row, fully reduced
+    for row in rows:
+        for key, other in reduced.items():
+            if key in row:
+                f = row[key]
+                row = {k: row.get(k, 0) - f * other.get(k, 0) for k in row.keys() | other}
+                row = {k: c for k, c in row.items() if c}
+        if not row:
+            continue
+        key = min(row, key=order.__getitem__)
+        row = {k: c / row[key] for k, c in row.items()}
+        for other_key, other in list(reduced.items()):
+            if key in other:
+                f = other[key]
+                other = {k: other.get(k, 0) - f * row.get(k, 0) for k in other.keys() | row}
+                reduced[other_key] = {k: c for k, c in other.items() if c}
+        reduced[key] = row
+    return sorted((k for k, row in reduced.items() if set(row) == {k}),
+                  key=order.__getitem__)
+
+
+def protect(values: Mapping[Hashable, float | None], groups: Iterable[Group],
+            withheld: Iterable[Hashable]) -> set:
+    """:func:`secondary`, then, while the groups taken together still determine a withheld
+    key (:func:`determined`), one more figure withheld: in the first group holding the
+    first such key that has a non-zero member still shown, its smallest such part, else
+    its total (as :func:`secondary` chooses); until none is determined or nothing is left
+    to withhold.  Deterministic."""
+    groups = [(t, list(parts)) for t, parts in groups]
+    out = secondary(values, groups, withheld)
+    while True:
+        gone = determined(values, groups, out)
+        more = None
+        for key in gone:
+            for total, parts in groups:
+                if key not in (total, *parts):
+                    continue
+                more = _next(values, total, parts, out)
+                if more is not None:
+                    break
+            if more is not None:
+                break
+        if more is None:
+            return out
+        out = secondary(values, groups, out | {more})
+
+
+def _has(values, k) -> bool:
+    """Whether key ``k`` has a value (``None`` or NaN: not shown at all)."""
+    v = values.get(k)
+    return v is not None and v == v
+
+
+def _next(values, total, parts, out) -> Hashable | None:
+    """The member of a group :func:`secondary` withholds next: its smallest non-zero part
+    still shown (first among equals), else its total (if shown and not zero)."""
+    def has(k) -> bool:
+        return _has(values, k)
+
+    shown = [(abs(float(values[k])), i, k) for i, k in enumerate(parts)
+             if has(k) and k not in out and float(values[k]) != 0]
+    if shown:
+        return min(shown, key=lambda t: t[:2])[2]
+    if has(total) and total not in out and float(values[total]) != 0:
+        return total
+    return None
 
 
 def tilings(whole: Sequence[Hashable], spans: Mapping[Hashable, Sequence[Hashable]]) -> list:
