@@ -357,3 +357,75 @@ def test_the_linear_check_finds_leaks_without_secondary_suppression(project, mon
         system = _system(project / "kpi.sqlite", rtype, TYPES[rtype], AS_OF,
                          str(project / "council.yaml"))
         assert _solved(*system), rtype
+
+
+# ------------------------------------------------ comparisons with withheld figures
+
+
+def _travel_rows(html: str) -> dict:
+    """(ref, breakdown) -> the words of each direction-of-travel badge in the rows of the
+    pages' KPI tables (a total's breakdown is "")."""
+    out: dict = {}
+    for art in re.finditer(r'<article class="kpi" id="kpi-([^"]+)">(.*?)</article>', html,
+                           re.S):
+        for tr in re.finditer(r'<tr class="(total|bd)"><th scope="row">([^<]*)</th>(.*?)</tr>',
+                              art.group(2), re.S):
+            for words in re.findall(r'class="dot dot-\w" title="([^"]*)"', tr.group(3)):
+                bd = "" if tr.group(1) == "total" else tr.group(2)
+                out.setdefault((art.group(1).upper(), bd), []).append(words)
+    return out
+
+
+def _must_withhold_travel(internal, public) -> set:
+    """Rows with a value withheld in their headline's financial year or the year before."""
+    out = set()
+    heads = {(k["ref"], k["breakdown"]): k["headline_period"]
+             for k in internal.kpis.to_dict("records")}
+    for rep_rows, pub_rows in ((internal.series, public.series),):
+        for a, b in zip(rep_rows.to_dict("records"), pub_rows.to_dict("records"), strict=True):
+            if a["value"] == a["value"] and b["value"] != b["value"]:
+                head = P.parse_period(heads[(a["ref"], a["breakdown"])])
+                fy = P.parse_fy(head.fy)
+                if P.parse_period(a["period"]).fy in {head.fy, P.fy_id(fy - 1)}:
+                    out.add((a["ref"], a["breakdown"]))
+    return out
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_no_arrow_compares_a_withheld_figure(project, folders, rtype):
+    """An arrow computed from a withheld figure (the previous period, a year before) would
+    say which side of it the other lies: wherever a compared figure is withheld, the
+    edition's kpis, results.csv, pages and corporate view say "Comparison withheld"."""
+    _, html, results = _edition(project, folders, rtype)
+    internal, public = _report(project, rtype), _report(project, rtype, "public")
+    must = _must_withhold_travel(internal, public)
+    assert len(must) >= 2
+    k = public.kpis.set_index(["ref", "breakdown"])
+    arrows = {(r["ref"], r["breakdown"]): (r["travel"], r["travel_label"])
+              for r in csv.DictReader(io.StringIO(results)) if r["travel"]}
+    badges = _travel_rows(html)
+    for row in sorted(must):
+        assert k.loc[row, "travel"] == "n/a" and k.loc[row, "travel_text"] == TRAVEL_WITHHELD
+        assert arrows[row] == ("n/a", TRAVEL_WITHHELD), row
+        assert set(badges.get(row, [TRAVEL_WITHHELD])) == {TRAVEL_WITHHELD}, row
+    if rtype == "corporate":
+        from kpilib.notebook import open_corporate
+
+        view = open_corporate(str(project / "kpi.sqlite"), TYPES[rtype], rtype, AS_OF,
+                              str(project / "council.yaml"), edition="public")
+        for kpi in view.kpis:
+            if (kpi["ref"], "") in must:
+                assert (kpi["travel"], kpi["travel_text"]) == ("n/a", TRAVEL_WITHHELD)
+        assert sum(view.travel_counts()["rows"][0]["counts"]) >= 1
+    assert badges or rtype in ("qpr", "corporate")
+
+
+@pytest.mark.parametrize(("head", "back", "years"), [
+    ("2024-11", 0, {"2024-25", "2023-24"}),
+    ("2024-11", 12, {"2024-25", "2023-24"}),
+    ("2024-11", 24, {"2024-25", "2023-24", "2022-23"}),
+    ("2024-25-Q1", 8, {"2024-25", "2023-24", "2022-23"}),
+    ("YTD", 3, set()),
+], ids=["previous", "rolling-12", "rolling-24", "rolling-8-quarters", "not-a-period"])
+def test_a_comparison_reads_the_years_its_rolling_average_reaches(head, back, years):
+    assert public_module._window(head, back) == years

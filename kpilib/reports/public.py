@@ -252,15 +252,28 @@ def _display(c: dict, key: tuple, withheld: set, mark, measure: str | None) -> s
     return text
 
 
-def _window(head: str) -> set[str]:
+def _window(head: str, back: int = 0) -> set[str]:
     """The financial years a direction of travel of ``head`` can read: its own and the one
-    before (the previous period, the same period a year before, the previous year's end,
-    a rolling average)."""
+    before (the previous period, the same period a year before, the previous year's end),
+    and those of the ``back`` periods before it (a rolling average of ``back`` periods)."""
     try:
-        fy = P.parse_period(head).fy
+        p = P.parse_period(head)
     except P.PeriodError:
         return set()
-    return {fy, P.fy_id(P.parse_fy(fy) - 1)}
+    out = {p.fy, P.fy_id(P.parse_fy(p.fy) - 1)}
+    for _ in range(back):
+        p = P.previous(p)
+        out.add(p.fy)
+    return out
+
+
+def _reach(report: Report, scheme: str) -> int:
+    """How many periods back the comparisons of a travel key reach (its rolling averages)."""
+    try:
+        comps = report.keys.travel_key(scheme).comparisons
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return 0
+    return max((c.periods for c in comps if c.baseline == "rolling_average"), default=0)
 
 
 def _fy(span: str) -> str:
@@ -290,7 +303,8 @@ def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression
         head = k.get("headline_period", "")
         if (*key, head, "value") in withheld and k["rag"] not in KEEP:
             k["rag"], k["override_reason"], k["override_by"] = "", "", ""
-        if hidden.get(key, set()) & _window(head) or (*key, head, "value") in withheld:
+        window = _window(head, _reach(report, k.get("travel_scheme", "")))
+        if hidden.get(key, set()) & window or (*key, head, "value") in withheld:
             k["travel"], k["travel_text"] = NO_TRAVEL, TRAVEL_WITHHELD  # it would narrow
             if k["travel2"]:                                            # a withheld figure
                 k["travel2"], k["travel2_text"] = NO_TRAVEL, TRAVEL_WITHHELD
