@@ -73,7 +73,7 @@ def _small(rng):
 def _returns():
     """Small counts where each leak would show: a month of the current quarter (its YTD and
     quarter give it away), a breakdown (the total gives it away), a percentage's numerator;
-    commentary stating a withheld figure."""
+    commentary stating a withheld figure (its own, a breakdown's, another KPI's)."""
     rng = random.Random(19)
     rows = []
     for t, period in TYPES.items():
@@ -85,12 +85,15 @@ def _returns():
                 continue
             parts = {b: (_small(rng) if b == "North" and m in small_months else _big(rng))
                      for b in PLACES}
+            total = len(rows)
             rows.append({"ref": f"{p}C", "period": m, "value": sum(parts.values())})
             rows += [{"ref": f"{p}C", "period": m, "breakdown": b, "value": v}
                      for b, v in parts.items()]
             den = _big(rng)
             num = _small(rng) if m in small_months else rng.randrange(den // 3, den)
             pct = 100 * num / den
+            if m == last:  # another KPI's commentary quoting this one's withheld figure
+                rows[total]["commentary"] = f"<p>Of these, {num:,} were dealt with on time.</p>"
             rows.append({"ref": f"{p}R", "period": m, "numerator": num, "denominator": den,
                          "commentary": f"<p>Performance of {pct:.1f}% meets the target.</p>"
                          if m == last else ""})
@@ -288,6 +291,21 @@ def test_commentary_stating_a_withheld_figure_is_withheld_with_a_note(project, f
     assert COMMENTARY_WITHHELD in html and "Performance of" not in html
     assert "Performance of" in _report(project, "core").kpis.set_index("ref").loc[
         "CORR", "commentary"]
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_commentary_quoting_another_kpis_or_a_breakdowns_withheld_figure_is_withheld(
+        project, rtype):
+    p = PREFIX[rtype]
+    internal = _report(project, rtype).kpis.set_index(["ref", "breakdown"])["commentary"]
+    public = _report(project, rtype, "public").kpis.set_index(["ref", "breakdown"])[
+        "commentary"]
+    # the core report's headline commentary of cases quotes the on-time KPI's numerator;
+    # the others' visits commentary its own North breakdown
+    row, words = ((f"{p}C", ""), "Of these") if rtype == "core" else ((f"{p}Q", ""),
+                                                                      "North saw")
+    assert words in internal[row]
+    assert public[row] == f"<p><em>{COMMENTARY_WITHHELD}</em></p>", row
 
 
 def test_a_withheld_comparison_says_so(project):

@@ -22,7 +22,8 @@ Decided for a withheld figure (reporting-rules.md, "Public editions"):
   point has no SPC (its XmR chart's mean and limits, and moving ranges, would give it away):
   it is drawn as a trend chart and has no rows in ``spc.csv``;
 * a small ``count`` baseline reads ``<5``; commentary from a return marked ``internal`` is
-  not shown, and commentary printing a withheld figure of its KPI is replaced by a note;
+  not shown, and commentary printing a withheld figure of any KPI of the report (its
+  own, a breakdown's, another KPI's it may quote) is replaced by a note;
 * secondary suppression's groups are the relations between *published* figures
   (:func:`published_groups`): every way a column adds up from the columns and chart
   points inside it, and a total from its breakdowns.
@@ -297,6 +298,7 @@ def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression
             d = decimals.get(key[0])
             shown_forms.setdefault(key[0], set()).update(
                 printed_forms(v, int(d) if d == d and d is not None else 2))
+    every_form = set().union(*shown_forms.values())
     rows = []
     for k in report.kpis.to_dict("records"):
         key = (k["ref"], k["breakdown"])
@@ -312,7 +314,7 @@ def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression
             k["baseline"], k["baseline_text"] = None, settings.mark
         if k.get("commentary_internal"):
             k["commentary"] = ""
-        elif states(k.get("commentary") or "", shown_forms.get(k["ref"], ())):
+        elif states(k.get("commentary") or "", every_form):  # any KPI's: it may quote one
             k["commentary"] = f"<p><em>{COMMENTARY_WITHHELD}</em></p>"
         if key in no_spc:
             k.update(spc_table.NO_SPC)
