@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
 import re
 
@@ -447,3 +448,99 @@ def test_no_arrow_compares_a_withheld_figure(project, folders, rtype):
 ], ids=["previous", "rolling-12", "rolling-24", "rolling-8-quarters", "not-a-period"])
 def test_a_comparison_reads_the_years_its_rolling_average_reaches(head, back, years):
     assert public_module._window(head, back) == years
+
+
+# ------------------------------------------------------------- exports (PDF, XLSX)
+
+
+@pytest.fixture(scope="module")
+def exported(folders, tmp_path_factory):
+    """A copy of each public folder with its committee pack and workbook (``kpi export``;
+    the pack where chromium is installed)."""
+    import shutil
+
+    from browser import CHROMIUM
+
+    from kpilib.run import exports
+
+    pdf = os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
+    out = {}
+    for rtype, folder in folders.items():
+        copy = tmp_path_factory.mktemp("exports") / folder.parent.name / folder.name
+        shutil.copytree(folder, copy)
+        exports.export(copy, ["pdf", "xlsx"] if pdf else ["xlsx"], "A Tester")
+        out[rtype] = copy
+    return out
+
+
+def _hidden(project, rtype) -> dict:
+    """Every withheld figure of the edition's tables: (ref, breakdown, column, field) -> the
+    internal edition's figure."""
+    internal = _report(project, rtype).results.set_index(["ref", "breakdown", "column"])
+    public = _report(project, rtype, "public").results.set_index(["ref", "breakdown", "column"])
+    return {(*i, f): float(internal.loc[i, f]) for i in public.index
+            for f in ("value", "numerator", "denominator") if public.loc[i, f] in MARK}
+
+
+def _workbook(path, report) -> tuple[str, dict]:
+    """(every cell's text, what the workbook publishes as the adversary reads it)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    texts, shown = [], {}
+    labels = {c.label: c.id for c in report.columns}
+    for ws in book.worksheets:
+        rows = [[c.value for c in r] for r in ws.iter_rows()]
+        texts += [str(v) for r in rows for v in r if v is not None]
+        if ws.title == "results.csv":
+            head = rows[0]
+            for r in rows[1:]:
+                d = dict(zip(head, r, strict=True))
+                for f in ("value", "numerator", "denominator"):
+                    if d[f] not in (None, ""):
+                        shown[(d["ref"], d["breakdown"] or "", d["column"], f)] = (
+                            None if d[f] in MARK else float(d[f]))
+        elif ws.title != "Summary" and len(rows) > 2:  # a section: a column per report column
+            head = rows[1]
+            for r in rows[2:]:
+                d = dict(zip(head, r, strict=True))
+                for label, col in labels.items():
+                    v = d.get(label)
+                    if v not in (None, ""):
+                        shown.setdefault((d["ref"], d["breakdown"] or "", col, "value"),
+                                         None if v in MARK else float(v))
+    return "\n".join(texts), shown
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_the_workbook_of_a_public_edition_withholds_what_the_pages_withhold(
+        project, exported, rtype):
+    report = _report(project, rtype)
+    text, shown = _workbook(exported[rtype] / f"{rtype}-{TYPES[rtype]}.xlsx", report)
+    assert sum(v is None for v in shown.values()) >= 3  # it does show withheld figures
+    assert _recovered(report, shown) == []
+    for key, v in sorted(_hidden(project, rtype).items()):
+        for needle in _needles(v):
+            assert not re.search(rf"(?<![\d,.]){re.escape(needle)}(?![\d])", text), \
+                f"{rtype}: {key} = {v} in the workbook as {needle!r}"
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_the_committee_pack_of_a_public_edition_prints_no_withheld_figure(
+        project, exported, rtype):
+    from browser import require_chromium
+    from pypdf import PdfReader
+
+    require_chromium()
+    pages = PdfReader(str(exported[rtype] / f"{rtype}-{TYPES[rtype]}.pdf")).pages
+    text = "\n".join(p.extract_text() or "" for p in pages)
+    text = re.sub(r"(?<=[\d,])\n(?=[\d,])", "", text)  # a figure wrapped in its cell
+    assert f"<{THRESHOLD}" in text and "Public edition" in text
+    shown = [float(r["value"]) for r in csv.DictReader(io.StringIO(
+        (exported[rtype] / "results.csv").read_text(encoding="utf-8")))
+        if r["value"] and r["value"] not in MARK and r["ref"].endswith("C")]
+    assert sum(f"{v:,.0f}" in text for v in shown) >= 2  # the scan reads figures
+    for key, v in sorted(_hidden(project, rtype).items()):
+        for needle in _needles(v):
+            assert not re.search(rf"(?<![\d,.]){re.escape(needle)}(?![\d])", text), \
+                f"{rtype}: {key} = {v} in the committee pack as {needle!r}"
