@@ -8,6 +8,11 @@ other columns and chart points that add up to it, a total minus its other breakd
 values, numerators and denominators; a percentage from its counts) and asserts that no
 withheld figure comes out; then it scans every file of the folder for each withheld
 figure's printed forms.  Switching secondary suppression off makes it fail.
+
+Further: the published sums taken together (a rank test over exact linear equations, on
+this council's editions and the demo's); no arrow computed from a withheld figure (kpis,
+``results.csv``, page badges, the corporate view); commentary quoting another KPI's or a
+breakdown's withheld figure; the committee pack and workbook of ``kpi export``.
 """
 
 from __future__ import annotations

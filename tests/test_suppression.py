@@ -83,6 +83,25 @@ def test_per_group_secondary_suppression_can_leave_a_combination_that_protect_cl
     assert determined(TRIANGLE_VALUES, TRIANGLE, closed) == []
 
 
+def test_a_figure_whose_own_sums_have_nothing_left_to_withhold_is_protected_further_away():
+    # found by the property below: (2, 2)'s row and column hold only zeros and withheld
+    # figures, yet the sums together gave it; a figure of another sum is withheld
+    grid = {(0, 0): 0, (0, 1): 0, (0, 2): 0, (1, 0): 0, (1, 1): 2, (1, 2): 0, (2, 0): 0,
+            (2, 1): 1, (2, 2): 1, (3, 0): 1, (3, 1): 0, (3, 2): 1}
+    values, groups = dict(grid), []
+    for r in range(4):
+        values[("row", r)] = sum(grid[(r, c)] for c in range(3))
+        groups.append((("row", r), [(r, c) for c in range(3)]))
+    for c in range(3):
+        values[("col", c)] = sum(grid[(r, c)] for r in range(4))
+        groups.append((("col", c), [(r, c) for r in range(4)]))
+    values["all"] = 6
+    groups += [("all", [("col", c) for c in range(3)]), ("all", [("row", r) for r in range(4)])]
+    small = primary(values, list(grid), Suppression(2))
+    assert determined(values, groups, secondary(values, groups, small)) == [(2, 2)]
+    assert determined(values, groups, protect(values, groups, small)) == []
+
+
 @st.composite
 def tables(draw):
     """A table of counts (breakdowns x periods) with its row and column totals: each total

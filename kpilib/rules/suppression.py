@@ -16,10 +16,10 @@ A public edition withholds small counts (reporting-rules.md, "Public editions"):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 EDITIONS = ("internal", "public")
 DEFAULT_EDITION = "internal"
@@ -107,7 +107,7 @@ def determined(values: Mapping[Hashable, float | None], groups: Iterable[Group],
     """The withheld keys that the groups *taken together* give away: each group is a
     linear equation (its total minus its parts is 0) over the withheld members (the others
     are known), and a withheld key is determined when the equations combine to give it
-    alone (its unit vector is in their row space; exact, with fractions).  A group with
+    alone (its unit vector is in their row space; exact, in integers).  A group with
     none, or at least two, withheld members can still determine one in combination with
     others: ``a + b``, ``a + c`` and ``b + c`` all published give ``a``.  In the order the
     keys first appear in ``groups``.  Deterministic."""
@@ -121,49 +121,51 @@ def determined(values: Mapping[Hashable, float | None], groups: Iterable[Group],
                 order.setdefault(k, len(order))
                 row[k] = row.get(k, 0) + c
         if any(row.values()):
-            rows.append({k: Fraction(c) for k, c in row.items() if c})
-    reduced: dict = {}  # pivot key -> its row, fully reduced
+            rows.append({k: c for k, c in row.items() if c})
+    reduced: dict = {}  # pivot key -> its row, fully reduced (integers, no common factor)
     for row in rows:
         for key, other in reduced.items():
             if key in row:
-                f = row[key]
-                row = {k: row.get(k, 0) - f * other.get(k, 0) for k in row.keys() | other}
-                row = {k: c for k, c in row.items() if c}
+                row = _eliminate(row, other, key)
         if not row:
             continue
         key = min(row, key=order.__getitem__)
-        row = {k: c / row[key] for k, c in row.items()}
         for other_key, other in list(reduced.items()):
             if key in other:
-                f = other[key]
-                other = {k: other.get(k, 0) - f * row.get(k, 0) for k in other.keys() | row}
-                reduced[other_key] = {k: c for k, c in other.items() if c}
+                reduced[other_key] = _eliminate(other, row, key)
         reduced[key] = row
     return sorted((k for k, row in reduced.items() if set(row) == {k}),
                   key=order.__getitem__)
+
+
+def _eliminate(row: dict, pivot: dict, key) -> dict:
+    """``row`` with ``key`` eliminated by ``pivot`` (integer rows), divided by the greatest
+    common divisor of what is left."""
+    a, b = pivot[key], row[key]
+    out = {k: a * row.get(k, 0) - b * pivot.get(k, 0) for k in row.keys() | pivot.keys()}
+    out = {k: c for k, c in out.items() if c}
+    g = math.gcd(*out.values()) if out else 1
+    return {k: c // g for k, c in out.items()}
 
 
 def protect(values: Mapping[Hashable, float | None], groups: Iterable[Group],
             withheld: Iterable[Hashable]) -> set:
     """:func:`secondary`, then, while the groups taken together still determine a withheld
     key (:func:`determined`), one more figure withheld: in the first group holding the
-    first such key that has a non-zero member still shown, its smallest such part, else
-    its total (as :func:`secondary` chooses); until none is determined or nothing is left
-    to withhold.  Deterministic."""
+    first such key that has a non-zero member still shown (else the first group holding any
+    withheld figure that has one), its smallest such part, else its total (as
+    :func:`secondary` chooses); until none is determined or nothing is left to withhold.
+    Deterministic."""
     groups = [(t, list(parts)) for t, parts in groups]
     out = secondary(values, groups, withheld)
     while True:
         gone = determined(values, groups, out)
-        more = None
-        for key in gone:
-            for total, parts in groups:
-                if key not in (total, *parts):
-                    continue
-                more = _next(values, total, parts, out)
-                if more is not None:
-                    break
-            if more is not None:
-                break
+        if not gone:
+            return out
+        holding = [g for g in groups if gone[0] in (g[0], *g[1])]
+        linked = [g for g in groups if any(k in out for k in (g[0], *g[1]))]
+        more = next((m for t, parts in (*holding, *linked)
+                     if (m := _next(values, t, parts, out)) is not None), None)
         if more is None:
             return out
         out = secondary(values, groups, out | {more})
