@@ -8,6 +8,11 @@ other columns and chart points that add up to it, a total minus its other breakd
 values, numerators and denominators; a percentage from its counts) and asserts that no
 withheld figure comes out; then it scans every file of the folder for each withheld
 figure's printed forms.  Switching secondary suppression off makes it fail.
+
+Further: the published sums taken together (a rank test over exact linear equations, on
+this council's editions and the demo's); no arrow computed from a withheld figure (kpis,
+``results.csv``, page badges, the corporate view); commentary quoting another KPI's or a
+breakdown's withheld figure; the committee pack and workbook of ``kpi export``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
 import re
 
@@ -24,7 +30,7 @@ from kpilib.ingest.contracts import RETURN_COLUMNS
 from kpilib.notebook import open_report
 from kpilib.reports import public as public_module
 from kpilib.rules import periods as P
-from kpilib.rules.suppression import COMMENTARY_WITHHELD, TRAVEL_WITHHELD
+from kpilib.rules.suppression import COMMENTARY_WITHHELD, TRAVEL_WITHHELD, determined
 from kpilib.run import runner
 from kpilib.run.params import validate
 from kpilib.store import Store
@@ -73,7 +79,7 @@ def _small(rng):
 def _returns():
     """Small counts where each leak would show: a month of the current quarter (its YTD and
     quarter give it away), a breakdown (the total gives it away), a percentage's numerator;
-    commentary stating a withheld figure."""
+    commentary stating a withheld figure (its own, a breakdown's, another KPI's)."""
     rng = random.Random(19)
     rows = []
     for t, period in TYPES.items():
@@ -85,12 +91,15 @@ def _returns():
                 continue
             parts = {b: (_small(rng) if b == "North" and m in small_months else _big(rng))
                      for b in PLACES}
+            total = len(rows)
             rows.append({"ref": f"{p}C", "period": m, "value": sum(parts.values())})
             rows += [{"ref": f"{p}C", "period": m, "breakdown": b, "value": v}
                      for b, v in parts.items()]
             den = _big(rng)
             num = _small(rng) if m in small_months else rng.randrange(den // 3, den)
             pct = 100 * num / den
+            if m == last:  # another KPI's commentary quoting this one's withheld figure
+                rows[total]["commentary"] = f"<p>Of these, {num:,} were dealt with on time.</p>"
             rows.append({"ref": f"{p}R", "period": m, "numerator": num, "denominator": den,
                          "commentary": f"<p>Performance of {pct:.1f}% meets the target.</p>"
                          if m == last else ""})
@@ -249,7 +258,7 @@ def test_no_subtraction_gives_back_a_withheld_figure(project, folders, rtype):
 
 
 def test_the_adversary_finds_the_leaks_without_secondary_suppression(project, monkeypatch):
-    monkeypatch.setattr(public_module, "secondary", lambda values, groups, withheld:
+    monkeypatch.setattr(public_module, "protect", lambda values, groups, withheld:
                         set(withheld))
     for rtype in TYPES:
         rep = _report(project, rtype, "public")
@@ -290,6 +299,21 @@ def test_commentary_stating_a_withheld_figure_is_withheld_with_a_note(project, f
         "CORR", "commentary"]
 
 
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_commentary_quoting_another_kpis_or_a_breakdowns_withheld_figure_is_withheld(
+        project, rtype):
+    p = PREFIX[rtype]
+    internal = _report(project, rtype).kpis.set_index(["ref", "breakdown"])["commentary"]
+    public = _report(project, rtype, "public").kpis.set_index(["ref", "breakdown"])[
+        "commentary"]
+    # the core report's headline commentary of cases quotes the on-time KPI's numerator;
+    # the others' visits commentary its own North breakdown
+    row, words = ((f"{p}C", ""), "Of these") if rtype == "core" else ((f"{p}Q", ""),
+                                                                      "North saw")
+    assert words in internal[row]
+    assert public[row] == f"<p><em>{COMMENTARY_WITHHELD}</em></p>", row
+
+
 def test_a_withheld_comparison_says_so(project):
     k = _report(project, "core", "public").kpis.set_index(["ref", "breakdown"])
     assert k.loc[("CORR", ""), "travel_text"] == TRAVEL_WITHHELD
@@ -299,3 +323,229 @@ def test_a_withheld_comparison_says_so(project):
 def test_the_notice_says_figures_were_withheld_to_protect_others(project):
     rep = _report(project, "core", "public")
     assert "to protect others" in rep.notice
+
+
+# ------------------------------------------- sums taken together (linear algebra)
+
+
+DEMO = [("test_store", "core", "2024-02", None), ("test_store", "core", "2025-03", None),
+        ("test_store", "service", "2024-25-Q4", None),
+        ("county_store", "corporate", "2013-14-Q2", "councils/county.yaml")]
+
+
+def _system(store, rtype, period, as_of, council):
+    """(figures, every published sum, withheld keys) of one public edition."""
+    from kpilib.notebook import _open
+
+    rep, snap, settings = _open(str(store), period, rtype, as_of, council, None)
+    values, _, withheld = public_module.withheld_figures(rep, snap.returns,
+                                                        settings.suppression)
+    return values, public_module.published_groups(rep, snap.returns)[1], withheld
+
+
+def _solved(values, groups, withheld) -> list:
+    """Withheld figures the published sums give away taken together, and withheld
+    percentages whose numerator and denominator are then both known."""
+    found = determined(values, groups, withheld)
+    known = set(found) | {k for k in values if k not in withheld}
+    found += [k for k in withheld if k[3] == "value" and k not in known and
+              {(*k[:3], "numerator"), (*k[:3], "denominator")} <= known and
+              values.get((*k[:3], "denominator"))]
+    return found
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_no_withheld_figure_follows_from_the_synthetic_editions_sums_together(project, rtype):
+    values, groups, withheld = _system(project / "kpi.sqlite", rtype, TYPES[rtype], AS_OF,
+                                       str(project / "council.yaml"))
+    assert len(withheld) >= 10 and len(groups) >= 40
+    assert _solved(values, groups, withheld) == []
+
+
+@pytest.mark.parametrize(("store", "rtype", "period", "council"), DEMO,
+                         ids=[f"{r}-{p}" for _, r, p, _ in DEMO])
+def test_no_withheld_figure_follows_from_the_demo_editions_sums_together(
+        request, store, rtype, period, council):
+    from browser import DEMO_AS_OF, ROOT
+
+    values, groups, withheld = _system(request.getfixturevalue(store), rtype, period,
+                                       DEMO_AS_OF, council and str(ROOT / council))
+    assert withheld
+    assert _solved(values, groups, withheld) == []
+
+
+def test_the_linear_check_finds_leaks_without_secondary_suppression(project, monkeypatch):
+    monkeypatch.setattr(public_module, "protect", lambda values, groups, withheld:
+                        set(withheld))
+    for rtype in TYPES:
+        system = _system(project / "kpi.sqlite", rtype, TYPES[rtype], AS_OF,
+                         str(project / "council.yaml"))
+        assert _solved(*system), rtype
+
+
+# ------------------------------------------------ comparisons with withheld figures
+
+
+def _travel_rows(html: str) -> dict:
+    """(ref, breakdown) -> the words of each direction-of-travel badge in the rows of the
+    pages' KPI tables (a total's breakdown is "")."""
+    out: dict = {}
+    for art in re.finditer(r'<article class="kpi" id="kpi-([^"]+)">(.*?)</article>', html,
+                           re.S):
+        for tr in re.finditer(r'<tr class="(total|bd)"><th scope="row">([^<]*)</th>(.*?)</tr>',
+                              art.group(2), re.S):
+            for words in re.findall(r'class="dot dot-\w" title="([^"]*)"', tr.group(3)):
+                bd = "" if tr.group(1) == "total" else tr.group(2)
+                out.setdefault((art.group(1).upper(), bd), []).append(words)
+    return out
+
+
+def _must_withhold_travel(internal, public) -> set:
+    """Rows with a value withheld in their headline's financial year or the year before."""
+    out = set()
+    heads = {(k["ref"], k["breakdown"]): k["headline_period"]
+             for k in internal.kpis.to_dict("records")}
+    for rep_rows, pub_rows in ((internal.series, public.series),):
+        for a, b in zip(rep_rows.to_dict("records"), pub_rows.to_dict("records"), strict=True):
+            if a["value"] == a["value"] and b["value"] != b["value"]:
+                head = P.parse_period(heads[(a["ref"], a["breakdown"])])
+                fy = P.parse_fy(head.fy)
+                if P.parse_period(a["period"]).fy in {head.fy, P.fy_id(fy - 1)}:
+                    out.add((a["ref"], a["breakdown"]))
+    return out
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_no_arrow_compares_a_withheld_figure(project, folders, rtype):
+    """An arrow computed from a withheld figure (the previous period, a year before) would
+    say which side of it the other lies: wherever a compared figure is withheld, the
+    edition's kpis, results.csv, pages and corporate view say "Comparison withheld"."""
+    _, html, results = _edition(project, folders, rtype)
+    internal, public = _report(project, rtype), _report(project, rtype, "public")
+    must = _must_withhold_travel(internal, public)
+    assert len(must) >= 2
+    k = public.kpis.set_index(["ref", "breakdown"])
+    arrows = {(r["ref"], r["breakdown"]): (r["travel"], r["travel_label"])
+              for r in csv.DictReader(io.StringIO(results)) if r["travel"]}
+    badges = _travel_rows(html)
+    for row in sorted(must):
+        assert k.loc[row, "travel"] == "n/a" and k.loc[row, "travel_text"] == TRAVEL_WITHHELD
+        assert arrows[row] == ("n/a", TRAVEL_WITHHELD), row
+        assert set(badges.get(row, [TRAVEL_WITHHELD])) == {TRAVEL_WITHHELD}, row
+    if rtype == "corporate":
+        from kpilib.notebook import open_corporate
+
+        view = open_corporate(str(project / "kpi.sqlite"), TYPES[rtype], rtype, AS_OF,
+                              str(project / "council.yaml"), edition="public")
+        for kpi in view.kpis:
+            if (kpi["ref"], "") in must:
+                assert (kpi["travel"], kpi["travel_text"]) == ("n/a", TRAVEL_WITHHELD)
+        assert sum(view.travel_counts()["rows"][0]["counts"]) >= 1
+    assert badges or rtype in ("qpr", "corporate")
+
+
+@pytest.mark.parametrize(("head", "back", "years"), [
+    ("2024-11", 0, {"2024-25", "2023-24"}),
+    ("2024-11", 12, {"2024-25", "2023-24"}),
+    ("2024-11", 24, {"2024-25", "2023-24", "2022-23"}),
+    ("2024-25-Q1", 8, {"2024-25", "2023-24", "2022-23"}),
+    ("YTD", 3, set()),
+], ids=["previous", "rolling-12", "rolling-24", "rolling-8-quarters", "not-a-period"])
+def test_a_comparison_reads_the_years_its_rolling_average_reaches(head, back, years):
+    assert public_module._window(head, back) == years
+
+
+# ------------------------------------------------------------- exports (PDF, XLSX)
+
+
+@pytest.fixture(scope="module")
+def exported(folders, tmp_path_factory):
+    """A copy of each public folder with its committee pack and workbook (``kpi export``;
+    the pack where chromium is installed)."""
+    import shutil
+
+    from browser import CHROMIUM
+
+    from kpilib.run import exports
+
+    pdf = os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
+    out = {}
+    for rtype, folder in folders.items():
+        copy = tmp_path_factory.mktemp("exports") / folder.parent.name / folder.name
+        shutil.copytree(folder, copy)
+        exports.export(copy, ["pdf", "xlsx"] if pdf else ["xlsx"], "A Tester")
+        out[rtype] = copy
+    return out
+
+
+def _hidden(project, rtype) -> dict:
+    """Every withheld figure of the edition's tables: (ref, breakdown, column, field) -> the
+    internal edition's figure."""
+    internal = _report(project, rtype).results.set_index(["ref", "breakdown", "column"])
+    public = _report(project, rtype, "public").results.set_index(["ref", "breakdown", "column"])
+    return {(*i, f): float(internal.loc[i, f]) for i in public.index
+            for f in ("value", "numerator", "denominator") if public.loc[i, f] in MARK}
+
+
+def _workbook(path, report) -> tuple[str, dict]:
+    """(every cell's text, what the workbook publishes as the adversary reads it)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    texts, shown = [], {}
+    labels = {c.label: c.id for c in report.columns}
+    for ws in book.worksheets:
+        rows = [[c.value for c in r] for r in ws.iter_rows()]
+        texts += [str(v) for r in rows for v in r if v is not None]
+        if ws.title == "results.csv":
+            head = rows[0]
+            for r in rows[1:]:
+                d = dict(zip(head, r, strict=True))
+                for f in ("value", "numerator", "denominator"):
+                    if d[f] not in (None, ""):
+                        shown[(d["ref"], d["breakdown"] or "", d["column"], f)] = (
+                            None if d[f] in MARK else float(d[f]))
+        elif ws.title != "Summary" and len(rows) > 2:  # a section: a column per report column
+            head = rows[1]
+            for r in rows[2:]:
+                d = dict(zip(head, r, strict=True))
+                for label, col in labels.items():
+                    v = d.get(label)
+                    if v not in (None, ""):
+                        shown.setdefault((d["ref"], d["breakdown"] or "", col, "value"),
+                                         None if v in MARK else float(v))
+    return "\n".join(texts), shown
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_the_workbook_of_a_public_edition_withholds_what_the_pages_withhold(
+        project, exported, rtype):
+    report = _report(project, rtype)
+    text, shown = _workbook(exported[rtype] / f"{rtype}-{TYPES[rtype]}.xlsx", report)
+    assert sum(v is None for v in shown.values()) >= 3  # it does show withheld figures
+    assert _recovered(report, shown) == []
+    for key, v in sorted(_hidden(project, rtype).items()):
+        for needle in _needles(v):
+            assert not re.search(rf"(?<![\d,.]){re.escape(needle)}(?![\d])", text), \
+                f"{rtype}: {key} = {v} in the workbook as {needle!r}"
+
+
+@pytest.mark.parametrize("rtype", list(TYPES))
+def test_the_committee_pack_of_a_public_edition_prints_no_withheld_figure(
+        project, exported, rtype):
+    from browser import require_chromium
+    from pypdf import PdfReader
+
+    require_chromium()
+    pages = PdfReader(str(exported[rtype] / f"{rtype}-{TYPES[rtype]}.pdf")).pages
+    text = "\n".join(p.extract_text() or "" for p in pages)
+    text = re.sub(r"(?<=[\d,])\n(?=[\d,])", "", text)  # a figure wrapped in its cell
+    assert f"<{THRESHOLD}" in text and "Public edition" in text
+    shown = [float(r["value"]) for r in csv.DictReader(io.StringIO(
+        (exported[rtype] / "results.csv").read_text(encoding="utf-8")))
+        if r["value"] and r["value"] not in MARK and r["ref"].endswith("C")]
+    assert sum(f"{v:,.0f}" in text for v in shown) >= 2  # the scan reads figures
+    for key, v in sorted(_hidden(project, rtype).items()):
+        for needle in _needles(v):
+            assert not re.search(rf"(?<![\d,.]){re.escape(needle)}(?![\d])", text), \
+                f"{rtype}: {key} = {v} in the committee pack as {needle!r}"

@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 
 from kpilib.rules.suppression import (
     Suppression,
+    determined,
     primary,
     printed_forms,
+    protect,
     recoverable,
     secondary,
     states,
@@ -47,6 +49,59 @@ def test_a_member_without_a_value_does_not_count():
     assert secondary(values, [("total", ["a", "b", "c"])], {"a"}) == {"a", "c"}
 
 
+# a is small; secondary withholds b (for a + b) and c (for a + c); b + c is published too
+TRIANGLE_VALUES = {"a": 2, "b": 10, "c": 11, "ab": 12, "ac": 13, "bc": 21}
+TRIANGLE = [("ab", ["a", "b"]), ("ac", ["a", "c"]), ("bc", ["b", "c"])]
+
+
+@pytest.mark.parametrize(("values", "groups", "withheld", "found"), [
+    (TRIANGLE_VALUES, TRIANGLE, {"a", "b", "c"}, ["a", "b", "c"]),  # 3 equations, 3 unknowns
+    (TRIANGLE_VALUES, TRIANGLE, {"a", "b", "c", "ab"}, []),  # one more unknown: a line
+    # a 2 x 2 table with its row and column sums: the four cells are never determined
+    ({"n1": 3, "n2": 8, "s1": 9, "s2": 2, "n": 11, "s": 11, "t1": 12, "t2": 10},
+     [("n", ["n1", "n2"]), ("s", ["s1", "s2"]), ("t1", ["n1", "s1"]), ("t2", ["n2", "s2"])],
+     {"n1", "n2", "s1", "s2"}, []),
+    # a chain: q = m1 + m2 and m2 = y - q - m3 ... y = q + m3: m3 is determined
+    ({"y": 20, "q": 9, "m1": 4, "m2": 5, "m3": 11}, [("q", ["m1", "m2"]), ("y", ["q", "m3"]),
+                                                   ("y", ["m1", "m2", "m3"])],
+     {"m1", "m2", "m3"}, ["m3"]),
+    ({"t": 5, "a": 2, "b": 3}, [("t", ["a", "b"])], {"a"}, ["a"]),  # one group, one unknown
+    ({"t": 5, "a": 2, "b": None}, [("t", ["a", "b"])], {"a", "b"}, ["a"]),  # b not shown
+], ids=["triangle", "triangle-protected", "rectangle", "chain", "single", "no-value"])
+def test_which_withheld_figures_the_groups_determine_together(values, groups, withheld, found):
+    assert determined(values, groups, withheld) == found
+
+
+def test_per_group_secondary_suppression_can_leave_a_combination_that_protect_closes():
+    small = primary(TRIANGLE_VALUES, ["a", "b", "c"], Suppression())
+    assert small == {"a"}
+    per_group = secondary(TRIANGLE_VALUES, TRIANGLE, small)
+    assert per_group == {"a", "b", "c"} and recoverable(TRIANGLE_VALUES, TRIANGLE, per_group) == []
+    assert determined(TRIANGLE_VALUES, TRIANGLE, per_group) == ["a", "b", "c"]  # yet a leak
+    closed = protect(TRIANGLE_VALUES, TRIANGLE, small)
+    assert closed == {"a", "b", "c", "ab"}  # a's first group had no part left: its total
+    assert determined(TRIANGLE_VALUES, TRIANGLE, closed) == []
+
+
+def test_a_figure_whose_own_sums_have_nothing_left_to_withhold_is_protected_further_away():
+    # found by the property below: (2, 2)'s row and column hold only zeros and withheld
+    # figures, yet the sums together gave it; a figure of another sum is withheld
+    grid = {(0, 0): 0, (0, 1): 0, (0, 2): 0, (1, 0): 0, (1, 1): 2, (1, 2): 0, (2, 0): 0,
+            (2, 1): 1, (2, 2): 1, (3, 0): 1, (3, 1): 0, (3, 2): 1}
+    values, groups = dict(grid), []
+    for r in range(4):
+        values[("row", r)] = sum(grid[(r, c)] for c in range(3))
+        groups.append((("row", r), [(r, c) for c in range(3)]))
+    for c in range(3):
+        values[("col", c)] = sum(grid[(r, c)] for r in range(4))
+        groups.append((("col", c), [(r, c) for r in range(4)]))
+    values["all"] = 6
+    groups += [("all", [("col", c) for c in range(3)]), ("all", [("row", r) for r in range(4)])]
+    small = primary(values, list(grid), Suppression(2))
+    assert determined(values, groups, secondary(values, groups, small)) == [(2, 2)]
+    assert determined(values, groups, protect(values, groups, small)) == []
+
+
 @st.composite
 def tables(draw):
     """A table of counts (breakdowns x periods) with its row and column totals: each total
@@ -83,6 +138,21 @@ def test_no_withheld_figure_is_the_total_minus_the_others(table):
                 assert total in withheld or any(q in withheld for q in others)
     assert secondary(values, groups, withheld) == withheld  # nothing more to do
     assert secondary(values, groups, small) == withheld  # deterministic
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables())
+def test_no_withheld_figure_follows_from_the_sums_taken_together(table):
+    rules, values, groups = table
+    cols = [g for g in groups if g[0][0] == "col"]  # and a grand total over the columns
+    values["all"] = sum(values[t] for t, _ in cols)
+    groups = [*groups, ("all", [t for t, _ in cols]),
+              ("all", [t for t, _ in groups if t[0] == "row"])]
+    small = primary(values, [k for k in values if isinstance(k[0], int)], rules)
+    withheld = protect(values, groups, small)
+    assert small <= withheld and recoverable(values, groups, withheld) == []
+    assert determined(values, groups, withheld) == []
+    assert protect(values, groups, small) == withheld  # deterministic
 
 
 @pytest.mark.parametrize(("whole", "spans", "ways"), [

@@ -22,7 +22,8 @@ Decided for a withheld figure (reporting-rules.md, "Public editions"):
   point has no SPC (its XmR chart's mean and limits, and moving ranges, would give it away):
   it is drawn as a trend chart and has no rows in ``spc.csv``;
 * a small ``count`` baseline reads ``<5``; commentary from a return marked ``internal`` is
-  not shown, and commentary printing a withheld figure of its KPI is replaced by a note;
+  not shown, and commentary printing a withheld figure of any KPI of the report (its
+  own, a breakdown's, another KPI's it may quote) is replaced by a note;
 * secondary suppression's groups are the relations between *published* figures
   (:func:`published_groups`): every way a column adds up from the columns and chart
   points inside it, and a total from its breakdowns.
@@ -49,7 +50,7 @@ from kpilib.rules.suppression import (
     Suppression,
     primary,
     printed_forms,
-    secondary,
+    protect,
     states,
     tilings,
 )
@@ -183,8 +184,8 @@ def withheld_figures(report: Report, returns: pd.DataFrame,
     small = primary(values, counts, settings)
     groups = _groups(report, values, shown)
     withheld = set(small)
-    while True:  # until secondary and derived suppression have nothing more to withhold
-        grown = secondary(values, groups, withheld)
+    while True:  # until secondary (and combined) and derived suppression withhold no more
+        grown = protect(values, groups, withheld)
         for k in list(grown):
             if k[3] != "value":  # a percentage or rate of a withheld count
                 grown.add((*k[:3], "value"))
@@ -268,15 +269,28 @@ def _display(c: dict, key: tuple, withheld: set, mark, measure: str | None) -> s
     return text
 
 
-def _window(head: str) -> set[str]:
+def _window(head: str, back: int = 0) -> set[str]:
     """The financial years a direction of travel of ``head`` can read: its own and the one
-    before (the previous period, the same period a year before, the previous year's end,
-    a rolling average)."""
+    before (the previous period, the same period a year before, the previous year's end),
+    and those of the ``back`` periods before it (a rolling average of ``back`` periods)."""
     try:
-        fy = P.parse_period(head).fy
+        p = P.parse_period(head)
     except P.PeriodError:
         return set()
-    return {fy, P.fy_id(P.parse_fy(fy) - 1)}
+    out = {p.fy, P.fy_id(P.parse_fy(p.fy) - 1)}
+    for _ in range(back):
+        p = P.previous(p)
+        out.add(p.fy)
+    return out
+
+
+def _reach(report: Report, scheme: str) -> int:
+    """How many periods back the comparisons of a travel key reach (its rolling averages)."""
+    try:
+        comps = report.keys.travel_key(scheme).comparisons
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return 0
+    return max((c.periods for c in comps if c.baseline == "rolling_average"), default=0)
 
 
 def _fy(span: str) -> str:
@@ -300,13 +314,15 @@ def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression
             d = decimals.get(key[0])
             shown_forms.setdefault(key[0], set()).update(
                 printed_forms(v, int(d) if d == d and d is not None else 2))
+    every_form = set().union(*shown_forms.values())
     rows = []
     for k in report.kpis.to_dict("records"):
         key = (k["ref"], k["breakdown"])
         head = k.get("headline_period", "")
         if (*key, head, "value") in withheld and k["rag"] not in KEEP:
             k["rag"], k["override_reason"], k["override_by"] = "", "", ""
-        if hidden.get(key, set()) & _window(head) or (*key, head, "value") in withheld:
+        window = _window(head, _reach(report, k.get("travel_scheme", "")))
+        if hidden.get(key, set()) & window or (*key, head, "value") in withheld:
             k["travel"], k["travel_text"] = NO_TRAVEL, TRAVEL_WITHHELD  # it would narrow
             if k["travel2"]:                                            # a withheld figure
                 k["travel2"], k["travel2_text"] = NO_TRAVEL, TRAVEL_WITHHELD
@@ -314,7 +330,7 @@ def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression
             k["baseline"], k["baseline_text"] = None, settings.mark
         if k.get("commentary_internal"):
             k["commentary"] = ""
-        elif states(k.get("commentary") or "", shown_forms.get(k["ref"], ())):
+        elif states(k.get("commentary") or "", every_form):  # any KPI's: it may quote one
             k["commentary"] = f"<p><em>{COMMENTARY_WITHHELD}</em></p>"
         if key in no_spc:
             k.update(spc_table.NO_SPC)

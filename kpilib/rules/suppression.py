@@ -16,6 +16,7 @@ A public edition withholds small counts (reporting-rules.md, "Public editions"):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,8 +85,7 @@ def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
     groups = [(t, list(parts)) for t, parts in groups]
 
     def has(k) -> bool:
-        v = values.get(k)
-        return v is not None and v == v
+        return _has(values, k)
 
     changed = True
     while changed:
@@ -94,16 +94,102 @@ def secondary(values: Mapping[Hashable, float | None], groups: Iterable[Group],
             members = [k for k in (total, *parts) if has(k)]
             if sum(k in out for k in members) != 1:
                 continue
-            shown = [(abs(float(values[k])), i, k) for i, k in enumerate(parts)
-                     if has(k) and k not in out and float(values[k]) != 0]
-            if shown:
-                out.add(min(shown, key=lambda t: t[:2])[2])
-            elif has(total) and total not in out and float(values[total]) != 0:
-                out.add(total)
-            else:
+            more = _next(values, total, parts, out)
+            if more is None:
                 continue
+            out.add(more)
             changed = True
     return out
+
+
+def determined(values: Mapping[Hashable, float | None], groups: Iterable[Group],
+               withheld: Iterable[Hashable]) -> list:
+    """The withheld keys that the groups *taken together* give away: each group is a
+    linear equation (its total minus its parts is 0) over the withheld members (the others
+    are known), and a withheld key is determined when the equations combine to give it
+    alone (its unit vector is in their row space; exact, in integers).  A group with
+    none, or at least two, withheld members can still determine one in combination with
+    others: ``a + b``, ``a + c`` and ``b + c`` all published give ``a``.  In the order the
+    keys first appear in ``groups``.  Deterministic."""
+    hidden = set(withheld)
+    order: dict = {}
+    rows = []
+    for total, parts in groups:
+        row: dict = {}
+        for k, c in ((total, 1), *((p, -1) for p in parts)):
+            if k in hidden and _has(values, k):
+                order.setdefault(k, len(order))
+                row[k] = row.get(k, 0) + c
+        if any(row.values()):
+            rows.append({k: c for k, c in row.items() if c})
+    reduced: dict = {}  # pivot key -> its row, fully reduced (integers, no common factor)
+    for row in rows:
+        for key, other in reduced.items():
+            if key in row:
+                row = _eliminate(row, other, key)
+        if not row:
+            continue
+        key = min(row, key=order.__getitem__)
+        for other_key, other in list(reduced.items()):
+            if key in other:
+                reduced[other_key] = _eliminate(other, row, key)
+        reduced[key] = row
+    return sorted((k for k, row in reduced.items() if set(row) == {k}),
+                  key=order.__getitem__)
+
+
+def _eliminate(row: dict, pivot: dict, key) -> dict:
+    """``row`` with ``key`` eliminated by ``pivot`` (integer rows), divided by the greatest
+    common divisor of what is left."""
+    a, b = pivot[key], row[key]
+    out = {k: a * row.get(k, 0) - b * pivot.get(k, 0) for k in row.keys() | pivot.keys()}
+    out = {k: c for k, c in out.items() if c}
+    g = math.gcd(*out.values()) if out else 1
+    return {k: c // g for k, c in out.items()}
+
+
+def protect(values: Mapping[Hashable, float | None], groups: Iterable[Group],
+            withheld: Iterable[Hashable]) -> set:
+    """:func:`secondary`, then, while the groups taken together still determine a withheld
+    key (:func:`determined`), one more figure withheld: in the first group holding the
+    first such key that has a non-zero member still shown (else the first group holding any
+    withheld figure that has one), its smallest such part, else its total (as
+    :func:`secondary` chooses); until none is determined or nothing is left to withhold.
+    Deterministic."""
+    groups = [(t, list(parts)) for t, parts in groups]
+    out = secondary(values, groups, withheld)
+    while True:
+        gone = determined(values, groups, out)
+        if not gone:
+            return out
+        holding = [g for g in groups if gone[0] in (g[0], *g[1])]
+        linked = [g for g in groups if any(k in out for k in (g[0], *g[1]))]
+        more = next((m for t, parts in (*holding, *linked)
+                     if (m := _next(values, t, parts, out)) is not None), None)
+        if more is None:
+            return out
+        out = secondary(values, groups, out | {more})
+
+
+def _has(values, k) -> bool:
+    """Whether key ``k`` has a value (``None`` or NaN: not shown at all)."""
+    v = values.get(k)
+    return v is not None and v == v
+
+
+def _next(values, total, parts, out) -> Hashable | None:
+    """The member of a group :func:`secondary` withholds next: its smallest non-zero part
+    still shown (first among equals), else its total (if shown and not zero)."""
+    def has(k) -> bool:
+        return _has(values, k)
+
+    shown = [(abs(float(values[k])), i, k) for i, k in enumerate(parts)
+             if has(k) and k not in out and float(values[k]) != 0]
+    if shown:
+        return min(shown, key=lambda t: t[:2])[2]
+    if has(total) and total not in out and float(values[total]) != 0:
+        return total
+    return None
 
 
 def tilings(whole: Sequence[Hashable], spans: Mapping[Hashable, Sequence[Hashable]]) -> list:
