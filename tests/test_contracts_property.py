@@ -140,7 +140,9 @@ def kpi_rows(draw, ref: str, sections: tuple[str, ...]) -> list[dict]:
                                          "number"])),
            "polarity": draw(st.sampled_from(["higher", "lower", "none"])),
            "rag_scheme": draw(st.sampled_from(["", "tolerance", "floor", "graded", "trust"])),
-           "travel_scheme": draw(st.sampled_from(["", "nnc", "trust", "graded"])),
+           # within the contract: travel keys whose symbols mean the same with the council's
+           # default (nnc); graded's arrows clash with nnc's (reporting rules 5.2)
+           "travel_scheme": draw(st.sampled_from(["", "nnc", "trust"])),
            "benchmark": draw(st.sampled_from(["", "England average 2022-23", "Top quartile 96%"])),
            "statutory": draw(st.sampled_from(["", "Yes"]))}
     kpi["target"], target = draw(target_cell(kpi))
