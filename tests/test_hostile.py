@@ -167,6 +167,12 @@ COMMANDS = {
         "targets.csv", "ref,period,target\nAFL13,2024-02,23\n")],
     "load overrides": lambda w: ["load", "overrides", w.file(
         "overrides.csv", "ref,period,status,reason,by\nAFL13,2024-02,Amber,Late data,Director\n")],
+    "load bodies": lambda w: ["load", "bodies", w.file(
+        "bodies.csv", "body,name,kind\nE06000061,North Northamptonshire,unitary\n")],
+    "load groups": lambda w: ["load", "groups", w.file(
+        "groups.csv", "group,body\nNearest neighbours,E06000061\n")],
+    "load benchmarks": lambda w: ["load", "benchmarks", w.file(
+        "benchmarks.csv", "body,metric,period,value,unit\nE06000061,m1,2023-24,25,percent\n")],
     "changes": lambda w: ["changes", "--from", "2024-25", "--to", "2025-26", "--output-dir",
                           str(w.root / "changes-out"), "--as-of", DEMO_AS_OF],
     "export": lambda w: ["export", str(w.published), "--xlsx"],
@@ -180,10 +186,10 @@ COMMANDS = {
 # A bad store is no input of theirs.
 STORELESS = {"doctor", "keygen", "fleet", "signoff"}
 # a read-only store is refused (changes records its publication in the store's ledger)
-WRITES = {"load catalogue", "load returns", "load programmes", "load comparators", "load targets",
-          "load overrides", "run", "demo", "changes"}
-CREATES = {"load catalogue", "load returns", "load programmes", "load comparators",
-           "load targets", "load overrides", "demo"}  # a missing SQLite file is a new store
+LOADS = {"load catalogue", "load returns", "load programmes", "load comparators", "load targets",
+         "load overrides", "load bodies", "load groups", "load benchmarks"}
+WRITES = {*LOADS, "run", "demo", "changes"}
+CREATES = {*LOADS, "demo"}  # a missing SQLite file is a new store
 
 
 def parser_commands() -> set[str]:
