@@ -247,3 +247,36 @@ def test_all_skips_only_the_types_without_kpis():
     runs, skipped = runner.choose_reports(p, _catalogue(("S1", "service"), ("H1", "health")), "x")
     assert runs == ["service", "health"]
     assert [str(s) for s in skipped] == ["skipped core: no core KPIs in the 2024-25 catalogue"]
+
+
+STALE_RUNNER = """
+import asyncio, sys
+from jupyter_core.utils import run_sync
+from kpilib.run.params import validate
+from kpilib.run.runner import run
+
+async def nothing():
+    return None
+
+async def inside_a_running_loop():
+    run_sync(nothing)()  # jupyter_core starts a task runner (a thread) for this thread
+
+asyncio.run(inside_a_running_loop())
+params = validate({"period": "2024-02", "report": "core", "store": sys.argv[1],
+                   "as_of": sys.argv[2], "output_dir": sys.argv[3]})
+print(run(params, show_progress=False)[0].pages)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_from_a_process_that_used_jupyter_task_runners_finishes(tmp_path, test_store):
+    """A process that once ran jupyter_core's run_sync inside an event loop (a notebook, a
+    test executing one in-process) forked workers that waited for ever on the task runner's
+    thread, which does not survive a fork."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", STALE_RUNNER, str(test_store), AS_OF,
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == str(len(PAGES))

@@ -153,11 +153,25 @@ def _failure_text(exc, executed: Path | None = None) -> str:
     return f"{where}: {ename}: {evalue}"
 
 
+def _forget_inherited_task_runners() -> None:
+    """A worker forked from a process that once ran jupyter_core's ``run_sync`` inside a
+    running event loop (a notebook, a test that executed one in-process) inherits that
+    process's task runner, whose thread did not survive the fork: nbclient would wait on it
+    for ever.  The worker starts with none (jupyter_core makes a fresh one when needed)."""
+    try:
+        from jupyter_core import utils
+
+        utils._runner_map.clear()
+    except (ImportError, AttributeError):  # another jupyter_core: nothing inherited to forget
+        pass
+
+
 def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
     """Run one notebook and render its page (runs in a worker process)."""
     from papermill.exceptions import PapermillExecutionError
 
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    _forget_inherited_task_runners()
     os.environ.pop(shared.ENV, None)  # the kernel started next inherits this worker's
     if job.shared:
         os.environ[shared.ENV] = job.shared
