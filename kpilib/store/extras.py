@@ -15,27 +15,21 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kpilib.ingest.contracts import COMPARATOR_COLUMNS, PROGRAMME_COLUMNS
-from kpilib.store.database import SOURCE_COLUMNS, Store, _visible, loads, metadata
+from kpilib.store.database import SOURCE_COLUMNS, Store, _visible, loads
 from kpilib.store.kinds import LoadKind, register_load_kind
+from kpilib.store.tables import rows_table, text_columns
 
 PROGRAMME_KEY = ("programme", "period")
 COMPARATOR_KEY = ("ref", "group", "period")
 READ_COLUMNS = ("loaded_at", "load_id", "row_number", "source_file")
 
-programme_rows = sa.Table(
-    "programme_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in PROGRAMME_COLUMNS),
-)  # fmt: skip
-comparator_rows = sa.Table(
-    "comparator_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("ref", "group", "period")),
+programme_rows = rows_table("programme_rows", *text_columns(PROGRAMME_COLUMNS))
+comparator_rows = rows_table(
+    "comparator_rows",
+    *text_columns(("ref", "group", "period")),
     sa.Column("value", sa.Double, nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-)  # fmt: skip
+    *text_columns(("source",)),
+)
 
 
 def _records(frame: pd.DataFrame, rows: list[int]) -> list[dict]:

@@ -16,28 +16,21 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kpilib.ingest.contracts import OVERRIDE_LOAD_COLUMNS, TARGET_COLUMNS
-from kpilib.store.database import metadata
 from kpilib.store.extras import _read, _records
 from kpilib.store.kinds import LoadKind, register_load_kind
 from kpilib.store.peers import PEER_READS
+from kpilib.store.tables import rows_table, text_columns
 
 KEY = ("ref", "breakdown", "period")
 TARGET_READ = (*TARGET_COLUMNS, "refs")
 
-target_rows = sa.Table(
-    "target_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("ref", "breakdown", "period")),
+target_rows = rows_table(
+    "target_rows",
+    *text_columns(("ref", "breakdown", "period")),
     sa.Column("target", sa.Double, nullable=False),
     sa.Column("refs", sa.Text, nullable=False),  # further reference values, JSON
-)  # fmt: skip
-override_rows = sa.Table(
-    "override_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in OVERRIDE_LOAD_COLUMNS),
-)  # fmt: skip
+)
+override_rows = rows_table("override_rows", *text_columns(OVERRIDE_LOAD_COLUMNS))
 
 
 def _validate_targets(path: Path, data: bytes, catalogue: pd.DataFrame, keys):

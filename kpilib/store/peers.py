@@ -21,34 +21,22 @@ import pandas as pd
 import sqlalchemy as sa
 
 from kpilib.ingest.contracts import BENCHMARK_COLUMNS, BODY_COLUMNS, GROUP_COLUMNS
-from kpilib.store.database import metadata
 from kpilib.store.extras import _read, _records
 from kpilib.store.kinds import LoadKind, register_load_kind
+from kpilib.store.tables import rows_table, text_columns
 
 BODY_KEY = ("body",)
 GROUP_KEY = ("group", "body")
 BENCHMARK_KEY = ("body", "metric", "period")
 
-body_rows = sa.Table(
-    "body_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in BODY_COLUMNS),
-)  # fmt: skip
-group_rows = sa.Table(
-    "group_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in GROUP_COLUMNS),
-)  # fmt: skip
-benchmark_rows = sa.Table(
-    "benchmark_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("body", "metric", "period", "unit")),
+body_rows = rows_table("body_rows", *text_columns(BODY_COLUMNS))
+group_rows = rows_table("group_rows", *text_columns(GROUP_COLUMNS))
+benchmark_rows = rows_table(
+    "benchmark_rows",
+    *text_columns(("body", "metric", "period", "unit")),
     *(sa.Column(c, sa.Double, nullable=True) for c in ("value", "numerator", "denominator")),
     sa.Index("ix_benchmark_rows_metric", "metric", "period"),
-)  # fmt: skip
+)
 
 
 def _validate_bodies(path: Path, data: bytes, catalogue: pd.DataFrame):

@@ -1,8 +1,8 @@
 """The store's tables (SQLAlchemy Core) and how a store made by an earlier kpilib gains what
 was added since: later optional columns (empty) and indexes, without changing a row.
 
-The load kinds added later (:mod:`kpilib.store.extras`: programmes, comparators) define
-their tables on the same :data:`metadata`.
+The load kinds added later (:mod:`kpilib.store.extras`, ``judgement``, ``peers``) define
+their tables on the same :data:`metadata`, with :func:`rows_table`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,23 @@ from kpilib.ingest.contracts import (
 )
 
 metadata = sa.MetaData()
+
+
+def rows_table(name: str, *columns: sa.SchemaItem) -> sa.Table:
+    """The table of one kind of loaded row: keyed by its load and its row number in the
+    file (what messages and audit name), then ``columns`` (and any index)."""
+    return sa.Table(
+        name, metadata,
+        sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
+        sa.Column("row_number", sa.Integer, primary_key=True),
+        *columns,
+    )  # fmt: skip
+
+
+def text_columns(names, **kw) -> list[sa.Column]:
+    """Required text columns (``kw``: e.g. ``server_default=""`` for a later one)."""
+    return [sa.Column(c, sa.Text, nullable=False, **kw) for c in names]
+
 loads = sa.Table(
     "loads", metadata,
     sa.Column("load_id", sa.Integer, primary_key=True, autoincrement=True),
@@ -36,16 +53,14 @@ catalogue_rows = sa.Table(
     *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in CATALOGUE_ADDED),
     sa.Index("ix_catalogue_rows_year", "year", "load_id"),  # a report reads its years only
 )  # fmt: skip
-return_rows = sa.Table(
-    "return_rows", metadata,
-    sa.Column("load_id", sa.Integer, sa.ForeignKey("loads.load_id"), primary_key=True),
-    sa.Column("row_number", sa.Integer, primary_key=True),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("ref", "period", "breakdown")),
+return_rows = rows_table(
+    "return_rows",
+    *text_columns(("ref", "period", "breakdown")),
     *(sa.Column(c, sa.Double, nullable=True) for c in NUMBERS),
-    *(sa.Column(c, sa.Text, nullable=False) for c in ("status", "commentary")),
-    *(sa.Column(c, sa.Text, nullable=False, server_default="") for c in RETURNS_ADDED),
+    *text_columns(("status", "commentary")),
+    *text_columns(RETURNS_ADDED, server_default=""),
     sa.Index("ix_return_rows_key", "ref", "period", "breakdown"),
-)  # fmt: skip
+)
 
 
 def add_later_columns(engine: sa.Engine) -> None:
