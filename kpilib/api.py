@@ -79,10 +79,14 @@ def report(period: str | None, report: str = "core", *, store: str | None = None
            edition: str | None = None):
     """The report model of ``report`` for ``period`` (None: the latest loaded) as its pages
     show it (:class:`~kpilib.reports.model.Report`: ``kpis``, ``cells``, ``results``...)."""
+    return _open(period, report, store, as_of, council, edition)
+
+
+def _open(period, report_type, store, as_of, council, edition):
     from kpilib.notebook import open_report
 
-    return open_report(None if store is None else str(store), period, report, as_of, council,
-                       None, edition)
+    return open_report(None if store is None else str(store), period, report_type, as_of,
+                       council, None, edition)
 
 
 def results(period: str, report: str = "core", *, store: str | Path = DEFAULT_STORE,
@@ -93,8 +97,7 @@ def results(period: str, report: str = "core", *, store: str | Path = DEFAULT_ST
     from kpilib.run.params import normalise_moment
 
     moment = normalise_moment(as_of) if as_of else None
-    return globals()["report"](period, report, store=str(store), as_of=moment,
-                               council=council, edition=edition).results
+    return _open(period, report, store, moment, council, edition).results
 
 
 def audit(path: str | Path, *, store: str | None = None, council: str | None = None,
