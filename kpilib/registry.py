@@ -140,12 +140,16 @@ RUN_FILES = ("index.html", "manifest.json", "manifest.sig", "additions.jsonl", "
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 
 
+def declared_parameters(cells: list) -> set[str]:
+    """The names a notebook's ``parameters`` cell assigns (``cells``: its JSON cells)."""
+    return {m.group(1) for c in cells if "parameters" in c.get("metadata", {}).get("tags", ())
+            for m in re.finditer(r"^([A-Za-z_]\w*)\s*=", "".join(c.get("source", "")), re.M)}
+
+
 def _declared(path: Path) -> set[str] | None:
-    """The names a notebook's ``parameters`` cell assigns; None if it cannot be read."""
+    """:func:`declared_parameters` of the notebook at ``path``; None if it cannot be read."""
     try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        return {m.group(1) for c in cells if "parameters" in c.get("metadata", {}).get("tags", ())
-                for m in re.finditer(r"^([A-Za-z_]\w*)\s*=", "".join(c.get("source", "")), re.M)}
+        return declared_parameters(json.loads(path.read_text(encoding="utf-8"))["cells"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

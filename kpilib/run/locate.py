@@ -114,10 +114,10 @@ def _takes(source: NotebookSource, name: str) -> bool:
         cells = json.loads(Path(source.path).read_text(encoding="utf-8"))["cells"]
         code = [(c.get("metadata", {}).get("tags", []), "".join(c.get("source", "")))
                 for c in cells if c.get("cell_type") == "code"]
+        declared = name in registry.declared_parameters(
+            [c for c in cells if c.get("cell_type") == "code"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise RunError(f"notebook {source.label}: cannot be read as a notebook ({e})") from None
-    declared = any("parameters" in tags and re.search(rf"^{name}\s*=", text, re.M)
-                   for tags, text in code)
     used = any("parameters" not in tags and re.search(rf"\b{name}\b", text)
                for tags, text in code)
     return declared and used
