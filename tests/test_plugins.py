@@ -5,6 +5,7 @@ declaration checked when it is registered."""
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 
 import pandas as pd
@@ -23,6 +24,7 @@ from kpilib.run.locate import (
     notebook_from_label,
 )
 from kpilib.store import Store
+from kpilib.store.database import metadata
 from kpilib.store.kinds import LOAD_KINDS, LoadKind
 
 # An outside package, as a council's developers would write it: one module registering a
@@ -103,6 +105,11 @@ def outside_package(tmp_path, monkeypatch):
     registry.unregister("plugtoy")
     exports.EXPORTS.unregister("shout")
     LOAD_KINDS.unregister("notes")
+    # the plugin's table joined the store's shared metadata on import: a later store must
+    # not create it, nor count it
+    if "plugin_notes" in metadata.tables:
+        metadata.remove(metadata.tables["plugin_notes"])
+    sys.modules.pop("council_plugin", None)
 
 
 def test_an_outside_package_adds_a_report_type(outside_package, tmp_path):
