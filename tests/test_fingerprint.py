@@ -21,6 +21,7 @@ from publications import A, B, make_store, publish_one, stage
 from kpilib.cli import main
 from kpilib.errors import RunError
 from kpilib.run import fingerprint, publish
+from kpilib.run import manifest as manifest_module
 from kpilib.run.fingerprint import Current, SignedPublication, current, decide, differences
 from kpilib.run.signoff import sign_off
 
@@ -57,6 +58,8 @@ def changed(path: str, value):
     pytest.param("as_of", B, [], id="the manifest's as_of"),
     pytest.param("parameters:loads_through", 9, [], id="a later load of something else"),
     pytest.param("run:recorded_at", B, [], id="when it was recorded"),
+    pytest.param("parameters:params_file", "params/2023-24.yaml", [],
+                 id="another parameter file naming the same run (a year's)"),
     pytest.param("outputs:index.html", "o2", [], id="outputs (made by the run, not inputs)"),
     pytest.param("data:returns_sha256", "r2", ["data.returns_sha256"], id="a revised return"),
     pytest.param("data:sources", [], ["data.sources"], id="other loads in effect"),
@@ -97,7 +100,7 @@ def test_the_same_inputs_at_another_as_of_publish_nothing(published):
     cur = current(published, again, lambda sha: True)
     assert cur.unchanged and cur.signed is None
     note = decide(cur)
-    assert note.startswith(f"unchanged: {published} already publishes these inputs")
+    assert note.startswith(f"unchanged, verified: {published} already publishes these inputs")
     assert "--force" in note
     assert decide(cur, force=True) == ""
 
@@ -118,6 +121,41 @@ def test_a_publication_that_cannot_be_trusted_never_stands_for_a_run(published, 
     assert decide(cur) == ""  # published again: the evidence is kept as superseded
 
 
+def _unreadable(monkeypatch):
+    real = manifest_module.sha256_file
+
+    def refuse(path):
+        if Path(path).name == "index.html":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+    monkeypatch.setattr(manifest_module, "sha256_file", refuse)
+
+
+@pytest.mark.parametrize("spoil, problem", [
+    pytest.param(lambda f, mp: (f / "extra.html").write_text("x"),
+                 "its files no longer match its manifest (not in its manifest: extra.html)",
+                 id="a file added"),
+    pytest.param(lambda f, mp: (f / "link.html").symlink_to(f / "index.html"),
+                 "it holds what a publication does not: link.html (a symbolic link",
+                 id="a link added"),
+    pytest.param(lambda f, mp: _unreadable(mp),
+                 "a file's hash cannot be computed (Permission denied: ",
+                 id="a file that cannot be read"),
+])
+def test_doubt_about_the_files_means_executing(published, monkeypatch, spoil, problem):
+    spoil(published, monkeypatch)
+    cur = current(published, manifest_of(published), lambda sha: True)
+    assert cur.problem.startswith(problem) and not cur.unchanged
+    assert decide(cur) == ""
+
+
+def test_a_ledger_row_elsewhere_is_doubt(published):
+    """The manifest is in the ledger, but not as the current publication of this place."""
+    cur = current(published, manifest_of(published), lambda sha: "the store's ledger says: "
+                  "rolled back: ...")
+    assert cur.problem.startswith("the store's ledger says: rolled back") and not cur.unchanged
+
+
 def test_nothing_published_yet_is_no_comparison(tmp_path):
     assert current(tmp_path / "outputs" / "2024-02" / "core", BASE) is None
     assert decide(None) == ""
@@ -126,9 +164,10 @@ def test_nothing_published_yet_is_no_comparison(tmp_path):
 def test_an_identical_rerun_of_a_signed_publication_says_so(published):
     sign_off(published, "Jane Smith", "Director", "approved", at=AT)
     cur = current(published, manifest_of(published), lambda sha: True)
-    assert decide(cur) == (f"unchanged: {published} (signed off: approved by Jane Smith "
-                           "(Director) on 2025-08-01T10:00:00.000000Z) already publishes these "
-                           "inputs; nothing was published")
+    assert decide(cur) == (f"unchanged, verified: {published} (signed off: approved by "
+                           "Jane Smith (Director) on 2025-08-01T10:00:00.000000Z) already "
+                           f"publishes these inputs ({fingerprint.VERIFIED}); nothing was "
+                           "published")
 
 
 @pytest.mark.parametrize("last, signed", [
@@ -214,7 +253,8 @@ def test_the_monthly_cycle_with_a_signed_publication(tmp_path, test_store, capsy
 
     code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")  # a new as_of, the same loads
     assert code == 0, err
-    assert "unchanged: outputs/2024-02/core (signed off: approved by Jane Smith (Director) " \
+    assert "unchanged, verified: outputs/2024-02/core (signed off: approved by Jane Smith " \
+           "(Director) " \
            "on " in out and "already publishes these inputs" in out
     assert (run / "manifest.json").read_bytes() == first
     assert not (run.parent / "core.superseded").exists()

@@ -461,7 +461,7 @@ def test_rerunning_a_period_keeps_the_earlier_publication_and_audit_audits_both(
     assert fingerprint(kept) == first  # not a byte of the earlier publication changed
     second = fingerprint(final)
     assert main(["run", str(params), "--quiet"]) == 0  # the same inputs again: nothing new
-    assert f"unchanged: {final} already publishes these inputs" in capsys.readouterr().out
+    assert f"unchanged, verified: {final} already publishes these inputs" in capsys.readouterr().out
     assert fingerprint(final) == second
     # the store is outside the folder audited from: the auditor names it (never trusted on a
     # manifest's word)
