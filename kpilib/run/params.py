@@ -130,6 +130,22 @@ def year_of(text: str) -> str | None:
         return None
 
 
+def _year_problem(text: str) -> str | None:
+    """What is wrong with a period id shaped like a financial year (``2024-26``: its second
+    part is no month), for the error to say so; None for any other text."""
+    parts = text.strip().split("-")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts) \
+            or len(parts[1]) != 2 or int(parts[1]) <= 12:
+        return None
+    try:
+        parse_fy(text)
+    except PeriodError:
+        start = int(parts[0])
+        return (f"a financial year (the second part must be the year after the first: "
+                f"{fy_id(start)})")
+    return None
+
+
 def normalise_moment(value, where: str = "as_of") -> str:
     """An ISO-8601 moment as the store writes it: ``2024-03-10T12:00:00.000000Z`` (UTC)."""
     try:
@@ -159,7 +175,8 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
             if (fy := year_of(str(period))) is not None:
                 period, kind = fy, "year"  # a financial year: kpilib.run.year
             else:
-                problems.append(f"key 'period': {e}")
+                why = _year_problem(str(period))
+                problems.append(f"key 'period': {e}" + (f"; nor {why}" if why else ""))
     report = raw.get("report")
     choices = report_choices()
     if report not in (None, "") and report not in choices:
