@@ -42,7 +42,7 @@ from kpilib import registry
 from kpilib.clock import utc_now
 from kpilib.errors import KpiError
 from kpilib.render import page as render_page
-from kpilib.reports.model import Report, build_report, reads_for
+from kpilib.reports.model import Report, build_report, reads_for, sources_read
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
 from kpilib.run import (
@@ -161,6 +161,8 @@ def prepare_report(params: RunParams, report_set: str, as_of: str, record: bool 
     store = open_store(params.store)
     snap: Snapshot = report_snapshot(store, reads_for(params.period, report_set), as_of,
                                      loads_through, reads_for_keys(rtype.reads, settings.keys))
+    snap = dataclasses.replace(snap, sources=sources_read(  # the loads its rows came from
+        snap.sources, snap.catalogue, snap.returns, reads_for(params.period, report_set)))
     shape = settings.shape(report_set)  # the council's report shape
     built = build_report(snap.catalogue, snap.returns, params.period, report_set, as_of,
                          snap.sources, settings.keys, snap.extras, shape.previous_period,
@@ -343,9 +345,10 @@ def run_sets(param_sets: list[RunParams], self_contained: bool = False,
                                 supersede_signed)
     elif kernels:
         kernels.stop()
-    for out in dict.fromkeys(p.output_dir for p in param_sets):
-        _keep_library(out)
     done = [summaries[k] for k in sorted(summaries)]
+    for out in dict.fromkeys(p.output_dir for p in param_sets):
+        if pending or refused:  # nothing published: the library already lists every one
+            _keep_library(out)
     if refused:
         published = [f"published: {s.folder}" for s in done if not s.unchanged]
         raise fingerprint.SignedPublication("\n".join(refused + published))
