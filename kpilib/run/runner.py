@@ -397,9 +397,10 @@ def _execute_all(pending: list[tuple[int, Prepared]], summaries: dict[int, RunSu
                             summaries[futures[fut]] = fut.result()
                         except fingerprint.SignedPublication as e:
                             refused.append(str(e))
-                except BaseException:
-                    for fut in futures:
+                except BaseException:  # Ctrl-C: the notebooks not started never start, so
+                    for fut in futures:  # each report still executing fails and is discarded
                         fut.cancel()
+                    pool.shutdown(wait=False, cancel_futures=True)
                     raise
         finally:
             if progress:
