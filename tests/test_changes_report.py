@@ -117,18 +117,18 @@ def test_kpi_status_finds_the_change_report(published, capsys, argv):
     assert [(p["period"], p["report"]) for p in pubs] == [FOLDER]
 
 
-def test_an_unchanged_change_report_is_reused_and_a_new_catalogue_load_is_not(
-        published, tmp_path, capsys):
+def test_an_unchanged_change_report_is_reused_and_a_tampered_one_is_not(
+        test_store, tmp_path, capsys):
     """Proven reuse covers the change report: the same catalogues (any as_of) execute
-    nothing and say 'unchanged, verified'; a file of it tampered with, or a catalogue loaded
-    again, executes it and says why; audit still re-executes it (identical)."""
-    store, out, _ = published
-    copy_store, copy = tmp_path / "kpi.sqlite", tmp_path / "outputs"
-    shutil.copyfile(store, copy_store)
-    shutil.copytree(out, copy)
-    run = copy.joinpath(*FOLDER)
-    argv = ["changes", "--from", "2024-25", "--to", "2025-26", "--store", str(copy_store),
-            "--output-dir", str(copy)]
+    nothing and say 'unchanged, verified'; a file of it tampered with executes it again and
+    says why; audit still re-executes it (identical)."""
+    store, out = tmp_path / "kpi.sqlite", tmp_path / "outputs"
+    shutil.copyfile(test_store, store)
+    run = out.joinpath(*FOLDER)
+    argv = ["changes", "--from", "2024-25", "--to", "2025-26", "--store", str(store),
+            "--output-dir", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
     before = (run / "manifest.json").read_bytes()
     assert main(argv) == 0
     text = capsys.readouterr().out
@@ -139,5 +139,5 @@ def test_an_unchanged_change_report_is_reused_and_a_new_catalogue_load_is_not(
     text = capsys.readouterr().out
     assert "re-executed: the current publication cannot be reused: its files no longer " \
            "match its manifest (altered: changes.csv)" in text, text
-    assert main(["audit", str(run), "--store", str(copy_store)]) == 0
+    assert main(["audit", str(run), "--store", str(store)]) == 0
     assert f"{run}: identical" in capsys.readouterr().out
