@@ -2,7 +2,7 @@
 
 :func:`kpilib.run.fingerprint.differences` says which part of the inputs differs
 (``data.returns_sha256``, ``council``, ``templates``); :func:`why` turns that into what a
-person can check: which load (file and moment) is new or no longer in effect, which key of
+person can check: which load (file and moment) is new or no longer read, which key of
 the council's settings, which template or notebook, which parameter, which program.  Pure:
 it reads two manifests (dicts), nothing else.
 """
@@ -37,7 +37,7 @@ def _sources(old: dict, new: dict) -> list[str]:
 
     then, now = keyed(old), keyed(new)
     out = [f"new load {_load(now[k])}" for k in sorted(now, key=str) if k not in then]
-    out += [f"load no longer in effect {_load(then[k])}" for k in sorted(then, key=str)
+    out += [f"load no longer read {_load(then[k])}" for k in sorted(then, key=str)
             if k not in now]
     return out
 
