@@ -1,5 +1,5 @@
 """Part 1, baseline vs ``kpi run`` on the demo month (2025-03, core, as of
-2025-06-30T00:00:00Z).  Target: ratio <= 0.15.
+2025-06-30T00:00:00Z).  Target: ratio <= 0.08 (``common.TARGET_RATIO``).
 
 The naive way is the ``papermill`` CLI then the ``jupyter nbconvert --to html`` CLI,
 page after page, on the very notebooks ``kpi run`` executes (the package's

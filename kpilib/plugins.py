@@ -20,6 +20,7 @@ naming what is wrong, not when a run first uses it.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import os
 import sys
@@ -33,6 +34,24 @@ from kpilib.errors import KpiError
 
 class PluginError(KpiError):
     """An unknown name, a name registered twice, or a declaration that does not hold."""
+
+
+def entry_points(group: str) -> list:
+    """The entry points of ``group`` installed now: every package's read once per process and
+    import path (each folder's modification time in the key: installing a package, or adding
+    a folder to the path, reads them again), so that registries do not each scan them."""
+    key = []
+    for entry in sys.path:
+        try:
+            key.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            key.append((entry, None))
+    return list(_installed_entry_points(tuple(key)).select(group=group))
+
+
+@functools.lru_cache(maxsize=4)
+def _installed_entry_points(_where: tuple):
+    return metadata.entry_points()
 
 
 class Registry(Mapping):
@@ -100,7 +119,7 @@ class Registry(Mapping):
             self._discovered = True
             for module in self.builtins() if callable(self.builtins) else self.builtins:
                 importlib.import_module(module)
-            for ep in sorted(metadata.entry_points(group=self.group), key=lambda e: e.name):
+            for ep in sorted(entry_points(self.group), key=lambda e: e.name):
                 self._load(ep.value, f"entry point {ep.name!r} ({ep.value}) of {self.group}",
                            ep.load)
             if self.env_var:

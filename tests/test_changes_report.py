@@ -115,3 +115,29 @@ def test_kpi_status_finds_the_change_report(published, capsys, argv):
     assert main(["status", str(out), *argv, "--store", str(store), "--json"]) == 0
     pubs = json.loads(capsys.readouterr().out)["publications"]
     assert [(p["period"], p["report"]) for p in pubs] == [FOLDER]
+
+
+def test_an_unchanged_change_report_is_reused_and_a_tampered_one_is_not(
+        test_store, tmp_path, capsys):
+    """Proven reuse covers the change report: the same catalogues (any as_of) execute
+    nothing and say 'unchanged, verified'; a file of it tampered with executes it again and
+    says why; audit still re-executes it (identical)."""
+    store, out = tmp_path / "kpi.sqlite", tmp_path / "outputs"
+    shutil.copyfile(test_store, store)
+    run = out.joinpath(*FOLDER)
+    argv = ["changes", "--from", "2024-25", "--to", "2025-26", "--store", str(store),
+            "--output-dir", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    before = (run / "manifest.json").read_bytes()
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert f"unchanged, verified: {run} already publishes these inputs" in text, text
+    assert (run / "manifest.json").read_bytes() == before
+    (run / "changes.csv").write_text("tampered\n", encoding="utf-8")
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "re-executed: the current publication cannot be reused: its files no longer " \
+           "match its manifest (altered: changes.csv)" in text, text
+    assert main(["audit", str(run), "--store", str(store)]) == 0
+    assert f"{run}: identical" in capsys.readouterr().out

@@ -26,6 +26,7 @@ NOT_RUN_EXPECTED = {
     "docs/how-to/monthly-cycle.md": 1,  # the cycle with a council's own file names
     "docs/how-to/export.md": 1,  # the PDF pack (headless Chromium)
     "docs/how-to/report-type.md": 1,  # the toy report type (tests/test_report_types.py)
+    "docs/how-to/year.md": 2,  # a whole year's runs and audits (tests/test_year.py)
 }
 # Pages whose examples start from an empty folder, not a copy of the project.
 EMPTY_FOLDER = {"docs/tutorial.md"}

@@ -21,6 +21,7 @@ from publications import A, B, make_store, publish_one, stage
 from kpilib.cli import main
 from kpilib.errors import RunError
 from kpilib.run import fingerprint, publish
+from kpilib.run import manifest as manifest_module
 from kpilib.run.fingerprint import Current, SignedPublication, current, decide, differences
 from kpilib.run.signoff import sign_off
 
@@ -57,6 +58,8 @@ def changed(path: str, value):
     pytest.param("as_of", B, [], id="the manifest's as_of"),
     pytest.param("parameters:loads_through", 9, [], id="a later load of something else"),
     pytest.param("run:recorded_at", B, [], id="when it was recorded"),
+    pytest.param("parameters:params_file", "params/2023-24.yaml", [],
+                 id="another parameter file naming the same run (a year's)"),
     pytest.param("outputs:index.html", "o2", [], id="outputs (made by the run, not inputs)"),
     pytest.param("data:returns_sha256", "r2", ["data.returns_sha256"], id="a revised return"),
     pytest.param("data:sources", [], ["data.sources"], id="other loads in effect"),
@@ -97,7 +100,7 @@ def test_the_same_inputs_at_another_as_of_publish_nothing(published):
     cur = current(published, again, lambda sha: True)
     assert cur.unchanged and cur.signed is None
     note = decide(cur)
-    assert note.startswith(f"unchanged: {published} already publishes these inputs")
+    assert note.startswith(f"unchanged, verified: {published} already publishes these inputs")
     assert "--force" in note
     assert decide(cur, force=True) == ""
 
@@ -118,6 +121,41 @@ def test_a_publication_that_cannot_be_trusted_never_stands_for_a_run(published, 
     assert decide(cur) == ""  # published again: the evidence is kept as superseded
 
 
+def _unreadable(monkeypatch):
+    real = manifest_module.sha256_file
+
+    def refuse(path):
+        if Path(path).name == "index.html":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+    monkeypatch.setattr(manifest_module, "sha256_file", refuse)
+
+
+@pytest.mark.parametrize("spoil, problem", [
+    pytest.param(lambda f, mp: (f / "extra.html").write_text("x"),
+                 "its files no longer match its manifest (not in its manifest: extra.html)",
+                 id="a file added"),
+    pytest.param(lambda f, mp: (f / "link.html").symlink_to(f / "index.html"),
+                 "it holds what a publication does not: link.html (a symbolic link",
+                 id="a link added"),
+    pytest.param(lambda f, mp: _unreadable(mp),
+                 "a file's hash cannot be computed (Permission denied: ",
+                 id="a file that cannot be read"),
+])
+def test_doubt_about_the_files_means_executing(published, monkeypatch, spoil, problem):
+    spoil(published, monkeypatch)
+    cur = current(published, manifest_of(published), lambda sha: True)
+    assert cur.problem.startswith(problem) and not cur.unchanged
+    assert decide(cur) == ""
+
+
+def test_a_ledger_row_elsewhere_is_doubt(published):
+    """The manifest is in the ledger, but not as the current publication of this place."""
+    cur = current(published, manifest_of(published), lambda sha: "the store's ledger says: "
+                  "rolled back: ...")
+    assert cur.problem.startswith("the store's ledger says: rolled back") and not cur.unchanged
+
+
 def test_nothing_published_yet_is_no_comparison(tmp_path):
     assert current(tmp_path / "outputs" / "2024-02" / "core", BASE) is None
     assert decide(None) == ""
@@ -126,9 +164,10 @@ def test_nothing_published_yet_is_no_comparison(tmp_path):
 def test_an_identical_rerun_of_a_signed_publication_says_so(published):
     sign_off(published, "Jane Smith", "Director", "approved", at=AT)
     cur = current(published, manifest_of(published), lambda sha: True)
-    assert decide(cur) == (f"unchanged: {published} (signed off: approved by Jane Smith "
-                           "(Director) on 2025-08-01T10:00:00.000000Z) already publishes these "
-                           "inputs; nothing was published")
+    assert decide(cur) == (f"unchanged, verified: {published} (signed off: approved by "
+                           "Jane Smith (Director) on 2025-08-01T10:00:00.000000Z) already "
+                           f"publishes these inputs ({fingerprint.VERIFIED}); nothing was "
+                           "published")
 
 
 @pytest.mark.parametrize("last, signed", [
@@ -214,7 +253,8 @@ def test_the_monthly_cycle_with_a_signed_publication(tmp_path, test_store, capsy
 
     code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")  # a new as_of, the same loads
     assert code == 0, err
-    assert "unchanged: outputs/2024-02/core (signed off: approved by Jane Smith (Director) " \
+    assert "unchanged, verified: outputs/2024-02/core (signed off: approved by Jane Smith " \
+           "(Director) " \
            "on " in out and "already publishes these inputs" in out
     assert (run / "manifest.json").read_bytes() == first
     assert not (run.parent / "core.superseded").exists()
@@ -241,3 +281,119 @@ def test_the_monthly_cycle_with_a_signed_publication(tmp_path, test_store, capsy
     assert [s["signoff"]["state"] for s in pub["superseded"]] == ["approved"]
     html = (tmp_path / "outputs" / "index.html").read_text(encoding="utf-8")
     assert "approved by Jane Smith (Director)" in html  # the superseded one, listed as such
+
+
+# --------------------------------------------------------------------------- never stale
+
+TARGETS = "ref,period,target\nAFL17,2024-02,250\n"
+OVERRIDES = "ref,period,status,reason,by\nAFL17,2024-02,Amber,Judged on the trend,Director\n"
+
+
+def _load(kind: str, name: str, text: str):
+    def step(capsys):
+        Path(name).write_text(text, encoding="utf-8")
+        code, out, err = kpi(capsys, "load", kind, name, "--store", "kpi.sqlite")
+        assert code == 0, err
+    return step
+
+
+def _catalogue(capsys):
+    """The 2023-24 catalogue loaded again with one target changed."""
+    import csv
+
+    from kpilib.demo.generator import write_demo_files
+
+    write_demo_files("demo")
+    path = Path("demo/catalogue-2023-24.csv")
+    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    [row] = [r for r in rows if r["ref"] == "AFL17"]
+    row["target"] = str(float(row["target"] or 0) + 1)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    code, out, err = kpi(capsys, "load", "catalogue", path, "--store", "kpi.sqlite")
+    assert code == 0, err
+
+
+def _write(name: str, text: str | Path):
+    def step(capsys):
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        data = text.read_bytes() if isinstance(text, Path) else text.encode("utf-8")
+        Path(name).write_bytes(data)
+    return step
+
+
+PACKAGE = Path(fingerprint.__file__).resolve().parents[1]
+# (what changes, the change, what the run must name) in the order a test walks them
+INPUTS = [
+    ("a return", _load("returns", "rev.csv", REVISED),
+     ["new load returns rev.csv (loaded ", "the returns rows it reads"]),
+    ("a target", _load("targets", "targets.csv", TARGETS),
+     ["new load targets targets.csv (loaded ", "the targets rows it reads"]),
+    ("an override", _load("overrides", "overrides.csv", OVERRIDES),
+     ["new load overrides overrides.csv (loaded "]),
+    ("the catalogue", _catalogue,
+     ["new load catalogue catalogue-2023-24.csv (loaded ", "the catalogue rows it reads"]),
+    ("a council setting", _write("council.yaml", "footer: Performance team\n"),
+     ["council settings council.yaml: footer changed"]),
+    ("the council's keys", _write("council.yaml", "footer: Performance team\n"
+                                                   "spc:\n  min_points: 10\n"),
+     ["council settings council.yaml changed (its keys, report shape"]),
+    ("a template override", _write("templates/fragments/badges.html.j2",
+                                   PACKAGE / "templates/fragments/badges.html.j2"),
+     ["template project:templates/fragments/badges.html.j2 added"]),
+    ("a project notebook", _write("notebooks/core/overview.ipynb",
+                                  PACKAGE / "notebooks/overview.ipynb"),
+     ["notebook "]),
+    ("the parameters", _write("p.yaml", 'period: "2024-02"\nreport: core\nstore: kpi.sqlite\n'
+                                        "pdf: false\nedition: internal\noutput_dir: outputs\n"
+                                        "council: council.yaml\n"),
+     ["parameter council: None -> 'council.yaml'"]),
+]
+
+
+@pytest.mark.slow
+def test_reuse_never_publishes_a_stale_report(tmp_path, test_store, capsys, monkeypatch):
+    """Each kind of input changed in turn: the run executes again and names what changed;
+    with nothing changed it is 'unchanged, verified' and executes nothing; a file tampered
+    with is doubt (executed again, saying why); the reused publication audits identical,
+    and audit re-executes it (it never reuses)."""
+    from kpilib.run import runner
+
+    shutil.copyfile(test_store, tmp_path / "kpi.sqlite")
+    (tmp_path / "p.yaml").write_text('period: "2024-02"\nreport: core\nstore: kpi.sqlite\n')
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "outputs" / "2024-02" / "core"
+    assert kpi(capsys, "run", "p.yaml", "--quiet")[0] == 0
+    executed = []
+    real = runner.execute_report
+    monkeypatch.setattr(runner, "execute_report",
+                        lambda prep, *a, **k: (executed.append(prep.final), real(prep, *a, **k))[1])
+    for what, change, named in INPUTS:
+        before = (run / "manifest.json").read_bytes()
+        change(capsys)
+        code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")
+        assert code == 0, f"{what}: {err}"
+        assert "unchanged" not in out and len(executed) == 1, f"{what} was not noticed: {out}"
+        [said] = [ln for ln in out.splitlines() if ln.startswith("  re-executed: ")]
+        assert all(n in said for n in named), f"{what}: {said}"
+        assert (run / "manifest.json").read_bytes() != before
+        executed.clear()
+
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")
+    assert code == 0 and not executed, err
+    assert "unchanged, verified: outputs/2024-02/core already publishes these inputs" in out
+
+    (run / "results.csv").write_text("tampered\n")
+    code, out, err = kpi(capsys, "run", "p.yaml", "--quiet")
+    assert code == 0 and len(executed) == 1, err
+    assert ("re-executed: the current publication cannot be reused: its files no longer match "
+            "its manifest (altered: results.csv)") in out
+    executed.clear()
+    assert "unchanged, verified" in kpi(capsys, "run", "p.yaml", "--quiet")[1]
+
+    monkeypatch.setattr(fingerprint, "current", lambda *a: pytest.fail("audit compared"))
+    code, out, err = kpi(capsys, "audit", run)
+    assert code == 0 and f"{run}: identical" in out, out + err
+    assert len(executed) == 1 and executed[0] != run  # re-executed, in a folder of its own

@@ -26,6 +26,7 @@ from kpilib.audit import layers, recorded
 from kpilib.audit.anchors import Anchors, anchor
 from kpilib.errors import AuditError, KpiError
 from kpilib.rules.names import visible
+from kpilib.rules.periods import fy_months, fy_quarters
 from kpilib.run import additions
 from kpilib.run.changes import results_changes
 from kpilib.run.council import load_signing
@@ -44,7 +45,7 @@ from kpilib.run.manifest import (
     strays,
 )
 from kpilib.run.params import RunParams
-from kpilib.run.placement import placement_problems
+from kpilib.run.placement import place_of, placement_problems
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
 from kpilib.run.signing import verify_run
 from kpilib.store import additions_of, open_store, publications_of
@@ -438,11 +439,25 @@ def run_folders(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def year_folders(root: Path, fy: str) -> list[Path]:
+    """The current publications of financial year ``fy`` under the output folder ``root``:
+    each month's and quarter's run folders (``<period>/<report>/``; superseded ones are
+    audited by naming their period's folder)."""
+    periods = {*fy_months(fy), *fy_quarters(fy)}
+    found = [f for f in run_folders(root) if place_of(f)[2] and place_of(f)[0] in periods]
+    if not found:
+        raise AuditError(f"{root}: no publications of {fy} (no run folder of its months or "
+                         "quarters holding a manifest)")
+    return found
+
+
 def audit_tree(root: Path, store: str | None = None, jobs: int = 2,
-               recorded_env: bool = False, council: str | None = None) -> list[AuditResult]:
-    """Audit every run under ``root``: runs re-execute concurrently on one worker pool (each
-    in its recorded environment, one after another, with ``recorded_env``)."""
-    folders = run_folders(root)
+               recorded_env: bool = False, council: str | None = None,
+               year: str | None = None) -> list[AuditResult]:
+    """Audit every run under ``root`` (``year``: the current publications of that financial
+    year, :func:`year_folders`): runs re-execute concurrently on one worker pool (each in its
+    recorded environment, one after another, with ``recorded_env``)."""
+    folders = year_folders(root, year) if year else run_folders(root)
     if not folders:
         raise AuditError(f"{root}: no run folders (no {MANIFEST}) found")
     if recorded_env:

@@ -22,6 +22,10 @@ def add(sub, common) -> None:
                                      "present)")
     p.add_argument("--self-contained", action="store_true",
                    help="inline the page's scripts (a single file to email)")
+    p.add_argument("--force", action="store_true",
+                   help="publish even when the current publication already has the same inputs")
+    p.add_argument("--supersede-signed", dest="supersede_signed", action="store_true",
+                   help="allow the run to supersede a signed-off (approved) publication")
     p.set_defaults(func=cmd_changes)
 
 
@@ -34,7 +38,8 @@ def cmd_changes(args) -> int:
                             args.as_of, args.council)
     open_store(params.store).check_writable(
         "the change report is recorded in the store's ledger of publications; nothing was run")
-    s = run_changes(params, as_of=params.as_of, self_contained=args.self_contained)
+    s = run_changes(params, as_of=params.as_of, self_contained=args.self_contained,
+                    force=args.force, supersede_signed=args.supersede_signed)
     n = s.statuses
     print(f"changes {s.period}: {n['new']} new, {n['changed']} changed, {n['removed']} "
           f"removed, {n['unchanged']} unchanged in {s.seconds:.1f} s -> {s.index}")

@@ -69,4 +69,7 @@ def print_published(summary) -> None:
         print(f"  {summary.folder} unchanged: the publication there has the same as_of and "
               "identical outputs, and was kept")
     elif summary.superseded:
+        why = getattr(summary, "why", "")
+        if why:
+            print(f"  re-executed: {why}")
         print(f"  the publication it replaces is kept in {summary.superseded}")

@@ -10,7 +10,9 @@ from kpilib.cli.common import err, print_published, say_store
 def add(sub, common) -> None:
     p = sub.add_parser("run", parents=[common], help="run a parameter set: notebooks to HTML")
     p.add_argument("params", type=Path, metavar="PARAMS", help="parameter file, e.g. "
-                   "params/2024-02.yaml (keys: period, report, store, as_of, output_dir)")
+                   "params/2024-02.yaml (keys: period, report, store, as_of, output_dir); a "
+                   "period that is a financial year (params/2024-25.yaml) runs every month "
+                   "and quarter of it, executing only what changed")
     p.add_argument("--as-of", dest="as_of", help="read the data as it stood at this moment "
                    "(overrides the file; default: the run's start)")
     p.add_argument("--output-dir", dest="output_dir", help="overrides the file's output_dir")
@@ -35,6 +37,16 @@ def cmd_run(args) -> int:
                          edition=args.edition,
                          store=args.store if args.store_given else None)
     say_store(params.store, "" if args.store_given else f" (from {args.params})")
+    if params.is_year:  # every month and quarter of a financial year: one line each
+        from kpilib.run import year
+
+        summaries = year.run_year(params, args.self_contained, not args.quiet,
+                                  lambda skipped: err(f"kpi run: {skipped}"), args.force,
+                                  args.supersede_signed)
+        for s in summaries:
+            print(year.line(s))
+        print(year.totals(summaries, params.period))
+        return 0
     summaries = run(params, self_contained=args.self_contained, show_progress=not args.quiet,
                     on_skip=lambda skipped: err(f"kpi run: {skipped}"), force=args.force,
                     supersede_signed=args.supersede_signed)

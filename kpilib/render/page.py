@@ -19,8 +19,6 @@ import re
 from importlib import resources
 from pathlib import Path
 
-import nbformat
-
 from kpilib import __version__
 from kpilib.render.templates import PACKAGE_TEMPLATES, project_templates
 
@@ -87,7 +85,7 @@ def exporter(root: str | Path | None = None):
     return _exporter(project_dir, files)
 
 
-def clean_notebook(nb) -> nbformat.NotebookNode:
+def clean_notebook(nb):
     """Strip run-to-run noise from an executed notebook (in place; also returned)."""
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)

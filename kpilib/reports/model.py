@@ -21,7 +21,11 @@ from kpilib.ingest.contracts import RESULTS_COLUMNS
 from kpilib.ingest.keys import builtin_keys
 from kpilib.reports import spc_table
 from kpilib.reports.engine import Engine, _periods_of, _span
-from kpilib.reports.scope import Reads, reads_for  # noqa: F401 (kpilib.reports.model.reads_for)
+from kpilib.reports.scope import (  # noqa: F401 (kpilib.reports.model.reads_for)
+    Reads,
+    reads_for,
+    sources_read,
+)
 from kpilib.rules import periods as P
 from kpilib.rules.formats import (
     display_decimals,
@@ -320,7 +324,8 @@ def build_report(
     period : a month id (monthly report) or a quarter id (quarterly report).
     report : a registered report type (:mod:`kpilib.registry`).
     as_of : the moment the data was read at, shown on the report.
-    sources : the files the rows came from, shown on the overview.
+    sources : the loads in effect; those the rows it reads came from are shown on the
+        overview (:func:`kpilib.reports.scope.sources_read`).
     keys : the council's status and travel keys (None: kpilib's built-in keys).
     extras : the other load kinds read (``targets``: targets per period, ``overrides``:
         statuses set by judgement; absent: none loaded).
@@ -394,7 +399,8 @@ def build_report(
         pd.DataFrame(cells, columns=cell_cols).astype({"value": float, "numerator": float,
                                                        "denominator": float}),
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
-        as_of, rtype.title, tuple(sources), spc=spc_table.points_frame(analyses), keys=keys,
+        as_of, rtype.title, sources_read(sources, catalogue, returns, reads_for(period, report)),
+        spc=spc_table.points_frame(analyses), keys=keys,
         spc_min_points=spc_min_points or MIN_POINTS, peers=views,
     )
     return rtype.extend(built, catalogue, returns) if rtype.extend else built

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from kpilib import registry
 from kpilib.rules import periods as P
+from kpilib.rules.markers import previous_refs
 
 LOOKBACK = 12  # periods searched back for the latest data of an arrears KPI
 
@@ -43,3 +44,24 @@ def reads_for(period: str, report: str) -> Reads:
     return Reads(report, per.fy, tuple(P.fy_id(start - k) for k in range(back + 1)),
                  last, P.quarter_of_month(last),
                  registry.get(report).previous_set)
+
+
+def sources_read(sources, catalogue, returns, reads: Reads) -> tuple[dict, ...]:
+    """The sources a report's figures came from (shown on its overview, recorded in its
+    manifest): every load that is not of returns (each year's catalogue in effect, targets,
+    overrides...), and each returns load that at least one of the return rows the report
+    reads is from: a row of its year's KPIs of its type (and the refs they name in
+    ``previous_ref``) up to its last month or quarter.  A load of later periods, or of
+    other reports' KPIs, changes nothing the report shows, and is not listed: a report it
+    does not concern is not published again for it (:mod:`kpilib.run.fingerprint`)."""
+    if returns is None or "source_file" not in getattr(returns, "columns", ()):
+        return tuple(sources)
+    kpis = catalogue[(catalogue["year"] == reads.fy) & (catalogue["report"] == reads.report)]
+    refs = set(kpis["ref"]) | {r for v in kpis.get("previous_ref", ()) for r in previous_refs(v)}
+    period = returns["period"].astype(str)
+    month = period.str.len() == len(reads.last_month)
+    rows = returns[returns["ref"].isin(refs) & ((month & (period <= reads.last_month))
+                                                | (~month & (period <= reads.last_quarter)))]
+    used = set(zip(rows["source_file"], rows["source_sha256"], rows["loaded_at"], strict=True))
+    return tuple(s for s in sources if s.get("kind") != "returns"
+                 or (s.get("source_file"), s.get("sha256"), s.get("loaded_at")) in used)

@@ -49,12 +49,8 @@ def stable_ids(cells: list) -> tuple[list[str], list[str]]:
     return ids, problems
 
 
-def read_with_stable_ids(path: Path, label: str | None = None):
-    """The notebook at ``path`` as an nbformat node whose every cell has a stable id
-    (see the module); a :class:`~kpilib.errors.RunError` naming the cell for an invalid id
-    or a file that is not a notebook."""
-    import nbformat
-
+def _with_stable_ids(path: Path, label: str | None = None) -> dict:
+    """The notebook at ``path`` as parsed JSON, every cell given its stable id."""
     name = label or str(path)
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -73,9 +69,20 @@ def read_with_stable_ids(path: Path, label: str | None = None):
         # 4.5 is the minor version that has ids; reading an older one would replace every
         # id with a random one
         raw["nbformat_minor"] = max(5, raw.get("nbformat_minor") or 0)
-    return nbformat.reads(json.dumps(raw), as_version=4)
+    return raw
+
+
+def read_with_stable_ids(path: Path, label: str | None = None):
+    """The notebook at ``path`` as an nbformat node whose every cell has a stable id
+    (see the module); a :class:`~kpilib.errors.RunError` naming the cell for an invalid id
+    or a file that is not a notebook."""
+    import nbformat
+
+    return nbformat.reads(json.dumps(_with_stable_ids(path, label)), as_version=4)
 
 
 def check_cell_ids(path: Path, label: str) -> None:
-    """Refuse, before anything executes, a notebook a run could not give stable ids."""
-    read_with_stable_ids(path, label)
+    """Refuse, before anything executes, a notebook a run could not give stable ids (read as
+    JSON: nbformat, which the workers read it with, is not imported before a run decides
+    to execute)."""
+    _with_stable_ids(path, label)

@@ -29,8 +29,8 @@ from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.suppression import Suppression
 from kpilib.run.benchmark import KEYS as PEER_KEYS
 from kpilib.run.benchmark import PeerSettings, parse_peers
+from kpilib.run.edition import EDITIONS_KEY, parse_editions, parse_suppression
 from kpilib.run.edition import KEY as SUPPRESSION_KEY
-from kpilib.run.edition import parse_suppression
 from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
 from kpilib.run.shape import KEY as SHAPE_KEY
 from kpilib.run.shape import Shape, parse_shape
@@ -42,7 +42,7 @@ DEFAULT_FILE = "council.yaml"
 RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
 SPC_KEY = "spc"  # spc: {min_points: 12}
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
-        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY, SPC_KEY, *PEER_KEYS)
+        SUPPRESSION_KEY, *RULE_KEYS, SHAPE_KEY, SPC_KEY, *PEER_KEYS, EDITIONS_KEY)
 MAX_SPC_POINTS = 1000
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
@@ -66,6 +66,7 @@ class Settings:
     shapes: dict = field(default_factory=dict)  # report type -> Shape (run/shape.py)
     spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (section 8)
     peers: PeerSettings = field(default_factory=PeerSettings)  # body, benchmark group(s)
+    editions: tuple[str, ...] = ("internal",)  # what a year's run publishes (editions:)
 
     def shape(self, report: str) -> Shape:
         """The shape of a report type's reports (its defaults unless the file sets it)."""
@@ -83,7 +84,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(parse_council(raw, p, hashlib.sha256(p.read_bytes()).hexdigest()),
                     parse_signing(raw, p)[0], parse_suppression(raw, p)[0],
                     parse_keys(raw, builtin_keys())[0], parse_shape(raw)[0], parse_spc(raw)[0],
-                    parse_peers(raw)[0])
+                    parse_peers(raw)[0], parse_editions(raw)[0])
 
 
 def load_keys(path: str | Path | None = None) -> KeySet:
@@ -188,6 +189,7 @@ def parse_council(raw, path: Path, sha256: str = "") -> Council:
     problems += parse_shape(raw)[1]
     problems += parse_spc(raw)[1]
     problems += parse_peers(raw)[1]
+    problems += parse_editions(raw)[1]
     logo = ""
     if raw.get("logo"):
         try:

@@ -8,7 +8,12 @@ publications and audit).  The council settings file may hold::
     suppression:
       threshold: 5    # counts above 0 and below this are shown as <5 (default 5)
 
-read by :func:`parse_suppression` (every problem at once, naming the file and key).
+read by :func:`parse_suppression` (every problem at once, naming the file and key), and::
+
+    editions: [internal, public]   # what a year's run publishes (default [internal])
+
+read by :func:`parse_editions`: the editions a council publishes, which a parameter set
+of a whole financial year (:mod:`kpilib.run.year`) runs for every period.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ SETTINGS = {"threshold": "a whole number, 2 or more: counts above 0 and below it
                          "(default 5)"}
 MAX_THRESHOLD = 1_000_000_000
 PUBLIC_SUFFIX = "-public"
+EDITIONS_KEY = "editions"
 
 
 def folder_name(report: str, edition: str = DEFAULT_EDITION) -> str:
@@ -53,3 +59,23 @@ def parse_suppression(raw: dict, path: Path) -> tuple[Suppression, list[str]]:
                         f"{threshold!r}")
         threshold = Suppression().threshold
     return Suppression(threshold), problems
+
+
+def parse_editions(raw: dict) -> tuple[tuple[str, ...], list[str]]:
+    """``editions:`` of a council settings mapping (default ``[internal]``): the editions the
+    council publishes, in the order given, and every problem in them."""
+    value = raw.get(EDITIONS_KEY)
+    default = (DEFAULT_EDITION,)
+    if value is None:
+        return default, []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        return default, [f"key '{EDITIONS_KEY}': expected a list of editions, e.g. [internal, "
+                         f"public], got {value!r}"]
+    problems = [p for v in value
+                if (p := edition_problem(v, f"key '{EDITIONS_KEY}'")) is not None]
+    problems += [f"key '{EDITIONS_KEY}': {v!r} is listed twice" for i, v in enumerate(value)
+                 if v in value[:i] and v in EDITIONS]
+    chosen = tuple(dict.fromkeys(v for v in value if v in EDITIONS))
+    return (chosen or default), problems

@@ -7,7 +7,9 @@ settings file's SHA-256 covers its keys, shape and suppression rules), the proje
 templates, the notebooks and the pages.  :func:`inputs` is that part of a manifest, less
 what does not change what is published from the same data: ``parameters.as_of`` (a default
 ``as_of``, the moment of the run, that reads the same loads reads the same rows) and
-``parameters.loads_through`` (the newest load's id, whatever it loaded).
+``parameters.loads_through`` (the newest load's id, whatever it loaded) and
+``parameters.params_file`` (which parameter file named the run: a year's parameter set runs
+the month ``params/2024-05.yaml`` ran).
 
 ``kpi run`` builds the manifest a run would write (:func:`kpilib.run.manifest.build_manifest`)
 before any notebook runs and compares it with the current publication's (:func:`current`,
@@ -20,8 +22,13 @@ before any notebook runs and compares it with the current publication's (:func:`
   (:class:`SignedPublication`) unless ``--supersede-signed``; the signed publication is then
   kept in ``<report>.superseded/`` with its sign-off, as every superseded one is.
 
-The comparison is a unit of its own so that it can grow into reuse of any publication
-whose inputs are proven the same (its files verified against manifest and ledger).
+Reuse is proven, never assumed from a timestamp: the publication stands for the run only
+when every file it holds hashes as its manifest records (a file that cannot be read, a link
+or a stray folder is doubt: the run executes) and the manifest's own SHA-256 is the store's
+ledger's publication at this place (:func:`kpilib.run.placement.placement_problems`: not
+swapped, not rolled back).  The run then says ``unchanged, verified``; otherwise it executes
+and says why (:func:`why`: which loads, which setting, which template or notebook changed,
+or what could not be verified).  Audit never comes here: it always re-executes.
 """
 
 from __future__ import annotations
@@ -32,16 +39,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpilib.errors import RunError
-from kpilib.run.manifest import MANIFEST, sha256_file
-from kpilib.run.publish import complete, read_manifest_json
+from kpilib.errors import KpiError, RunError
+from kpilib.run import additions
+from kpilib.run.manifest import MANIFEST, SIGNATURE, output_hashes, sha256_file, strays
+from kpilib.run.publish import read_manifest_json
 from kpilib.run.signoff import approval
 
 SECTIONS = ("manifest_format", "parameters", "edition", "data", "council", "code",
             "environment", "notebooks", "templates", "pages")
-IGNORED_PARAMETERS = ("as_of", "loads_through")
+IGNORED_PARAMETERS = ("as_of", "loads_through", "params_file")
 SUPERSEDE_FLAG = "--supersede-signed"
 FORCE_FLAG = "--force"
+VERIFIED = ("every file checked against its manifest, the manifest against the store's "
+            "ledger")
 
 
 class SignedPublication(RunError):
@@ -101,22 +111,61 @@ class Current:
         return f"signed off: approved by {e.get('who')}{role} on {e.get('at')}"
 
 
+def verify(final: Path, manifest: dict) -> str:
+    """Why the files of the publication at ``final`` cannot be trusted to be what its
+    manifest records ("" when every one hashes as recorded): a file altered, missing or
+    added, one that cannot be read (its hash cannot be computed), a link or a stray folder.
+    Files added after publication and listed in ``additions.jsonl`` are not the manifest's."""
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        return "its manifest lists no outputs"
+    try:
+        added = additions.listed_files(final)
+    except KpiError as e:
+        return f"its record of additions cannot be read ({e})"
+    try:
+        actual = output_hashes(final)
+    except OSError as e:  # a file that cannot be read: its hash cannot be computed
+        return f"a file's hash cannot be computed ({e.strerror or e}: {e.filename})"
+    odd = strays(final, {*outputs, MANIFEST, SIGNATURE, *added})
+    if odd:
+        return f"it holds what a publication does not: {odd[0]}"
+    altered = sorted(f for f in outputs if f in actual and actual[f] != outputs[f])
+    missing = sorted(f for f in outputs if f not in actual)
+    extra = sorted(f for f in actual if f not in outputs and f not in added)
+    for what, files in (("altered", altered), ("missing", missing),
+                        ("not in its manifest", extra)):
+        if files:
+            return (f"its files no longer match its manifest ({what}: {', '.join(files[:3])}"
+                    + (f" and {len(files) - 3} more" if len(files) > 3 else "") + ")")
+    return ""
+
+
 def current(final: Path, prospective: dict,
-            recorded: Callable[[str], bool] | None = None) -> Current | None:
+            recorded: Callable[[str], bool | str] | None = None) -> Current | None:
     """The publication at ``final`` compared with a run's ``prospective`` manifest (built
     before the run executes; ``outputs`` are not compared); None when there is none (or its
     manifest cannot be read: nothing there can stand for the run).  ``recorded(sha256)``:
-    whether the store's ledger holds a manifest."""
+    whether the store's ledger holds a manifest at this place (True, or False, or a text
+    saying what is wrong).  Files are verified (:func:`verify`) only when the inputs are
+    the same: a publication that differs is published over whatever its state."""
     manifest = read_manifest_json(final) if final.is_dir() else None
     if manifest is None:
         return None
+    differs = differences(manifest, prospective)
     problem = ""
-    if not complete(final):
-        problem = "its files no longer match its manifest"
-    elif recorded is not None and not recorded(sha256_file(final / MANIFEST)):
-        problem = "its manifest is not in the store's ledger of publications"
-    return Current(final, manifest, differences(manifest, prospective), problem,
-                   approval(final))
+    if not differs:
+        try:
+            problem = verify(final, manifest)
+            if not problem and recorded is not None:
+                found = recorded(sha256_file(final / MANIFEST))
+                if found is False:
+                    problem = "its manifest is not in the store's ledger of publications"
+                elif isinstance(found, str) and found:
+                    problem = found
+        except OSError as e:
+            problem = f"its manifest's hash cannot be computed ({e.strerror or e})"
+    return Current(final, manifest, differs, problem, approval(final))
 
 
 def decide(cur: Current | None, force: bool = False, supersede_signed: bool = False) -> str:
@@ -126,11 +175,11 @@ def decide(cur: Current | None, force: bool = False, supersede_signed: bool = Fa
         return ""
     if cur.unchanged and not force:
         if cur.signed:
-            return (f"unchanged: {cur.folder} ({cur.signed_text()}) already publishes these "
-                    "inputs; nothing was published")
-        return (f"unchanged: {cur.folder} already publishes these inputs (the same data, "
-                f"program, parameters but as_of, council settings, templates and notebooks); "
-                f"nothing was published ({FORCE_FLAG} publishes again)")
+            return (f"unchanged, verified: {cur.folder} ({cur.signed_text()}) already "
+                    f"publishes these inputs ({VERIFIED}); nothing was published")
+        return (f"unchanged, verified: {cur.folder} already publishes these inputs (the same "
+                f"data, program, parameters but as_of, council settings, templates and "
+                f"notebooks; {VERIFIED}); nothing was published ({FORCE_FLAG} publishes again)")
     if cur.signed and not supersede_signed:
         why = (f"{FORCE_FLAG} was given" if cur.unchanged else
                "this run's inputs differ: " + ", ".join(cur.differs[:6])

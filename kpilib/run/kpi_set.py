@@ -23,7 +23,7 @@ from kpilib.ingest.contracts import RETURN_COLUMNS
 from kpilib.render import page as render_page
 from kpilib.reports.kpi_changes import KpiSetChanges, check_years, compare
 from kpilib.rules.periods import fy_id, parse_fy
-from kpilib.run import manifest, runner, signing
+from kpilib.run import fingerprint, manifest, reasons, runner, signing
 from kpilib.run.cellids import check_cell_ids
 from kpilib.run.council import load_settings
 from kpilib.run.locate import check_reads_the_run_snapshot, find_notebook
@@ -99,9 +99,14 @@ def footer() -> str:
 
 def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None = None,
                 pool=None, progress=None, self_contained: bool = False, record: bool = True,
-                loads_through: int | None = None) -> runner.RunSummary:
+                loads_through: int | None = None, force: bool = False,
+                supersede_signed: bool = False) -> runner.RunSummary:
     """Produce and publish the change report of ``params.period`` (``2024-25_2025-26``);
-    the arguments of :func:`kpilib.run.runner.run_report`, so that audit re-executes it."""
+    the arguments of :func:`kpilib.run.runner.run_report`, so that audit re-executes it
+    (``record=False``: never reused).  As a report set's run, it is compared with the
+    current publication first (:mod:`kpilib.run.fingerprint`): the same catalogue rows and
+    loads, program, settings, templates and notebook, the publication verified against its
+    manifest and the store's ledger: nothing executes (``unchanged, verified``)."""
     start = time.perf_counter()
     as_of = as_of or utc_now()
     year_from, year_to = years_of(params.period)
@@ -120,6 +125,18 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
                      str(Path.cwd()), render_page.branding_resources(council), footer())
     final = Path(params.output_dir) / params.period / REPORT
     store = open_store(params.store)
+    n = changes.counts()
+    why = ""
+    if record:  # the same inputs as the current publication, verified: nothing to publish
+        prospective = manifest.build_manifest(params, REPORT, as_of, snap, [job],
+                                              self_contained, council.record())
+        cur = fingerprint.current(final, prospective, runner.ledger_check(store, final))
+        note = fingerprint.decide(cur, force, supersede_signed)
+        why = reasons.why(cur, prospective, force)
+        if note:
+            return runner.RunSummary(params.period, REPORT, final, cur.manifest["as_of"], 1,
+                                     len(changes.changes), n, time.perf_counter() - start,
+                                     None, True, note, why)
 
     def write_manifest(folder: Path) -> None:
         manifest.write_manifest(folder, params, REPORT, as_of, snap, [job], self_contained,
@@ -136,13 +153,14 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
             final, [job], pool, f"changes {params.period}",
             f"the KPI-set change report {year_from} to {year_to}",
             {"changes.csv": changes.csv()}, write_manifest, signer, ledger, params.store,
-            progress, self_contained)
+            progress, self_contained, guard=fingerprint.guard(supersede_signed) if record
+            else None)
     finally:
         if own_pool:
             pool.shutdown()
-    n = changes.counts()
     return runner.RunSummary(params.period, REPORT, final, as_of, 1, len(changes.changes),
-                             n, time.perf_counter() - start, done.superseded, done.unchanged)
+                             n, time.perf_counter() - start, done.superseded, done.unchanged,
+                             why=why)
 
 
 def changes_params(store: str, year_from: str, year_to: str, output_dir: str = "outputs",

@@ -8,6 +8,7 @@ installed package) and what was produced (the SHA-256 of every output).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -129,14 +130,44 @@ def _git(root: Path, *args: str) -> str:
 
 
 def environment() -> dict:
-    """Python version and the exact version of every installed package."""
+    """Python version and the exact version of every installed package (a fresh copy: read
+    once per process and set of package folders, :func:`_packages`)."""
+    key = []
+    for entry in sys.path:
+        try:
+            key.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            key.append((entry, None))
+    return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
+            "platform": platform.platform(), "packages": dict(_packages(tuple(key)))}
+
+
+@functools.lru_cache(maxsize=4)
+def _packages(_where: tuple) -> tuple:
+    """(name, version) of every installed package, sorted by name; ``_where``: the import
+    path and each folder's modification time (installing or removing a package changes
+    it).  Names and versions are read from each package's metadata headers, as
+    ``importlib.metadata`` reads them, without parsing the rest of the file."""
     pkgs = {}
     for d in metadata.distributions():
-        name = d.metadata.get("Name")
+        name, version = _name_version(d)
         if name:
-            pkgs[name.lower().replace("_", "-")] = d.version
-    return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "packages": dict(sorted(pkgs.items()))}
+            pkgs[name.lower().replace("_", "-")] = version
+    return tuple(sorted(pkgs.items()))
+
+
+def _name_version(d) -> tuple[str | None, str | None]:
+    text = d.read_text("METADATA") or d.read_text("PKG-INFO") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():  # the headers end at the first blank line
+            break
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in found:
+            found[key] = value.strip()
+        if len(found) == 2:
+            return found["Name"], found["Version"]
+    return d.metadata.get("Name"), d.version  # an unusual file: the full parser
 
 
 def regular(path: Path) -> bool:

@@ -16,13 +16,14 @@ from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError, shown
 from kpilib.rules.names import CONTROL
-from kpilib.rules.periods import parse_period
+from kpilib.rules.periods import fy_id, parse_fy, parse_period
 from kpilib.run import outpaths
 from kpilib.run.edition import edition_problem
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
 KEYS = {
-    "period": "month id (2024-02) or quarter id (2024-25-Q3), quoted",
+    "period": "month id (2024-02), quarter id (2024-25-Q3) or financial year (2024-25: every "
+              "month and quarter of it with data), quoted",
     "report": "a report type (kpi run --help lists them) or all",
     "store": "data store: SQLite file path or SQLAlchemy URL",
     "as_of": "optional: read the data as it stood at this moment (ISO 8601, UTC)",
@@ -82,6 +83,11 @@ class RunParams:
     edition: str = "internal"  # or "public": small numbers withheld (kpilib.run.edition)
     pdf: bool = False  # print the committee pack during the run (kpilib.run.pdfpack)
 
+    @property
+    def is_year(self) -> bool:
+        """A parameter set of a whole financial year (:mod:`kpilib.run.year`)."""
+        return year_of(self.period) is not None
+
     def reports(self) -> list[str]:
         """The report types this run asks for: one, or for ``all`` every registered type
         that declares itself part of ``all`` for this kind of period (for the built-in
@@ -110,6 +116,36 @@ class RunParams:
                 "edition": self.edition, "pdf": self.pdf}
 
 
+def year_of(text: str) -> str | None:
+    """The financial year id ``text`` is (``2024-25``), when it is one and not a period id
+    (a month id is read as a month: ``2009-10`` is October 2009); else None."""
+    try:
+        parse_period(text)
+        return None
+    except PeriodError:
+        pass
+    try:
+        return fy_id(parse_fy(text))
+    except PeriodError:
+        return None
+
+
+def _year_problem(text: str) -> str | None:
+    """What is wrong with a period id shaped like a financial year (``2024-26``: its second
+    part is no month), for the error to say so; None for any other text."""
+    parts = text.strip().split("-")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts) \
+            or len(parts[1]) != 2 or int(parts[1]) <= 12:
+        return None
+    try:
+        parse_fy(text)
+    except PeriodError:
+        start = int(parts[0])
+        return (f"a financial year (the second part must be the year after the first: "
+                f"{fy_id(start)})")
+    return None
+
+
 def normalise_moment(value, where: str = "as_of") -> str:
     """An ISO-8601 moment as the store writes it: ``2024-03-10T12:00:00.000000Z`` (UTC)."""
     try:
@@ -136,7 +172,11 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
             parsed = parse_period(str(period))
             period, kind = parsed.id, parsed.kind
         except PeriodError as e:
-            problems.append(f"key 'period': {e}")
+            if (fy := year_of(str(period))) is not None:
+                period, kind = fy, "year"  # a financial year: kpilib.run.year
+            else:
+                why = _year_problem(str(period))
+                problems.append(f"key 'period': {e}" + (f"; nor {why}" if why else ""))
     report = raw.get("report")
     choices = report_choices()
     if report not in (None, "") and report not in choices:
@@ -146,7 +186,11 @@ def validate(raw: dict, source: str = "<params>") -> RunParams:
                         f"expected one of {', '.join(choices)}")
     elif report not in (None, "", "all") and kind is not None:
         rtype = registry.get(report)
-        if not rtype.accepts(kind):
+        if kind == "year" and not any(rtype.accepts(k) for k in ("month", "quarter")):
+            problems.append(f"key 'period': the {report} report is for a "
+                            f"{' or a '.join(rtype.periods)}, not a month or quarter of "
+                            f"{period}")
+        elif kind != "year" and not rtype.accepts(kind):
             problems.append(f"key 'period': the {report} report is for a "
                             f"{' or a '.join(rtype.periods)}, not a {kind} ({period})")
     council = raw.get("council")
