@@ -15,6 +15,7 @@ from publications import without_wall_clock
 from conftest import CATALOGUE_2024, RETURNS_HEADER, read_csv_rows, write_csv
 from kpilib.cli import main
 from kpilib.errors import ParamsError
+from kpilib.run import fleet as fl
 from kpilib.run.fleet import read_fleet
 from kpilib.store import Store
 
@@ -114,6 +115,38 @@ def test_fleet_audit_audits_every_run_folder(fleet_project, capsys, monkeypatch)
     out = capsys.readouterr().out
     assert "6 audits: 6 identical, 0 not" in out
     assert out.count(" identical ") + out.count(" identical\n") >= 6
+
+
+@pytest.mark.slow
+def test_a_fleet_audit_reads_each_councils_store_from_the_fleet_file(tmp_path, monkeypatch,
+                                                                       capsys):
+    """Stores outside the folder the fleet runs from (a shared file system's mount): each
+    audit is anchored on the store the fleet file names, not refused as a store the run
+    folder's manifest names outside the project."""
+    elsewhere, project = tmp_path / "mnt", tmp_path / "project"
+    elsewhere.mkdir()
+    project.mkdir()
+    store = elsewhere / small_store(elsewhere, "alpha", 9.1)
+    monkeypatch.chdir(project)
+    write_fleet(project, f'as_of: "{AS_OF}"\nperiods: ["2024-04"]\nreports: [core]\n'
+                         f'councils:\n  - {{name: alpha, store: "{store}"}}\n')
+    assert main(["fleet", "fleet.yaml", "--workers", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["fleet", "fleet.yaml", "--audit", "--workers", "1", "--quiet"]) == 0
+    assert "1 audits: 1 identical, 0 not" in capsys.readouterr().out
+
+
+def test_audit_tasks_carry_each_councils_store_and_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "beta.yaml").write_text("name: Beta Borough Council\n")
+    fleet = fl.read_fleet(write_fleet(tmp_path, (
+        f'as_of: "{AS_OF}"\nperiods: ["2024-04"]\nreports: [core]\ncouncils:\n'
+        "  - {name: alpha, store: a.sqlite}\n"
+        "  - {name: beta, store: b.sqlite, council: beta.yaml}\n")))
+    tasks = fl.audit_tasks({"alpha": [Path("outputs/alpha/2024-04/core")],
+                            "beta": [Path("outputs/beta/2024-04/core")]}, fleet=fleet)
+    assert [t.anchors for t in tasks] == [("--store", "a.sqlite"),
+                                          ("--store", "b.sqlite", "--council", "beta.yaml")]
 
 
 @pytest.mark.slow

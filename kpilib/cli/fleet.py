@@ -48,7 +48,7 @@ def cmd_fleet(args) -> int:
     fleet = fl.read_fleet(args.fleet, as_of=args.as_of)
     if args.audit:
         folders = _folders(fleet)
-        tasks = fl.audit_tasks(folders)
+        tasks = fl.audit_tasks(folders, fleet=fleet)
         if not tasks:
             raise ParamsError(f"{args.fleet}: no run folders to audit under "
                               f"{', '.join(sorted(fleet.output_dirs.values()))}: run the fleet "

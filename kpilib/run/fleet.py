@@ -272,6 +272,7 @@ class Task:
     cwd: str
     payload: str = ""  # run: the JSON CHILD is given
     folder: str = ""  # audit: the run folder
+    anchors: tuple[str, ...] = ()  # audit: --store/--council from the council's entry
 
 
 @dataclass
@@ -292,7 +293,8 @@ def execute_task(task: Task) -> Outcome:
     if task.kind == "run":
         argv = [sys.executable, "-c", CHILD]
     else:
-        argv = [sys.executable, "-m", "kpilib.cli", "audit", task.folder, "--jobs", "1"]
+        argv = [sys.executable, "-m", "kpilib.cli", "audit", task.folder, "--jobs", "1",
+                *task.anchors]
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=task.cwd, capture_output=True, text=True,
                           input=task.payload if task.kind == "run" else "")
@@ -325,11 +327,25 @@ def run_tasks(fleet: Fleet, cwd: str | None = None) -> list[Task]:
             for r in fleet.runs]
 
 
-def audit_tasks(folders: dict[str, list[Path]], cwd: str | None = None) -> list[Task]:
-    """One audit per run folder: ``folders`` maps each council to its run folders."""
+def audit_tasks(folders: dict[str, list[Path]], cwd: str | None = None,
+                fleet: Fleet | None = None) -> list[Task]:
+    """One audit per run folder: ``folders`` maps each council to its run folders.  Each
+    audit reads the store (and settings file) its council's entry in ``fleet`` names: the
+    auditor's fleet file is an anchor, as ``--store``/``--council`` are (never a run
+    folder's own word: :mod:`kpilib.audit.anchors`)."""
     cwd = cwd or os.getcwd()
-    return [Task("audit", f"{name} {f}", cwd, folder=str(f))
+    return [Task("audit", f"{name} {f}", cwd, folder=str(f), anchors=_anchors(fleet, name))
             for name, fs in folders.items() for f in fs]
+
+
+def _anchors(fleet: Fleet | None, council: str) -> tuple[str, ...]:
+    """The ``kpi audit`` options a council's fleet entry gives: its store and settings."""
+    for run in fleet.runs if fleet else ():
+        if run.council == council:
+            store, settings = run.params.get("store"), run.params.get("council")
+            return ((("--store", str(store)) if store else ())
+                    + (("--council", str(settings)) if settings else ()))
+    return ()
 
 
 CONNECT_TIMEOUT = "30s"  # how long a --scheduler is tried before it is called unreachable
