@@ -322,3 +322,55 @@ def test_a_store_made_before_the_internal_column_gains_it(project, tmp_path):
         conn.execute("ALTER TABLE return_rows DROP COLUMN internal")
     returns = Store.open(copy).returns(AS_OF)
     assert set(returns["internal"]) == {""} and len(returns) == 15
+
+
+# A shown figure whose status key compares it with the KPI's own earlier figures (a travel
+# band, a rolling average, an SPC signal) would tell a reader how it stands against a
+# withheld one: its status is withheld too.  A key that reads only the target keeps it.
+STATUSES = ('      - {label: Green, symbol: "✔", colour: "#1b7a3a", marker: circle}\n'
+            '      - {label: Amber, symbol: "▲", colour: "#ffbf47", marker: triangle-up}\n'
+            '      - {label: Red, symbol: "✖", colour: "#b00020", marker: x, action: true}\n')
+BANDS = {
+    "travel-band": ("      - {status: Green, within: {percent: 10}}\n"
+                    "      - {status: Amber, travel: {baseline: previous_period, "
+                    "outcome: [better, same]}}\n      - {status: Red}\n"),
+    "rolling-average": ("      - {status: Green, reference: rolling_average_1, beyond: 0}\n"
+                        "      - {status: Amber, within: {percent: 10}}\n"
+                        "      - {status: Red}\n"),
+    "baseline": ("      - {status: Green, reference: baseline, beyond: 0}\n"
+                 "      - {status: Amber, within: {percent: 10}}\n"
+                 "      - {status: Red}\n"),
+    "target-only": ("      - {status: Green, within: {percent: 10}}\n"
+                    "      - {status: Amber, within: {percent: 20}}\n      - {status: Red}\n"),
+}
+# (internal status of May, public status of May): April (3) is withheld, May (100) is shown
+COMPARED = {"travel-band": ("Amber", ""), "rolling-average": ("Green", ""),
+            "baseline": ("Green", ""), "target-only": ("Red", "Red")}
+
+
+@pytest.mark.parametrize("key", list(BANDS), ids=list(BANDS))
+def test_a_status_that_compares_with_a_withheld_figure_is_withheld(tmp_path, key):
+    write_csv(tmp_path / "catalogue.csv", CATALOGUE + ["baseline"], [
+        ["2024-25", "CNT02", "Households helped", "Housing", "Homes", "core", "monthly", "snapshot",
+         "count", "higher", "1000", "", "0", "4" if key == "baseline" else ""]])
+    write_csv(tmp_path / "returns.csv", list(RETURN_COLUMNS),
+              [{"ref": "CNT02", "period": m, "value": v}
+               for m, v in (("2024-04", 3), ("2024-05", 100))])
+    (tmp_path / "council.yaml").write_text(
+        f"name: Testshire\nstatus_keys:\n  mine:\n    name: Mine\n    statuses:\n{STATUSES}"
+        f"    bands:\n{BANDS[key]}default_keys: {{status: mine}}\n", encoding="utf-8")
+    with Store.open(tmp_path / "kpi.sqlite") as s:
+        s.load_catalogue(tmp_path / "catalogue.csv", loaded_at="2024-07-01T00:00:00.000000Z")
+        s.load_returns(tmp_path / "returns.csv", loaded_at="2024-07-02T00:00:00.000000Z")
+    status = {}
+    for edition in ("internal", "public"):
+        rep = open_report(str(tmp_path / "kpi.sqlite"), "2024-05", "core", AS_OF,
+                          str(tmp_path / "council.yaml"), edition=edition)
+        cells = rep.cells.set_index(["ref", "column"])
+        status[edition] = (cells.loc[("CNT02", "2024-05"), "rag"],
+                           rep.kpis.set_index("ref").loc["CNT02", "rag"],
+                           rep.series.set_index(["ref", "period"]).loc[("CNT02", "2024-05"),
+                                                                       "rag"])
+    internal, public = COMPARED[key]
+    assert status["internal"] == (internal,) * 3
+    assert status["public"] == (public,) * 3

@@ -59,13 +59,15 @@ from kpilib.rules.travel import NO_TRAVEL
 FIELDS = ("value", "numerator", "denominator")
 ADDITIVE = ("sum", "ratio", "mean")  # a column's counts are its periods' added up
 LATEST = ("snapshot", "cumulative")  # a column's figure is its latest period's
+ANY = -1  # a status key that reads the KPI's whole series (an SPC signal)
 KEEP = ("Tracking", "Target under review")  # statuses that say nothing of the figure
 NOTICE = ("Small numbers are withheld from this public edition to protect the privacy of "
           "the people they describe: a count from 1 to {below} is shown as {mark} (zero is "
           "shown), a percentage or rate based on such a count is withheld, and so is a further "
           "figure wherever a withheld one could otherwise be worked out from a total and the "
           "other figures it is made of. A withheld figure has no RAG status, direction of "
-          "travel or SPC chart.")
+          "travel or SPC chart, and a figure has no RAG status where its status would compare "
+          "it with a withheld one.")
 
 
 SECONDARY = (" Some figures that are not small numbers are withheld too, to protect others: "
@@ -207,6 +209,7 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
 
     cells = report.cells.copy()
     measures = {(k["ref"], k["breakdown"]): k["measure"] for k in report.kpis.to_dict("records")}
+    compares = _status_compares(report, withheld, settings)
     marks = {f: [] for f in FIELDS}
     displays, rags = [], []
     for c in cells.to_dict("records"):
@@ -214,7 +217,8 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
         for f in FIELDS:
             marks[f].append(mark((*key, f)) if (*key, f) in withheld else "")
         hidden = (*key, "value") in withheld
-        rags.append("" if hidden and c["rag"] not in KEEP else c["rag"])
+        rags.append("" if (hidden or compares(key[:2], c["column"])) and c["rag"] not in KEEP
+                    else c["rag"])
         displays.append(_display(c, key, withheld, mark, measures.get(key[:2]))
                         if hidden else c["display"])
     for f in FIELDS:
@@ -226,13 +230,14 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
     gone = [(s["ref"], s["breakdown"], s["period"], "value") in withheld
             for s in series.to_dict("records")]
     series.loc[gone, "value"] = float("nan")
-    series.loc[[g and r not in KEEP for g, r in zip(gone, series["rag"], strict=True)],
-               "rag"] = ""
+    series.loc[[(g or compares((ref, b), p)) and r not in KEEP for g, r, ref, b, p in
+                zip(gone, series["rag"], series["ref"], series["breakdown"], series["period"],
+                    strict=True)], "rag"] = ""
     spc = report.spc_points
     no_spc = {(p["ref"], p["breakdown"]) for p in spc.to_dict("records")
               if (p["ref"], p["breakdown"], p["period"], "value") in withheld}
     spc = spc[[(r, b) not in no_spc for r, b in zip(spc["ref"], spc["breakdown"])]]
-    kpis = _kpi_rows(report, withheld, values, settings, no_spc)
+    kpis = _kpi_rows(report, withheld, values, settings, no_spc, compares)
     travel = {(k["ref"], k["breakdown"]): (k["travel"], k["travel_text"])
               for k in kpis.to_dict("records")}
     now = [travel.get((r, b), (t, w)) if t else (t, w) for r, b, t, w in
@@ -300,8 +305,68 @@ def _fy(span: str) -> str:
         return ""
 
 
+def _hidden_years(withheld: set) -> dict:
+    """(ref, breakdown) -> the financial years in which a value of it is withheld."""
+    hidden: dict = {}
+    for key in withheld:
+        if key[3] == "value":
+            hidden.setdefault(key[:2], set()).add(_fy(key[2]))
+    return hidden
+
+
+def _status_reach(report: Report, scheme: str) -> int | None:
+    """How far back the bands of a status key read the KPI's own figures: None when they
+    read none (a target, a floor, loaded or peer reference values), else the number of
+    periods before a column its rolling averages read (0: a direction of travel against the
+    previous period, the same period a year before or the previous year's end; ``ANY``: an
+    SPC signal, which reads the whole series)."""
+    try:
+        key = report.keys.status_key(scheme)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    conds = [b.travel for b in key.bands if b.travel is not None]
+    if not (key.rolling or conds or key.uses_spc):
+        return None
+    if key.uses_spc:
+        return ANY
+    return max([n for _, n in key.rolling]
+               + [c.periods for c in conds if c.baseline == "rolling_average"], default=0)
+
+
+def _status_compares(report: Report, withheld: set, settings: Suppression):
+    """Whether the status of a shown figure would compare it with a withheld one (reporting
+    rules 7.6): its key reads the KPI's own earlier figures (a direction of travel, a
+    rolling average, an SPC signal) and one it can read is withheld, or its key compares
+    with the KPI's catalogue baseline and that is a small count.  ``(ref, breakdown),
+    column or period -> bool``."""
+    hidden = _hidden_years(withheld)
+    kpis = {(k["ref"], k["breakdown"]): k for k in report.kpis.to_dict("records")}
+    reach: dict = {}
+
+    def compares(kpi: tuple, span: str) -> bool:
+        k = kpis.get(kpi)
+        if k is None:
+            return False
+        scheme = k.get("rag_scheme", "")
+        if scheme not in reach:
+            reach[scheme] = _status_reach(report, scheme)
+        try:
+            uses_baseline = "baseline" in report.keys.status_key(scheme).uses()
+        except (AttributeError, KeyError, TypeError, ValueError):
+            uses_baseline = False
+        if uses_baseline and k.get("unit") == "count" and settings.small(k.get("baseline")):
+            return True
+        back = reach[scheme]
+        if back is None or kpi not in hidden:
+            return False
+        window = _window(span if _fy(span) else k.get("headline_period", ""), back)
+        return back == ANY or not window or bool(hidden[kpi] & window)
+
+    return compares
+
+
 def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression,
-              no_spc: set) -> pd.DataFrame:
+              no_spc: set, compares=lambda kpi, span: False) -> pd.DataFrame:
     """Headline RAG and travel, baseline, SPC icons and commentary of the public edition."""
     hidden: dict = {}  # (ref, breakdown) -> the financial years with a withheld value
     shown_forms: dict = {}  # ref -> how its withheld figures would be printed
@@ -319,7 +384,7 @@ def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression
     for k in report.kpis.to_dict("records"):
         key = (k["ref"], k["breakdown"])
         head = k.get("headline_period", "")
-        if (*key, head, "value") in withheld and k["rag"] not in KEEP:
+        if ((*key, head, "value") in withheld or compares(key, head)) and k["rag"] not in KEEP:
             k["rag"], k["override_reason"], k["override_by"] = "", "", ""
         window = _window(head, _reach(report, k.get("travel_scheme", "")))
         if hidden.get(key, set()) & window or (*key, head, "value") in withheld:
