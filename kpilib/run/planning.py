@@ -46,7 +46,7 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
     branding = branding or {}
     jobs = [Job(find_notebook(report_set, rtype.overview_notebook), "index", None, title,
                 dict(base), cwd, branding)]
-    for section in report.sections():
+    for section in () if rtype.single_page else report.sections():  # one page: the overview
         jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
                         page_file(section)[:-5], section, f"{section} · {title}",
                         {**base, "section": section}, cwd, branding))
