@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -92,6 +93,7 @@ def one_page_project(tmp_path, monkeypatch):
         [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
     monkeypatch.setenv(registry.ENV_VAR, "scorecard_kpis")
     monkeypatch.setattr(registry.TYPES, "_discovered", False)
+    monkeypatch.delitem(sys.modules, "scorecard_kpis", raising=False)  # imported afresh: registers
     yield tmp_path
     registry.unregister("scorecard")
 
