@@ -193,3 +193,18 @@ def test_a_view_runs_audits_and_reruns_when_its_kpis_change(view_project, capsys
     assert "unchanged" not in out
     results = (folder / "results.csv").read_text(encoding="utf-8")
     assert "CS1,,2024-25-Q1,79.666667," in results  # (84 + 85 + 70) / 300, was 85
+
+
+def test_a_view_selecting_nothing_says_its_filter(view_project, capsys):
+    registry.register(ReportType(name="nobody", title="Nobody", periods=("quarter",),
+                                 view={"directorate": ["Nowhere"]}))
+    try:
+        (view_project / "nobody.yaml").write_text(
+            'period: "2024-25-Q1"\nreport: nobody\nstore: kpi.sqlite\n', encoding="utf-8")
+        assert main(["run", "nobody.yaml", "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert "no KPIs of the 2024-25 catalogue are in the nobody view (its filter: " \
+               "directorate in 'Nowhere'" in err
+        assert "Traceback" not in err
+    finally:
+        registry.unregister("nobody")

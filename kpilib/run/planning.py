@@ -82,6 +82,12 @@ def choose_reports(params: RunParams, catalogue, as_of: str) -> tuple[list[str],
                        f"{params.period} (catalogues loaded: {loaded}; {where}): load the {fy} "
                        "catalogue with `kpi load catalogue`, or check key 'period'")
     its = f"its KPIs are for {', '.join(have)}"
+    view = registry.get(params.report).view if params.report != "all" else {}
+    if view:  # a view: no row names it, its filter chose none
+        said = "; ".join(f"{col} in {', '.join(map(repr, v))}" for col, v in view.items())
+        raise RunError(f"no KPIs of the {fy} catalogue are in the {params.report} view (its "
+                       f"filter: {said}; {its}; {where}): check the view's filter or key "
+                       "'period'")
     if params.report != "all":
         raise RunError(f"no {params.report} KPIs in the {fy} catalogue ({its}; {where}): "
                        f"check key 'report', or give KPIs report = {params.report} in the "
