@@ -187,7 +187,10 @@ def check_section(report: Report, section: str | None) -> str:
 
 
 def pages(report: Report) -> list[tuple[str, str]]:
-    """(section name, file name) of every page of a report, overview first."""
+    """(section name, file name) of every page of a report, overview first (a single-page
+    report: none, its one page needs no navigation)."""
+    if report.type.single_page:
+        return []
     return [("Overview", "index.html")] + [(s, render.page_file(s)) for s in report.sections()]
 
 
@@ -207,10 +210,14 @@ def section_page_body(report: Report, section: str | None = None) -> str:
 
 
 def overview_page(report: Report) -> str:
-    """The overview (index) page: summary counts, exceptions, sources, links."""
+    """The overview (index) page: summary counts, exceptions, sources, links; for a
+    single-page report type its one page: that, then the contents and every KPI."""
     check_section(report, None)  # a report with no KPIs is an error, not an empty page
-    return (render.page_header(report, report.title, pages(report)) + render.legend(report)
+    page = (render.page_header(report, report.title, pages(report)) + render.legend(report)
             + render.overview(report, pages(report)[1:], list(report.sources)))
+    if report.type.single_page:
+        page += render.contents(report) + render.section_body(report)
+    return page
 
 
 def benchmark_chart(report: Report, ref: str, label: str, value: float) -> str:

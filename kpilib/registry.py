@@ -91,6 +91,16 @@ class ReportType:
     notebooks : the folder of the type's own standard notebooks (a package's report type
         ships them beside its module); None: kpilib's.  A project's ``notebooks/`` still
         comes first (:mod:`kpilib.run.locate`).
+    single_page : its pages are one: the overview page holds the summary and every KPI
+        (grouped by key commitment); no page per section (``section_key`` is then what the
+        summary counts KPIs by), so no ``section_notebook``, ``section_order`` or
+        ``extra_pages``.
+    view : a view of the catalogue instead of a slice of it: ``{column: values}``, the KPIs
+        whose catalogue row has one of the values in every column named (e.g.
+        ``{"directorate": ("Children's Services",), "report": ("core", "service")}``; columns:
+        :data:`VIEW_COLUMNS`).  No catalogue row names a view in its ``report`` column; each
+        KPI keeps its own row (target, tolerance, keys...) and returns, so its figures are
+        those of the report type its row names.  Empty: a slice (the KPIs naming it).
     """
 
     name: str
@@ -113,8 +123,14 @@ class ReportType:
     extend: Callable[..., Any] | None = None
     previous_set: bool = False
     notebooks: str | None = None
+    single_page: bool = False
+    view: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.view, Mapping):  # a tuple of values per column, as declared
+            object.__setattr__(self, "view", {
+                k: tuple(v) if isinstance(v, list | tuple | set | frozenset) else v
+                for k, v in self.view.items()})
         if not NAME.match(self.name) or self.name == "all":
             raise RegistryError(f"report type name {self.name!r}: expected a lower-case word "
                                 "(letters, digits, _), not 'all'")
@@ -129,10 +145,34 @@ class ReportType:
     def accepts(self, period_kind: str) -> bool:
         return period_kind in self.periods
 
+    @property
+    def is_view(self) -> bool:
+        return bool(self.view)
+
+    def includes(self, row: Mapping) -> bool:
+        """Whether a KPI's catalogue row (a mapping of its columns) is one of this type's."""
+        if not self.view:
+            return row.get("report") == self.name
+        return all(row.get(col) in values for col, values in self.view.items())
+
+    def members(self, catalogue):
+        """A boolean mask of the catalogue rows (a pandas frame) of this type's KPIs: those
+        naming it in ``report``, or for a view those its filter selects."""
+        if not self.view:
+            return catalogue["report"] == self.name
+        mask = catalogue["breakdown"] == ""
+        for col, values in self.view.items():
+            mask = mask & catalogue[col].isin(list(values))
+        return mask
+
 
 # The catalogue columns a report may be split into pages by (a test checks that each is a
 # column of the catalogue contract), and the parameters every page notebook takes from a run.
 SECTION_COLUMNS = ("directorate", "department", "commitment", "theme")
+# The catalogue columns a view may filter by (a test checks each is a catalogue column).
+VIEW_COLUMNS = ("ref", "report", "directorate", "department", "commitment", "theme",
+                "frequency", "measure", "unit", "polarity", "statutory", "rag_scheme",
+                "travel_scheme", "metric")
 RUN_PARAMETERS = ("store", "period", "report_set", "as_of", "council", "loads_through")
 PAGE_STEM = re.compile(r"^[a-z0-9][a-z0-9-]{0,60}$")
 RUN_FILES = ("index.html", "manifest.json", "manifest.sig", "additions.jsonl", "notebooks",
@@ -159,8 +199,9 @@ def check_report_type(rt: ReportType) -> None:
     that is not a column pages can be split by; page file names that are not lower-case
     words, or clash with each other, the overview or the run's own files; and each standard
     notebook it names that kpilib (or its ``notebooks`` folder) holds must declare the
-    parameters a run passes (a project's own notebook is checked when a run finds it)."""
-    problems = []
+    parameters a run passes (a project's own notebook is checked when a run finds it); a
+    single page with section pages, and a view's filter (:func:`view_problems`)."""
+    problems = [*single_page_problems(rt), *view_problems(rt)]
     if rt.section_key not in SECTION_COLUMNS:
         close = difflib.get_close_matches(str(rt.section_key), SECTION_COLUMNS, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -180,8 +221,8 @@ def check_report_type(rt: ReportType) -> None:
             problems.append(f"output {name!r} has the name of a file every run writes (or a "
                             "page); give it another name")
     folder = Path(rt.notebooks) if rt.notebooks else PACKAGE_NOTEBOOKS
-    pages = [(rt.overview_notebook, "the overview", ()), (rt.section_notebook, "each section",
-                                                          ("section",)),
+    pages = [(rt.overview_notebook, "the overview", ()),
+             *(() if rt.single_page else ((rt.section_notebook, "each section", ("section",)),)),
              *((nb, f"page {title!r}", ()) for _, title, nb in rt.extra_pages)]
     for notebook, page, extra in pages:
         path = folder / notebook
@@ -200,6 +241,59 @@ def check_report_type(rt: ReportType) -> None:
                             "None`)")
     if problems:
         raise RegistryError(f"report type {rt.name!r}: " + "; ".join(problems))
+
+
+def single_page_problems(rt: ReportType) -> list[str]:
+    """A single-page type that also declares pages besides its one (or what only section
+    pages use): contradictions, each named."""
+    if not rt.single_page:
+        return []
+    said = "single_page=True (its overview is its only page)"
+    out = [f"{said} contradicts extra_pages {', '.join(repr(s) for s, _, _ in rt.extra_pages)}"
+           ] if rt.extra_pages else []
+    if rt.section_notebook != "section.ipynb":
+        out.append(f"{said} contradicts section_notebook {rt.section_notebook!r}: it has no "
+                   "section pages")
+    if rt.section_order:
+        out.append(f"{said} contradicts section_order {rt.section_order}: it has no section "
+                   "pages to order")
+    return out
+
+
+def view_problems(rt: ReportType) -> list[str]:
+    """A view's filter: a mapping of :data:`VIEW_COLUMNS` to non-empty lists of text values,
+    not naming the view itself as a report; and nothing that checks catalogue rows naming
+    the type (no row names a view) or compares the previous year's rows naming it."""
+    if not isinstance(rt.view, Mapping):
+        return [f"view {rt.view!r}: expected a mapping of catalogue columns to values"]
+    out = []
+    for col, values in rt.view.items():
+        if col not in VIEW_COLUMNS:
+            close = difflib.get_close_matches(str(col), VIEW_COLUMNS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            out.append(f"view column {col!r} is not a catalogue column a view can filter "
+                       f"by{hint}; expected one of {', '.join(VIEW_COLUMNS)}")
+        elif not isinstance(values, tuple) or not values or \
+                not all(isinstance(v, str) for v in values):
+            out.append(f"view column {col!r}: {values!r}; expected a list of one or more "
+                       "values (text)")
+        elif col == "report" and rt.name in values:
+            out.append(f"view column 'report' names the view {rt.name!r} itself; no catalogue "
+                       "row names a view: name the report types whose KPIs it shows")
+    if rt.view:
+        said = "a view (its KPIs are chosen by its filter, not by their report column)"
+        out += [f"{said} cannot have {what}: {why}" for what, why in (
+            ("frequencies", "filter on 'frequency' instead"),
+            ("required", "its KPIs' rows are checked by their own report types"),
+            ("previous_set", "the previous year's set is of the KPIs naming a type"))
+            if getattr(rt, what)]
+    return out
+
+
+def catalogue_names() -> tuple[str, ...]:
+    """The report types a catalogue row may name in its ``report`` column: every registered
+    type but a view."""
+    return tuple(n for n in names() if not TYPES[n].is_view)
 
 
 def _builtin_modules() -> tuple[str, ...]:

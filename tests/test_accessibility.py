@@ -9,7 +9,9 @@ absent, except on CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,14 @@ PAGE_TYPES = {
     "qpr directorate": (("qpr",), "integrated-children-s-services.html"),
     "KPI-set change report": (("changes",), "index.html"),
     "publication library": (("library",), "index.html"),
+    "one-page report (a view of the core KPIs)": (("one-page",), "index.html"),
 }
+# a single-page report type that is also a view of the catalogue (every core KPI), registered
+# from a module of the test's own, as a council's package would (the kernels import it too)
+ONE_PAGE_MODULE = """from kpilib.registry import ReportType, register
+register(ReportType(name="onepage", title="Core KPIs on one page", periods=("month",),
+                    single_page=True, view={"report": ["core"]}))
+"""
 _FOLDERS: dict[tuple, Path] = {}
 
 
@@ -65,6 +74,10 @@ def page_folder(request, tmp_path_factory, test_store, source: tuple) -> Path:
     if kind == "qpr":
         return report_run(tmp_path_factory, kent_store(tmp_path_factory), "2024-25-Q2",
                           "qpr").folder
+    if kind == "one-page":
+        if source not in _FOLDERS:
+            _FOLDERS[source] = one_page_run(tmp_path_factory, test_store)
+        return _FOLDERS[source]
     if kind == "library":
         return report_run(tmp_path_factory, test_store, "2024-02", "core").folder.parent.parent
     if source not in _FOLDERS:
@@ -75,6 +88,30 @@ def page_folder(request, tmp_path_factory, test_store, source: tuple) -> Path:
                      "--as-of", DEMO_AS_OF, "--output-dir", str(out)]) == 0
         _FOLDERS[source] = out / "2024-25_2025-26" / "changes"
     return _FOLDERS[source]
+
+
+def one_page_run(tmp_path_factory, test_store) -> Path:
+    """The folder of the demo's February 2024 core KPIs as a one-page report."""
+    from kpilib import registry
+    from kpilib.run.params import validate
+    from kpilib.run.runner import run
+
+    out = tmp_path_factory.mktemp("a11y-one-page")
+    (out / "onepage_kpis.py").write_text(ONE_PAGE_MODULE, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(out))
+        mp.setenv("PYTHONPATH", os.pathsep.join([str(out), *filter(None, [
+            os.environ.get("PYTHONPATH")])]))
+        mp.setenv(registry.ENV_VAR, "onepage_kpis")
+        mp.setattr(registry.TYPES, "_discovered", False)
+        mp.delitem(sys.modules, "onepage_kpis", raising=False)
+        try:
+            params = validate({"period": "2024-02", "report": "onepage",
+                               "store": str(test_store), "as_of": DEMO_AS_OF,
+                               "output_dir": str(out / "outputs")})
+            return run(params, show_progress=False)[0].folder
+        finally:
+            registry.unregister("onepage")
 
 
 @pytest.fixture(scope="module")

@@ -361,8 +361,8 @@ def _name_clashes(add, df: pd.DataFrame) -> None:
     """Sections (pages) and refs (element ids) whose file names or ids would collide."""
     kpis = df[(df["breakdown"] == "") & (df["year"] != "")]
     for (year, report), group in kpis.groupby(["year", "report"], sort=False):
-        if report not in registry.names():
-            continue
+        if report not in registry.names() or registry.get(report).single_page:
+            continue  # a single page: its sections are not pages
         rtype = registry.get(report)
         key, extra = rtype.section_key, {stem: title for stem, title, _ in rtype.extra_pages}
         for s, names in clashes(list(group[key]), tuple(extra)).items():
@@ -460,8 +460,8 @@ def validate_catalogue(name: str, raw: pd.DataFrame, problems: list[Problem] | N
         for row in df.index[sign & (units != "percent")]:
             problems.append(Problem(name, int(row), col, str(raw.at[row, col]), "a % sign is "
                                     "only for a percent KPI; expected a plain number"))
-    problems += numbers.explain_digits(schema_problems(name, catalogue_schema(registry.names()),
-                                                      df))
+    schema = catalogue_schema(registry.catalogue_names())  # a view is named by no row
+    problems += numbers.explain_digits(schema_problems(name, schema, df))
     problems += _cross_problems(name, df, {c for c in COLUMNS if c not in raw.columns})
     problems += key_problems(name, df, keys or builtin_keys())
     problems += metric_problems(name, df)

@@ -352,7 +352,7 @@ def build_report(
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
         d = eng.defs[(per.fy, ref, b)]
-        if d["report"] != report:
+        if not rtype.includes(d):  # a KPI of the type (or its view's filter)
             continue
         row = _column_cells(eng, d, columns)
         step = eng.step_period(d, per)
@@ -423,7 +423,7 @@ def latest_period(catalogue: pd.DataFrame, returns: pd.DataFrame, report: str) -
     """The latest period a report type can be run for: the newest month (or quarter, for a
     quarterly type) with a value, or arrears, for one of its KPIs.  ``None``: no data."""
     rtype = registry.get(report)
-    refs = set(catalogue.loc[catalogue["report"] == report, "ref"])
+    refs = set(catalogue.loc[rtype.members(catalogue), "ref"])
     rows = returns[returns["ref"].isin(refs) & (returns["value"].notna()
                                                 | (returns["status"] == ARREARS))]
     for kind in rtype.periods:

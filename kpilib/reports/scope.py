@@ -56,7 +56,8 @@ def sources_read(sources, catalogue, returns, reads: Reads) -> tuple[dict, ...]:
     does not concern is not published again for it (:mod:`kpilib.run.fingerprint`)."""
     if returns is None or "source_file" not in getattr(returns, "columns", ()):
         return tuple(sources)
-    kpis = catalogue[(catalogue["year"] == reads.fy) & (catalogue["report"] == reads.report)]
+    kpis = catalogue[(catalogue["year"] == reads.fy)
+                     & registry.get(reads.report).members(catalogue)]
     refs = set(kpis["ref"]) | {r for v in kpis.get("previous_ref", ()) for r in previous_refs(v)}
     period = returns["period"].astype(str)
     month = period.str.len() == len(reads.last_month)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpilib import __version__
+from kpilib import __version__, registry
 from kpilib.clock import utc_now
 from kpilib.errors import AuditError
 from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS, RETURNS_ADDED
@@ -262,6 +262,7 @@ def build_manifest(params, report_set: str, as_of: str, inputs, jobs, self_conta
         "data": {
             **data_digests(catalogue, returns),
             **({"reads": inputs.reads} if getattr(inputs, "reads", None) else {}),
+            **view_data(report_set),
             "sources": [{k: s[k] for k in ("kind", "source_file", "sha256", "loaded_at")}
                         for s in inputs.sources],
             **extras_data(getattr(inputs, "extras", {})),
@@ -275,6 +276,13 @@ def build_manifest(params, report_set: str, as_of: str, inputs, jobs, self_conta
                   for j in jobs],
     }
     return manifest
+
+
+def view_data(report_set: str) -> dict:
+    """A view's filter (``data.view``: which KPIs it shows), so that a changed filter is a
+    changed input; nothing for a report type that is not a view."""
+    view = registry.get(report_set).view if report_set in registry.names() else {}
+    return {"view": {col: list(values) for col, values in view.items()}} if view else {}
 
 
 def extras_data(extras: dict) -> dict:

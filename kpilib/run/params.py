@@ -60,8 +60,9 @@ def missing_kpis(catalogue, fy: str, report: str) -> str | None:
     if year.empty:
         loaded = ", ".join(sorted(set(kpis["year"]))) or "none"
         return f"no catalogue is loaded for {fy} (catalogues loaded: {loaded})"
-    if not (year["report"] == report).any():
-        return f"no {report} KPIs in the {fy} catalogue"
+    if not registry.get(report).members(year).any():
+        return f"no {report} KPIs in the {fy} catalogue" + (
+            " (its view's filter selects none)" if registry.get(report).is_view else "")
     return None
 
 

@@ -46,7 +46,7 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
     branding = branding or {}
     jobs = [Job(find_notebook(report_set, rtype.overview_notebook), "index", None, title,
                 dict(base), cwd, branding)]
-    for section in report.sections():
+    for section in () if rtype.single_page else report.sections():  # one page: the overview
         jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
                         page_file(section)[:-5], section, f"{section} · {title}",
                         {**base, "section": section}, cwd, branding))
@@ -82,6 +82,12 @@ def choose_reports(params: RunParams, catalogue, as_of: str) -> tuple[list[str],
                        f"{params.period} (catalogues loaded: {loaded}; {where}): load the {fy} "
                        "catalogue with `kpi load catalogue`, or check key 'period'")
     its = f"its KPIs are for {', '.join(have)}"
+    view = registry.get(params.report).view if params.report != "all" else {}
+    if view:  # a view: no row names it, its filter chose none
+        said = "; ".join(f"{col} in {', '.join(map(repr, v))}" for col, v in view.items())
+        raise RunError(f"no KPIs of the {fy} catalogue are in the {params.report} view (its "
+                       f"filter: {said}; {its}; {where}): check the view's filter or key "
+                       "'period'")
     if params.report != "all":
         raise RunError(f"no {params.report} KPIs in the {fy} catalogue ({its}; {where}): "
                        f"check key 'report', or give KPIs report = {params.report} in the "

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from kpilib import registry
 from kpilib.clock import normalise_timestamp
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS, NUMBERS, RETURN_COLUMNS, empty_catalogue
 from kpilib.rules.markers import previous_refs
@@ -118,7 +119,7 @@ def report_catalogue(conn: sa.Connection, reads, as_of: str | None,
         return empty_catalogue()
     rows = list(conn.execute(_catalogue_query(reads.fy, picks[reads.fy], None)))
     own = _catalogue_frame(rows)
-    refs = linked_refs(own[own["report"] == reads.report])
+    refs = linked_refs(own[registry.get(reads.report).members(own)])  # a view: its filter
     c = catalogue_rows.c
     for year in reads.years:
         if year != reads.fy and year in picks and refs:
@@ -201,7 +202,7 @@ def report_snapshot(store: Store, reads, as_of: str | None = None,
     as_of = as_of or store.last_loaded_at(through)
     with store.engine.connect() as conn:
         cat = report_catalogue(conn, reads, as_of, through)
-        mine = cat[(cat["year"] == reads.fy) & (cat["report"] == reads.report)]
+        mine = cat[(cat["year"] == reads.fy) & registry.get(reads.report).members(cat)]
         ret = report_returns(conn, sorted(linked_refs(mine)), reads, as_of, through)
         src = sources(conn, as_of, through)
     frames, found = store.read_extras(extras, as_of, through)
