@@ -102,7 +102,9 @@ def one_page_project(tmp_path, monkeypatch):
 def test_a_one_page_report_runs_publishes_and_audits(one_page_project, capsys):
     assert main(["load", "catalogue", "catalogue.csv", "--store", "kpi.sqlite"]) == 0
     assert main(["load", "returns", "returns.csv", "--store", "kpi.sqlite"]) == 0
+    capsys.readouterr()
     assert main(["run", "internal.yaml", "--quiet"]) == 0
+    assert "scorecard 2023-06: 1 page, 3 KPIs" in capsys.readouterr().out
     folder = one_page_project / "outputs" / "2023-06" / "scorecard"
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
     assert files == ["index.html", "manifest.json", "results.csv", "spc.csv"]  # one page

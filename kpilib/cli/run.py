@@ -52,7 +52,8 @@ def cmd_run(args) -> int:
                     supersede_signed=args.supersede_signed)
     for s in summaries:
         counts = ", ".join(f"{k or 'Not rated'} {v}" for k, v in sorted(s.statuses.items()))
-        print(f"{s.report} {s.period}: {s.pages} pages, {s.kpis} KPIs ({counts}) in "
+        pages = f"{s.pages} page" + ("" if s.pages == 1 else "s")
+        print(f"{s.report} {s.period}: {pages}, {s.kpis} KPIs ({counts}) in "
               f"{s.seconds:.1f} s -> {s.index}")
         print_published(s)
     return 0

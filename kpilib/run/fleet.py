@@ -316,8 +316,8 @@ def execute_task(task: Task) -> Outcome:
 
 def _published(s: dict) -> str:
     what = "unchanged" if s["unchanged"] else "published"
-    return f"{s['report']} {s['period']}: {s['pages']} pages, {s['kpis']} KPIs {what} in " \
-           f"{s['folder']}"
+    pages = f"{s['pages']} page" + ("" if s["pages"] == 1 else "s")
+    return f"{s['report']} {s['period']}: {pages}, {s['kpis']} KPIs {what} in {s['folder']}"
 
 
 def run_tasks(fleet: Fleet, cwd: str | None = None) -> list[Task]:
