@@ -234,3 +234,42 @@ def test_audit_names_a_template_override_changed_since_the_run(tmp_path, monkeyp
     out = capsys.readouterr().out
     assert ("differs on re-execution: project:templates/fragments/unused.html.j2 (template "
             "override changed since the run)") in out
+
+
+def _fragment(home_folder: Path, marker: str) -> None:
+    """A fragment override (rendered in the notebooks' kernels): kpilib's KPI article and a
+    line of the council's own."""
+    path = home_folder / "templates" / "fragments" / "kpi_article.html.j2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{% include "kpilib/fragments/kpi_article.html.j2" %}'
+                    f"<p>{marker} fragment</p>\n")
+
+
+@pytest.mark.slow
+def test_a_council_named_by_its_parameter_set_brings_its_own_fragments(tmp_path, monkeypatch):
+    """``council: councils/kent.yaml`` in a parameter set of the project's ``params/``: the
+    set's paths are the project's, but its notebooks' fragments are its home's
+    (``councils/``), not those of the project folder the kernels run in."""
+    root = tmp_path / "checkout"
+    _hostile(root)
+    _fragment(root, "LEAKED")
+    (root / "councils").mkdir()
+    (root / "councils" / "kent.yaml").write_text("name: Kent Test Council\n")
+    _fragment(root / "councils", "KENT")
+    _store(root / "data" / "kent.sqlite", tmp_path, 9.1)
+    (root / "params" / "kent").mkdir(parents=True)
+    (root / "params" / "kent" / "p.yaml").write_text(
+        f'period: "2024-04"\nreport: core\nstore: data/kent.sqlite\nas_of: "{AS_OF}"\n'
+        "council: councils/kent.yaml\noutput_dir: outputs/kent\n")
+    _run(tmp_path, root / "params" / "kent" / "p.yaml", monkeypatch)  # from elsewhere
+    run = root / "outputs" / "kent" / "2024-04" / "core"
+    page = (run / f"{PAGE}.html").read_text(encoding="utf-8")
+    assert "<p>KENT fragment</p>" in page and "LEAKED" not in page
+    assert "Kent Test Council" in page and "Working Folder Council" not in page
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["templates"] == {"project:templates/fragments/kpi_article.html.j2":
+                                     manifest["templates"]["project:templates/fragments/"
+                                                           "kpi_article.html.j2"]}
+    assert all(label.startswith("kpilib:") for label in manifest["notebooks"])
+    monkeypatch.chdir(root)  # audit from the project folder, as the run read its paths
+    assert main(["audit", str(run)]) == 0

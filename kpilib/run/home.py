@@ -12,9 +12,9 @@ notebooks (``notebooks/<type>/...``), template overrides (``templates/...``, inc
 from there, never from the working folder.  A run with no settings file has no home: it uses
 kpilib's notebooks and templates only.
 
-A parameter set's *project* is the nearest folder, from the parameter file's folder upwards,
-that holds a ``params/`` folder (the folder ``kpi run`` was always run from), else the
-parameter file's own folder.  Its relative paths (``store``, ``output_dir``, ``council``)
+A parameter set's *project* is the folder holding the nearest ``params/`` folder the
+parameter file is in (the folder ``kpi run`` was always run from), else the parameter
+file's own folder.  Its relative paths (``store``, ``output_dir``, ``council``)
 are read from there, and its kernels run there, so a run gives the same pages from any
 working folder.  Loads and audit, which have no parameter set, take ``--council``, else the
 nearest ``council.yaml`` from the working folder (:func:`find_settings`).
@@ -43,12 +43,13 @@ def find_settings(start: str | Path | None = None) -> Path | None:
 
 
 def project_of(params_file: str | Path) -> Path:
-    """The project of a parameter file: the nearest folder from the file's folder upwards
-    with a ``params/`` folder, else the file's own folder (absolute)."""
+    """The project of a parameter file: the folder holding the nearest ``params/`` folder
+    the file is in (``councils/kent/params/2024-25-Q2.yaml``: ``councils/kent``), else the
+    file's own folder (absolute)."""
     here = Path(params_file).resolve().parent
     for folder in (here, *here.parents):
-        if (folder / PARAMS).is_dir():
-            return folder
+        if folder.name == PARAMS and folder.parent != folder:
+            return folder.parent
     return here
 
 
