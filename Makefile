@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STORE  ?= data/kpi.sqlite
-KENT   ?= data/kent.sqlite
+KENT   ?= councils/kent/data/kpi.sqlite
 
 .DEFAULT_GOAL := help
 .PHONY: help install test report demo lab lint bench docs clean
@@ -30,7 +30,7 @@ $(AXE): package.json package-lock.json
 test: $(STAMP) $(AXE) ## run the whole test suite (unit, CLI, notebooks with nbval, browser, axe-core)
 	$(BIN)/python -m pytest
 
-demo: $(STAMP) ## build the demo stores data/kpi.sqlite and data/kent.sqlite if absent
+demo: $(STAMP) ## build the demo stores data/kpi.sqlite and councils/kent/data/kpi.sqlite if absent
 	@test -f $(STORE) || $(BIN)/kpi demo --store $(STORE)
 	@test -f $(KENT) || $(BIN)/kpi demo --council kent --store $(KENT)
 
@@ -38,9 +38,9 @@ report: demo ## the demo's latest month and quarter, its KPI-set changes, Kent's
 	$(BIN)/kpi run params/2025-03.yaml
 	$(BIN)/kpi run params/2024-25-Q4.yaml
 	$(BIN)/kpi changes --store $(STORE) --from 2024-25 --to 2025-26
-	$(BIN)/kpi run params/kent/2024-25-Q4.yaml
-	@test -f data/county.sqlite || $(BIN)/kpi demo --council county
-	$(BIN)/kpi run params/county/2013-14-Q2.yaml
+	$(BIN)/kpi run councils/kent/params/2024-25-Q4.yaml
+	@test -f councils/county/data/kpi.sqlite || $(BIN)/kpi demo --council county
+	$(BIN)/kpi run councils/county/params/2013-14-Q2.yaml
 
 lab: demo ## open JupyterLab on the project (notebooks read data/kpi.sqlite, latest period)
 	$(BIN)/jupyter lab --notebook-dir=.
@@ -58,4 +58,4 @@ lint: $(STAMP) ## ruff over the package, tests and benchmarks
 	$(BIN)/ruff check kpilib tests bench conftest.py
 
 clean: ## remove the virtualenv, demo store and rendered outputs
-	rm -rf $(VENV) node_modules site data/kpi.sqlite data/kent.sqlite data/county.sqlite data/demo data/county outputs/*/
+	rm -rf $(VENV) node_modules site data/kpi.sqlite data/demo outputs/*/ councils/*/data councils/*/outputs

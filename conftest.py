@@ -79,7 +79,8 @@ def corporate_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("corporate")
     params = validate({"period": "2013-14-Q2", "report": "corporate",
-                       "store": str(COUNTY_STORE), "council": str(ROOT / "councils/county.yaml"),
+                       "store": str(COUNTY_STORE),
+                       "council": str(ROOT / "councils/county/council.yaml"),
                        "as_of": DEMO_AS_OF, "output_dir": str(out)})
     return run(params, show_progress=False)[0]
 

@@ -41,7 +41,8 @@ def load(kind: str, *files: str | Path, store: str | Path = DEFAULT_STORE,
     folder).  Returns each file's :class:`~kpilib.store.database.LoadResult`; the first file
     that fails raises :class:`~kpilib.errors.ValidationError` listing every problem (files
     before it stay loaded, nothing of it is stored)."""
-    from kpilib.run.council import find_settings, load_keys
+    from kpilib.run.council import load_keys
+    from kpilib.run.home import find_settings
     from kpilib.store import Store
 
     keys = load_keys(council if council is not None else find_settings())
@@ -69,7 +70,12 @@ def run(params: str | Path | Mapping, *, as_of: str | None = None,
         raw = {**params, **{k: v for k, v in overrides.items() if v is not None}}
         checked = validate(raw, "<parameters>")
     else:
-        checked = read_params(params, **overrides)
+        from kpilib.run.home import given_here, project_of
+
+        project = project_of(params)  # the set's paths are read from its project folder
+        checked = read_params(params, **{k: given_here(v, project) if k in ("output_dir",
+                                                                            "store") else v
+                                         for k, v in overrides.items()})
     return run_params(checked, self_contained=self_contained, show_progress=False,
                       force=force, supersede_signed=supersede_signed)
 

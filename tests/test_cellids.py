@@ -74,6 +74,7 @@ def test_a_notebook_without_ids_runs_identically_twice(tmp_path, test_store, mon
     notebook (and audit) differed on every run."""
     project = tmp_path / "project"
     _no_ids(project / "notebooks" / "core" / "section.ipynb")
+    (project / "council.yaml").write_text("", encoding="utf-8")  # the council's home
     monkeypatch.chdir(project)
     runs = []
     for n in (1, 2):
@@ -92,6 +93,7 @@ def test_a_run_refuses_an_invalid_id_before_executing(tmp_path, test_store, monk
     raw = json.loads(nb.read_text())
     raw["cells"][1]["id"] = "two words"
     nb.write_text(json.dumps(raw))
+    (project / "council.yaml").write_text("", encoding="utf-8")  # the council's home
     monkeypatch.chdir(project)
     p = validate({"period": "2024-02", "report": "core", "store": str(test_store),
                   "as_of": AS_OF, "output_dir": str(tmp_path / "out")})

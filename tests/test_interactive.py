@@ -105,7 +105,8 @@ def _demo_project(root: Path, test_store: Path, county_store: Path) -> Path:
     shutil.copy(ROOT / "council.yaml", root / "council.yaml")
     (root / "data").mkdir()
     shutil.copy(test_store, root / "data" / "kpi.sqlite")
-    shutil.copy(county_store, root / "data" / "county.sqlite")
+    (root / "councils" / "county" / "data").mkdir()  # the county's home (councils/county/)
+    shutil.copy(county_store, root / "councils" / "county" / "data" / "kpi.sqlite")
     shutil.copytree(PACKAGE_NOTEBOOKS, root / "kpilib" / "notebooks")
     return root
 

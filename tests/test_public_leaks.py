@@ -330,7 +330,7 @@ def test_the_notice_says_figures_were_withheld_to_protect_others(project):
 
 DEMO = [("test_store", "core", "2024-02", None), ("test_store", "core", "2025-03", None),
         ("test_store", "service", "2024-25-Q4", None),
-        ("county_store", "corporate", "2013-14-Q2", "councils/county.yaml")]
+        ("county_store", "corporate", "2013-14-Q2", "councils/county/council.yaml")]
 
 
 def _system(store, rtype, period, as_of, council):

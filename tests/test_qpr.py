@@ -250,10 +250,10 @@ def test_kent_demo_never_touches_the_demo_councils_store(tmp_path, monkeypatch, 
 
     assert main(["demo", "--council", "kent"]) == 0
     out, err = capsys.readouterr()
-    assert err == "kpi: store data/kent.sqlite\n"
-    assert out.startswith("demo store built at data/kent.sqlite: 10 files")
+    assert err == "kpi: store councils/kent/data/kpi.sqlite\n"
+    assert out.startswith("demo store built at councils/kent/data/kpi.sqlite: 10 files")
     assert sha(Path("data/kpi.sqlite")) == before
-    kent = Store.open("data/kent.sqlite").catalogue()
+    kent = Store.open("councils/kent/data/kpi.sqlite").catalogue()
     assert set(kent["report"]) == {"qpr"} and sorted(set(kent["year"])) == ["2023-24",
                                                                             "2024-25"]
     # Kent's 2024-25 catalogue into the demo council's store: refused, nothing changed
@@ -266,18 +266,20 @@ def test_kent_demo_never_touches_the_demo_councils_store(tmp_path, monkeypatch, 
 
 @pytest.mark.slow
 def test_kent_qpr_end_to_end(tmp_path, monkeypatch, capsys):
-    """kpi demo --council kent, then Kent's Q2 parameter set: the run folder, results.csv's
-    contract, the pages a reviewer sees, audit, and a revision."""
+    """kpi demo --council kent, then Kent's Q2 parameter set, run from the checkout's root:
+    the run folder (in Kent's home), results.csv's contract, the pages a reviewer sees,
+    audit (from Kent's home), and a revision."""
     monkeypatch.chdir(tmp_path)
-    shutil.copytree(ROOT / "councils", "councils")
-    shutil.copytree(ROOT / "params" / "kent", "params/kent")
+    shutil.copytree(ROOT / "councils" / "kent", "councils/kent")
     assert main(["demo", "--council", "kent"]) == 0
     capsys.readouterr()
-    assert main(["run", "params/kent/2024-25-Q2.yaml", "--quiet"]) == 0
+    assert main(["run", "councils/kent/params/2024-25-Q2.yaml", "--quiet"]) == 0
     out, err = capsys.readouterr()
-    assert "kpi: store data/kent.sqlite" in err
+    assert "kpi: store data/kpi.sqlite" in err
     assert out.startswith("qpr 2024-25-Q2: 6 pages, 27 KPIs"), out
-    folder = Path("outputs/kent/2024-25-Q2/qpr")
+    assert f"-> {tmp_path / 'councils/kent/outputs/2024-25-Q2/qpr/index.html'}" in out, out
+    monkeypatch.chdir(tmp_path / "councils" / "kent")  # audits and loads from its home
+    folder = Path("outputs/2024-25-Q2/qpr")
     res = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
     assert tuple(res.columns) == RESULTS_COLUMNS
     q2 = res[res["column"] == "2024-25-Q2"].set_index("ref")
@@ -305,7 +307,7 @@ def test_kent_qpr_end_to_end(tmp_path, monkeypatch, capsys):
     assert f"{folder}: identical" in capsys.readouterr().out
     revised = write_csv(Path("revised.csv"), RETURNS, [
         {"ref": "CS01", "period": "2024-25-Q1", "value": "12.5"}])
-    assert main(["--store", "data/kent.sqlite", "load", "returns", str(revised)]) == 0
+    assert main(["--store", "data/kpi.sqlite", "load", "returns", str(revised)]) == 0
     capsys.readouterr()
     assert main(["revisions", str(folder)]) == 0
     out, err = capsys.readouterr()

@@ -63,9 +63,10 @@ def test_summary_points_at_the_index(core_run):
 
 
 def _broken_notebooks(project):
-    """A project whose own Place & Economy notebook fails in an analyst's extra cell."""
+    """A council's home whose own Place & Economy notebook fails in an analyst's extra cell."""
     nbdir = project / "notebooks" / "core"
     nbdir.mkdir(parents=True)
+    (project / "council.yaml").write_text("", encoding="utf-8")  # the council's home
     nb = nbformat.read(PACKAGE_NOTEBOOKS / "section.ipynb", as_version=4)
     cell = nbformat.v4.new_code_cell(
         'if section == "Place & Economy":\n    raise ValueError("boom in the chart cell")')
@@ -108,6 +109,7 @@ def test_a_kernel_killed_mid_run_fails_the_run_within_seconds(tmp_path, test_sto
 
     nbdir = tmp_path / "project" / "notebooks" / "core"
     nbdir.mkdir(parents=True)
+    (tmp_path / "project" / "council.yaml").write_text("", encoding="utf-8")  # its home
     nb = nbformat.read(PACKAGE_NOTEBOOKS / "section.ipynb", as_version=4)
     cell = nbformat.v4.new_code_cell(
         'import os\nif section == "Place & Economy":\n    os.kill(os.getpid(), 9)')
@@ -201,6 +203,7 @@ def test_a_notebook_that_ignores_the_run_bound_is_refused(tmp_path, test_store, 
                                                           edit):
     nbdir = tmp_path / "project" / "notebooks" / "core"
     nbdir.mkdir(parents=True)
+    (tmp_path / "project" / "council.yaml").write_text("", encoding="utf-8")  # its home
     nb = nbformat.read(PACKAGE_NOTEBOOKS / "section.ipynb", as_version=4)
     cell = 0 if "x = None" in edit(nb) else 2
     nb.cells[cell].source = edit(nb)

@@ -31,9 +31,11 @@ def demo_report(test_store):
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """An empty project folder, made the current working directory."""
+    """A council's home with no settings of its own (an empty ``council.yaml``: kpilib's
+    defaults), made the current working directory: its ``templates/`` are the council's."""
     root = tmp_path / "project"
     root.mkdir()
+    (root / "council.yaml").write_text("", encoding="utf-8")
     monkeypatch.chdir(root)
     return root
 

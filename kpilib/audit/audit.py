@@ -313,10 +313,13 @@ def audit_run(folder: Path, pool=None, store: str | None = None,
             if own_pool:
                 pool.shutdown()
         again = output_hashes(summary.folder)
-        res.data_changes = _data_changes(manifest, read_manifest(summary.folder), store)
+        rerun_manifest = read_manifest(summary.folder)
+        res.data_changes = _data_changes(manifest, rerun_manifest, store)
         recorded = manifest.get("outputs", {})
         res.differing = sorted(f for f in recorded if again.get(f) != recorded[f])
         res.differing += sorted(f"{f} (new)" for f in again if f not in recorded)
+        res.differing += template_changes(manifest.get("templates") or {},
+                                          rerun_manifest.get("templates") or {})
         published = folder / "results.csv"
         if regular(published) and sha256_file(published) != again.get("results.csv"):
             res.value_changes = results_changes(published, summary.folder / "results.csv")
@@ -325,6 +328,15 @@ def audit_run(folder: Path, pool=None, store: str | None = None,
     _still_the_manifest(res)
     res.identical = not (res.failed_checks or res.differing)
     return res
+
+
+def template_changes(recorded: dict, now: dict) -> list[str]:
+    """The council's template overrides (``templates/`` in its home, hashed in the manifest)
+    that differ from the run's, each named: changed, removed or added since the run."""
+    out = [f"{name} (template override {'changed' if name in now else 'removed'} since the "
+           "run)" for name in sorted(recorded) if now.get(name) != recorded[name]]
+    return out + [f"{name} (template override added since the run)"
+                  for name in sorted(now) if name not in recorded]
 
 
 def _still_the_manifest(res: AuditResult) -> None:

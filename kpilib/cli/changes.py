@@ -18,8 +18,10 @@ def add(sub, common) -> None:
                         "at OUTPUT_DIR/<from>_<to>/changes/")
     p.add_argument("--as-of", dest="as_of",
                    help="read the catalogues as they stood at this moment (default: now)")
-    p.add_argument("--council", help="council settings file (default council.yaml, if "
-                                     "present)")
+    p.add_argument("--council", metavar="FILE",
+                   help="council settings file (default: the nearest council.yaml from the "
+                        "working folder upwards, if any); its home's notebooks and templates "
+                        "are used")
     p.add_argument("--self-contained", action="store_true",
                    help="inline the page's scripts (a single file to email)")
     p.add_argument("--force", action="store_true",
@@ -30,12 +32,13 @@ def add(sub, common) -> None:
 
 
 def cmd_changes(args) -> int:
+    from kpilib.run.home import located_here
     from kpilib.run.kpi_set import changes_params, run_changes
     from kpilib.store import open_store
 
     say_store(args.store)
     params = changes_params(args.store, args.year_from, args.year_to, args.output_dir,
-                            args.as_of, args.council)
+                            args.as_of, located_here(args.council))
     open_store(params.store).check_writable(
         "the change report is recorded in the store's ledger of publications; nothing was run")
     s = run_changes(params, as_of=params.as_of, self_contained=args.self_contained,

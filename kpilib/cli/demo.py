@@ -9,20 +9,24 @@ from kpilib.errors import StoreError
 from kpilib.store import Store, sqlite_path
 
 # demo council -> (its default store, its CSV folder); kpilib.demo.BUILDERS builds each
-COUNCILS = {"nnc": ("data/kpi.sqlite", "data/demo"), "kent": ("data/kent.sqlite", "data/demo/kent"),
-            "county": ("data/county.sqlite", "data/county")}
+# (each demo council in its own home folder: kpilib.run.home)
+COUNCILS = {"nnc": ("data/kpi.sqlite", "data/demo"),
+            "kent": ("councils/kent/data/kpi.sqlite", "councils/kent/data/demo"),
+            "county": ("councils/county/data/kpi.sqlite", "councils/county/data/demo")}
 
 
 def add(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="build the demo store from generated data")
     p.add_argument("--council", choices=list(COUNCILS), default="nnc",
                    help="which demo council: nnc (North Northamptonshire, the default: "
-                        "data/kpi.sqlite), kent (Kent's quarterly performance report: "
-                        "data/kent.sqlite) or county (a 2013-14 corporate report set: "
-                        "data/county.sqlite); --store and --data-dir override")
+                        "data/kpi.sqlite), kent (Kent's quarterly performance report, in its "
+                        "home councils/kent/: councils/kent/data/kpi.sqlite) or county (a "
+                        "2013-14 corporate report set: councils/county/data/kpi.sqlite); "
+                        "--store and --data-dir override")
     p.add_argument("--data-dir", default=None, type=Path,
                    help="where the demo CSV files are written (default: data/demo, "
-                        "data/demo/kent for kent, data/county for county)")
+                        "councils/kent/data/demo for kent, councils/county/data/demo for "
+                        "county)")
     p.add_argument("--force", action="store_true", help="replace an existing SQLite store file")
     p.set_defaults(func=cmd_demo)
 

@@ -30,12 +30,15 @@ def add(sub, common) -> None:
 
 
 def cmd_run(args) -> int:
+    from kpilib.run.home import given_here, project_of
     from kpilib.run.params import read_params
     from kpilib.run.runner import run
 
-    params = read_params(args.params, as_of=args.as_of, output_dir=args.output_dir,
+    project = project_of(args.params)  # where the set's paths are read from: the command
+    params = read_params(args.params, as_of=args.as_of,  # line's, from the working folder
+                         output_dir=given_here(args.output_dir, project),
                          edition=args.edition,
-                         store=args.store if args.store_given else None)
+                         store=given_here(args.store, project) if args.store_given else None)
     say_store(params.store, "" if args.store_given else f" (from {args.params})")
     if params.is_year:  # every month and quarter of a financial year: one line each
         from kpilib.run import year

@@ -6,8 +6,8 @@ quarterly targets and figures for June and September 2013, the annual attainment
 of 2010-11 to 2013-14, the comparator group and England averages and the eight change
 programmes; this module writes them as kpilib's files (refs are the demo's own: the report
 prints none).  Nothing is random, so two runs write byte-identical files.  The county has
-its own store and settings (``kpi demo --council county``: ``data/county.sqlite``,
-``councils/county.yaml``); the demo council's data is untouched.
+its own home folder, ``councils/county/`` (``kpi demo --council county``: its store
+``data/kpi.sqlite`` and settings ``council.yaml`` there); the demo council's data is untouched.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""A Kent-like demo council for the quarterly performance report (``qpr``): its own store
-(``data/kent.sqlite``), settings (``councils/kent.yaml``) and parameter sets
-(``params/kent/``).
+"""A Kent-like demo council for the quarterly performance report (``qpr``), in its own home
+folder ``councils/kent/``: its store (``data/kpi.sqlite``), settings (``council.yaml``),
+parameter sets (``params/``) and outputs (``outputs/``) there.
 
 The KPIs, targets, floors and 2023/24 Q4 actuals are Kent County Council's own (seed
 ``kent-qpr-kpis-2024-25.txt``); the seed prints no refs, so refs follow the QPR's service

@@ -43,8 +43,9 @@ def _css(root: str | Path | None = None) -> str:
     """The page's CSS: kpilib's, then the project's own ``templates/kpi/council.css`` when
     it has one (a council's additions and overrides, hashed in the manifest with its other
     template files)."""
-    own = Path(project_templates(root)) / TEMPLATE_NAME / COUNCIL_CSS
-    if not own.is_file():
+    project = project_templates(root)
+    own = Path(project) / TEMPLATE_NAME / COUNCIL_CSS
+    if not project or not own.is_file():
         return _package_css()
     return _package_css() + "\n/* the council's own: templates/kpi/council.css */\n" + \
         own.read_text(encoding="utf-8")
@@ -67,7 +68,8 @@ def _exporter(project_dir: str, _project_files: tuple[str, ...] = ()):
     # replaces ({% extends "kpilib/kpi/index.html.j2" %}) instead of copying it
     package = PrefixLoader({"kpilib": FileSystemLoader(str(TEMPLATES))})
     return TemplateExporter(template_name=TEMPLATE_NAME, extra_loaders=[package],
-                            extra_template_basedirs=[project_dir, str(TEMPLATES)],
+                            extra_template_basedirs=[d for d in (project_dir, str(TEMPLATES))
+                                                     if d],
                             file_extension=".html", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
 
@@ -79,8 +81,9 @@ def exporter(root: str | Path | None = None):
     is made, so an override added (or removed) later needs a new exporter."""
     project_dir = project_templates(root)
     try:
-        files = tuple(sorted(os.listdir(os.path.join(project_dir, TEMPLATE_NAME))))
-    except OSError:  # no templates/kpi/ in the project
+        files = tuple(sorted(os.listdir(os.path.join(project_dir, TEMPLATE_NAME)))) \
+            if project_dir else ()
+    except OSError:  # no templates/kpi/ in the council's home
         files = ()
     return _exporter(project_dir, files)
 

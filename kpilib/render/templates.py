@@ -52,7 +52,8 @@ from kpilib.render.style import (
 )
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-PROJECT_TEMPLATES = "templates"  # under the project root
+PROJECT_TEMPLATES = "templates"  # in the council's home (kpilib.run.home)
+HOME_ENV = "KPILIB_HOME"  # a run's kernels: the council's home ("": none, kpilib's only)
 FRAGMENTS = "fragments"
 _LINE_BREAK = re.compile(r"[ \t]*\n[ \t]*")
 
@@ -100,10 +101,15 @@ def safe(html: str) -> Markup:
 
 
 def project_templates(root: str | Path | None = None) -> str:
-    """The project's template folder: ``templates/`` in ``root`` (default: the current
-    working directory), as an absolute path (it need not exist)."""
-    base = os.getcwd() if root is None else os.path.realpath(root)
-    return os.path.join(base, PROJECT_TEMPLATES)
+    """The council's template folder: ``templates/`` in its home ``root``, as an absolute
+    path (it need not exist); ``""`` when ``root`` is ``""`` (no home: kpilib's templates
+    only).  ``root`` None: a run's kernel's home (``$KPILIB_HOME``), else the working
+    folder (a notebook opened by hand, a script)."""
+    if root is None:
+        root = os.environ.get(HOME_ENV, os.getcwd())
+    if str(root) == "":
+        return ""
+    return os.path.join(os.path.realpath(root), PROJECT_TEMPLATES)
 
 
 @functools.lru_cache(maxsize=16)
@@ -111,7 +117,8 @@ def _environment(project_dir: str) -> Environment:
     env = Environment(
         # the package's templates are also kpilib/<name>: a project's override can extend or
         # include the one it replaces ({% extends "kpilib/fragments/kpi_article.html.j2" %})
-        loader=ChoiceLoader([ProjectFirstLoader([project_dir, str(PACKAGE_TEMPLATES)]),
+        loader=ChoiceLoader([ProjectFirstLoader([d for d in (project_dir, str(PACKAGE_TEMPLATES))
+                                                 if d]),
                              PrefixLoader({"kpilib": FileSystemLoader(str(PACKAGE_TEMPLATES))})]),
         autoescape=True,
         undefined=StrictUndefined,

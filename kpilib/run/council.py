@@ -1,8 +1,8 @@
 """Reading a council's settings file (``council.yaml``).
 
-A project's ``council.yaml`` (at the folder runs start from) sets the
-council's name, logo, primary colour, footer text and report titles; a
-parameter set may name another file (``council: councils/kent.yaml``).  All
+A council's ``council.yaml`` (in its home folder: :mod:`kpilib.run.home` says how a run
+finds it) sets the council's name, logo, primary colour, footer text and report titles; a
+parameter set may name another file (``council: ../shared/council.yaml``).  All
 keys are optional; with no file the defaults of
 :class:`kpilib.render.branding.Council` apply.  Every problem in the file is
 reported at once, and a primary colour that white text cannot be read on
@@ -31,6 +31,7 @@ from kpilib.run.benchmark import KEYS as PEER_KEYS
 from kpilib.run.benchmark import PeerSettings, parse_peers
 from kpilib.run.edition import EDITIONS_KEY, parse_editions, parse_suppression
 from kpilib.run.edition import KEY as SUPPRESSION_KEY
+from kpilib.run.home import SETTINGS as DEFAULT_FILE
 from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
 from kpilib.run.shape import KEY as SHAPE_KEY
 from kpilib.run.shape import Shape, parse_shape
@@ -38,7 +39,6 @@ from kpilib.run.signing import KEYS as SIGNING_KEYS
 from kpilib.run.signing import SigningSettings, parse_signing
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
-DEFAULT_FILE = "council.yaml"
 RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
 SPC_KEY = "spc"  # spc: {min_points: 12}
 KEYS = ("name", "logo", "logo_alt", "primary_colour", "footer", "titles", *SIGNING_KEYS,
@@ -91,16 +91,6 @@ def load_keys(path: str | Path | None = None) -> KeySet:
     """The status and travel keys a council's KPIs may name: kpilib's built-in keys and the
     settings file's own (``status_keys``, ``travel_keys``, ``default_keys``)."""
     return load_settings(path).keys
-
-
-def find_settings(start: str | Path | None = None) -> Path | None:
-    """The nearest ``council.yaml`` in ``start`` (default: the working folder) or a folder
-    above it, as loads find the council's settings; None when there is none."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / DEFAULT_FILE).is_file():
-            return folder / DEFAULT_FILE
-    return None
 
 
 def load_council(path: str | Path | None = None) -> Council:

@@ -10,10 +10,11 @@ given, a notebook reads, in this order:
    nearest folder, from the working folder upwards, with a ``params/`` folder; its
    parameter sets (``params/**/*.yaml``) for the type (``report: <type>``, or ``all`` when
    the type is part of ``all`` for that kind of period), the latest period first (the
-   type named before ``all``, a month before the quarter it ends); the set's
-   relative paths are read from the project folder, as ``kpi run`` reads them, and its
-   council is the set's ``council:``, else the nearest ``council.yaml`` from the set's folder
-   up to the project folder;
+   type named before ``all``, a month before the quarter it ends), else those of the council
+   homes in folders below it (:func:`council_homes`: ``councils/county/``); the set's
+   council and relative paths are found as ``kpi run`` finds them (one rule,
+   :mod:`kpilib.run.home`): its ``council:``, else the nearest ``council.yaml`` from the
+   set's folder upwards, its paths read from the set's project folder;
 3. ``data/kpi.sqlite`` in the working folder or the nearest folder above it.
 
 A relative store or settings path given by hand is read from the working folder when it is
@@ -30,11 +31,11 @@ import yaml
 
 from kpilib import registry
 from kpilib.rules.periods import PeriodError, parse_period
+from kpilib.run.home import SETTINGS, locate
 
 STORE_ENV = "KPILIB_STORE"
 DEFAULT_STORE = Path("data") / "kpi.sqlite"
 PARAMS = "params"
-SETTINGS = "council.yaml"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,15 @@ def project_folder(start: Path | None = None) -> Path | None:
         if (folder / PARAMS).is_dir():
             return folder
     return None
+
+
+def council_homes(project: Path) -> list[Path]:
+    """The homes of the councils in folders below ``project`` (``councils/kent/``: a
+    ``council.yaml`` and a ``params/`` folder there), whose parameter sets a notebook
+    opened by hand reads when the project's own have none for its report type."""
+    found = {p.parent for pattern in (f"*/{SETTINGS}", f"*/*/{SETTINGS}")
+             for p in project.glob(pattern) if (p.parent / PARAMS).is_dir()}
+    return sorted(found)
 
 
 def _wanted(report: str, raw: dict) -> tuple[str, bool, bool] | None:
@@ -88,15 +98,6 @@ def latest_params(project: Path, report: str) -> tuple[Path, dict] | None:
     return None if best is None else (best[1], best[2])
 
 
-def _settings_near(folder: Path, project: Path) -> Path | None:
-    for f in (folder, *folder.parents):
-        if (f / SETTINGS).is_file():
-            return f / SETTINGS
-        if f == project:
-            break
-    return None
-
-
 def from_project(path: str | None) -> str | None:
     """A path given by hand: as given when absolute, a URL, or there from the working folder;
     else read from the project folder when it is there."""
@@ -116,18 +117,20 @@ def defaults(report: str | None) -> Defaults:
     if os.environ.get(STORE_ENV):
         return Defaults(os.environ[STORE_ENV])
     project = project_folder()
-    if report and project is not None and (found := latest_params(project, report)):
+    found = None
+    for where in ((project, *council_homes(project)) if report and project else ()):
+        if (found := latest_params(where, report)) is not None:
+            break
+    if found is not None:
         path, raw = found
         council = raw.get("council")
-        if isinstance(council, str) and council:
-            settings = str(project / council)
-        else:
-            near = _settings_near(path.parent, project)
-            settings = str(near) if near else None
+        # the set's council and paths, as kpi run finds them (kpilib.run.home)
+        where = locate(path, council if isinstance(council, str) and council else None)
         store = raw["store"]
         if "://" not in store and not Path(store).is_absolute():
-            store = str(project / store)
-        return Defaults(store, settings, str(path.relative_to(project)))
+            store = str(where.project / store)
+        return Defaults(store, str(where.settings) if where.settings else None,
+                        str(path.relative_to(project)))
     here = Path.cwd()
     for folder in (here, *here.parents):
         if (folder / DEFAULT_STORE).is_file():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib.render import page as render_page
+from kpilib.render import templates
 from kpilib.run import publish, shared
 from kpilib.run.cellids import read_with_stable_ids
 from kpilib.run.kernel import LAUNCHER, interpreter
@@ -39,6 +40,7 @@ class Job:
     branding: dict = field(default_factory=dict)  # council name, logo, colour, footer
     footer: str | None = None  # the page's footer text (None: a report set's)
     shared: str = ""  # the report the run built, for the kernel (run/shared.py)
+    home: str = ""  # the council's home: its templates/ ("": none; kpilib.run.home)
 
 
 @dataclass
@@ -175,6 +177,7 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
     os.environ.pop(shared.ENV, None)  # the kernel started next inherits this worker's
     if job.shared:
         os.environ[shared.ENV] = job.shared
+    os.environ[templates.HOME_ENV] = job.home  # the kernel's fragments: the council's own
     start = time.perf_counter()
     out = Path(staging) / "notebooks" / f"{job.stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +208,7 @@ def execute_job(job: Job, staging: str, self_contained: bool) -> JobResult:
         publish.write_text(out, nbformat.writes(nb) + "\n")
         page = render_page.to_html(nb, job.title, job.footer
                                    or render_page.footer_text(),
-                                   self_contained, job.branding, root=job.cwd)
+                                   self_contained, job.branding, root=job.home)
         publish.write_text(Path(staging) / f"{job.stem}.html", page)
     except OSError as e:  # a full disk, a read-only folder: the run stops with a clear error
         if e.errno not in publish.WRITE_ERRORS:

@@ -26,6 +26,7 @@ from kpilib.rules.periods import fy_id, parse_fy
 from kpilib.run import fingerprint, manifest, reasons, runner, signing
 from kpilib.run.cellids import check_cell_ids
 from kpilib.run.council import load_settings
+from kpilib.run.home import home_of
 from kpilib.run.locate import check_reads_the_run_snapshot, find_notebook
 from kpilib.run.params import RunParams, check_output_dir, normalise_moment
 from kpilib.store import Snapshot, open_store, record_publication
@@ -115,14 +116,16 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
     signer = signing.signer(settings.signing) if record else None
     changes, snap = read_changes(params.store, year_from, year_to, as_of, loads_through)
     title = council.title(REPORT, DEFAULT_TITLE)
-    nb = find_notebook(REPORT, NOTEBOOK)
+    home = home_of(params.council)  # the council's notebooks and templates
+    nb = find_notebook(REPORT, NOTEBOOK, root=home)
     check_reads_the_run_snapshot(nb)
     check_cell_ids(nb.path, nb.label)
     job = runner.Job(nb, "index", None, f"{title} {year_from} to {year_to}",
                      {"store": params.store, "year_from": year_from, "year_to": year_to,
                       "as_of": as_of, "council": params.council,
                       "loads_through": snap.loads_through},
-                     str(Path.cwd()), render_page.branding_resources(council), footer())
+                     str(Path.cwd()), render_page.branding_resources(council), footer(),
+                     home=str(home or ""))
     final = Path(params.output_dir) / params.period / REPORT
     store = open_store(params.store)
     n = changes.counts()

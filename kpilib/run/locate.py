@@ -1,20 +1,20 @@
-"""Where notebooks and templates come from: the project's own folders first, then kpilib's.
+"""Where notebooks and templates come from: the council's own folders first, then kpilib's.
 
-The *project* is the folder a run starts from (``kpi run`` and ``kpi audit``
-are run from the project root).  A section's notebook is looked up in this
-order; the first that exists is used:
+The council's *home* is the folder holding its settings file (:mod:`kpilib.run.home`), never
+the working folder; a run with no settings file has none and uses kpilib's notebooks only.
+A section's notebook is looked up in this order; the first that exists is used:
 
-1. ``notebooks/<report>/<section-slug>.ipynb``: that one section's own notebook
+1. ``notebooks/<report>/<section-slug>.ipynb`` in the home: that one section's own notebook
    (e.g. ``notebooks/core/children-s-services.ipynb``);
-2. ``notebooks/<report>/<standard name>``: the project's version of a standard
+2. ``notebooks/<report>/<standard name>``: the council's version of a standard
    notebook for one report type;
-3. ``notebooks/<standard name>``: the project's version for every report type;
+3. ``notebooks/<standard name>``: the council's version for every report type;
 4. the report type's own notebooks folder, for a type that has one (``ReportType.notebooks``:
    a package's report type ships its notebooks beside its module);
 5. the standard notebook shipped in the package (``kpilib/notebooks/``).
 
 The overview follows steps 2-5.  Templates: ``templates/<name>`` in the
-project, then the package's (:mod:`kpilib.render.templates`).
+home, then the package's (:mod:`kpilib.render.templates`).
 """
 
 from __future__ import annotations
@@ -40,19 +40,16 @@ class NotebookSource:
     label: str
 
 
-def _project_root(root: str | Path | None) -> Path:
-    return Path(root) if root is not None else Path.cwd()
-
-
 def find_notebook(report: str, standard: str, section_slug: str | None = None,
                   root: str | Path | None = None) -> NotebookSource:
-    """The notebook a page of ``report`` runs (see the module's lookup order)."""
-    base = _project_root(root) / PROJECT_NOTEBOOKS
+    """The notebook a page of ``report`` runs (see the module's lookup order); ``root``:
+    the council's home (None: none, kpilib's notebooks only)."""
     candidates = []
     if section_slug:
         candidates.append(Path(report) / f"{section_slug}.ipynb")
     candidates += [Path(report) / standard, Path(standard)]
-    for rel in candidates:
+    base = Path(root or ".") / PROJECT_NOTEBOOKS
+    for rel in candidates if root is not None else ():
         if (base / rel).is_file():
             return NotebookSource(base / rel, f"project:{PROJECT_NOTEBOOKS}/{rel.as_posix()}")
     own = _type_notebooks(report)
@@ -71,14 +68,15 @@ def _type_notebooks(report: str) -> Path | None:
 
 
 def notebook_from_label(label: str, root: str | Path | None = None) -> Path:
-    """The file a manifest's notebook label names, in this project or this package."""
+    """The file a manifest's notebook label names, in the council's home ``root`` (None:
+    the working folder) or this package."""
     origin, _, rel = label.partition(":")
     if origin == "kpilib":
         return PACKAGE_NOTEBOOKS / rel
     if origin == "type":
         report, _, name = rel.partition("/")
         return (_type_notebooks(report) or PACKAGE_NOTEBOOKS) / name
-    return _project_root(root) / rel
+    return Path(root or ".") / rel
 
 
 BOUND = "loads_through"

@@ -271,7 +271,7 @@ def build_manifest(params, report_set: str, as_of: str, inputs, jobs, self_conta
         "code": {"kpilib_version": __version__, **git_info()},
         "environment": environment(),
         "notebooks": {label: sha256_file(path) for label, path in sorted(notebooks.items())},
-        "templates": project_templates(),
+        "templates": project_templates(next((getattr(j, "home", "") for j in jobs), "")),
         "pages": [{"file": f"{j.stem}.html", "notebook": j.notebook.label, "section": j.section}
                   for j in jobs],
     }
@@ -298,11 +298,12 @@ def extras_data(extras: dict) -> dict:
     return out
 
 
-def project_templates(root: Path | None = None) -> dict[str, str]:
-    """SHA-256 of every template the project overrides (``templates/`` at the project root,
-    the folder a run starts from); the package's own are covered by ``code``."""
-    base = Path(root or Path.cwd()) / PROJECT_TEMPLATES
-    if not base.is_dir():
+def project_templates(root: str | Path | None) -> dict[str, str]:
+    """SHA-256 of every template the council overrides (``templates/`` in its home ``root``,
+    :mod:`kpilib.run.home`; None or "": no home, none); the package's own are covered by
+    ``code``."""
+    base = Path(root or ".") / PROJECT_TEMPLATES
+    if not root or not base.is_dir():
         return {}
     return {f"project:{PROJECT_TEMPLATES}/{p.relative_to(base).as_posix()}": sha256_file(p)
             for p in sorted(base.rglob("*")) if p.is_file()}

@@ -13,6 +13,7 @@ from kpilib.render.style import page_file, slug
 from kpilib.reports.model import Report
 from kpilib.rules.periods import parse_period
 from kpilib.run.cellids import check_cell_ids
+from kpilib.run.home import home_of
 from kpilib.run.jobs import Job
 from kpilib.run.locate import (
     check_reads_the_run_snapshot,
@@ -42,19 +43,21 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
     if public:  # only then: an internal run's executed notebooks are as they always were
         base["edition"] = "public"
     title = report.title
-    cwd = os.getcwd()
+    cwd = os.getcwd()  # the run's project folder (kpilib.run.home)
     branding = branding or {}
-    jobs = [Job(find_notebook(report_set, rtype.overview_notebook), "index", None, title,
-                dict(base), cwd, branding)]
+    home = home_of(params.council)  # the council's notebooks, never the working folder's
+    there = str(home or "")
+    jobs = [Job(find_notebook(report_set, rtype.overview_notebook, root=home), "index", None,
+                title, dict(base), cwd, branding, home=there)]
     for section in () if rtype.single_page else report.sections():  # one page: the overview
-        jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section)),
+        jobs.append(Job(find_notebook(report_set, rtype.section_notebook, slug(section), home),
                         page_file(section)[:-5], section, f"{section} · {title}",
-                        {**base, "section": section}, cwd, branding))
+                        {**base, "section": section}, cwd, branding, home=there))
     for stem, page_title, notebook in rtype.extra_pages:  # e.g. a summary, an appendix
         if not shape.keeps(stem):  # a page the council's report shape leaves out
             continue
-        jobs.append(Job(find_notebook(report_set, notebook), stem, None,
-                        f"{page_title} · {title}", dict(base), cwd, branding))
+        jobs.append(Job(find_notebook(report_set, notebook, root=home), stem, None,
+                        f"{page_title} · {title}", dict(base), cwd, branding, home=there))
     for source in {j.notebook.path: j.notebook for j in jobs}.values():
         check_reads_the_run_snapshot(source)
         check_cell_ids(source.path, source.label)

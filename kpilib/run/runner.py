@@ -47,6 +47,7 @@ from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
 from kpilib.run import (
     fingerprint,
+    home,
     library,
     manifest,
     pdfpack,
@@ -271,10 +272,28 @@ def _published(p: RunParams, reports: list[str]) -> bool:
                .is_file() for r in reports)
 
 
-def run_sets(param_sets: list[RunParams], self_contained: bool = False,
-             show_progress: bool = True, started_at: str | None = None,
-             on_skip: Callable[[Skipped], None] | None = _say_skipped, force: bool = False,
-             supersede_signed: bool = False, skip_no_data: bool = False) -> list[RunSummary]:
+def run_sets(param_sets: list[RunParams], *args, **kwargs) -> list[RunSummary]:
+    """:func:`run_parameter_sets` in the sets' project folder, with their council found
+    by the one rule of :mod:`kpilib.run.home`, from any working folder."""
+    found, first = home.settle(param_sets[0])
+    param_sets = [first, *(home.settle(p)[1] for p in param_sets[1:])]
+    if found.project == Path.cwd().resolve():
+        return run_parameter_sets(param_sets, *args, **kwargs)
+    with home.working_in(found.project):  # its folders, as the project names them
+        return in_project(found.project, run_parameter_sets(param_sets, *args, **kwargs))
+
+
+def in_project(project: Path, done: list[RunSummary]) -> list[RunSummary]:
+    """Summaries of a run that worked in ``project``, their folders named from there."""
+    return [dataclasses.replace(s, folder=project / s.folder, superseded=s.superseded
+                                and project / s.superseded) for s in done]
+
+
+def run_parameter_sets(param_sets: list[RunParams], self_contained: bool = False,
+                       show_progress: bool = True, started_at: str | None = None,
+                       on_skip: Callable[[Skipped], None] | None = _say_skipped,
+                       force: bool = False, supersede_signed: bool = False,
+                       skip_no_data: bool = False) -> list[RunSummary]:
     """Run every report set of some parameter sets (one store; e.g. a year's periods and
     editions, :mod:`kpilib.run.year`).  ``as_of`` defaults to the run's start; every report
     set reads the loads committed at the start (one bound for the whole run).  Every

@@ -93,8 +93,9 @@ def _report(run):
 
 
 def _settings(run):
-    """The settings the run was made with: its council file (the one the manifest names,
-    when it is still the version the run read), else kpilib's defaults.  The workbook takes
+    """The settings the run was made with: its council file (the one the manifest names, from
+    the working folder or the run's project folder above the run folder, when it is still
+    the version the run read), else kpilib's defaults.  The workbook takes
     every status and arrow from ``results.csv``; the keys and report shape only shape the
     tables."""
     import hashlib
@@ -102,11 +103,14 @@ def _settings(run):
     from kpilib.run.council import Settings, load_settings
 
     rec = run.manifest.get("council") or {}
-    src = Path(str(rec.get("source") or ""))
-    if not rec.get("source") or not src.is_file() or \
-            hashlib.sha256(src.read_bytes()).hexdigest() != rec.get("sha256"):
-        return Settings()
-    return load_settings(src)
+    given = Path(str(rec.get("source") or ""))
+    # named from the run's project folder: one of the run folder's parents, or here
+    where = [given] if given.is_absolute() else \
+        [given, *(f / given for f in Path(run.path).resolve().parents)]
+    for src in where if rec.get("source") else ():
+        if src.is_file() and hashlib.sha256(src.read_bytes()).hexdigest() == rec.get("sha256"):
+            return load_settings(src)
+    return Settings()
 
 
 def _widths(ws, widths: list[int]) -> None:

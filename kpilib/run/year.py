@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from kpilib import registry
 from kpilib.rules.periods import fy_months, fy_quarters, parse_period
 from kpilib.rules.suppression import DEFAULT_EDITION
-from kpilib.run import runner
+from kpilib.run import home, runner
 from kpilib.run.council import load_settings
 from kpilib.run.params import RunParams, Skipped
 from kpilib.run.reasons import FIRST
@@ -69,8 +70,12 @@ def run_year(params: RunParams, self_contained: bool = False, show_progress: boo
             said.add(str(s))
             on_skip(s)
 
-    return runner.run_sets(expand(params), self_contained, show_progress, None, skip, force,
-                           supersede_signed, skip_no_data=True)
+    found, params = home.settle(params)  # the year's project and council (kpilib.run.home)
+    with home.working_in(found.project):
+        done = runner.run_sets(expand(params), self_contained, show_progress, None, skip,
+                               force, supersede_signed, skip_no_data=True)
+    return done if found.project == Path.cwd().resolve() else runner.in_project(found.project,
+                                                                               done)
 
 
 def label(s: runner.RunSummary) -> str:
