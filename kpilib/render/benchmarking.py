@@ -1,4 +1,4 @@
-"""A fleet's benchmarking report as HTML pages (reporting rules 7.14): an index of the KPIs
+"""A fleet's benchmarking report as HTML pages (reporting rules 7.13.1): an index of the KPIs
 compared and one page per KPI, the fleet's councils ranked with their SPC signals
 (``fragments/benchmarking_page.html.j2``).  Self-contained (styles inline, no script, no
 network); every SPC signal and assurance is shown in words with its symbol, never by colour

@@ -1,4 +1,4 @@
-"""A fleet's benchmarking report, as data (pure; reporting rules 7.14): for each KPI, every
+"""A fleet's benchmarking report, as data (pure; reporting rules 7.13.1): for each KPI, every
 council of the fleet ranked by its figure for the report's period, with its SPC signal.
 
 The inputs are each council's published run (its ``results.csv`` and ``spc.csv`` frames,

@@ -1,5 +1,5 @@
 """A fleet's benchmarking report (``kpi fleet`` with the fleet file's ``benchmark`` key,
-reporting rules 7.14): one cross-council page per KPI, built from the runs the fleet
+reporting rules 7.13.1): one cross-council page per KPI, built from the runs the fleet
 published, published and audited like any report.
 
 I/O at the edges: :func:`build` reads each council's published run folder
