@@ -194,3 +194,72 @@ def test_the_benchmark_key(tmp_path, monkeypatch, value, output_dir, kpis):
     assert (spec.output_dir, spec.kpis) == (output_dir, kpis)
     Path("fleet.yaml").write_text(text.replace(f"benchmark: {value}\n", ""))
     assert read_fleet("fleet.yaml").benchmark is None
+
+
+# --------------------------------------------------------------------------- the model (pure)
+
+from kpilib.reports.benchmarking import Entry, KpiDef, frame, funnel_points, kpi_table  # noqa: E402
+
+PCT_UP = KpiDef("K1", "A percentage", "percent", "higher", "ratio")
+
+
+@pytest.mark.parametrize("kpi, values, ranks, quartiles", [
+    (PCT_UP, {"a": 90, "b": 80, "c": 70, "d": 60},
+     ["1st of 4", "2nd of 4", "3rd of 4", "4th of 4"],
+     ["top quartile", "second quartile", "third quartile", "bottom quartile"]),
+    (KpiDef("K2", "Days", "days", "lower", "mean"), {"a": 3, "b": 1, "c": 2, "d": 9},
+     ["1st of 4", "2nd of 4", "3rd of 4", "4th of 4"], None),
+    (PCT_UP, {"a": 80, "b": 80, "c": 70, "d": 60},
+     ["joint 1st of 4", "joint 1st of 4", "3rd of 4", "4th of 4"], None),
+    (PCT_UP, {"a": 80, "b": 70, "c": 60},
+     ["1st of 3", "2nd of 3", "3rd of 3"], ["no quartiles: the group has 3 bodies with a "
+                                            "figure; quartiles need at least 4"] * 3),
+    (PCT_UP, {"a": 80, "b": None, "c": 60},
+     ["1st of 2", "2nd of 2", "not ranked: no figure for this period"], None),
+    (KpiDef("K3", "Tracked", "count", "none", "sum"), {"a": 5, "b": 7},
+     ["not ranked: the KPI has no polarity (neither higher nor lower is better)"] * 2, None),
+], ids=["higher-is-better", "lower-is-better", "ties-share-a-rank", "three-no-quartiles",
+        "a-council-without-a-figure-is-last", "no-polarity-no-rank"])
+def test_the_ranked_table(kpi, values, ranks, quartiles):
+    t = kpi_table(kpi, PERIOD, [Entry(c, v) for c, v in values.items()])
+    assert [r.rank for r in t.rows] == ranks
+    if quartiles is not None:
+        assert [r.quartile for r in t.rows] == quartiles
+    figures = [v for v in values.values() if v is not None]
+    assert t.n == len(figures)
+
+
+def test_funnel_points_are_a_ratio_kpis_counts():
+    t = kpi_table(PCT_UP, PERIOD, [Entry("a", 50.0, 5, 10), Entry("b", 40.0, 40, 100),
+                                   Entry("c", None), Entry("d", 0.0, 0, 0)])
+    assert funnel_points(t) == [("a", 5, 10), ("b", 40, 100)]
+    assert funnel_points(kpi_table(KpiDef("K", "n", "count", "higher", "sum"), PERIOD,
+                                   [Entry("a", 5.0, 5, 10)])) == []
+
+
+def test_benchmark_csv_writes_whole_numbers_without_a_point():
+    t = kpi_table(PCT_UP, PERIOD, [Entry("a", 12.3456789, 360.0, 75500.0, "common_cause",
+                                         "common_cause", "pass")])
+    row = frame([t]).iloc[0].to_dict()
+    assert (row["value"], row["numerator"], row["denominator"]) == ("12.345679", "360",
+                                                                    "75500")
+    assert (row["rank"], row["variation"], row["assurance"]) == ("1st of 1", "common_cause",
+                                                                 "pass")
+
+
+@pytest.mark.slow
+def test_fleet_audit_audits_the_benchmarking_report_with_the_runs(fleet, capsys,
+                                                                   monkeypatch):
+    """`kpi fleet --audit` gives the benchmarking folder to `kpi audit` like a run folder."""
+    from kpilib.run import fleet as fl
+
+    root, _ = fleet
+    monkeypatch.chdir(root)
+    tasks = []
+    monkeypatch.setattr(fl, "client", lambda *a: object())
+    monkeypatch.setattr(fl, "close", lambda c: None)
+    monkeypatch.setattr(fl, "execute", lambda ts, c, done=None: tasks.extend(ts) or [
+        fl.Outcome(t, True, 0.0, ["identical"]) for t in ts])
+    assert main(["fleet", "fleet.yaml", "--audit", "--quiet"]) == 0
+    folders = [t.folder for t in tasks]
+    assert len(folders) == N + 1 and str(OUT) in folders

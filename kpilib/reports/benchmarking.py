@@ -135,7 +135,11 @@ def funnel_points(table: KpiTable) -> list[tuple[str, float, float]]:
 
 
 def _text(x: float | None) -> str:
-    return "" if x is None else repr(round(x, 6))
+    """A figure as written in ``benchmark.csv``: whole numbers without a point, others to
+    6 decimal places at most (as ``results.csv``)."""
+    if x is None:
+        return ""
+    return str(int(x)) if x == int(x) else repr(round(x, 6))
 
 
 def frame(ts: list[KpiTable]) -> pd.DataFrame:
