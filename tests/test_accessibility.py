@@ -31,7 +31,8 @@ pytestmark = pytest.mark.browser
 # page type -> (where it comes from, its file): ("run", period, report, edition) is a demo
 # report run; "corporate" the demo county's corporate report; "qpr" Kent's 2024-25 Q2 QPR;
 # "changes" the demo's 2024-25 -> 2025-26 KPI-set change report; "library" the publication
-# library at the output root of the demo's February 2024 core run.
+# library at the output root of the demo's February 2024 core run; "benchmarking" a fleet's
+# benchmarking report composed from five copies of that run, their figures scaled.
 CORE = ("run", "2024-02", "core", "internal")
 PAGE_TYPES = {
     "core overview": (CORE, "index.html"),
@@ -52,6 +53,8 @@ PAGE_TYPES = {
     "KPI-set change report": (("changes",), "index.html"),
     "publication library": (("library",), "index.html"),
     "one-page report (a view of the core KPIs)": (("one-page",), "index.html"),
+    "fleet benchmarking index": (("benchmarking",), "index.html"),
+    "fleet benchmarking KPI page": (("benchmarking",), "kpi-bbf06.html"),
 }
 # a single-page report type that is also a view of the catalogue (every core KPI), registered
 # from a module of the test's own, as a council's package would (the kernels import it too)
@@ -80,6 +83,10 @@ def page_folder(request, tmp_path_factory, test_store, source: tuple) -> Path:
         return _FOLDERS[source]
     if kind == "library":
         return report_run(tmp_path_factory, test_store, "2024-02", "core").folder.parent.parent
+    if kind == "benchmarking" and source not in _FOLDERS:
+        _FOLDERS[source] = benchmarking_folder(
+            tmp_path_factory, test_store,
+            report_run(tmp_path_factory, test_store, "2024-02", "core").folder)
     if source not in _FOLDERS:
         out = tmp_path_factory.mktemp("a11y-changes")
         store = out / "kpi.sqlite"
@@ -112,6 +119,36 @@ def one_page_run(tmp_path_factory, test_store) -> Path:
             return run(params, show_progress=False)[0].folder
         finally:
             registry.unregister("onepage")
+
+
+def benchmarking_folder(tmp_path_factory, test_store, run: Path) -> Path:
+    """A fleet's benchmarking report (kpilib.run.benchmarking.compose) of five councils:
+    copies of the demo run with their values scaled, so that they rank apart."""
+    import io
+
+    import pandas as pd
+
+    from kpilib.run.benchmarking import compose
+    from kpilib.store import Store
+
+    inputs = []
+    for i in range(5):
+        results = pd.read_csv(run / "results.csv", dtype=str, keep_default_na=False)
+        results["value"] = [f"{float(v) * (0.9 + i / 20):.6f}" if v else v
+                            for v in results["value"]]
+        buf = io.StringIO()
+        results.to_csv(buf, index=False)
+        inputs.append((f"Council {i + 1}", {"results.csv": buf.getvalue().encode(),
+                                            "spc.csv": (run / "spc.csv").read_bytes()}))
+    with Store.open(test_store) as s:
+        cat = s.catalogue(DEMO_AS_OF)
+    kpis = cat[(cat["year"] == "2023-24") & (cat["breakdown"] == "")]
+    defs = [{"ref": r["ref"], "name": r["name"], "unit": r["unit"], "polarity": r["polarity"],
+             "measure": r["measure"]} for r in kpis.to_dict("records")]
+    out = tmp_path_factory.mktemp("a11y-benchmarking")
+    for name, data in compose(inputs, defs, "2024-02", "core", "Test fleet").items():
+        (out / name).write_bytes(data)
+    return out
 
 
 @pytest.fixture(scope="module")

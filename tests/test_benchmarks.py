@@ -208,5 +208,6 @@ def test_council_settings_name_the_body_and_group(tmp_path, text, error):
     assert peers.group_of("CS-05") in ("Nearest neighbours", "Family")
 
 
-def test_no_settings_no_peers():
+def test_no_settings_no_peers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no council.yaml (the project's names the demo's group)
     assert not load_settings(None).peers.active

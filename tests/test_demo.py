@@ -18,6 +18,7 @@ CATALOGUE_COLUMNS = {
     "frequency", "measure", "unit", "polarity", "target", "tolerance", "floor", "rag_scheme",
     "travel_scheme", "breakdowns", "breakdown", "benchmark", "statutory",
     "scale",  # the health KPIs written in £000
+    "metric",  # the KPIs with peer figures (kpilib.demo.peers)
 }  # fmt: skip
 RETURNS_COLUMNS = {
     "ref", "period", "breakdown", "value", "numerator", "denominator", "status", "commentary",
@@ -103,12 +104,17 @@ def test_file_list_kinds_and_names(files):
     monthly = {f"returns-{m}.csv" for fy in YEARS for m in fy_months(fy)}
     quarterly = {f"returns-{q}.csv" for fy in YEARS for q in fy_quarters(fy)}
     revisions = {n for n in names if n.startswith("revisions-")}
+    peers = {"bodies.csv", "groups.csv", "benchmarks-2022-23.csv", "benchmarks-2023-24.csv",
+             "benchmarks-2024-25.csv"}
     assert monthly | quarterly <= set(names)
     assert 2 <= len(revisions) <= 4
     assert set(names) == {"catalogue-2023-24.csv", "catalogue-2024-25.csv",
                           "catalogue-2025-26.csv"} | monthly \
-        | quarterly | revisions
+        | quarterly | revisions | peers
     assert all(f.kind == "returns" for f in files if f.path.name.startswith(("returns", "revis")))
+    assert {f.path.name: f.kind for f in files if f.path.name in peers} == {
+        "bodies.csv": "bodies", "groups.csv": "groups", "benchmarks-2022-23.csv": "benchmarks",
+        "benchmarks-2023-24.csv": "benchmarks", "benchmarks-2024-25.csv": "benchmarks"}
 
 
 def test_loaded_at_is_iso_utc_and_strictly_increasing(files):
@@ -351,12 +357,8 @@ class _RecordingStore:
     def __init__(self):
         self.calls: list[tuple[str, str, str | None]] = []
 
-    def load_catalogue(self, path, loaded_at=None):
-        self.calls.append(("catalogue", Path(path).name, loaded_at))
-        return len(self.calls)
-
-    def load_returns(self, path, loaded_at=None):
-        self.calls.append(("returns", Path(path).name, loaded_at))
+    def load(self, kind, path, loaded_at=None):
+        self.calls.append((kind, Path(path).name, loaded_at))
         return len(self.calls)
 
 
@@ -388,3 +390,59 @@ def test_the_kpis_written_in_thousands_say_so(files):
     in_thousands = kpis[kpis["name"].str.contains("£000", regex=False)]
     assert len(in_thousands) and set(in_thousands["scale"]) == {"thousands"}
     assert set(kpis.loc[~kpis["name"].str.contains("£000", regex=False), "scale"]) == {""}
+
+
+# --------------------------------------------------------------------------- peers
+
+
+@pytest.fixture(scope="module")
+def benchmarks(files) -> pd.DataFrame:
+    return pd.concat([_read(f.path) for f in files if f.kind == "benchmarks"],
+                     ignore_index=True)
+
+
+def test_the_peer_group_is_sixteen_real_councils_with_the_demo_council(files):
+    """Real ONS GSS codes of English unitary councils (E06...), the demo's own among them."""
+    bodies = _read(next(f.path for f in files if f.kind == "bodies"))
+    groups = _read(next(f.path for f in files if f.kind == "groups"))
+    assert len(bodies) == 16 and bodies["body"].is_unique
+    assert all(re.fullmatch(r"E06\d{6}", c) for c in bodies["body"])
+    assert "E06000061" in set(bodies["body"])  # North Northamptonshire
+    assert set(groups["group"]) == {"Nearest neighbours (demo)"}
+    assert set(groups["body"]) == set(bodies["body"])
+
+
+def test_every_kpi_with_a_metric_has_a_figure_of_every_body_each_year(benchmarks, kpis):
+    mapped = dict(zip(kpis.loc[kpis["metric"] != "", "metric"],
+                      kpis.loc[kpis["metric"] != "", "ref"]))
+    assert len(mapped) == 7
+    counts = benchmarks.groupby(["metric", "period"]).size()
+    assert set(counts) == {16}
+    assert set(benchmarks["metric"]) == set(mapped)
+    assert set(benchmarks["period"]) == {"2022-23", "2023-24", "2024-25"}
+
+
+def test_peer_figures_are_proportions_with_a_realistic_spread(benchmarks):
+    """Each value is its numerator over its denominator (to the 1 dp shown); denominators
+    span small and large councils; values spread but stay plausible."""
+    scale = benchmarks["unit"].map({"percent": 100.0, "rate": 100_000.0})
+    n, d = benchmarks["numerator"].astype(int), benchmarks["denominator"].astype(int)
+    assert ((n / d * scale).round(1) - benchmarks["value"].astype(float)).abs().max() < 0.051
+    for metric, rows in benchmarks.groupby("metric"):
+        v = rows["value"].astype(float)
+        dens = rows["denominator"].astype(int)
+        assert dens.max() > 3 * dens.min(), metric  # Darlington to Wiltshire
+        assert v.std() > 0.02 * v.mean(), metric
+        assert v.nunique() > 10, metric
+
+
+def test_the_councils_own_figure_is_its_returns_year(benchmarks, returns):
+    """BBF06 2023-24: the council's own benchmark is the sum of its months' numerators over
+    the sum of their denominators (as first returned)."""
+    own = benchmarks[(benchmarks["body"] == "E06000061") & (benchmarks["metric"]
+                     == "CIN-ASSESSMENT-45D") & (benchmarks["period"] == "2023-24")].iloc[0]
+    months = returns[(returns["ref"] == "BBF06") & (returns["breakdown"] == "")
+                     & returns["period"].isin(fy_months("2023-24"))
+                     & returns["file"].str.startswith("returns-")]
+    assert int(own["numerator"]) == months["numerator"].astype(int).sum()
+    assert int(own["denominator"]) == months["denominator"].astype(int).sum()

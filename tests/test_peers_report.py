@@ -114,3 +114,19 @@ def test_a_public_edition_never_places_a_withheld_own_figure(project):
     assert "Own council" not in html and "<dt>Rank</dt>" not in html
     assert "This edition withholds the council" in html
     assert rep.peers["K1"].standing.rank_text == "3rd of 16"  # shown where nothing is withheld
+
+
+def test_the_demo_report_shows_its_peers_and_audits_identical(core_run, capsys):
+    """kpi demo's synthetic group of 16 (kpilib.demo.peers): the February 2024 core report
+    (run with the project's council.yaml, body E06000061) ranks the council among its peers
+    on the KPIs with a metric, and `kpi audit` re-executes it byte for byte."""
+    page = "".join(p.read_text(encoding="utf-8") for p in core_run.folder.glob("*.html"))
+    assert "Compared with Nearest neighbours (demo) (2022-23)" in page
+    assert re.search(r"<dt>Rank</dt><dd>(joint )?\d+(st|nd|rd|th) of 16</dd>", page)
+    assert "▶ North Northamptonshire" in page
+    manifest = (core_run.folder / "manifest.json").read_text(encoding="utf-8")
+    assert "benchmarks-2022-23.csv" in manifest and "groups.csv" in manifest
+    capsys.readouterr()
+    assert main(["audit", str(core_run.folder)]) == 0
+    out = capsys.readouterr().out
+    assert "identical" in out and "not identical" not in out

@@ -24,10 +24,12 @@ from pathlib import Path
 from kpilib import __version__
 from kpilib.audit import layers, recorded
 from kpilib.audit.anchors import Anchors, anchor
+from kpilib.audit.benchmarking import audit_benchmarking
 from kpilib.errors import AuditError, KpiError
 from kpilib.rules.names import visible
 from kpilib.rules.periods import fy_months, fy_quarters
 from kpilib.run import additions
+from kpilib.run.benchmarking import is_benchmarking
 from kpilib.run.changes import results_changes
 from kpilib.run.council import load_signing
 from kpilib.run.kpi_set import REPORT as CHANGES
@@ -46,6 +48,7 @@ from kpilib.run.manifest import (
 )
 from kpilib.run.params import RunParams
 from kpilib.run.placement import place_of, placement_problems
+from kpilib.run.publish import read_manifest_json
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
 from kpilib.run.signing import verify_run
 from kpilib.store import additions_of, open_store, publications_of
@@ -286,6 +289,9 @@ def audit_run(folder: Path, pool=None, store: str | None = None,
     """Check a published run against its manifest and the store's ledger, re-execute it from
     the manifest, and compare the data read and every output."""
     folder = Path(folder)
+    raw = read_manifest_json(folder)
+    if is_benchmarking(raw):  # a fleet's benchmarking report: re-composed from its inputs
+        return audit_benchmarking(folder, raw, AuditResult(folder))
     res, manifest = _published_checks(folder, store, council)
     anchors = res.anchors
     if manifest is None:

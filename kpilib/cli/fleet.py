@@ -13,7 +13,8 @@ from kpilib.errors import shown
 def add(sub, common) -> None:
     p = sub.add_parser("fleet", help="run (or audit) many councils' reports on Dask")
     p.add_argument("fleet", type=Path, metavar="FLEET",
-                   help="fleet file, e.g. fleet.yaml (keys: councils, periods, reports, as_of)")
+                   help="fleet file, e.g. fleet.yaml (keys: councils, periods, reports, as_of, "
+                        "benchmark)")
     p.add_argument("--audit", action="store_true",
                    help="audit every run folder under each council's output folder instead "
                         "of running (kpi audit of the whole output tree)")
@@ -48,6 +49,11 @@ def cmd_fleet(args) -> int:
     fleet = fl.read_fleet(args.fleet, as_of=args.as_of)
     if args.audit:
         folders = _folders(fleet)
+        if fleet.benchmark is not None:  # the benchmarking report is audited like any run
+            from kpilib.audit.audit import run_folders
+
+            out = Path(fleet.benchmark.output_dir)
+            folders["benchmarking"] = run_folders(out) if out.is_dir() else []
         tasks = fl.audit_tasks(folders, fleet=fleet)
         if not tasks:
             raise ParamsError(f"{args.fleet}: no run folders to audit under "
@@ -63,7 +69,18 @@ def cmd_fleet(args) -> int:
         outcomes = _execute(fl, tasks, client, not args.quiet)
     finally:
         fl.close(client)
-    return _summary(outcomes, args.audit)
+    code = _summary(outcomes, args.audit)
+    if fleet.benchmark is None or args.audit:
+        return code
+    if code:
+        err("kpi fleet: the benchmarking report was not built: it compares every council's "
+            "run of the fleet, and some failed")
+        return code
+    from kpilib.run.benchmarking import build
+
+    for line in build(fleet):
+        print(line)
+    return 0
 
 
 def _execute(fl, tasks, client, show: bool):

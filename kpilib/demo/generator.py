@@ -22,6 +22,7 @@ from kpilib.demo.kpis import COMS, CORE, DEPTS, DIRS, HEALTH, SERVICE
 from kpilib.demo.next_year import FY as NEXT_FY
 from kpilib.demo.next_year import LOADED_AT as NEXT_LOADED_AT
 from kpilib.demo.next_year import next_year_rows
+from kpilib.demo.peers import METRICS, write_peer_files
 from kpilib.ingest.contracts import (
     CATALOGUE_ADDED,
     CATALOGUE_COLUMNS,
@@ -35,10 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SEED = 20240201
 YEARS = ("2023-24", "2024-25")
-# the demo catalogues use none of the columns added later: their files stay as they were
-# the demo's catalogue files: the first contract's columns, and the unit scale (its
-# "(£000)" KPIs are written in thousands)
-DEMO_CATALOGUE_COLUMNS = (*(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED), "scale")
+# the demo's catalogue files: the first contract's columns, the unit scale (its "(£000)"
+# KPIs are written in thousands) and the metric of its peers' figures (kpilib.demo.peers)
+DEMO_CATALOGUE_COLUMNS = (*(c for c in CATALOGUE_COLUMNS if c not in CATALOGUE_ADDED), "scale",
+                          "metric")
 RETURNS_COLUMNS = tuple(c for c in RETURN_COLUMNS if c not in RETURNS_ADDED)
 
 
@@ -48,7 +49,7 @@ class DemoFile:
     """One demo file and the moment it is loaded into the store."""
 
     path: Path
-    kind: Literal["catalogue", "returns"]
+    kind: Literal["catalogue", "returns", "bodies", "groups", "benchmarks"]
     loaded_at: str
 
 
@@ -365,7 +366,8 @@ def _catalogue_rows(kpis: list[_Kpi], fy: str) -> list[dict[str, str]]:
             "rag_scheme": k.x.get("rag", "tolerance" if core else ""),
             "travel_scheme": k.x.get("travel", "nnc" if core else ""),
             "breakdowns": ";".join(k.x.get("bd", {})), "benchmark": k.x.get("bench", ""),
-            "statutory": k.x.get("stat", ""), "scale": k.x.get("scale", "")})
+            "statutory": k.x.get("stat", ""), "scale": k.x.get("scale", ""),
+            "metric": METRICS.get(k.ref, ("",))[0]})
         for bd, target in k.x.get("ovr", {}).items():
             rows.append({"year": fy, "ref": k.ref, "breakdown": bd, "target": target})
     return rows
@@ -405,8 +407,10 @@ def write_demo_files(out_dir: str | Path) -> list[DemoFile]:
         ``catalogue-2024-25.csv``, ``catalogue-2025-26.csv`` (the next year's set,
         :mod:`kpilib.demo.next_year`), ``returns-YYYY-MM.csv`` (April 2023 to
         March 2025, loaded around the 8th of the next month),
-        ``returns-YYYY-YY-Qn.csv`` (loaded around 20 days after the quarter)
-        and ``revisions-*.csv``.  Output is byte-identical on every run.
+        ``returns-YYYY-YY-Qn.csv`` (loaded around 20 days after the quarter),
+        ``revisions-*.csv`` and the peers' ``bodies.csv``, ``groups.csv`` and
+        ``benchmarks-YYYY-YY.csv`` (:mod:`kpilib.demo.peers`).  Output is
+        byte-identical on every run.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -439,6 +443,7 @@ def write_demo_files(out_dir: str | Path) -> list[DemoFile]:
                 for ref, pid, bd, deltas, note in changes]
         _write(out / name, RETURNS_COLUMNS, rows)
         files.append(DemoFile(out / name, "returns", when))
+    files += [DemoFile(*f) for f in write_peer_files(out, kpis)]
     return sorted(files, key=lambda f: f.loaded_at)
 
 
@@ -459,6 +464,5 @@ def build_demo_store(store: Store, out_dir: str | Path) -> list[LoadResult]:
     """
     results = []
     for f in write_demo_files(out_dir):
-        load = store.load_catalogue if f.kind == "catalogue" else store.load_returns
-        results.append(load(f.path, loaded_at=f.loaded_at))
+        results.append(store.load(f.kind, f.path, loaded_at=f.loaded_at))
     return results

@@ -35,6 +35,7 @@ from pathlib import Path
 from kpilib.clock import utc_now
 from kpilib.errors import ParamsError
 from kpilib.rules.periods import parse_period
+from kpilib.run.benchmarking import BenchmarkSpec, parse_spec
 from kpilib.run.params import check_output_dir, normalise_moment, report_choices, validate
 from kpilib.run.yamlfile import read_yaml, unknown_keys
 
@@ -44,6 +45,8 @@ KEYS = {
     "reports": "optional: the report types every council runs (default: [all])",
     "as_of": "optional: one moment every run reads the data as of (default: the fleet's "
              "start)",
+    "benchmark": "optional: true, or a mapping (output_dir, kpis, title): after the runs, "
+                 "publish a benchmarking report of every council per KPI",
 }
 COUNCIL_KEYS = {
     "name": "the council's name in this fleet (unique): up to 64 letters, digits, - and _",
@@ -75,6 +78,7 @@ class Fleet:
     as_of: str
     runs: tuple[FleetRun, ...]
     output_dirs: dict[str, str]  # council name -> its output folder
+    benchmark: BenchmarkSpec | None = None  # the benchmarking report (key 'benchmark')
 
 
 def _names(value, key: str, check: Callable[[str], str | None], problems: list[str]):
@@ -177,6 +181,7 @@ def read_fleet(path: str | Path, as_of: str | None = None) -> Fleet:
             problems.append(str(e))
     else:
         moment = utc_now()
+    bench = parse_spec(raw.get("benchmark"), problems)
     defaults = {"periods": periods, "reports": reports, "periods_given": "periods" in raw}
     councils = raw.get("councils")
     entries = []
@@ -201,6 +206,15 @@ def read_fleet(path: str | Path, as_of: str | None = None) -> Fleet:
             problems.append(f"councils ({e['name']}): key 'output_dir': {e['output_dir']!r} is "
                             f"also {folders[out]}'s; each council needs its own output folder")
         folders.setdefault(out, e["name"])
+    if bench is not None and bench.output_dir.strip():
+        try:
+            check_output_dir(bench.output_dir)
+        except ParamsError as err:
+            problems.append(f"key 'benchmark': {err}")
+        if os.path.abspath(bench.output_dir) in folders:
+            problems.append(f"key 'benchmark': key 'output_dir': {bench.output_dir!r} is also "
+                            f"{folders[os.path.abspath(bench.output_dir)]}'s output folder; "
+                            "the benchmarking report needs its own")
     runs = []
     if not problems:
         for e in entries:
@@ -221,7 +235,7 @@ def read_fleet(path: str | Path, as_of: str | None = None) -> Fleet:
         listing = "\n".join(f"  {p}" for p in problems)
         raise ParamsError(f"{path}: invalid fleet file:\n{listing}")
     return Fleet(str(path), moment, tuple(runs),
-                 {e["name"]: e["output_dir"] for e in entries})
+                 {e["name"]: e["output_dir"] for e in entries}, bench)
 
 
 # --------------------------------------------------------------------------- tasks
