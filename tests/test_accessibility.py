@@ -23,8 +23,10 @@ from browser import (
     report_run,
     require_axe,
 )
+from test_peers_report import project, report  # noqa: F401 (project: a fixture)
 
 from kpilib.cli import main
+from kpilib.render.html import kpi_article
 
 pytestmark = pytest.mark.browser
 
@@ -186,3 +188,18 @@ def test_axe_finds_a_planted_violation(browser, tmp_path):
     found = axe_page(browser, page)
     assert any(v.startswith("image-alt") for v in found), found
     assert any(v.startswith("label") for v in found), found
+
+
+def test_the_peers_block_with_a_funnel_plot_meets_wcag_22_aa(browser, tmp_path, project):  # noqa: F811
+    """The demo has no peer figures with counts yet: a KPI article with the peers section
+    and its funnel plot (tests/test_peers_report.py's council and 15 peers), in a page of
+    its own, with the funnel's table of figures opened."""
+    article = kpi_article(report(project), "K4")
+    assert "funnel-chart" in article
+    page = tmp_path / "peers.html"
+    page.write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Peers'
+                    '</title></head><body><main><h1>Peers</h1><h2>Place</h2>'
+                    + article.replace("<details", "<details open")
+                    + "</main></body></html>", encoding="utf-8")
+    violations = axe_page(browser, page)
+    assert not violations, "\n".join(violations)

@@ -173,6 +173,8 @@ COMMANDS = {
         "groups.csv", "group,body\nNearest neighbours,E06000061\n")],
     "load benchmarks": lambda w: ["load", "benchmarks", w.file(
         "benchmarks.csv", "body,metric,period,value,unit\nE06000061,m1,2023-24,25,percent\n")],
+    "load annotations": lambda w: ["load", "annotations", w.file(
+        "annotations.csv", "ref,period,text,rebase\nAFL13,2024-02,New triage process,yes\n")],
     "changes": lambda w: ["changes", "--from", "2024-25", "--to", "2025-26", "--output-dir",
                           str(w.root / "changes-out"), "--as-of", DEMO_AS_OF],
     "export": lambda w: ["export", str(w.published), "--xlsx"],
@@ -187,7 +189,7 @@ COMMANDS = {
 STORELESS = {"doctor", "keygen", "fleet", "signoff"}
 # a read-only store is refused (changes records its publication in the store's ledger)
 LOADS = {"load catalogue", "load returns", "load programmes", "load comparators", "load targets",
-         "load overrides", "load bodies", "load groups", "load benchmarks"}
+         "load overrides", "load bodies", "load groups", "load benchmarks", "load annotations"}
 WRITES = {*LOADS, "run", "demo", "changes"}
 CREATES = {*LOADS, "demo"}  # a missing SQLite file is a new store
 
@@ -379,6 +381,10 @@ CONTENT_CASES = [
      lambda w: w.file("c.csv", "ref,group,period,value\nAFL13,England,2023-24,२५\n")),
     ("a NUL in a comparator group", "comparators",
      lambda w: w.file("c.csv", "ref,group,period,value\nAFL13,Eng\x00land,2023-24,25\n")),
+    ("a NUL in an annotation", "annotations",
+     lambda w: w.file("a.csv", "ref,period,text\nAFL13,2024-02,New\x00triage\n")),
+    ("a bidi override in an annotation's ref", "annotations",
+     lambda w: w.file("a.csv", "ref,period,text\nAFL\u202e13,2024-02,New triage\n")),
     ("a NUL in a programme", "programmes",
      lambda w: w.file("p.csv", "programme,period,status\nLib\x00rary,2024-02,Green\n")),
     ("a due date in Arabic-Indic digits", "programmes",

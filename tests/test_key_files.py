@@ -19,14 +19,17 @@ from kpilib.rules.travel import compare
 from kpilib.run.council import load_keys
 
 KEYS = Path(__file__).resolve().parents[1] / "docs" / "keys"
-# The ids of rules-in-the-wild.md, each with its key file (the rank keys, welsh-quartiles and
-# lgbf-rank, compare with a group's places: quartile_Q and rank_N, reporting rules 3.1, 7.13).
+# The ids of rules-in-the-wild.md, each with its key file (the rank keys, welsh-quartiles,
+# lgbf-rank and pcc-judgement's rank form pcc-judgement-rank, compare with a group's places:
+# quartile_Q and rank_N, reporting rules 3.1, 7.13).
 IDS = ["havering-2013", "maidstone", "reigate-banstead", "harlow-shapes", "brighton-hove",
        "east-sussex-year-end", "swansea-two-targets", "flintshire", "south-lanarkshire",
        "sfrs", "fire-profile", "pcc-judgement", "nhs-spc", "ni-statutory", "unitary-quarterly",
-       "welsh-quartiles", "lgbf-rank"]
+       "welsh-quartiles", "lgbf-rank", "pcc-judgement-rank"]
 Q = {"target": None, "quartile_1": 75, "quartile_2": 70, "quartile_3": 65}  # a group's edges
 RANKS = {"target": None, "rank_8": 75, "rank_24": 60}
+MSG = {"target": None, "rank_2": 80, "rank_6": 60}  # a Most Similar Group's 2nd and 6th
+MSG_LOWER = {"target": None, "polarity": "lower", "rank_2": 10, "rank_6": 20}  # crime rates
 HEADER = ["year", "ref", "name", "directorate", "commitment", "report", "frequency", "measure",
           "unit", "polarity", "target", "tolerance", "rag_scheme", "travel_scheme"]
 
@@ -150,6 +153,16 @@ EXAMPLES = [
     ("lgbf-rank", {"value": 60, **RANKS}, "Middle"),  # tied with the 24th: 24th or better
     ("lgbf-rank", {"value": 59, **RANKS}, "Bottom 8"),
     ("lgbf-rank", {"value": 59, "target": None}, "Not ranked"),
+    ("pcc-judgement-rank", {"value": 85, **MSG}, "Top of group"),  # 1st of 8
+    ("pcc-judgement-rank", {"value": 80, **MSG}, "Top of group"),  # tied with the 2nd
+    ("pcc-judgement-rank", {"value": 79, **MSG}, "Middle of group"),
+    ("pcc-judgement-rank", {"value": 60, **MSG}, "Middle of group"),  # tied with the 6th
+    ("pcc-judgement-rank", {"value": 59, **MSG}, "Bottom of group"),  # 7th or 8th of 8
+    ("pcc-judgement-rank", {"value": 21, **MSG_LOWER}, "Bottom of group"),  # lower is better
+    ("pcc-judgement-rank", {"value": 9, **MSG_LOWER}, "Top of group"),
+    ("pcc-judgement-rank", {"value": 15, **MSG_LOWER}, "Middle of group"),
+    ("pcc-judgement-rank", {"value": 85, "target": None, "rank_2": 80}, "Not ranked"),  # < 6
+    ("pcc-judgement-rank", {"value": 59, "target": None}, "Not ranked"),
     ("ni-statutory", {"value": 52, "target": 50}, "Green"),  # a minimum of 50%: achieved
     ("ni-statutory", {"value": 28, "target": 30, "polarity": "lower"}, "Green"),  # max 30 weeks
     ("ni-statutory", {"value": 45, "target": 50}, "Red"),
@@ -193,6 +206,7 @@ ARROWS = [
     ("sfrs", 48, 50, "lower", ("↑", "Better than the 3-year average")),
     ("fire-profile", 120, 100, "lower", ("↓", "Worse than this point last year")),
     ("pcc-judgement", 7, 9, "lower", ("↑", "Better than last year")),
+    ("pcc-judgement-rank", 7, 9, "lower", ("↑", "Better than last year")),
     ("nhs-spc", 91, 93, "higher", ("↓", "Deteriorated")),
     ("ni-statutory", 55, 50, "higher", ("↑", "Improved on the previous year")),
     ("unitary-quarterly", 35, 36, "lower", ("▲", "Better")),

@@ -13,13 +13,21 @@ from conftest import write_csv
 from kpilib.cli import main
 from kpilib.notebook import open_report
 from kpilib.render.html import kpi_article
-from kpilib.reports.peers import views_frame
+from kpilib.reports.peers import funnel_frame, views_frame
 
 CAT = ["year", "ref", "name", "directorate", "commitment", "report", "frequency", "measure",
        "unit", "polarity", "target", "rag_scheme", "metric"]
 KEYS = Path(__file__).resolve().parents[1] / "docs" / "keys"
 OWN = "E06000061"
 PEERS = [f"E0600{i:04d}" for i in range(1, 16)]  # fifteen peers: a group of 16
+
+
+BENCH = ["body", "metric", "period", "value", "unit", "numerator", "denominator"]
+
+
+def _counted(metric, counts):
+    return [[b, metric, "2024-05", f"{100 * n / d:.4f}", "percent", str(n), str(d)]
+            for b, n, d in counts]
 
 
 def _kpi(ref, unit, polarity, metric, key=""):
@@ -32,7 +40,10 @@ def _kpi(ref, unit, polarity, metric, key=""):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A council (E06000061) and 15 peers; K1 (percent, higher is better) is 3rd of 16,
-    K2 (a count) has a small count of the council's own, K3 has a group of 3."""
+    K2 (a count) has a small count of the council's own, K3 has a group of 3; K4 and K5
+    (percentages) have numerators and denominators: K4 a funnel with the council above its
+    99.8% limits and Peer 3 below, Peer 15 without counts; K5 the council's numerator a
+    small count (3 of 50)."""
     d = tmp_path_factory.mktemp("peers")
     text = (KEYS / "welsh-quartiles.yaml").read_text(encoding="utf-8")
     text = text.replace("name: A Welsh council", "name: Test council").replace(
@@ -43,17 +54,19 @@ def project(tmp_path_factory):
     files = {
         "catalogue": write_csv(d / "cat.csv", CAT, [
             _kpi("K1", "percent", "higher", "M1", "welsh-quartiles"),
-            _kpi("K2", "count", "lower", "M2"), _kpi("K3", "percent", "higher", "M3")]),
+            _kpi("K2", "count", "lower", "M2"), _kpi("K3", "percent", "higher", "M3"),
+            _kpi("K4", "percent", "higher", "M4"), _kpi("K5", "percent", "higher", "M5")]),
         "returns": write_csv(d / "ret.csv", ["ref", "period", "value"],
                              [["K1", "2024-05", "72.5"], ["K2", "2024-05", "3"],
-                              ["K3", "2024-05", "50"]]),
+                              ["K3", "2024-05", "50"], ["K4", "2024-05", "60"],
+                              ["K5", "2024-05", "6"]]),
         "bodies": write_csv(d / "bodies.csv", ["body", "name"],
                             [[OWN, "Own council"], *([p, f"Peer {i + 1}"]
                                                      for i, p in enumerate(PEERS))]),
         "groups": write_csv(d / "groups.csv", ["group", "body"],
                             [["Nearest neighbours", b] for b in [OWN, *PEERS]]
                             + [["Tiny", b] for b in [OWN, *PEERS[:2]]]),
-        "benchmarks": write_csv(d / "bench.csv", ["body", "metric", "period", "value", "unit"], [
+        "benchmarks": write_csv(d / "bench.csv", BENCH, [*(r + ["", ""] for r in [
             [OWN, "M1", "2024-05", "72.5", "percent"],
             *([p, "M1", "2024-05", str(60 + i), "percent"] for i, p in enumerate(PEERS)),
             [OWN, "M2", "2023-24", "3", "count"],
@@ -61,6 +74,12 @@ def project(tmp_path_factory):
             [OWN, "M3", "2024-05", "50", "percent"], [PEERS[0], "M3", "2024-05", "40", "percent"],
             [PEERS[1], "M3", "2024-05", "60", "percent"],
             [OWN, "M1", "2025-01", "10", "percent"]]),  # after the report: not shown
+            *_counted("M4", [(OWN, 720, 1200)] + [
+                (p, (800 if i == 2 else (1000 + 500 * i) // 2), 1000 + 500 * i)
+                for i, p in enumerate(PEERS[:14])]),
+            [PEERS[14], "M4", "2024-05", "50", "percent", "", ""],
+            *_counted("M5", [(OWN, 3, 50)] + [(p, 10 + i, 100) for i, p in enumerate(PEERS)]),
+        ]),
     }
     for kind, f in files.items():
         assert main(["load", kind, str(f), "--store", db, "--council",
@@ -130,3 +149,44 @@ def test_the_demo_report_shows_its_peers_and_audits_identical(core_run, capsys):
     assert main(["audit", str(core_run.folder)]) == 0
     out = capsys.readouterr().out
     assert "identical" in out and "not identical" not in out
+
+
+def test_a_funnel_plot_places_every_body_against_its_limits(project):
+    got = funnel_frame(report(project).peers)
+    k4 = got[got["ref"] == "K4"].set_index("body")
+    assert len(k4) == 15  # the council and 14 peers with counts (Peer 15 has none)
+    nums, dens = 720 + 800 + sum((1000 + 500 * i) // 2 for i in range(14) if i != 2), \
+        1200 + sum(1000 + 500 * i for i in range(14))
+    assert k4["target"].iloc[0] == pytest.approx(100 * nums / dens)  # pooled, in percent
+    assert k4.at[OWN, "outside"] == "above_998" and k4.at[PEERS[2], "outside"] == "below_998"
+    assert set(k4["outside"].drop([OWN, PEERS[2]])) == {""}
+    assert (k4["lower998"] < k4["lower95"]).all() and (k4["upper95"] < k4["upper998"]).all()
+    assert set(got["ref"]) == {"K4", "K5"}  # K1-K3 have no counts: no funnel
+
+
+def test_the_funnel_on_the_page_names_the_council_and_outliers(project):
+    html = kpi_article(report(project), "K4")
+    fig = html[html.index('<figure class="chart funnel-chart">'):]
+    alt = re.search(r'<svg role="img" aria-label="([^"]+)"', fig).group(1)
+    assert alt.startswith("Funnel plot of Nearest neighbours for 2024-05")
+    assert "Outside the 99.8% limits: Peer 3 (below); Own council (above)." in alt
+    assert "This council: above the 99.8% limit (an outlier)." in alt
+    assert "Not on the plot (no numerator and denominator published): Peer 15." in alt
+    assert "<path d=" in fig and "▶ Own council</text>" in fig  # a diamond and its label
+    assert ">Peer 3</text>" in fig  # an outlier named on the plot
+    assert ("<th scope=\"row\">▶ Own council (this council)</th><td>60.0%</td><td>720</td>"
+            "<td>1,200</td><td>above the 99.8% limit (an outlier)</td>") in fig
+    assert fig.count("<tr>") == 16  # a header and every body on the plot
+
+
+def test_a_public_edition_never_places_a_withheld_own_point_on_the_funnel(project):
+    """K5's own numerator (3) is a small count: the public edition's funnel has the peers
+    alone, its target their pooled figure, and no point or row of the council's."""
+    internal = report(project).peers["K5"]
+    assert internal.funnel.own == OWN
+    view = report(project, "public").peers["K5"]
+    assert view.withheld and view.funnel.own == ""
+    assert OWN not in {p.body for p in view.funnel.funnel.points}
+    assert view.funnel.funnel.target == pytest.approx(sum(range(10, 25)) / 1500)
+    html = kpi_article(report(project, "public"), "K5")
+    assert "Own council" not in html and "this council" not in html

@@ -31,6 +31,43 @@ from kpilib.rules.periods import parse_period, previous
 from kpilib.rules.spc import clip, natural_bounds
 
 LIMIT_KEYS = ("lower_limit", "upper_limit", "near_lower", "near_upper")
+NOTE_LABEL = 28  # characters of a note drawn on a chart (the text alternative has it all)
+
+
+def _on_chart(notes, periods: list[str]) -> list:
+    """The notes (:class:`kpilib.reports.annotations.Note`) on a period the chart shows."""
+    shown = set(periods)
+    return [n for n in notes or () if n.period in shown]
+
+
+def notes_text(notes) -> str:
+    """The text alternative's words for the notes on a chart ("" for none)."""
+    if not notes:
+        return ""
+    return " Notes: " + "; ".join(
+        f"{period_label(n.period)}: {n.text}"
+        + (" (SPC limits recalculated from here)" if n.rebase else "") for n in notes) + "."
+
+
+def with_notes(layout: dict, notes) -> dict:
+    """``layout`` with each note drawn as a dotted vertical line at its period and a short
+    label above the plot (``Rebased:`` before a note that rebases the SPC limits)."""
+    if not notes:
+        return layout
+    shapes, labels = [], []
+    for i, n in enumerate(notes):
+        x = period_label(n.period)
+        text = ("Rebased: " if n.rebase else "") + n.text
+        short = text if len(text) <= NOTE_LABEL else text[:NOTE_LABEL - 1] + "…"
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x,
+                       "y0": 0, "y1": 1, "line": {"color": "#505a5f", "dash": "dot",
+                                                  "width": 1.5}})
+        labels.append({"x": x, "xref": "x", "yref": "paper", "y": 1 + 0.09 * (i % 2),
+                       "yanchor": "bottom", "xanchor": "left", "showarrow": False,
+                       "text": "▼ " + short, "hovertext": text,
+                       "font": {"size": 10, "color": "#0b0c0c"}})
+    return {**layout, "shapes": shapes, "annotations": labels,
+            "margin": {**layout["margin"], "t": 44}}
 
 
 def trimmed(series: list[dict]) -> list[dict]:
@@ -140,11 +177,12 @@ def _layout(height: int, yaxis: dict) -> dict:
 
 
 def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = None,
-                scale: float = 1) -> str:
+                scale: float = 1, notes=()) -> str:
     """A KPI's trend chart (two financial years, target line, RAG-coloured markers) from its
     series rows (total and breakdowns: ``breakdown``, ``period``, ``value``, ``target``,
     ``rag``), with its text alternative; figures shown with the KPI's display precision
-    ``decimals`` (None: each figure's default)."""
+    ``decimals`` (None: each figure's default); ``notes`` (the KPI's annotations) on the
+    periods it shows are drawn and said."""
     s = trimmed(series)
     total = [r for r in s if r["breakdown"] == ""]
     x = [period_label(r["period"]) for r in total]
@@ -171,12 +209,13 @@ def trend_chart(ref: str, unit: str, series: list[dict], decimals: int | None = 
                      "customdata": [("" if is_blank(t) else
                                      format_target(t, unit, decimals, scale)) for t in targets],
                      "line": {"color": "#555555", "dash": "dash", "shape": "hv"}})
-    layout = _layout(260, _yaxis(unit, rangemode="tozero"))
+    notes = _on_chart(notes, [r["period"] for r in total])
+    layout = with_notes(_layout(260, _yaxis(unit, rangemode="tozero")), notes)
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
                        full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
     return figure(body, chart_summary(ref, [r for r in series if r["breakdown"] == ""], unit,
-                                      decimals, scale))
+                                      decimals, scale) + notes_text(notes))
 
 
 def y_range(values: list) -> list[float] | None:
@@ -239,13 +278,15 @@ def xmr_summary(ref: str, points: list[dict], unit: str, decimals: int | None,
 
 
 def xmr_chart(ref: str, unit: str, points: list[dict], target: float | None,
-              decimals: int | None = None, icons: dict | None = None, scale: float = 1) -> str:
+              decimals: int | None = None, icons: dict | None = None, scale: float = 1,
+              notes=()) -> str:
     """A KPI's XmR chart (Making Data Count): the series, its mean, process limits and near
     lines (recalculated at each rebase), the target, and points coloured by special cause,
     with a legend and a text alternative.  Limits and near lines beyond the measure's
     natural bounds (:func:`kpilib.rules.spc.natural_bounds`: a percentage 0 to 100, a count
     0 or more) are drawn at the bound, as Making Data Count's tools offer; a period without
-    a figure between two points is a gap (:func:`with_gaps`)."""
+    a figure between two points is a gap (:func:`with_gaps`); ``notes`` as
+    :func:`trend_chart`'s."""
     icons = icons or {}
     points = with_gaps(clipped(points, unit))
     x = [period_label(p["period"]) for p in points]
@@ -280,11 +321,13 @@ def xmr_chart(ref: str, unit: str, points: list[dict], target: float | None,
     fit = y_range([scaled(v, scale) for v in
                    (*values, *(p[k] for p in points for k in ("lower_limit", "upper_limit")),
                     target)])
-    layout = _layout(280, _yaxis(unit, **({"range": fit} if fit else {})))
+    notes = _on_chart(notes, [p["period"] for p in points])
+    layout = with_notes(_layout(280, _yaxis(unit, **({"range": fit} if fit else {}))), notes)
     body = pio.to_html({"data": data, "layout": layout}, include_plotlyjs=False,
                        full_html=False, div_id=f"chart-{slug(ref)}", validate=False,
                        config={"displayModeBar": False, "responsive": True})
-    return figure(body, xmr_summary(ref, points, unit, decimals, icons, target, scale))
+    return figure(body, xmr_summary(ref, points, unit, decimals, icons, target, scale)
+                  + notes_text(notes))
 
 
 def against_benchmark(report: Report, ref: str, label: str, value: float) -> str:

@@ -229,14 +229,16 @@ def chart(report: Report, ref: str, name: str, unit: str, rows: KpiRows | None =
     figures shown with the KPI's display precision."""
     rows = _rows(report, ref, rows)
     total = next((k for k in rows.kpis if k["breakdown"] == ""), {})
+    notes = (report.annotations or {}).get(ref, ())  # kpi load annotations
     if total.get("spc_charted"):  # an XmR chart where the KPI has the council's minimum
         pts = report.spc_points
         points = pts[(pts["ref"] == ref) & (pts["breakdown"] == "")].to_dict("records")
         targets = [r["target"] for r in rows.series
                    if r["breakdown"] == "" and not is_blank(r["target"])]
         return xmr_chart(ref, unit, points, targets[-1] if targets else None,
-                         total.get("decimals"), total, total.get("scale", 1))
-    return trend_chart(ref, unit, rows.series, total.get("decimals"), total.get("scale", 1))
+                         total.get("decimals"), total, total.get("scale", 1), notes)
+    return trend_chart(ref, unit, rows.series, total.get("decimals"), total.get("scale", 1),
+                       notes)
 
 
 def kpi_article(report: Report, ref: str, rows: KpiRows | None = None) -> str:

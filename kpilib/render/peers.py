@@ -1,11 +1,14 @@
 """A KPI among its peers on its page (reporting rules 7.13): the group's median and
 average, the council's rank and quartile, and a small chart of the group's figures, best
 first, the council's bar dark, outlined and marked ``▶`` (not by colour alone), with a text
-alternative that says the same (values for ``fragments/peers.html.j2``)."""
+alternative that says the same, and the group's funnel plot where its figures have
+numerators and denominators (:mod:`kpilib.render.funnel`) (values for
+``fragments/peers.html.j2``)."""
 
 from __future__ import annotations
 
 from kpilib.render import templates
+from kpilib.render.funnel import funnel_block
 from kpilib.reports.peers import PeerView
 from kpilib.rules.formats import format_value
 
@@ -43,4 +46,7 @@ def peers_block(view: PeerView | None, unit: str, decimals: int | None,
         "median": format_value(st.median, unit, decimals),
         "mean": format_value(st.mean, unit, decimals),
         "rank": st.rank_text, "quartile": st.quartile_text, "bars": bars,
-        "summary": summary(view, unit, decimals), "withheld": withheld})
+        "summary": summary(view, unit, decimals), "withheld": withheld,
+        "funnel": templates.safe(funnel_block(view.funnel, unit, decimals, view.group,
+                                              view.period)),
+        "funnel_reason": view.funnel_reason})

@@ -16,7 +16,7 @@ import pandas as pd
 
 from kpilib.errors import CatalogueError
 from kpilib.ingest.contracts import PROVISIONAL, kpi_rows
-from kpilib.reports import history, spc_table
+from kpilib.reports import annotations, history, spc_table
 from kpilib.reports.peers import Peers
 from kpilib.reports.scope import LOOKBACK as _LOOKBACK
 from kpilib.rules import periods as P
@@ -75,6 +75,7 @@ class Engine:
                  extras: dict | None = None, peers=None):
         self.keys = keys
         self.peers = Peers(extras or {}, peers)  # peer figures (council.yaml's body, group)
+        self.notes = annotations.index((extras or {}).get("annotations"))  # kpi load annotations
         self._rated: dict[tuple, tuple] = {}  # rag() of each cell, rated once
         extras = extras or {}
         self.targets: dict[tuple[str, str, str], tuple[float, dict]] = {}

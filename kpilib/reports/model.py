@@ -19,7 +19,7 @@ from kpilib import registry
 from kpilib.clock import data_moment
 from kpilib.ingest.contracts import RESULTS_COLUMNS
 from kpilib.ingest.keys import builtin_keys
-from kpilib.reports import spc_table
+from kpilib.reports import annotations, spc_table
 from kpilib.reports.engine import Engine, _periods_of, _span
 from kpilib.reports.scope import (  # noqa: F401 (kpilib.reports.model.reads_for)
     Reads,
@@ -76,6 +76,7 @@ class Report:
     directorate_shown: bool = True  # each KPI says its directorate (the report shape)
     spc_min_points: int = MIN_POINTS  # points a series needs for an XmR chart (council's)
     peers: Any = None  # ref -> PeerView: the KPI among its group (kpilib.reports.peers)
+    annotations: Any = None  # ref -> its notes on its charts (kpilib.reports.annotations)
 
     @property
     def data_as_of(self) -> str:
@@ -347,7 +348,7 @@ def build_report(
     cur = [c.id for c in columns].index(P.current_column(columns).id)
     keys = keys or builtin_keys()
     eng = Engine(catalogue, returns, per.fy, keys, extras, peers)
-    views = {}
+    views, notes = {}, {}
     kpi_rows, cells, series, pending, specs = [], [], [], {}, []
     trend_fys = [P.fy_id(P.parse_fy(per.fy) - 1), per.fy]
     for ref, b in eng.order.get(per.fy, []):
@@ -375,6 +376,8 @@ def build_report(
         series += points
         if not b and (view := eng.peers.view(d, per.months[-1])) is not None:
             views[ref] = view
+        if not b and ref in eng.notes:
+            notes[ref] = annotations.notes_for(eng.notes, ref, d["frequency"])
     columns = _drop_empty_last_year(per, columns, cells)
     kept = {c.id for c in columns}
     for rows in pending.values():  # one precision per KPI, from the figures it shows
@@ -401,21 +404,23 @@ def build_report(
         pd.DataFrame(series, columns=series_cols).astype({"value": float, "target": float}),
         as_of, rtype.title, sources_read(sources, catalogue, returns, reads_for(period, report)),
         spc=spc_table.points_frame(analyses), keys=keys,
-        spc_min_points=spc_min_points or MIN_POINTS, peers=views,
+        spc_min_points=spc_min_points or MIN_POINTS, peers=views, annotations=notes,
     )
     return rtype.extend(built, catalogue, returns) if rtype.extend else built
 
 
 def _spc_spec(eng: Engine, d: dict, step: P.Period, cur_cell: Cell) -> spc_table.SeriesSpec:
     """What the SPC analysis of a KPI (or breakdown) needs: its own frequency and polarity,
-    its current period, the numeric target of that period, rebase periods and baseline."""
+    its current period, the numeric target of that period, rebase periods (the catalogue's
+    ``spc_rebase`` and its notes marked ``rebase``) and baseline."""
     _, target = eng.rag(d, _span(step), cur_cell)
     # a monthly KPI in a quarterly report: its months up to the quarter's last
     last = step.months[-1] if d["frequency"] == "monthly" and step.kind == "quarter" else step.id
     return spc_table.SeriesSpec(
         d["ref"], d["breakdown"], d["frequency"], d["polarity"], last,
         float(target) if isinstance(target, int | float) else None,
-        spc_table.parse_rebase(d.get("spc_rebase", "")),
+        (*spc_table.parse_rebase(d.get("spc_rebase", "")), *annotations.rebase_periods(
+            annotations.notes_for(eng.notes, d["ref"], d["frequency"]))),
         spc_table.parse_baseline(d.get("spc_baseline", "")))
 
 

@@ -8,16 +8,37 @@ and the peer reference values status keys compare with.
 
 The council's own figure is its row in the benchmarks (the same dataset, definition and
 period as its peers'); without one it is not ranked, and the page says why.
+
+Where the group's figures carry their numerators and denominators and the KPI is a
+percentage (a proportion) or a rate, the view also has the group's funnel
+(:mod:`kpilib.rules.funnel`): each body's figure against control limits by denominator.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from kpilib.rules import funnel as F
 from kpilib.rules import peers as R
+
+FUNNEL_KINDS = {"percent": "proportion", "rate": "rate"}  # a KPI's unit -> its funnel's kind
+
+
+@dataclass(frozen=True)
+class FunnelView:
+    """A group's funnel on a KPI's page: the figures' scale (100 for a percentage; a
+    rate's per-N, e.g. 1,000), the funnel, the bodies' names, and those of the group with
+    a figure but no numerator and denominator (not on the plot)."""
+
+    scale: float
+    funnel: F.FunnelResult
+    names: dict
+    own: str  # the council's code ("" where its point is not shown)
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +54,9 @@ class PeerView:
     standing: R.Standing
     polarity: str
     withheld: bool = False  # a public edition withholds the council's own figure
+    counts: tuple[tuple[str, float, float], ...] = ()  # (code, numerator, denominator)
+    funnel: FunnelView | None = None
+    funnel_reason: str = ""  # why a group with counts has no funnel
 
 
 class Peers:
@@ -51,13 +75,20 @@ class Peers:
                       dict(zip(bodies["body"], bodies["name"], strict=True)))
         # metric -> period -> (end month, {body: value})
         self.figures: dict[str, dict[str, tuple[str, dict[str, float]]]] = {}
+        # (metric, period) -> {body: (numerator, denominator)}, where both are given
+        self.counts: dict[tuple[str, str], dict[str, tuple[float, float]]] = defaultdict(dict)
         if bench is not None and len(bench):
-            for body, metric, period, value in zip(bench["body"], bench["metric"],
-                                                   bench["period"], bench["value"], strict=True):
+            nums = bench["numerator"] if "numerator" in bench else [None] * len(bench)
+            dens = bench["denominator"] if "denominator" in bench else [None] * len(bench)
+            for body, metric, period, value, num, den in zip(
+                    bench["body"], bench["metric"], bench["period"], bench["value"], nums,
+                    dens, strict=True):
                 per = self.figures.setdefault(metric, {})
                 if period not in per:
                     per[period] = (R.period_end(period), {})
                 per[period][1][body] = float(value)
+                if _given(num) and _given(den):
+                    self.counts[metric, period][body] = (float(num), float(den))
 
     @property
     def active(self) -> bool:
@@ -97,9 +128,54 @@ class Peers:
         st = R.standing(vals, own, d["polarity"],
                         "no figure of the council's own in the peer figures for " + period)
         best = R.ordered(vals, d["polarity"])
-        return PeerView(d["ref"], d["metric"], group, period,
+        counts = self.counts.get((d["metric"], period), {})
+        view = PeerView(d["ref"], d["metric"], group, period,
                         tuple((b, self.names.get(b, b), v) for b, v in best),
-                        own if own in vals else "", st, d["polarity"])
+                        own if own in vals else "", st, d["polarity"],
+                        counts=tuple((b, *counts[b]) for b in sorted(vals) if b in counts))
+        return with_funnel(view, d.get("unit", ""), self.names)
+
+
+def _given(v) -> bool:
+    return v is not None and v != "" and not (isinstance(v, float) and math.isnan(v))
+
+
+def funnel_scale(unit: str, figures, counts) -> float:
+    """What a numerator over its denominator is multiplied by to give the published figure:
+    100 for a percentage; for a rate the power of ten most bodies' figures show (a rate
+    per 1,000 people: 1,000)."""
+    if unit == "percent":
+        return 100.0
+    value = {b: v for b, _, v in figures}
+    seen: dict[float, int] = {}
+    for b, num, den in counts:
+        if num > 0 and value.get(b, 0) > 0:
+            power = 10.0 ** round(math.log10(value[b] * den / num))
+            seen[power] = seen.get(power, 0) + 1
+    return max(sorted(seen), key=lambda p: seen[p]) if seen else 1.0
+
+
+def with_funnel(view: PeerView, unit: str, names: dict) -> PeerView:
+    """``view`` with its group's funnel where two or more of its bodies have a numerator
+    and denominator and the KPI is a percentage or a rate (else with the reason, or
+    none)."""
+    kind = FUNNEL_KINDS.get(unit)
+    if kind is None or not view.counts:
+        return view
+    shown = {b for b, _, _ in view.figures}
+    counts = [c for c in view.counts if c[0] in shown]
+    if len(counts) < 2:
+        return replace(view, funnel=None, funnel_reason="no funnel plot: fewer than 2 bodies "
+                       "with a numerator and denominator")
+    try:
+        result = F.funnel(counts, kind)
+    except F.FunnelError as e:
+        return replace(view, funnel=None, funnel_reason=f"no funnel plot: {e}")
+    have = {c[0] for c in counts}
+    return replace(view, funnel=FunnelView(
+        funnel_scale(unit, view.figures, counts), result,
+        {b: names.get(b, b) for b in have}, view.own if view.own in have else "",
+        tuple(name for b, name, _ in view.figures if b not in have)), funnel_reason="")
 
 
 def withhold_own(view: PeerView, why: str) -> PeerView:
@@ -110,9 +186,13 @@ def withhold_own(view: PeerView, why: str) -> PeerView:
     st = R.standing(others, None, view.polarity, why)
     if st is None:
         return None
-    return PeerView(view.ref, view.metric, view.group, view.period,
-                    tuple(f for f in view.figures if f[0] != view.own), "", st, view.polarity,
-                    True)
+    kept = replace(view, figures=tuple(f for f in view.figures if f[0] != view.own), own="",
+                   standing=st, withheld=True,
+                   counts=tuple(c for c in view.counts if c[0] != view.own))
+    if view.funnel is None:  # the peers' funnel: its target is of their figures alone
+        return kept
+    unit = next(u for u, k in FUNNEL_KINDS.items() if k == view.funnel.funnel.kind)
+    return with_funnel(kept, unit, view.funnel.names)
 
 
 def views_frame(views: dict) -> pd.DataFrame:
@@ -124,3 +204,22 @@ def views_frame(views: dict) -> pd.DataFrame:
             for v in views.values()]
     return pd.DataFrame(rows, columns=["ref", "group", "period", "n", "median", "mean", "rank",
                                        "quartile"])
+
+
+def funnel_frame(views: dict) -> pd.DataFrame:
+    """One row per body on a KPI's funnel plot (for tests and exports): ref, body,
+    numerator, denominator, figure (in the KPI's unit), target, the body's 95% and 99.8%
+    limits (in the KPI's unit) and where it lies (``above_998``... or empty)."""
+    cols = ["ref", "body", "numerator", "denominator", "figure", "target", "lower95",
+            "upper95", "lower998", "upper998", "outside"]
+    rows = []
+    for v in views.values():
+        if v.funnel is None:
+            continue
+        k, f = v.funnel.scale, v.funnel.funnel
+        rows += [{"ref": v.ref, "body": p.body, "numerator": p.numerator,
+                  "denominator": p.denominator, "figure": k * p.figure, "target": k * f.target,
+                  "lower95": k * p.limits.lower95, "upper95": k * p.limits.upper95,
+                  "lower998": k * p.limits.lower998, "upper998": k * p.limits.upper998,
+                  "outside": p.outside} for p in f.points]
+    return pd.DataFrame(rows, columns=cols)

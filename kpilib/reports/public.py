@@ -255,9 +255,12 @@ def public_edition(report: Report, returns: pd.DataFrame, settings: Suppression)
 def _peers_shown(view, withheld: set, unit: str | None, settings: Suppression):
     """A KPI's peers in a public edition: peer figures are public data, but a figure of
     the council's own that the edition withholds (any of the KPI's total, or its own peer
-    figure a small count) is never ranked, charted or inside a median or average shown."""
+    figure, numerator or denominator a small count) is never ranked, charted, placed on a
+    funnel plot or inside a median, average or funnel target shown."""
     own = next((v for b, _, v in view.figures if b == view.own), None)
     small = own is not None and unit == "count" and 0 < own < settings.threshold
+    small = small or any(0 < c < settings.threshold for b, *counts in view.counts
+                         if b == view.own for c in counts)  # its funnel point's counts
     if not view.own or not small and not any(k[0] == view.ref and k[1] == "" for k in withheld):
         return view
     return withhold_own(view, "the council's own figure is withheld in this edition")

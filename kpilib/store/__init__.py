@@ -5,6 +5,7 @@ load is recorded, nothing is updated in place, and every read is "as of" a
 moment.
 """
 
+from kpilib.store.annotations import ANNOTATIONS  # registers its table and kind
 from kpilib.store.database import (
     RETURNS_FRAME_COLUMNS,
     REVISION_COLUMNS,
@@ -26,8 +27,8 @@ from kpilib.store.ledger import (  # registers its tables
 )
 from kpilib.store.peers import PEER_READS  # registers bodies, groups and benchmarks
 
-__all__ = ["COMPARATORS", "LOAD_KINDS", "OVERRIDES", "PEER_READS", "PROGRAMMES", "RULE_READS",
-           "TARGETS",
+__all__ = ["ANNOTATIONS", "COMPARATORS", "LOAD_KINDS", "OVERRIDES", "PEER_READS", "PROGRAMMES",
+           "RULE_READS", "TARGETS",
            "reads_for_keys", "LoadKind",
            "RETURNS_FRAME_COLUMNS", "REVISION_COLUMNS", "LoadResult", "Snapshot", "Store",
            "open_store", "publications_of", "record_publication", "additions_of",

@@ -68,7 +68,7 @@ def _read(table: sa.Table, columns: tuple[str, ...], key: tuple[str, ...], kind:
         df = df.sort_values([*key, "loaded_at"], kind="stable").reset_index(drop=True)
         for c in (*columns, "loaded_at", "source_file"):
             if c != "value":
-                df[c] = df[c].fillna("").astype(str)
+                df[c] = df[c].astype(object).fillna("").astype(str)
         if "value" in df:
             df["value"] = df["value"].astype(float)
         sources = [{**r, "n_rows": int(r["n_rows"])} for r in

@@ -60,11 +60,12 @@ OVERRIDES = register_load_kind(LoadKind(
     _validate_overrides, _read(override_rows, OVERRIDE_LOAD_COLUMNS, KEY, "override"),
     OVERRIDE_LOAD_COLUMNS, KEY, needs_catalogue=True, needs_keys=True,
     recorded_when_empty=False))
-RULE_READS = ("targets", "overrides")  # what every report reads besides its type's reads
+RULE_READS = ("targets", "overrides", "annotations")  # what every report reads besides its
+#                                                      type's reads
 
 
 def reads_for_keys(type_reads: tuple[str, ...], keys, peers=None) -> tuple[str, ...]:
-    """The load kinds a report reads: its type's, targets and overrides, comparators
+    """The load kinds a report reads: its type's, targets, overrides and annotations, comparators
     where the council's keys compare with other bodies' figures, and bodies, groups and
     benchmarks where the council's settings name its body and group (``peers``)."""
     extra = ("comparators",) if keys is not None and keys.uses_comparators else ()

@@ -48,6 +48,8 @@ class LoadKind:
     needs_stored: tuple[str, ...] = ()
     recorded_when_empty: bool = True  # False: a run's manifest names the kind only when it
     #                                   read rows of it (so earlier manifests stay as they were)
+    by_ref: bool = False  # rows of KPIs (``ref``, ``period``): a report reads those of its
+    #                       own refs up to its period, and lists only the loads they are from
 
 
 KIND = re.compile(r"^[a-z][a-z0-9_]{0,30}$")

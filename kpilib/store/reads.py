@@ -45,6 +45,7 @@ from kpilib.store.database import (
     return_rows,
     sources_of,
 )
+from kpilib.store.kinds import LOAD_KINDS
 
 CHUNK = 500  # refs per query: far below any database's limit on bound parameters
 MONTH_ID, QUARTER_ID = len("2024-02"), len("2023-24-Q4")  # the lengths of period ids
@@ -206,7 +207,28 @@ def report_snapshot(store: Store, reads, as_of: str | None = None,
         ret = report_returns(conn, sorted(linked_refs(mine)), reads, as_of, through)
         src = sources(conn, as_of, through)
     frames, found = store.read_extras(extras, as_of, through)
+    frames, found = own_rows(frames, found, linked_refs(mine), reads)
     return ReportSnapshot(as_of, cat, ret, (*src.to_dict("records"), *found), through, frames)
+
+
+def own_rows(frames: dict, found: list[dict], refs: set[str], reads) -> tuple[dict, list]:
+    """The rows of the ``by_ref`` load kinds (annotations) of the report's ``refs`` and
+    periods up to its last month or quarter, and of their loads only those a kept row is
+    from: a note on another report's KPI is no input of this one."""
+    out, drop = dict(frames), set()
+    for kind, df in frames.items():
+        if not LOAD_KINDS[kind].by_ref:
+            continue
+        period = df["period"].astype(str)
+        month = period.str.len() == MONTH_ID
+        kept = df[df["ref"].isin(refs) & ((month & (period <= reads.last_month))
+                                          | (~month & (period <= reads.last_quarter)))]
+        out[kind] = kept.reset_index(drop=True)
+        used = set(zip(kept["loaded_at"], kept["source_file"], strict=True))
+        drop |= {(kind, s["loaded_at"], s["source_file"]) for s in found
+                 if s.get("kind") == kind and (s["loaded_at"], s["source_file"]) not in used}
+    return out, [s for s in found
+                 if (s.get("kind"), s.get("loaded_at"), s.get("source_file")) not in drop]
 
 
 def year_catalogue(store: Store, fy: str, as_of: str | None,
