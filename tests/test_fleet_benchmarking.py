@@ -102,6 +102,10 @@ def test_one_page_per_kpi_ranks_every_council(fleet, capsys):
     assert '<caption>HSG03 by council, Mar 2025</caption>' in page
     assert f"<td>1st of 20</td><th scope=\"row\">{expected[0]}</th>" in page
     assert '<a href="kpi-hsg03.html">' in (folder / "index.html").read_text(encoding="utf-8")
+    # the percentage's funnel plot places every council (a count has none)
+    assert "Funnel plot of the fleet for Mar 2025" in page
+    assert page.count('<th scope="row">c') == 2 * N  # the ranked table and the funnel's
+    assert "Funnel plot" not in (folder / "kpi-lib01.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -235,6 +239,24 @@ def test_funnel_points_are_a_ratio_kpis_counts():
     assert funnel_points(t) == [("a", 5, 10), ("b", 40, 100)]
     assert funnel_points(kpi_table(KpiDef("K", "n", "count", "higher", "sum"), PERIOD,
                                    [Entry("a", 5.0, 5, 10)])) == []
+
+
+def test_the_fleets_funnel_plot_names_its_outliers():
+    from kpilib.render.benchmarking import funnel_block
+
+    entries = [Entry(f"c{i}", 50.0, 500, 1000) for i in range(8)]
+    entries += [Entry("high", 80.0, 800, 1000), Entry("none", 55.0)]
+    t = kpi_table(PCT_UP, PERIOD, entries)
+    html = funnel_block(funnel_points(t), t)
+    alt = html[html.index('aria-label="') + 12:]
+    alt = alt[:alt.index('"')]
+    assert alt.startswith("Funnel plot of the fleet for Mar 2025")
+    assert "Outside the 99.8% limits: high (above)." in alt
+    assert "Not on the plot (no numerator and denominator published): none." in alt
+    assert ">high</text>" in html  # the outlier named on the plot, not by colour alone
+    assert funnel_block(funnel_points(t)[:1], t) == ""  # one council: no funnel
+    days = kpi_table(KpiDef("K2", "Days", "days", "lower", "ratio"), PERIOD, entries)
+    assert funnel_block(funnel_points(days), days) == ""  # neither a percentage nor a rate
 
 
 def test_benchmark_csv_writes_whole_numbers_without_a_point():

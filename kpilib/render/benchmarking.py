@@ -4,16 +4,18 @@ compared and one page per KPI, the fleet's councils ranked with their SPC signal
 network); every SPC signal and assurance is shown in words with its symbol, never by colour
 alone.
 
-The funnel plot has its own place on a KPI page: :func:`funnel_block` (the markup, "" until
-the funnel plot of :mod:`kpilib.rules.funnel` is joined), given the table's points
-(:func:`kpilib.reports.benchmarking.funnel_points`).
+A percentage or rate KPI's page also shows the fleet's funnel plot (:func:`funnel_block`:
+the councils' counts, :func:`kpilib.reports.benchmarking.funnel_points`, drawn as a KPI
+page's funnel is, :mod:`kpilib.render.funnel`).
 """
 
 from __future__ import annotations
 
-from kpilib.render import templates
-from kpilib.render.style import ASSURANCE_STYLE, VARIATION_STYLE, slug
+from kpilib.render import funnel, templates
+from kpilib.render.style import ASSURANCE_STYLE, VARIATION_STYLE, esc, slug
 from kpilib.reports.benchmarking import KpiTable, funnel_points
+from kpilib.reports.peers import FUNNEL_KINDS, FunnelView, funnel_scale
+from kpilib.rules import funnel as F
 from kpilib.rules.formats import format_value
 from kpilib.rules.periods import parse_period
 
@@ -34,10 +36,24 @@ def kpi_file(ref: str) -> str:
 
 
 def funnel_block(points: list[tuple[str, float, float]], table: KpiTable) -> str:
-    """The funnel plot of a ratio KPI's councils (markup): the place where the funnel plot
-    (:mod:`kpilib.rules.funnel`'s limits by denominator and outliers) joins the page.  Not
-    drawn yet: "" (the page shows the ranked table and SPC signals)."""
-    return ""
+    """The funnel plot of a percentage or rate KPI's councils (markup: the same figure as a
+    KPI page's, :mod:`kpilib.render.funnel`): each council's figure against its denominator,
+    the fleet's pooled figure, its 95% and 99.8% limits (:mod:`kpilib.rules.funnel`) and
+    the outliers named; "" for other KPIs, or fewer than 2 councils with counts."""
+    k = table.kpi
+    kind = FUNNEL_KINDS.get(k.unit)
+    if kind is None or len(points) < 2:
+        return ""
+    try:
+        result = F.funnel(points, kind)
+    except F.FunnelError as e:
+        return f'<p class="note">No funnel plot: {esc(str(e))}</p>'
+    have = {c for c, _, _ in points}
+    figures = [(r.entry.council, r.entry.council, r.entry.value) for r in table.rows
+               if r.entry.value is not None]
+    view = FunnelView(funnel_scale(k.unit, figures, points), result, {c: c for c in have}, "",
+                      tuple(c for c, _, _ in figures if c not in have))
+    return funnel.funnel_block(view, k.unit, None, "the fleet", parse_period(table.period).label)
 
 
 def _signal(variation: str) -> tuple[str, str]:
