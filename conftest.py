@@ -74,8 +74,8 @@ def county_store() -> Path:
 @pytest.fixture(scope="session")
 def corporate_run(tmp_path_factory):
     """The demo county's 2013-14 Q2 corporate report, run once per session."""
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     out = tmp_path_factory.mktemp("corporate")
     params = validate({"period": "2013-14-Q2", "report": "corporate",
@@ -88,8 +88,8 @@ def corporate_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def core_run(tmp_path_factory):
     """The demo's February 2024 core report, run once per session at a fixed as_of."""
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     out = tmp_path_factory.mktemp("runs")
     params = validate({"period": "2024-02", "report": "core", "store": str(TEST_STORE),

@@ -71,8 +71,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run_seconds(store: Path, council: Path, out: Path) -> tuple[float, int]:
     """One ``kpi run`` of the demo month (in this process, as the runner does it): seconds
     and the number of KPIs."""
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     params = validate({"period": PERIOD, "report": REPORT, "store": str(store),
                        "as_of": AS_OF, "output_dir": str(out), "council": str(council)})

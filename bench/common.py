@@ -117,7 +117,7 @@ def write_params(path: Path, store: Path, output_dir: Path, period: str = PERIOD
 def run_params(store: Path, output_dir: Path, council: str | None = None):
     """The same parameters as :func:`write_params`, for the in-process runner; ``council``
     names a council settings file (default: ``council.yaml`` in the current folder)."""
-    from kpilib.run.params import validate
+    from kpilib.settings.params import validate
 
     raw = {"period": PERIOD, "report": REPORT, "store": str(store), "as_of": AS_OF,
            "output_dir": str(output_dir)}

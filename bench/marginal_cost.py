@@ -55,7 +55,7 @@ def split(store: Path) -> dict:
     from kpilib import notebook as kn
     from kpilib.render import page
     from kpilib.reports.model import build_report
-    from kpilib.run.params import normalise_moment
+    from kpilib.settings.params import normalise_moment
     from kpilib.store import Store
 
     as_of = normalise_moment(AS_OF)
@@ -101,7 +101,7 @@ def profile_body(store: Path) -> None:
     import pstats
 
     from kpilib import notebook as kn
-    from kpilib.run.params import normalise_moment
+    from kpilib.settings.params import normalise_moment
 
     rep = kn.open_report(str(store), PERIOD, REPORT, normalise_moment(AS_OF), council_file())
     sec = rep.sections()[0]

@@ -60,7 +60,7 @@ def notebooks(sections: list[str]) -> list[tuple[Path, str, list[str]]]:
 
 def baseline(store: Path, sections: list[str], work: Path) -> float:
     """papermill CLI then nbconvert CLI, page after page, sequentially."""
-    from kpilib.run.params import normalise_moment
+    from kpilib.settings.params import normalise_moment
 
     work.mkdir(parents=True, exist_ok=True)
     common = ["-p", "store", str(store), "-p", "period", PERIOD, "-p", "report_set", REPORT]
@@ -77,7 +77,7 @@ def baseline(store: Path, sections: list[str], work: Path) -> float:
 
 def bench(ctx: Context) -> None:
     from kpilib.notebook import open_report
-    from kpilib.run.params import normalise_moment
+    from kpilib.settings.params import normalise_moment
 
     section("1. naive baseline (papermill + nbconvert CLIs) vs kpi run: demo 2025-03 core")
     tmp, results = ctx.tmp, ctx.results

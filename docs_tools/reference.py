@@ -194,7 +194,8 @@ def contract_files() -> dict[str, dict]:
 
 def settings_files() -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
     """Each YAML file kpilib reads: its keys (with what they mean) and the required ones."""
-    from kpilib.run import council, fleet, params
+    from kpilib.run import fleet
+    from kpilib.settings import council, params
 
     return {
         "Parameter set (`params/*.yaml`, `kpi run PARAMS`)": (params.KEYS, params.REQUIRED),

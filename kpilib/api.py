@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpilib.run.interactive import DEFAULT_STORE as _DEFAULT
+from kpilib.settings.interactive import DEFAULT_STORE as _DEFAULT
 
 DEFAULT_STORE = str(_DEFAULT)  # data/kpi.sqlite, as the commands' default
 
@@ -41,8 +41,8 @@ def load(kind: str, *files: str | Path, store: str | Path = DEFAULT_STORE,
     folder).  Returns each file's :class:`~kpilib.store.database.LoadResult`; the first file
     that fails raises :class:`~kpilib.errors.ValidationError` listing every problem (files
     before it stay loaded, nothing of it is stored)."""
-    from kpilib.run.council import load_keys
-    from kpilib.run.home import find_settings
+    from kpilib.settings.council import load_keys
+    from kpilib.settings.home import find_settings
     from kpilib.store import Store
 
     keys = load_keys(council if council is not None else find_settings())
@@ -62,15 +62,15 @@ def run(params: str | Path | Mapping, *, as_of: str | None = None,
     ``kpi run``; the keyword arguments override the set's keys.  Returns one
     :class:`~kpilib.run.runner.RunSummary` per report published (``folder``, ``index``,
     ``statuses``...)."""
-    from kpilib.run.params import read_params, validate
     from kpilib.run.runner import run as run_params
+    from kpilib.settings.params import read_params, validate
 
     overrides = {"as_of": as_of, "output_dir": output_dir, "edition": edition, "store": store}
     if isinstance(params, Mapping):
         raw = {**params, **{k: v for k, v in overrides.items() if v is not None}}
         checked = validate(raw, "<parameters>")
     else:
-        from kpilib.run.home import given_here, project_of
+        from kpilib.settings.home import given_here, project_of
 
         project = project_of(params)  # the set's paths are read from its project folder
         checked = read_params(params, **{k: given_here(v, project) if k in ("output_dir",
@@ -100,7 +100,7 @@ def results(period: str, report: str = "core", *, store: str | Path = DEFAULT_ST
             edition: str | None = None) -> pd.DataFrame:
     """The ``results.csv`` table of ``report`` for ``period`` straight from the store, as
     ``kpi results`` writes it (every column text, as in the file)."""
-    from kpilib.run.params import normalise_moment
+    from kpilib.settings.params import normalise_moment
 
     moment = normalise_moment(as_of) if as_of else None
     return _open(period, report, store, moment, council, edition).results
@@ -116,7 +116,7 @@ def audit(path: str | Path, *, store: str | None = None, council: str | None = N
     from kpilib.audit.layers import record_verdict
 
     if council is not None:
-        from kpilib.run.council import load_settings
+        from kpilib.settings.council import load_settings
 
         load_settings(council)  # the settings the auditor trusts must be readable ones
     verdicts = audit_tree(Path(path), store, jobs, council=council)

@@ -7,7 +7,7 @@ papermill, nbval or "Run all" in JupyterLab fails loudly on a bad parameter
 instead of rendering an empty page.
 
 A notebook's default parameters are ``None``: the store (and the council settings) are
-those :mod:`kpilib.run.interactive` finds (``$KPILIB_STORE``, else the project's latest
+those :mod:`kpilib.settings.interactive` finds (``$KPILIB_STORE``, else the project's latest
 parameter set for the report type, else ``data/kpi.sqlite`` looked for from the current
 folder upwards, so a notebook opened in JupyterLab finds it), and the period is the latest
 one loaded for the report type.
@@ -30,10 +30,11 @@ from kpilib.reports.model import Report, build_report, latest_period, reads_for
 from kpilib.reports.public import public_edition
 from kpilib.reports.qpr import QprExtra
 from kpilib.rules.periods import parse_period
-from kpilib.run import interactive, shared
-from kpilib.run.council import load_council, load_settings
-from kpilib.run.edition import edition_problem
-from kpilib.run.params import normalise_moment
+from kpilib.run import shared
+from kpilib.settings import interactive
+from kpilib.settings.council import load_council, load_settings
+from kpilib.settings.edition import edition_problem
+from kpilib.settings.params import normalise_moment
 from kpilib.store import open_store, reads_for_keys
 from kpilib.store.reads import report_snapshot
 
@@ -43,7 +44,7 @@ DEFAULT_STORE = interactive.DEFAULT_STORE
 
 def default_store(report: str | None = None) -> str:
     """The store a notebook opened with ``store = None`` reads (the order is
-    :mod:`kpilib.run.interactive`'s): ``$KPILIB_STORE_<REPORT>``, ``$KPILIB_STORE``, the
+    :mod:`kpilib.settings.interactive`'s): ``$KPILIB_STORE_<REPORT>``, ``$KPILIB_STORE``, the
     project's latest parameter set for the report type, else ``data/kpi.sqlite`` in the
     working folder or the nearest folder above it."""
     return interactive.defaults(report).store

@@ -44,8 +44,8 @@ def report_run(tmp_path_factory, store: Path, period: str, report: str = "core",
     """The :class:`~kpilib.runner.RunSummary` of a demo report, run once per session."""
     key = (str(store), period, report, self_contained, edition)
     if key not in _RUNS:
-        from kpilib.run.params import validate
         from kpilib.run.runner import run
+        from kpilib.settings.params import validate
 
         out = tmp_path_factory.mktemp(f"run-{period}-{report}{'-sc' if self_contained else ''}")
         params = validate({"period": period, "report": report, "store": str(store),

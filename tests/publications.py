@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kpilib.run import publish
-from kpilib.run.manifest import output_hashes, sha256_file
+from kpilib.publish import publish
+from kpilib.publish.manifest import output_hashes, sha256_file
 from kpilib.store import Store, open_store, publications_of, record_publication
 
 A = "2025-06-30T00:00:00.000000Z"

@@ -102,8 +102,8 @@ def page_folder(request, tmp_path_factory, test_store, source: tuple) -> Path:
 def one_page_run(tmp_path_factory, test_store) -> Path:
     """The folder of the demo's February 2024 core KPIs as a one-page report."""
     from kpilib import registry
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     out = tmp_path_factory.mktemp("a11y-one-page")
     (out / "onepage_kpis.py").write_text(ONE_PAGE_MODULE, encoding="utf-8")

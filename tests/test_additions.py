@@ -1,4 +1,4 @@
-"""kpilib.run.additions: the append-only record of what is added to a run folder later."""
+"""kpilib.publish.additions: the append-only record of what is added to a run folder later."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import multiprocessing
 import pytest
 
 from kpilib.errors import RunError
-from kpilib.run import additions
-from kpilib.run.additions import ADDITIONS
+from kpilib.publish import additions
+from kpilib.publish.additions import ADDITIONS
 
 
 @pytest.fixture

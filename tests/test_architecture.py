@@ -28,10 +28,13 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("kpilib", "kpilib.errors", "kpilib.clock", "kpilib.plugins", "kpilib.registry",
               "kpilib.startup")),
     ("rules", ("kpilib.rules",)),
+    ("io", ("kpilib.io",)),
     ("ingest", ("kpilib.ingest",)),
     ("store", ("kpilib.store",)),
     ("reports", ("kpilib.reports",)),
     ("render", ("kpilib.render",)),
+    ("settings", ("kpilib.settings",)),
+    ("publish", ("kpilib.publish",)),
     ("run", ("kpilib.run",)),
     ("audit", ("kpilib.audit",)),
     ("top", ("kpilib.api", "kpilib.notebook", "kpilib.cli", "kpilib.demo")),
@@ -49,7 +52,8 @@ FILES_AND_PROCESSES = ("pathlib", "os", "shutil", "tempfile", "glob", "fileinput
 # What a stage must not import, by module name (a name covers its submodules).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     # the pure rules: values in, values out
-    "rules": ("kpilib.ingest", "kpilib.store", "kpilib.reports", "kpilib.render", "kpilib.run",
+    "rules": ("kpilib.io", "kpilib.ingest", "kpilib.store", "kpilib.reports", "kpilib.render",
+              "kpilib.settings", "kpilib.publish", "kpilib.run",
               "kpilib.audit", "kpilib.notebook", "kpilib.cli", "kpilib.demo", "sqlalchemy",
               "pandas", "numpy", "pandera", *NOTEBOOK_EXECUTION, *FILES_AND_PROCESSES,
               "io", "csv", "json", "pickle", "yaml"),
@@ -57,6 +61,12 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "ingest": ("kpilib.store", "sqlalchemy", *NOTEBOOK_EXECUTION),
     # the report model: computed from a snapshot's frames, not from the store or files
     "reports": ("kpilib.store", "sqlalchemy", *NOTEBOOK_EXECUTION, *FILES_AND_PROCESSES),
+    # safe reading and writing of files: nothing of the pipeline above it
+    "io": ("kpilib.ingest", "kpilib.store", "sqlalchemy", *NOTEBOOK_EXECUTION),
+    # a council's settings and a run's parameters: read and checked, no store, no kernels
+    "settings": ("kpilib.store", "sqlalchemy", *NOTEBOOK_EXECUTION),
+    # publication: what is written and proved, never a notebook executed
+    "publish": ("nbclient", "papermill", "jupyter_client", "ipykernel"),
     # pages from the report model: no store, no kernels
     "render": ("kpilib.store", "sqlalchemy", "nbclient", "papermill", "jupyter_client",
                "ipykernel"),

@@ -13,7 +13,7 @@ import pytest
 
 from kpilib.cli import main
 from kpilib.ingest.contracts import CATALOGUE_ADDED
-from kpilib.run.manifest import (
+from kpilib.publish.manifest import (
     CATALOGUE_KEY,
     catalogue_columns,
     frame_digest,
@@ -269,7 +269,7 @@ def test_data_hash_does_not_depend_on_the_sign_of_zero():
 def test_audit_verifies_the_additions_and_records_its_verdict(workdir, capsys, monkeypatch):
     """Sign-off and an export added after publication are legitimate; each audit records its
     verdict, which the next audit finds listed; a file neither layer lists is tampering."""
-    from kpilib.run import additions
+    from kpilib.publish import additions
 
     monkeypatch.setenv("USER", "auditor1")
     assert kpi(capsys, "run", "p.yaml")[0] == 0

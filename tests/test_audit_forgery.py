@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kpilib.cli import main
-from kpilib.run.manifest import output_hashes, sha256_file
+from kpilib.publish.manifest import output_hashes, sha256_file
 from kpilib.store import Store, publications_of
 
 pytestmark = pytest.mark.slow

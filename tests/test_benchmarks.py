@@ -1,5 +1,5 @@
 """Bodies, groups and benchmarks: kpilib.ingest.peers, kpilib.store.peers,
-kpilib.ingest.metrics (the catalogue's metric column) and kpilib.run.benchmark (council.yaml's
+kpilib.ingest.metrics (the catalogue's metric column) and kpilib.settings.benchmark (council.yaml's
 body and benchmark group), through ``kpi load`` as a user runs it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from conftest import write_csv
 from kpilib.cli import main
 from kpilib.errors import ValidationError
-from kpilib.run.council import CouncilError, load_settings
+from kpilib.settings.council import CouncilError, load_settings
 from kpilib.store import Store
 
 CAT_HEADER = ["year", "ref", "name", "directorate", "commitment", "report", "frequency",

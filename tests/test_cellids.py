@@ -5,11 +5,11 @@ import json
 import pytest
 
 from kpilib.errors import RunError
+from kpilib.publish.manifest import output_hashes
 from kpilib.run import runner
 from kpilib.run.cellids import read_with_stable_ids, stable_ids
 from kpilib.run.locate import PACKAGE_NOTEBOOKS
-from kpilib.run.manifest import output_hashes
-from kpilib.run.params import validate
+from kpilib.settings.params import validate
 
 AS_OF = "2025-06-30T00:00:00.000000Z"
 

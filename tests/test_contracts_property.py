@@ -29,10 +29,10 @@ from kpilib.errors import ValidationError
 from kpilib.ingest.catalogue import read_catalogue_file
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS, RESULTS_COLUMNS, RETURN_COLUMNS
 from kpilib.ingest.returns import read_returns_file
+from kpilib.publish.manifest import CATALOGUE_KEY, RETURN_KEY, frame_digest
 from kpilib.registry import results_csv
 from kpilib.reports.model import build_report
 from kpilib.rules.names import REF, slug
-from kpilib.run.manifest import CATALOGUE_KEY, RETURN_KEY, frame_digest
 from kpilib.store import Store
 
 YEAR, PERIOD, MONTHS = "2024-25", "2024-06", ("2024-04", "2024-05", "2024-06")

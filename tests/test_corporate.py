@@ -256,7 +256,7 @@ def test_a_later_programme_row_supersedes_and_the_earlier_stays(store, tmp_path)
 @pytest.mark.slow
 def test_corporate_run_pages_results_and_audit(corporate_run, county_store, tmp_path):
     from kpilib.audit.audit import audit_run
-    from kpilib.run.manifest import read_manifest
+    from kpilib.publish.manifest import read_manifest
 
     folder = corporate_run.folder
     names = {p.name for p in folder.iterdir()}
@@ -355,8 +355,8 @@ def _corp_store(root):
 @pytest.fixture(scope="module")
 def corporate_editions(tmp_path_factory):
     """The synthetic county's 2013-14 Q2 corporate report, internal and public."""
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     root = tmp_path_factory.mktemp("corporate-public")
     store = _corp_store(root)
@@ -451,8 +451,8 @@ def test_a_council_without_change_programmes_publishes_no_managing_change_page(
 
     from kpilib.notebook import corporate_page, open_corporate
     from kpilib.render import corporate as render_corporate
-    from kpilib.run.params import RunParams
     from kpilib.run.runner import plan
+    from kpilib.settings.params import RunParams
 
     settings = tmp_path / "council.yaml"
     settings.write_text("name: A county without programmes\nreport_shape:\n  corporate:\n"
@@ -465,7 +465,7 @@ def test_a_council_without_change_programmes_publishes_no_managing_change_page(
     for page in ("overview", "summary", "spotlight"):
         assert "managing-change.html" not in corporate_page(shaped, page), page
     assert "managing-change.html" in corporate_page(view, "summary")  # the default: all
-    from kpilib.run.council import load_settings
+    from kpilib.settings.council import load_settings
 
     params = RunParams(period="2013-14-Q2", report="corporate", store=str(county_store))
     stems = [j.stem for j in plan(shaped.report, params, "corporate", AS_OF,

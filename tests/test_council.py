@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from kpilib.render.branding import DEFAULT_COLOUR, DEFAULT_NAME, Council, contrast_with_white
-from kpilib.run.council import CouncilError, load_council
+from kpilib.settings.council import CouncilError, load_council
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201ffa2c3"
@@ -94,8 +94,8 @@ def test_a_missing_file_named_by_params_is_an_error(tmp_path):
 
 @pytest.mark.slow
 def test_a_run_shows_the_council_and_records_it(tmp_path, test_store, monkeypatch):
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     (tmp_path / "councils").mkdir()
     (tmp_path / "councils" / "logo.png").write_bytes(PNG)
@@ -137,7 +137,7 @@ def test_a_run_shows_the_council_and_records_it(tmp_path, test_store, monkeypatc
 def test_a_bad_report_shape_is_refused(tmp_path, shape, expected):
     import json
 
-    from kpilib.run.council import CouncilError, load_settings
+    from kpilib.settings.council import CouncilError, load_settings
 
     f = tmp_path / "council.yaml"
     f.write_text(json.dumps({"report_shape": shape}), encoding="utf-8")
@@ -152,7 +152,7 @@ def test_a_bad_report_shape_is_refused(tmp_path, shape, expected):
     pytest.param("spc: {min_points: 2}\n", 2, id="2: the least (one moving range)"),
 ])
 def test_the_spc_minimum_number_of_points(tmp_path, text, expected):
-    from kpilib.run.council import load_settings
+    from kpilib.settings.council import load_settings
 
     f = tmp_path / "council.yaml"
     f.write_text("name: Test Council\n" + text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""One home per council (:mod:`kpilib.run.home`): two councils in one checkout, with the same
+"""One home per council (:mod:`kpilib.settings.home`): two councils in one checkout, with the same
 directorate names and their own notebooks, template overrides and CSS, each publish exactly
 what a clean run of that council alone publishes, from the checkout's root or from anywhere
 else; a parameter set with no council gets kpilib's defaults, never the working folder's
@@ -16,8 +16,8 @@ from publications import without_wall_clock
 from conftest import CATALOGUE_2024, RETURNS_HEADER, read_csv_rows, write_csv
 from kpilib.cli import main
 from kpilib.render.branding import DEFAULT_NAME
-from kpilib.run import home
 from kpilib.run.locate import PACKAGE_NOTEBOOKS
+from kpilib.settings import home
 from kpilib.store import Store
 
 AS_OF = "2025-06-30T00:00:00Z"

@@ -63,7 +63,7 @@ def make(cls: type) -> KpiError:
 def test_discovery_finds_the_errors_defined_outside_errors_py():
     names = {f"{c.__module__}.{c.__qualname__}" for c in ERRORS}
     assert {"kpilib.errors.ValidationError", "kpilib.registry.RegistryError",
-            "kpilib.run.council.CouncilError"} <= names
+            "kpilib.settings.council.CouncilError"} <= names
     assert len(ERRORS) >= 11
 
 

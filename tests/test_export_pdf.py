@@ -1,4 +1,4 @@
-"""``kpi export RUN --pdf`` (kpilib/run/pdfpack.py): the committee pack printed by headless
+"""``kpi export RUN --pdf`` (kpilib/publish/pdfpack.py): the committee pack printed by headless
 Chromium from the run's own pages: cover with the sign-off state, contents with the right
 page numbers, every KPI ref, A4, footer, charts as vectors, the same bytes twice."""
 
@@ -13,7 +13,7 @@ import pytest
 from browser import require_chromium
 
 from kpilib.errors import RunError
-from kpilib.run import additions, exports
+from kpilib.publish import additions, exports
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -117,7 +117,7 @@ def test_same_run_folder_gives_the_same_bytes_dated_from_as_of(packed):
 def test_an_approved_signoff_gives_a_signed_cover(packed, tmp_path):
     from pypdf import PdfReader
 
-    from kpilib.run.signoff import sign_off
+    from kpilib.publish.signoff import sign_off
 
     folder, _ = packed
     copy = tmp_path / "core"
@@ -134,8 +134,8 @@ def test_an_approved_signoff_gives_a_signed_cover(packed, tmp_path):
 def test_pdf_true_prints_the_pack_during_the_run_and_audit_reexecutes_it(test_store, tmp_path):
     require_chromium()
     from kpilib.audit.audit import audit_run
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     params = validate({"period": "2024-25-Q3", "report": "health", "store": str(test_store),
                        "as_of": "2025-06-30T00:00:00Z", "output_dir": str(tmp_path),
@@ -155,7 +155,7 @@ def test_pdf_true_prints_the_pack_during_the_run_and_audit_reexecutes_it(test_st
 @pytest.mark.parametrize("value", ["yes", 1, "true"], ids=["word", "number", "quoted"])
 def test_pdf_key_must_be_true_or_false(value):
     from kpilib.errors import ParamsError
-    from kpilib.run.params import validate
+    from kpilib.settings.params import validate
 
     with pytest.raises(ParamsError, match="key 'pdf': expected true or false"):
         validate({"period": "2024-02", "report": "core", "store": "x.sqlite", "pdf": value})

@@ -1,4 +1,4 @@
-"""``kpi export RUN --xlsx`` (kpilib/run/workbook.py, kpilib/run/exports.py): one workbook of
+"""``kpi export RUN --xlsx`` (kpilib/publish/workbook.py, kpilib/publish/exports.py): one workbook of
 values (never formulas), recorded as an addition; bad run folders are clear errors."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 
 from kpilib.cli import main
 from kpilib.errors import RunError
-from kpilib.run import additions, exports, workbook
-from kpilib.run.xlsxfile import FORMULA_STARTS, put
+from kpilib.io.xlsxfile import FORMULA_STARTS, put
+from kpilib.publish import additions, exports, workbook
 
 HOSTILE = ["=HYPERLINK(\"http://x.invalid\",\"click\")", "+1+1", "-2+3", "@SUM(A1)",
            "\t=1+1", "\r=1+1"]

@@ -1,4 +1,4 @@
-"""An export reads one publication, whole (kpilib/run/exports.py): the folder is resolved
+"""An export reads one publication, whole (kpilib/publish/exports.py): the folder is resolved
 once, every file it prints is read from that publication and checked against its manifest,
 and an export is written only into the publication it was read from.
 
@@ -17,7 +17,7 @@ import pytest
 from publications import A, B, ledger, make_store, write_files, write_manifest
 
 from kpilib.errors import RunError
-from kpilib.run import additions, exports, pdfpack, publish
+from kpilib.publish import additions, exports, pdfpack, publish
 
 PAGES = [{"file": "index.html", "section": None}, {"file": "housing.html", "section": "Housing"}]
 

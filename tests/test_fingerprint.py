@@ -1,4 +1,4 @@
-"""The inputs fingerprint of a publication (kpilib/run/fingerprint.py) and what `kpi run` does
+"""The inputs fingerprint of a publication (kpilib/publish/fingerprint.py) and what `kpi run` does
 with it: an identical re-run publishes nothing (a default as_of that reads the same loads is
 the same run), a changed one over a signed publication is refused unless
 --supersede-signed, and a sign-off made while a run executes is still respected.
@@ -20,10 +20,10 @@ from publications import A, B, make_store, publish_one, stage
 
 from kpilib.cli import main
 from kpilib.errors import RunError
-from kpilib.run import fingerprint, publish
-from kpilib.run import manifest as manifest_module
-from kpilib.run.fingerprint import Current, SignedPublication, current, decide, differences
-from kpilib.run.signoff import sign_off
+from kpilib.publish import fingerprint, publish
+from kpilib.publish import manifest as manifest_module
+from kpilib.publish.fingerprint import Current, SignedPublication, current, decide, differences
+from kpilib.publish.signoff import sign_off
 
 AT = "2025-08-01T10:00:00Z"
 BASE = {

@@ -25,7 +25,7 @@ import pytest
 from kpilib import cli
 from kpilib.cli import build_parser, main
 from kpilib.ingest import files
-from kpilib.run.manifest import output_hashes
+from kpilib.publish.manifest import output_hashes
 from kpilib.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -403,10 +403,10 @@ def test_content_that_loses_data_is_refused_by_load(world, capsys, kind, make):
 
 
 @pytest.mark.parametrize(("argv", "target"), [
-    pytest.param(lambda w: ["run", str(w.params), "--quiet"], "kpilib.run.publish.write_text",
+    pytest.param(lambda w: ["run", str(w.params), "--quiet"], "kpilib.publish.publish.write_text",
                  id="run, once its pages are made"),
     pytest.param(lambda w: ["export", str(w.published), "--pdf"],
-                 "kpilib.run.pdfpack.build_pdf", id="export --pdf"),
+                 "kpilib.publish.pdfpack.build_pdf", id="export --pdf"),
 ])
 def test_ctrl_c_is_interrupted_exit_130_with_nothing_published(world, capsys, monkeypatch,
                                                               argv, target):
@@ -574,7 +574,7 @@ OPTION_CASES = [
         "fleet-none.yaml", f'periods: ["2024-02"]\ncouncils:\n  - {{name: a, store: {w.store}, '
         f'output_dir: {w.root / "no-runs"}}}\n'), "--audit"]),
     ("an unknown command", lambda w: ["frobnicate"]),
-    # outputs go only to regular files in folders the user meant (kpilib/run/outpaths.py)
+    # outputs go only to regular files in folders the user meant (kpilib/io/outpaths.py)
     ("template: output a device", lambda w: ["template", "returns", "--period", "2024-02",
                                              "--output", "/dev/full"]),
     ("template: output a FIFO", lambda w: ["template", "returns", "--period", "2024-02",
@@ -776,7 +776,7 @@ def test_a_full_disk_records_nothing(world, capsys, monkeypatch, argv, keep):
     line that damaged the record for good: now it is all or nothing, and an error."""
     import errno
 
-    from kpilib.run import additions
+    from kpilib.publish import additions
 
     real = os.write
 

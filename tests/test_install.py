@@ -33,8 +33,8 @@ import pandas as pd
 import pytest
 
 from kpilib.notebook import open_report
+from kpilib.publish.manifest import git_info
 from kpilib.render.html import page_file
-from kpilib.run.manifest import git_info
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2025-06-30T00:00:00Z"

@@ -1,4 +1,4 @@
-"""What a notebook opened by hand reads (kpilib.run.interactive), and every shipped notebook
+"""What a notebook opened by hand reads (kpilib.settings.interactive), and every shipped notebook
 run as JupyterLab's "Run all" runs it: in its own folder, with no edits and no environment."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kpilib.run import interactive
 from kpilib.run.locate import PACKAGE_NOTEBOOKS
+from kpilib.settings import interactive
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ from kpilib.cli import main
 from kpilib.rules.keys import Facts, rate
 from kpilib.rules.targets import parse_tolerance
 from kpilib.rules.travel import compare
-from kpilib.run.council import load_keys
+from kpilib.settings.council import load_keys
 
 KEYS = Path(__file__).resolve().parents[1] / "docs" / "keys"
 # The ids of rules-in-the-wild.md, each with its key file (the rank keys, welsh-quartiles,

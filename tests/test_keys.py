@@ -14,7 +14,7 @@ from kpilib.ingest.keys import builtin_keys
 from kpilib.rules.keys import Facts, rate
 from kpilib.rules.keyspec import parse_keys
 from kpilib.rules.targets import parse_tolerance
-from kpilib.run.council import load_settings
+from kpilib.settings.council import load_settings
 
 GREEN = {"label": "Green", "symbol": "✔", "colour": "#1b7a3a"}
 AMBER = {"label": "Amber", "symbol": "▲", "colour": "#ffbf47"}

@@ -1,4 +1,4 @@
-"""The publication library (kpilib.run.library): ``index.html`` at the output root, built from
+"""The publication library (kpilib.publish.library): ``index.html`` at the output root, built from
 the run folders' manifests and additions records alone.
 
 Synthetic publications (tests/publications.py) stand in for runs; test_status.py checks the
@@ -19,9 +19,9 @@ import pytest
 from publications import A, B, make_store, publish_one, write_files
 
 from kpilib.errors import RunError
-from kpilib.run import additions, library
-from kpilib.run.manifest import output_hashes
-from kpilib.run.signoff import sign_off
+from kpilib.publish import additions, library
+from kpilib.publish.manifest import output_hashes
+from kpilib.publish.signoff import sign_off
 
 C = "2025-08-31T00:00:00.000000Z"
 

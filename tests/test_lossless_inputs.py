@@ -137,9 +137,9 @@ YAML_FILES = [
 @pytest.mark.parametrize(("kind", "text", "line", "key", "first"), YAML_FILES)
 def test_a_key_given_twice_in_a_yaml_file_is_refused(tmp_path, kind, text, line, key, first):
     from kpilib.errors import KpiError
-    from kpilib.run.council import load_settings
     from kpilib.run.fleet import read_fleet
-    from kpilib.run.params import read_params
+    from kpilib.settings.council import load_settings
+    from kpilib.settings.params import read_params
 
     path = tmp_path / f"{kind}.yaml"
     path.write_text(text)
@@ -394,7 +394,7 @@ def test_the_longest_section_name_gives_a_page_file_name_the_filesystem_takes(tm
 ])
 def test_a_path_with_a_control_character_is_refused(key, value):
     from kpilib.errors import ParamsError
-    from kpilib.run.params import validate
+    from kpilib.settings.params import validate
 
     raw = {"period": "2024-02", "report": "core", "store": "kpi.sqlite", key: value}
     with pytest.raises(ParamsError) as exc:
@@ -410,7 +410,7 @@ def test_a_path_with_a_control_character_is_refused(key, value):
 ])
 def test_an_as_of_that_is_no_moment_is_refused(as_of, says):
     from kpilib.errors import ParamsError
-    from kpilib.run.params import validate
+    from kpilib.settings.params import validate
 
     with pytest.raises(ParamsError) as exc:
         validate({"period": "2024-02", "report": "core", "store": "kpi.sqlite",

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from kpilib.errors import ParamsError
-from kpilib.run.params import normalise_moment, read_params, validate
+from kpilib.settings.params import normalise_moment, read_params, validate
 
 GOOD = {"period": "2024-02", "report": "core", "store": "data/kpi.sqlite"}
 

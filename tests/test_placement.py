@@ -1,4 +1,4 @@
-"""Where a run folder is against the ledger of publications (kpilib/run/placement.py)."""
+"""Where a run folder is against the ledger of publications (kpilib/publish/placement.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpilib.run.placement import place_of, placement_problems
+from kpilib.publish.placement import place_of, placement_problems
 from kpilib.store.ledger import LEDGER_COLUMNS
 
 

@@ -15,8 +15,8 @@ from kpilib import registry
 from kpilib.cli import main
 from kpilib.ingest.contracts import CATALOGUE_COLUMNS
 from kpilib.plugins import PluginError, Registry
+from kpilib.publish import exports
 from kpilib.registry import RegistryError, ReportType, check_report_type
-from kpilib.run import exports
 from kpilib.run.locate import (
     PACKAGE_NOTEBOOKS,
     NotebookSource,
@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from kpilib.errors import Problem, ValidationError
 from kpilib.registry import ReportType
-from kpilib.run.exports import Export
+from kpilib.publish.exports import Export
 from kpilib.store.database import metadata
 from kpilib.store.extras import _read, _records
 from kpilib.store.kinds import LoadKind
@@ -162,7 +162,7 @@ def _module(tmp_path, name, body):
         register(ReportType(name="dup_NAME", title="T NAME", periods=("month",)))
         ''', "report type"),
     (exports.EXPORTS, "KPILIB_EXPORTS", '''
-        from kpilib.run.exports import Export, register
+        from kpilib.publish.exports import Export, register
         register(Export("dupNAME", "NAME", lambda run: b"NAME"))
         ''', "export format"),
     (LOAD_KINDS, "KPILIB_LOAD_KINDS", '''

@@ -1,4 +1,4 @@
-"""Public editions (kpilib.reports.public, kpilib.run.edition): small numbers withheld from
+"""Public editions (kpilib.reports.public, kpilib.settings.edition): small numbers withheld from
 every file of a public run folder, internal commentary left out, settings and parameters
 checked before anything is written."""
 
@@ -11,14 +11,14 @@ from kpilib.audit.audit import audit_run
 from kpilib.errors import ParamsError, RunError, ValidationError
 from kpilib.ingest.contracts import RETURN_COLUMNS
 from kpilib.notebook import open_report
+from kpilib.publish.publish import plotly_js_path
 from kpilib.reports.public import public_edition, withheld_figures
 from kpilib.rules.formats import format_number
 from kpilib.rules.suppression import Suppression, recoverable
 from kpilib.run import runner
-from kpilib.run.council import CouncilError, load_suppression
 from kpilib.run.locate import PACKAGE_NOTEBOOKS, NotebookSource, check_takes_edition
-from kpilib.run.params import validate
-from kpilib.run.publish import plotly_js_path
+from kpilib.settings.council import CouncilError, load_suppression
+from kpilib.settings.params import validate
 from kpilib.store import Store, publications_of
 from tests.conftest import problem_keys, write_csv
 
@@ -303,7 +303,7 @@ def test_the_returns_internal_column_takes_yes_or_empty(project, tmp_path, flag)
 
 
 def test_the_returns_fingerprint_leaves_out_an_empty_internal_column():
-    from kpilib.run.manifest import returns_columns
+    from kpilib.publish.manifest import returns_columns
 
     df = pd.DataFrame([{"ref": "A", "period": "2024-04", "breakdown": "", "value": 1.0,
                         "numerator": None, "denominator": None, "status": "",

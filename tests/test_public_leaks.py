@@ -32,7 +32,7 @@ from kpilib.reports import public as public_module
 from kpilib.rules import periods as P
 from kpilib.rules.suppression import COMMENTARY_WITHHELD, TRAVEL_WITHHELD, determined
 from kpilib.run import runner
-from kpilib.run.params import validate
+from kpilib.settings.params import validate
 from kpilib.store import Store
 from tests.conftest import write_csv
 
@@ -466,7 +466,7 @@ def exported(folders, tmp_path_factory):
 
     from browser import CHROMIUM
 
-    from kpilib.run import exports
+    from kpilib.publish import exports
 
     pdf = os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
     out = {}

@@ -34,11 +34,12 @@ from publications import (
 
 from kpilib.cli import main
 from kpilib.errors import RunError, StoreError
-from kpilib.run import manifest as manifest_module
-from kpilib.run import publish, runner
-from kpilib.run.manifest import sha256_file
-from kpilib.run.params import validate
-from kpilib.run.recover import recover
+from kpilib.publish import manifest as manifest_module
+from kpilib.publish import publish
+from kpilib.publish.manifest import sha256_file
+from kpilib.publish.recover import recover
+from kpilib.run import runner
+from kpilib.settings.params import validate
 
 A_COMPACT, B_COMPACT = "20250630T000000000000Z", "20250731T000000000000Z"
 

@@ -9,7 +9,7 @@ import copy
 import pytest
 from test_fingerprint import BASE
 
-from kpilib.run.fingerprint import Current, differences
+from kpilib.publish.fingerprint import Current, differences
 from kpilib.run.reasons import FIRST, describe, why
 
 REVISED = {"kind": "returns", "source_file": "returns-2024-02-rev.csv", "sha256": "f2",

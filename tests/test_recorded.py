@@ -140,7 +140,7 @@ def test_a_manifest_never_chooses_a_program_an_index_or_a_command_line(code, env
 
 
 def test_recorded_names_and_versions_of_real_environments_are_accepted():
-    from kpilib.run.manifest import environment
+    from kpilib.publish.manifest import environment
 
     now = environment()
     assert recorded.program_problems(C, now["python"], now["packages"]) == []

@@ -11,8 +11,8 @@ import pytest
 from publications import A, B, build, fingerprint, ledger, make_store, publish_one, stage
 
 from kpilib.cli import main
-from kpilib.run import publish
-from kpilib.run.recover import LEGACY_GRACE, doctor, recover
+from kpilib.publish import publish
+from kpilib.publish.recover import LEGACY_GRACE, doctor, recover
 
 A_COMPACT = "20250630T000000000000Z"
 DEAD_PID = 2 ** 22 + 12345  # above Linux's default pid_max: no such process

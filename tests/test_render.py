@@ -19,11 +19,11 @@ from browser import DEMO_AS_OF, Tags, contrast_ratio, pages_of, report_run, url_
 
 from kpilib.ingest.keys import builtin_keys
 from kpilib.notebook import open_report
+from kpilib.publish.publish import PLOTLY_ASSET, plotly_js_path
 from kpilib.render import html as render
 from kpilib.rules.rag import STATUSES
 from kpilib.rules.ranges import RANGE_STATUSES
 from kpilib.rules.travel import NO_POLARITY, NO_TRAVEL, NO_TRAVEL_WORDS
-from kpilib.run.publish import PLOTLY_ASSET, plotly_js_path
 
 CSS = Path(render.__file__).parents[1] / "static" / "report.css"
 ALLOWED_TAGS = {"p", "b", "strong", "i", "em", "u", "br", "ul", "ol", "li", "a"}

@@ -8,10 +8,10 @@ import pytest
 
 from kpilib.errors import RunError
 from kpilib.notebook import open_report
+from kpilib.publish.manifest import output_hashes
 from kpilib.run import runner
 from kpilib.run.locate import PACKAGE_NOTEBOOKS
-from kpilib.run.manifest import output_hashes
-from kpilib.run.params import validate
+from kpilib.settings.params import validate
 
 AS_OF = "2025-06-30T00:00:00.000000Z"
 PAGES = ["index.html", "adults-health-partnerships-housing.html", "children-s-services.html",
@@ -255,7 +255,7 @@ def test_all_skips_only_the_types_without_kpis():
 STALE_RUNNER = """
 import asyncio, sys
 from jupyter_core.utils import run_sync
-from kpilib.run.params import validate
+from kpilib.settings.params import validate
 from kpilib.run.runner import run
 
 async def nothing():

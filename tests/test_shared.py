@@ -9,7 +9,7 @@ import pytest
 
 from kpilib.notebook import open_report
 from kpilib.run import shared
-from kpilib.run.params import normalise_moment
+from kpilib.settings.params import normalise_moment
 
 AS_OF = normalise_moment("2025-06-30T00:00:00Z")
 

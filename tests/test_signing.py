@@ -1,4 +1,4 @@
-"""Signed manifests (kpilib/run/signing.py): a council key vouches for a run, and every way of
+"""Signed manifests (kpilib/publish/signing.py): a council key vouches for a run, and every way of
 forging, swapping or dropping the signature fails the audit.
 
 The verdicts are tried on a small folder first (fast); then a real run signed by `kpi run` is
@@ -15,8 +15,7 @@ import stat
 import pytest
 
 from kpilib.cli import main
-from kpilib.run.council import CouncilError, load_signing
-from kpilib.run.signing import (
+from kpilib.publish.signing import (
     SIGNATURE,
     Signer,
     SigningError,
@@ -24,6 +23,7 @@ from kpilib.run.signing import (
     generate_key,
     verify_run,
 )
+from kpilib.settings.council import CouncilError, load_signing
 
 
 def keypair(tmp_path, name="council"):

@@ -1,4 +1,4 @@
-"""`kpi signoff` (kpilib.run.signoff) and what `kpi audit` makes of the additions record
+"""`kpi signoff` (kpilib.publish.signoff) and what `kpi audit` makes of the additions record
 (kpilib.audit.layers): sign-offs recorded and reported, an edited record or a change after
 signing reported, the audit's verdict recorded without failing the next audit.
 
@@ -18,9 +18,9 @@ from kpilib.audit import layers
 from kpilib.audit.audit import _published_checks
 from kpilib.cli import main
 from kpilib.errors import RunError
-from kpilib.run import additions, library
-from kpilib.run.additions import ADDITIONS
-from kpilib.run.signoff import NOT_AUDITED, NOT_SIGNED, audit_state, sign_off, signoff_state
+from kpilib.publish import additions, library
+from kpilib.publish.additions import ADDITIONS
+from kpilib.publish.signoff import NOT_AUDITED, NOT_SIGNED, audit_state, sign_off, signoff_state
 
 AT = "2025-08-01T10:00:00Z"
 
@@ -295,7 +295,7 @@ def test_an_identical_re_publication_keeps_the_signed_off_folder(run, tmp_path):
     """Same as_of, same outputs: the current folder, with its sign-off, stays in place."""
     from publications import ledger, stage
 
-    from kpilib.run import publish
+    from kpilib.publish import publish
 
     sign_off(run, "Jane Smith", "Director", "approved", at=AT)
     store = str(tmp_path / "kpi.sqlite")

@@ -202,7 +202,7 @@ def test_a_status_key_that_reads_the_spc_point_rates_a_report(test_store):
     from pathlib import Path
 
     from kpilib.reports.model import build_report
-    from kpilib.run.council import load_settings
+    from kpilib.settings.council import load_settings
     from kpilib.store import Store
 
     keys = load_settings(Path(__file__).parents[1] / "docs/keys/nhs-spc.yaml").keys

@@ -19,11 +19,11 @@ import pytest
 
 from kpilib.audit.status import changes_from_previous, library
 from kpilib.cli import main
-from kpilib.run import additions
-from kpilib.run.changes import results_changes
-from kpilib.run.library import MARKER
-from kpilib.run.params import validate
+from kpilib.publish import additions
+from kpilib.publish.changes import results_changes
+from kpilib.publish.library import MARKER
 from kpilib.run.runner import run
+from kpilib.settings.params import validate
 
 pytestmark = pytest.mark.slow
 

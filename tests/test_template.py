@@ -1,4 +1,4 @@
-"""``kpi template returns`` (kpilib/run/template.py): a returns workbook to fill in, which
+"""``kpi template returns`` (kpilib/ingest/template.py): a returns workbook to fill in, which
 loads back through ``kpi load returns`` unchanged; its reference columns are ignored only in
 kpilib's own template."""
 
@@ -14,7 +14,7 @@ import pytest
 from kpilib.cli import main
 from kpilib.errors import ParamsError, ValidationError
 from kpilib.ingest.files import TEMPLATE_REFERENCE
-from kpilib.run.template import COLUMNS, ENTRY, build_template, due
+from kpilib.ingest.template import COLUMNS, ENTRY, build_template, due
 from kpilib.store import Store, open_store
 
 PERIOD = "2025-03"  # the demo store's last month

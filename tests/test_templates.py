@@ -239,8 +239,8 @@ def test_a_council_css_file_follows_kpilib_css(project):
 
 @pytest.mark.slow
 def test_kpi_run_pages_use_the_project_templates(project, test_store, tmp_path):
-    from kpilib.run.params import validate
     from kpilib.run.runner import run
+    from kpilib.settings.params import validate
 
     _override(project, "fragments/kpi_article.html.j2", _add_marker_to_article)
     _override(project, "kpi/index.html.j2", lambda t: t.replace(

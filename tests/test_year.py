@@ -16,10 +16,10 @@ from kpilib.cli import main
 from kpilib.cli.audit import summary_line
 from kpilib.errors import AuditError, ParamsError
 from kpilib.run import year
-from kpilib.run.council import CouncilError, load_settings
-from kpilib.run.edition import parse_editions
-from kpilib.run.params import validate, year_of
 from kpilib.run.runner import RunSummary
+from kpilib.settings.council import CouncilError, load_settings
+from kpilib.settings.edition import parse_editions
+from kpilib.settings.params import validate, year_of
 
 MONTHS = ["2024-04", "2024-05", "2024-06", "2024-07", "2024-08", "2024-09", "2024-10",
           "2024-11", "2024-12", "2025-01", "2025-02", "2025-03"]

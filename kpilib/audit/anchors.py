@@ -13,7 +13,7 @@ with the forger's own public key.  So the auditor's anchors are:
 * **the council's settings** (its public keys and ``require_signature``): ``--council``
   when given; otherwise the file the manifest names when it is inside the project folder
   (a project of several councils: ``councils/kent.yaml``), else the nearest ``council.yaml``
-  from the project folder upwards, as loads find it (:mod:`kpilib.run.home`).
+  from the project folder upwards, as loads find it (:mod:`kpilib.settings.home`).
 
 What the manifest names and the anchors disagree on is reported, one line each, and fails
 the audit (:func:`anchor`).  Pure apart from resolving paths.
@@ -25,8 +25,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpilib.run.home import SETTINGS as DEFAULT_FILE
-from kpilib.run.home import find_settings
+from kpilib.settings.home import SETTINGS as DEFAULT_FILE
+from kpilib.settings.home import find_settings
 from kpilib.store.urls import inside, project_store, resolved_store
 
 
@@ -60,7 +60,7 @@ def anchor(manifest: dict, store: str | None = None, council: str | None = None,
             out.error = (f"{why}; name the store the run was published from with --store, "
                          "or audit from its project folder")
     own = project / DEFAULT_FILE
-    nearest = find_settings(project)  # as loads find it: the one rule (kpilib.run.home)
+    nearest = find_settings(project)  # as loads find it: the one rule (kpilib.settings.home)
     default = Path(os.path.relpath(nearest, project)).as_posix() if nearest else None
     said = p.get("council") if isinstance(p.get("council"), str) and p.get("council") else None
     if council:

@@ -26,15 +26,9 @@ from kpilib.audit import layers, recorded
 from kpilib.audit.anchors import Anchors, anchor
 from kpilib.audit.benchmarking import audit_benchmarking
 from kpilib.errors import AuditError, KpiError
-from kpilib.rules.names import visible
-from kpilib.rules.periods import fy_months, fy_quarters
-from kpilib.run import additions
-from kpilib.run.benchmarking import is_benchmarking
-from kpilib.run.changes import results_changes
-from kpilib.run.council import load_signing
-from kpilib.run.kpi_set import REPORT as CHANGES
-from kpilib.run.kpi_set import run_changes
-from kpilib.run.manifest import (
+from kpilib.publish import additions
+from kpilib.publish.changes import results_changes
+from kpilib.publish.manifest import (
     MANIFEST,
     SIGNATURE,
     data_digests,
@@ -46,11 +40,17 @@ from kpilib.run.manifest import (
     sha256_file,
     strays,
 )
-from kpilib.run.params import RunParams
-from kpilib.run.placement import place_of, placement_problems
-from kpilib.run.publish import read_manifest_json
+from kpilib.publish.placement import place_of, placement_problems
+from kpilib.publish.publish import read_manifest_json
+from kpilib.publish.signing import verify_run
+from kpilib.rules.names import visible
+from kpilib.rules.periods import fy_months, fy_quarters
+from kpilib.run.benchmarking import is_benchmarking
+from kpilib.run.kpi_set import REPORT as CHANGES
+from kpilib.run.kpi_set import run_changes
 from kpilib.run.runner import prepare_workers, run_report, worker_pool
-from kpilib.run.signing import verify_run
+from kpilib.settings.council import load_signing
+from kpilib.settings.params import RunParams
 from kpilib.store import additions_of, open_store, publications_of
 from kpilib.store.kinds import extra_kinds
 

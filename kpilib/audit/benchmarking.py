@@ -9,8 +9,8 @@ from pathlib import Path
 
 from kpilib.audit import layers
 from kpilib.errors import KpiError
+from kpilib.publish.manifest import MANIFEST, SIGNATURE, output_hashes, sha256_file, strays
 from kpilib.run.benchmarking import rebuild
-from kpilib.run.manifest import MANIFEST, SIGNATURE, output_hashes, sha256_file, strays
 
 
 def audit_benchmarking(folder: Path, manifest: dict, result):

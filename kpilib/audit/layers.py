@@ -1,7 +1,7 @@
 """The second layer ``kpi audit`` verifies: what was added to a run folder after publication.
 
 A published ``manifest.json`` never changes; exports, sign-offs and audit verdicts are lines
-of the append-only ``additions.jsonl`` (:mod:`kpilib.run.additions`).  This module
+of the append-only ``additions.jsonl`` (:mod:`kpilib.publish.additions`).  This module
 
 * says which files the record lists (legitimate beside the manifest's outputs) and what no
   longer holds of it (an edited record, an added file changed or gone: tampering);
@@ -19,9 +19,9 @@ import os
 from pathlib import Path
 
 from kpilib.errors import AuditError, KpiError
-from kpilib.run import additions
-from kpilib.run.manifest import MANIFEST, regular, sha256_file
-from kpilib.run.signoff import AUDIT_WHO
+from kpilib.publish import additions
+from kpilib.publish.manifest import MANIFEST, regular, sha256_file
+from kpilib.publish.signoff import AUDIT_WHO
 
 NO_RECORD_ENV = "KPILIB_AUDIT_NO_RECORD"  # set: kpi audit records no verdict (inner audits)
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from kpilib.audit.layers import NO_RECORD_ENV
 from kpilib.errors import AuditError
-from kpilib.run.manifest import SOURCE_ROOT, environment
+from kpilib.publish.manifest import SOURCE_ROOT, environment
 
 CACHE_VAR = "KPILIB_ENV_CACHE"
 REPOSITORY_VAR = "KPILIB_REPOSITORY"
@@ -88,7 +88,7 @@ def plan_environment(commit: str, recorded: dict, installed: dict, python: str,
     """Which recorded packages this interpreter lacks at their recorded version (pure).
 
     ``recorded`` and ``installed`` map package names to versions (as
-    :func:`kpilib.run.manifest.environment` gives them); kpilib itself is left out of both:
+    :func:`kpilib.publish.manifest.environment` gives them); kpilib itself is left out of both:
     it comes from the worktree.
     """
     packages = {n: str(v) for n, v in sorted(recorded.items()) if n != SELF}

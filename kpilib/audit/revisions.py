@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpilib.publish.manifest import read_manifest
 from kpilib.rules.periods import (
     fy_id,
     fy_months,
@@ -14,7 +15,6 @@ from kpilib.rules.periods import (
     parse_period,
     quarter_of_month,
 )
-from kpilib.run.manifest import read_manifest
 from kpilib.store import open_store
 
 

@@ -6,7 +6,7 @@ replaces it, the one it replaces is kept, whole, at
 report this module lists the current publication and the superseded ones (each with its
 manifest's ``as_of`` and ``run.recorded_at``, and whether the store's ledger of
 publications recorded its manifest), and, for every publication that superseded another,
-the figures of ``results.csv`` that changed (:func:`kpilib.run.changes.results_changes`).
+the figures of ``results.csv`` that changed (:func:`kpilib.publish.changes.results_changes`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib.errors import AuditError, KpiError
-from kpilib.run.additions import anchor_problems
-from kpilib.run.changes import results_changes
-from kpilib.run.library import EDITION
-from kpilib.run.manifest import MANIFEST, read_manifest, sha256_file
-from kpilib.run.placement import placement_problems
-from kpilib.run.signoff import NOT_AUDITED, NOT_SIGNED, State, audit_state, signoff_state
+from kpilib.publish.additions import anchor_problems
+from kpilib.publish.changes import results_changes
+from kpilib.publish.library import EDITION
+from kpilib.publish.manifest import MANIFEST, read_manifest, sha256_file
+from kpilib.publish.placement import placement_problems
+from kpilib.publish.signoff import NOT_AUDITED, NOT_SIGNED, State, audit_state, signoff_state
 from kpilib.store import additions_of, open_store, publications_of
 from kpilib.store.urls import project_store
 
@@ -144,7 +144,7 @@ def check_ledger(pubs: list[Publication], store: str | None = None) -> None:
     """Look each manifest up in the ledger of publications of ``store`` (default: the store
     its manifest names, when it is a file of the working folder: never one elsewhere on a
     manifest's word), reading each ledger once, and check each folder's place against it
-    (:func:`~kpilib.run.placement.placement_problems`: swapped, rolled back)."""
+    (:func:`~kpilib.publish.placement.placement_problems`: swapped, rolled back)."""
     ledgers: dict[str, object] = {}
     for pub in pubs:
         if pub.manifest_sha256 is None:

@@ -40,7 +40,7 @@ def add(sub, common) -> None:
 def _checked(args) -> Path:
     """The folder to audit; every option that does not fit with another refused by name."""
     from kpilib.errors import ParamsError
-    from kpilib.run.params import year_of
+    from kpilib.settings.params import year_of
 
     if args.year is not None and year_of(args.year) is None:
         raise ParamsError(f"--year {args.year!r}: not a financial year; expected e.g. 2024-25")
@@ -64,14 +64,14 @@ def _checked(args) -> Path:
 def cmd_audit(args) -> int:
     from kpilib.audit.audit import audit_tree, run_folders, year_folders
     from kpilib.audit.layers import record_verdict
-    from kpilib.run.library import refresh_for, root_of
+    from kpilib.publish.library import refresh_for, root_of
 
     root = _checked(args)
     if args.dask_workers is not None or args.scheduler is not None:
         folders = year_folders(root, args.year) if args.year else run_folders(root)
         return _on_dask(args, folders)
     if args.council is not None:  # the settings the auditor trusts must be readable ones
-        from kpilib.run.council import load_settings
+        from kpilib.settings.council import load_settings
 
         load_settings(args.council)
     say_store(args.store if args.store_given else "named by each run's manifest, when it is "

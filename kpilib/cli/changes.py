@@ -32,8 +32,8 @@ def add(sub, common) -> None:
 
 
 def cmd_changes(args) -> int:
-    from kpilib.run.home import located_here
     from kpilib.run.kpi_set import changes_params, run_changes
+    from kpilib.settings.home import located_here
     from kpilib.store import open_store
 
     say_store(args.store)

@@ -9,7 +9,7 @@ from kpilib.errors import StoreError
 from kpilib.store import Store, sqlite_path
 
 # demo council -> (its default store, its CSV folder); kpilib.demo.BUILDERS builds each
-# (each demo council in its own home folder: kpilib.run.home)
+# (each demo council in its own home folder: kpilib.settings.home)
 COUNCILS = {"nnc": ("data/kpi.sqlite", "data/demo"),
             "kent": ("councils/kent/data/kpi.sqlite", "councils/kent/data/demo"),
             "county": ("councils/county/data/kpi.sqlite", "councils/county/data/demo")}
@@ -42,7 +42,7 @@ def cmd_demo(args) -> int:
     if args.data_dir.exists() and not args.data_dir.is_dir():
         raise StoreError(f"--data-dir {args.data_dir} is a file; expected a folder for the "
                          "demo's CSV files")
-    from kpilib.run.outpaths import output_dir
+    from kpilib.io.outpaths import output_dir
 
     output_dir(args.data_dir, "folder for the demo's CSV files (--data-dir)")
     path = sqlite_path(args.store)

@@ -19,7 +19,7 @@ def add(sub, common) -> None:
 
 
 def cmd_doctor(args) -> int:
-    from kpilib.run.recover import doctor
+    from kpilib.publish.recover import doctor
 
     if args.store_given:
         say_store(args.store, " (for the ledger of interrupted publications)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from kpilib.run.exports import EXPORTS, export
+from kpilib.publish.exports import EXPORTS, export
 
 
 def add(sub, common) -> None:
@@ -34,7 +34,7 @@ def _who(given: str | None) -> str:
 def cmd_export(args) -> int:
     entries = export(args.run, args.formats or [], _who(args.who),
                      args.store if args.store_given else None)
-    from kpilib.run.additions import anchor, anchor_store
+    from kpilib.publish.additions import anchor, anchor_store
 
     store = anchor_store(args.run, args.store if args.store_given else None)
     for e in entries:

@@ -14,7 +14,7 @@ def add(sub, common) -> None:
 
 
 def cmd_keygen(args) -> int:
-    from kpilib.run.signing import generate_key
+    from kpilib.publish.signing import generate_key
 
     public, fp = generate_key(args.key)
     print(f"wrote the private key {args.key} (mode 0600: keep it secret, never commit it) and "

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from kpilib.cli.common import err, say_store
 from kpilib.errors import KpiError, ValidationError
-from kpilib.run.council import load_keys
-from kpilib.run.home import find_settings
+from kpilib.settings.council import load_keys
+from kpilib.settings.home import find_settings
 from kpilib.store import LOAD_KINDS, Store, sqlite_path
 
 

@@ -23,9 +23,9 @@ def add(sub, common) -> None:
 
 
 def cmd_results(args) -> int:
+    from kpilib.io.outpaths import output_file
     from kpilib.notebook import open_report
-    from kpilib.run.outpaths import output_file
-    from kpilib.run.params import normalise_moment
+    from kpilib.settings.params import normalise_moment
 
     as_of = normalise_moment(args.as_of) if args.as_of else None
     if args.output is not None and args.output.is_dir() and not args.output.is_symlink():
@@ -37,7 +37,7 @@ def cmd_results(args) -> int:
     table = open_report(args.store, args.period, args.report, as_of).results
     text = table.to_csv(index=False, lineterminator="\n")
     if args.output:
-        from kpilib.run.publish import write_atomic
+        from kpilib.publish.publish import write_atomic
 
         args.output.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.output, text.encode("utf-8"))

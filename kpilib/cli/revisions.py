@@ -32,7 +32,7 @@ def cmd_revisions(args) -> int:
 def _run_revisions(args) -> int:
     from kpilib.audit.revisions import published_revisions
     from kpilib.audit.status import changes_from_previous
-    from kpilib.run.manifest import read_manifest
+    from kpilib.publish.manifest import read_manifest
 
     manifest = read_manifest(args.run)
     say_store(args.store if args.store_given else manifest["parameters"]["store"],

@@ -30,9 +30,9 @@ def add(sub, common) -> None:
 
 
 def cmd_run(args) -> int:
-    from kpilib.run.home import given_here, project_of
-    from kpilib.run.params import read_params
     from kpilib.run.runner import run
+    from kpilib.settings.home import given_here, project_of
+    from kpilib.settings.params import read_params
 
     project = project_of(args.params)  # where the set's paths are read from: the command
     params = read_params(args.params, as_of=args.as_of,  # line's, from the working folder

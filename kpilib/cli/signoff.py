@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kpilib.cli.common import say
-from kpilib.run.signoff import DECISIONS
+from kpilib.publish.signoff import DECISIONS
 
 
 def add(sub, common) -> None:
@@ -22,9 +22,9 @@ def add(sub, common) -> None:
 
 
 def cmd_signoff(args) -> int:
-    from kpilib.run.additions import anchor, anchor_store
-    from kpilib.run.library import refresh_for
-    from kpilib.run.signoff import sign_off
+    from kpilib.publish.additions import anchor, anchor_store
+    from kpilib.publish.library import refresh_for
+    from kpilib.publish.signoff import sign_off
 
     entry = sign_off(args.run, args.name, args.role, args.decision, args.note)
     note = anchor(anchor_store(args.run, args.store if args.store_given else None), entry)

@@ -43,7 +43,7 @@ def cmd_status(args) -> int:
     series = library(args.output_dir, args.period, args.report,
                      args.store if args.store_given else None)
     if args.html:
-        from kpilib.run import library as publication_library
+        from kpilib.publish import library as publication_library
 
         for note in publication_library.write(args.output_dir):
             err(f"kpi status: {note}")

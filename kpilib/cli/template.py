@@ -21,10 +21,10 @@ def add(sub, common) -> None:
 
 
 def cmd_template(args) -> int:
+    from kpilib.ingest.template import build_template
+    from kpilib.io.outpaths import output_file
+    from kpilib.publish.publish import write_atomic
     from kpilib.rules.names import slug
-    from kpilib.run.outpaths import output_file
-    from kpilib.run.publish import write_atomic
-    from kpilib.run.template import build_template
     from kpilib.store import open_store
 
     say_store(args.store)

@@ -3,7 +3,7 @@
 The built-in schemes (``tolerance``, ``floor``, ``graded``, ``trust``; arrows ``nnc``,
 ``trust``, ``graded``) are written in the same language a council writes its own keys in
 (:mod:`kpilib.rules.keyspec`); a council's ``council.yaml`` adds to them
-(:mod:`kpilib.run.council`).
+(:mod:`kpilib.settings.council`).
 """
 
 from __future__ import annotations

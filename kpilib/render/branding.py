@@ -1,6 +1,6 @@
 """A council's look on its pages: name, logo, primary colour, footer, report titles.
 
-Pure: :class:`Council` holds settings already read (by :mod:`kpilib.run.council`);
+Pure: :class:`Council` holds settings already read (by :mod:`kpilib.settings.council`);
 the contrast rule that decides whether a primary colour may be used is here.
 """
 

@@ -52,7 +52,7 @@ from kpilib.render.style import (
 )
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-PROJECT_TEMPLATES = "templates"  # in the council's home (kpilib.run.home)
+PROJECT_TEMPLATES = "templates"  # in the council's home (kpilib.settings.home)
 HOME_ENV = "KPILIB_HOME"  # a run's kernels: the council's home ("": none, kpilib's only)
 FRAGMENTS = "fragments"
 _LINE_BREAK = re.compile(r"[ \t]*\n[ \t]*")

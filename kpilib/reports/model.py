@@ -334,7 +334,7 @@ def build_report(
         council's report shape).
     spc_min_points : the points a series needs for an XmR chart and icons on the pages
         (the council's ``spc: min_points``; None: section 8's default, 12).
-    peers : the council's peer settings (:class:`kpilib.run.benchmark.PeerSettings`; with
+    peers : the council's peer settings (:class:`kpilib.settings.benchmark.PeerSettings`; with
         ``extras`` bodies, groups and benchmarks, each KPI with a ``metric`` is placed among
         its group, section 7.13).
     """

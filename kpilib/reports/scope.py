@@ -53,7 +53,7 @@ def sources_read(sources, catalogue, returns, reads: Reads) -> tuple[dict, ...]:
     reads is from: a row of its year's KPIs of its type (and the refs they name in
     ``previous_ref``) up to its last month or quarter.  A load of later periods, or of
     other reports' KPIs, changes nothing the report shows, and is not listed: a report it
-    does not concern is not published again for it (:mod:`kpilib.run.fingerprint`)."""
+    does not concern is not published again for it (:mod:`kpilib.publish.fingerprint`)."""
     if returns is None or "source_file" not in getattr(returns, "columns", ()):
         return tuple(sources)
     kpis = catalogue[(catalogue["year"] == reads.fy)

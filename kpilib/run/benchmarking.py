@@ -9,7 +9,7 @@ run read it, through the store its manifest names, as of its ``as_of`` and
 ``loads_through``); :func:`compose` turns them into the files (pure:
 :mod:`kpilib.reports.benchmarking` ranks, :mod:`kpilib.render.benchmarking` writes the
 pages); the folder ``<benchmark output_dir>/<period>/<report>/`` is published atomically
-with :mod:`kpilib.run.publish` (the publication it replaces kept in ``.superseded/``).  Its
+with :mod:`kpilib.publish.publish` (the publication it replaces kept in ``.superseded/``).  Its
 manifest records the SHA-256 of every input file and of the definitions read, so
 :func:`rebuild` (``kpi audit``) re-composes it from the same inputs and proves it identical,
 or names the input that changed.
@@ -28,11 +28,11 @@ import pandas as pd
 
 from kpilib.clock import utc_now
 from kpilib.errors import ParamsError, RunError
+from kpilib.publish import publish
+from kpilib.publish.manifest import MANIFEST, environment, git_info, output_hashes
 from kpilib.render.benchmarking import pages
 from kpilib.reports import benchmarking as B
 from kpilib.rules.periods import parse_period
-from kpilib.run import publish
-from kpilib.run.manifest import MANIFEST, environment, git_info, output_hashes
 
 KEYS = {
     "output_dir": "optional: where the benchmarking report is published (default "

@@ -6,10 +6,10 @@
 * :func:`worker_pool` is the run's notebook workers (one process per core, at most 2) and
   the zygote their kernels are forked from (:mod:`kpilib.run.zygote`);
 * :func:`execute_and_publish` executes a run's jobs into a staging folder, writes its
-  outputs, manifest and signature and publishes it (:mod:`kpilib.run.publish`).
+  outputs, manifest and signature and publishes it (:mod:`kpilib.publish.publish`).
 
 Nothing here is imported before a run has decided that it executes: an unchanged re-run
-(:mod:`kpilib.run.fingerprint`) neither imports papermill or nbconvert nor starts a zygote.
+(:mod:`kpilib.publish.fingerprint`) neither imports papermill or nbconvert nor starts a zygote.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kpilib.errors import RunError
-from kpilib.run import manifest, publish, recover, zygote
+from kpilib.publish import manifest, publish, recover
+from kpilib.run import zygote
 from kpilib.run.jobs import Job, execute_job, kernel_spec
 from kpilib.run.kernel import die_with_parent
 

@@ -4,7 +4,7 @@ A fleet file names councils (each its store, optional council settings file and 
 folder) and the periods and report types to run for each.  :func:`read_fleet` checks it
 whole before anything runs (every problem at once, each naming the file, the key and what
 was expected); every run is then one parameter set as ``kpi run`` takes it, checked by
-:func:`kpilib.run.params.validate`.
+:func:`kpilib.settings.params.validate`.
 
 Every run (and every audit) is one task on a Dask cluster: a :class:`LocalCluster` of
 worker processes with one thread each by default, or the scheduler at ``--scheduler``.
@@ -34,10 +34,10 @@ from pathlib import Path
 
 from kpilib.clock import utc_now
 from kpilib.errors import ParamsError
+from kpilib.io.yamlfile import read_yaml, unknown_keys
 from kpilib.rules.periods import parse_period
 from kpilib.run.benchmarking import BenchmarkSpec, parse_spec
-from kpilib.run.params import check_output_dir, normalise_moment, report_choices, validate
-from kpilib.run.yamlfile import read_yaml, unknown_keys
+from kpilib.settings.params import check_output_dir, normalise_moment, report_choices, validate
 
 KEYS = {
     "councils": "the list of councils, each a mapping (name, store, output_dir, ...)",

@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kpilib.publish import publish
 from kpilib.render import page as render_page
 from kpilib.render import templates
-from kpilib.run import publish, shared
+from kpilib.run import shared
 from kpilib.run.cellids import read_with_stable_ids
 from kpilib.run.kernel import LAUNCHER, interpreter
 from kpilib.run.locate import (
@@ -40,7 +41,7 @@ class Job:
     branding: dict = field(default_factory=dict)  # council name, logo, colour, footer
     footer: str | None = None  # the page's footer text (None: a report set's)
     shared: str = ""  # the report the run built, for the kernel (run/shared.py)
-    home: str = ""  # the council's home: its templates/ ("": none; kpilib.run.home)
+    home: str = ""  # the council's home: its templates/ ("": none; kpilib.settings.home)
 
 
 @dataclass

@@ -20,15 +20,16 @@ from pathlib import Path
 from kpilib.clock import utc_now
 from kpilib.errors import ParamsError
 from kpilib.ingest.contracts import RETURN_COLUMNS
+from kpilib.publish import fingerprint, manifest, signing
 from kpilib.render import page as render_page
 from kpilib.reports.kpi_changes import KpiSetChanges, check_years, compare
 from kpilib.rules.periods import fy_id, parse_fy
-from kpilib.run import fingerprint, manifest, reasons, runner, signing
+from kpilib.run import reasons, runner
 from kpilib.run.cellids import check_cell_ids
-from kpilib.run.council import load_settings
-from kpilib.run.home import home_of
 from kpilib.run.locate import check_reads_the_run_snapshot, find_notebook
-from kpilib.run.params import RunParams, check_output_dir, normalise_moment
+from kpilib.settings.council import load_settings
+from kpilib.settings.home import home_of
+from kpilib.settings.params import RunParams, check_output_dir, normalise_moment
 from kpilib.store import Snapshot, open_store, record_publication
 
 REPORT = "changes"  # the manifest's and ledger's report name; never a report type's
@@ -105,7 +106,7 @@ def run_changes(params: RunParams, report_set: str = REPORT, as_of: str | None =
     """Produce and publish the change report of ``params.period`` (``2024-25_2025-26``);
     the arguments of :func:`kpilib.run.runner.run_report`, so that audit re-executes it
     (``record=False``: never reused).  As a report set's run, it is compared with the
-    current publication first (:mod:`kpilib.run.fingerprint`): the same catalogue rows and
+    current publication first (:mod:`kpilib.publish.fingerprint`): the same catalogue rows and
     loads, program, settings, templates and notebook, the publication verified against its
     manifest and the store's ledger: nothing executes (``unchanged, verified``)."""
     start = time.perf_counter()

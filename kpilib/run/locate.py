@@ -1,6 +1,6 @@
 """Where notebooks and templates come from: the council's own folders first, then kpilib's.
 
-The council's *home* is the folder holding its settings file (:mod:`kpilib.run.home`), never
+The council's *home* is the folder holding its settings file (:mod:`kpilib.settings.home`), never
 the working folder; a run with no settings file has none and uses kpilib's notebooks only.
 A section's notebook is looked up in this order; the first that exists is used:
 

@@ -13,16 +13,16 @@ from kpilib.render.style import page_file, slug
 from kpilib.reports.model import Report
 from kpilib.rules.periods import parse_period
 from kpilib.run.cellids import check_cell_ids
-from kpilib.run.home import home_of
 from kpilib.run.jobs import Job
 from kpilib.run.locate import (
     check_reads_the_run_snapshot,
     check_takes_edition,
     find_notebook,
 )
-from kpilib.run.params import RunParams, Skipped, missing_kpis, report_types_in
-from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
-from kpilib.run.shape import Shape
+from kpilib.settings.home import home_of
+from kpilib.settings.params import RunParams, Skipped, missing_kpis, report_types_in
+from kpilib.settings.shape import DEFAULT as DEFAULT_SHAPE
+from kpilib.settings.shape import Shape
 
 
 def plan(report: Report, params: RunParams, report_set: str, as_of: str,
@@ -43,7 +43,7 @@ def plan(report: Report, params: RunParams, report_set: str, as_of: str,
     if public:  # only then: an internal run's executed notebooks are as they always were
         base["edition"] = "public"
     title = report.title
-    cwd = os.getcwd()  # the run's project folder (kpilib.run.home)
+    cwd = os.getcwd()  # the run's project folder (kpilib.settings.home)
     branding = branding or {}
     home = home_of(params.council)  # the council's notebooks, never the working folder's
     there = str(home or "")

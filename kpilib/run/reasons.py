@@ -1,6 +1,6 @@
 """Why a run executes: the inputs that differ from the current publication's, named.
 
-:func:`kpilib.run.fingerprint.differences` says which part of the inputs differs
+:func:`kpilib.publish.fingerprint.differences` says which part of the inputs differs
 (``data.returns_sha256``, ``council``, ``templates``); :func:`why` turns that into what a
 person can check: which load (file and moment) is new or no longer read, which key of
 the council's settings, which template or notebook, which parameter, which program.  Pure:
@@ -82,7 +82,7 @@ def _environment(old: dict, new: dict) -> list[str]:
 
 
 def describe(differs: list[str], old: dict, new: dict) -> list[str]:
-    """Each difference of :func:`kpilib.run.fingerprint.differences` between the current
+    """Each difference of :func:`kpilib.publish.fingerprint.differences` between the current
     publication's manifest ``old`` and the run's ``new``, named."""
     out: list[str] = []
     for d in sorted(differs, key=lambda d: d != "data.sources"):  # the loads first
@@ -120,7 +120,7 @@ def describe(differs: list[str], old: dict, new: dict) -> list[str]:
 
 def why(cur, new: dict | None, force: bool = False) -> str:
     """Why a run executes, for a person: ``cur`` the publication it replaces
-    (:class:`kpilib.run.fingerprint.Current`, or None), ``new`` the run's prospective
+    (:class:`kpilib.publish.fingerprint.Current`, or None), ``new`` the run's prospective
     manifest."""
     if cur is None:
         return FIRST

@@ -6,7 +6,7 @@ For each report set the run:
    (default: the moment the run started) to know the pages and check there is
    data for the period;
 2. before anything executes, compares the publication it would make with the current one
-   (:mod:`kpilib.run.fingerprint`): the same inputs, every file of the current publication
+   (:mod:`kpilib.publish.fingerprint`): the same inputs, every file of the current publication
    verified against its manifest and the manifest against the store's ledger: nothing is
    executed nor published (``unchanged, verified``); otherwise it executes and says why
    (:mod:`kpilib.run.reasons`).  Only then are papermill and nbconvert imported and the
@@ -21,7 +21,7 @@ For each report set the run:
    ``assets/plotly.min.js`` and ``manifest.json`` into a staging folder;
 5. publishes the staging folder at ``<output_dir>/<period>/<report>/`` and records it
    in the store's ledger, keeping the publication it replaces in
-   ``<report>.superseded/`` (:mod:`kpilib.run.publish`: a crash at any point is
+   ``<report>.superseded/`` (:mod:`kpilib.publish.publish`: a crash at any point is
    recovered by the next run or ``kpi doctor``).  A failure leaves the published
    folder untouched and keeps the failed notebooks in ``<report>.failed/``; a full
    disk or unwritable folder is one clear error and leaves nothing behind.
@@ -41,23 +41,14 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.clock import utc_now
 from kpilib.errors import KpiError
+from kpilib.publish import fingerprint, library, manifest, pdfpack, signing
+from kpilib.publish.placement import placement_problems
+from kpilib.publish.publish import read_manifest_json
 from kpilib.render import page as render_page
 from kpilib.reports.model import Report, build_report, reads_for, sources_read
 from kpilib.reports.public import public_edition
 from kpilib.rules.periods import parse_period
-from kpilib.run import (
-    fingerprint,
-    home,
-    library,
-    manifest,
-    pdfpack,
-    reasons,
-    shared,
-    signing,
-    zygote,
-)
-from kpilib.run.council import load_settings
-from kpilib.run.edition import folder_name
+from kpilib.run import reasons, shared, zygote
 from kpilib.run.execute import (  # noqa: F401 (kpilib.run.runner.worker_pool and the rest)
     MAX_WORKERS,
     Workers,
@@ -66,10 +57,11 @@ from kpilib.run.execute import (  # noqa: F401 (kpilib.run.runner.worker_pool an
     worker_pool,
 )
 from kpilib.run.jobs import Job, JobResult, execute_job, kernel_spec  # noqa: F401 (kpilib.run.runner.Job)
-from kpilib.run.params import RunParams, Skipped, check_output_dir, normalise_moment
-from kpilib.run.placement import placement_problems
 from kpilib.run.planning import NoData, check_has_data, choose_reports, plan  # noqa: F401
-from kpilib.run.publish import read_manifest_json
+from kpilib.settings import home
+from kpilib.settings.council import load_settings
+from kpilib.settings.edition import folder_name
+from kpilib.settings.params import RunParams, Skipped, check_output_dir, normalise_moment
 from kpilib.store import (
     Snapshot,
     open_store,
@@ -92,7 +84,7 @@ class RunSummary:
     seconds: float = 0.0
     superseded: Path | None = None  # where the publication it replaced was kept
     unchanged: bool = False  # identical to the publication already there, which was kept
-    note: str = ""  # why nothing was published (kpilib.run.fingerprint.decide)
+    note: str = ""  # why nothing was published (kpilib.publish.fingerprint.decide)
     why: str = ""  # why it executed (kpilib.run.reasons.why; "" for audit's re-execution)
     edition: str = "internal"
 
@@ -113,7 +105,7 @@ class Prepared:
     report: Report
     jobs: list[Job]
     snap: Snapshot
-    settings: object  # kpilib.run.council.Settings
+    settings: object  # kpilib.settings.council.Settings
     signer: object
     suppression: object
     start: float
@@ -136,7 +128,7 @@ class Prepared:
 
 
 def ledger_check(store, final: Path) -> Callable[[str], bool | str]:
-    """For :func:`kpilib.run.fingerprint.current`: is a manifest the store's ledger's
+    """For :func:`kpilib.publish.fingerprint.current`: is a manifest the store's ledger's
     publication at ``final`` (not another place's, not one since replaced there)?"""
     def check(sha: str) -> bool | str:
         rows = publications_of(store)
@@ -152,7 +144,7 @@ def prepare_report(params: RunParams, report_set: str, as_of: str, record: bool 
                    supersede_signed: bool = False, self_contained: bool = False) -> Prepared:
     """Read and plan one report set's publication and (``record``) compare it with the
     current one: ``note`` set when it is unchanged and verified (nothing to execute); a
-    :class:`~kpilib.run.fingerprint.SignedPublication` raised when it would supersede a
+    :class:`~kpilib.publish.fingerprint.SignedPublication` raised when it would supersede a
     signed one.  Nothing heavy is imported and no kernel starts here."""
     start = time.perf_counter()
     rtype = registry.get(report_set)
@@ -274,7 +266,7 @@ def _published(p: RunParams, reports: list[str]) -> bool:
 
 def run_sets(param_sets: list[RunParams], *args, **kwargs) -> list[RunSummary]:
     """:func:`run_parameter_sets` in the sets' project folder, with their council found
-    by the one rule of :mod:`kpilib.run.home`, from any working folder."""
+    by the one rule of :mod:`kpilib.settings.home`, from any working folder."""
     found, first = home.settle(param_sets[0])
     param_sets = [first, *(home.settle(p)[1] for p in param_sets[1:])]
     if found.project == Path.cwd().resolve():

@@ -2,7 +2,7 @@
 
 ``kpi run params/2024-25.yaml`` runs every publication of the year: each month and each
 quarter (April first, then Q1 to Q4), each report type the parameter set's ``report`` gives
-for that kind of period (``all``: as :meth:`kpilib.run.params.RunParams.plan` chooses per
+for that kind of period (``all``: as :meth:`kpilib.settings.params.RunParams.plan` chooses per
 period, from the year's catalogue), and each edition the council publishes (``editions:``
 in its settings, default ``[internal]``; a parameter set's ``edition: public`` runs only the
 public one).  A report whose period has no data yet is skipped with a line saying so.
@@ -24,10 +24,11 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.rules.periods import fy_months, fy_quarters, parse_period
 from kpilib.rules.suppression import DEFAULT_EDITION
-from kpilib.run import home, runner
-from kpilib.run.council import load_settings
-from kpilib.run.params import RunParams, Skipped
+from kpilib.run import runner
 from kpilib.run.reasons import FIRST
+from kpilib.settings import home
+from kpilib.settings.council import load_settings
+from kpilib.settings.params import RunParams, Skipped
 
 
 def periods(fy: str) -> list[str]:
@@ -70,7 +71,7 @@ def run_year(params: RunParams, self_contained: bool = False, show_progress: boo
             said.add(str(s))
             on_skip(s)
 
-    found, params = home.settle(params)  # the year's project and council (kpilib.run.home)
+    found, params = home.settle(params)  # the year's project and council (kpilib.settings.home)
     with home.working_in(found.project):
         done = runner.run_sets(expand(params), self_contained, show_progress, None, skip,
                                force, supersede_signed, skip_no_data=True)

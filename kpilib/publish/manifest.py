@@ -26,8 +26,8 @@ from kpilib import __version__, registry
 from kpilib.clock import utc_now
 from kpilib.errors import AuditError
 from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS, RETURNS_ADDED
+from kpilib.io.outpaths import kind as file_kind
 from kpilib.render.templates import PROJECT_TEMPLATES
-from kpilib.run.outpaths import kind as file_kind
 from kpilib.store.kinds import LOAD_KINDS
 
 MANIFEST = "manifest.json"
@@ -237,7 +237,7 @@ def build_manifest(params, report_set: str, as_of: str, inputs, jobs, self_conta
                    council: dict | None = None, started_at: str | None = None,
                    seconds: float | None = None, suppression=None) -> dict:
     """A run's manifest without its ``outputs``: what it is made from, known before any
-    notebook runs (:mod:`kpilib.run.fingerprint` compares it with a publication's).
+    notebook runs (:mod:`kpilib.publish.fingerprint` compares it with a publication's).
 
     ``inputs`` is the store snapshot the report was built from (its catalogue, returns and
     source files); ``jobs`` the executed notebooks; ``council`` what the council settings
@@ -300,7 +300,7 @@ def extras_data(extras: dict) -> dict:
 
 def project_templates(root: str | Path | None) -> dict[str, str]:
     """SHA-256 of every template the council overrides (``templates/`` in its home ``root``,
-    :mod:`kpilib.run.home`; None or "": no home, none); the package's own are covered by
+    :mod:`kpilib.settings.home`; None or "": no home, none); the package's own are covered by
     ``code``."""
     base = Path(root or ".") / PROJECT_TEMPLATES
     if not root or not base.is_dir():

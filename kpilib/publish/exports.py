@@ -23,10 +23,11 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.clock import data_moment
 from kpilib.errors import AuditError, RunError
+from kpilib.io import outpaths
 from kpilib.plugins import PluginError, Registry
+from kpilib.publish import additions, publish, signoff
+from kpilib.publish.manifest import MANIFEST, SIGNATURE, checked_manifest, sha256_bytes, strays
 from kpilib.rules.periods import parse_period
-from kpilib.run import additions, outpaths, publish, signoff
-from kpilib.run.manifest import MANIFEST, SIGNATURE, checked_manifest, sha256_bytes, strays
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def _write_recorded(run: RunFolder, name: str, data: bytes, who: str, fmt: str) 
 
 
 def _pdf(run: RunFolder) -> bytes:
-    from kpilib.run.pdfpack import Pack, Part, build_pdf
+    from kpilib.publish.pdfpack import Pack, Part, build_pdf
 
     council = (run.manifest.get("council") or {}).get("name") or ""
     parts = tuple(Part(p["section"] or "Summary", p["file"]) for p in run.manifest["pages"])
@@ -268,7 +269,7 @@ def _pdf(run: RunFolder) -> bytes:
 
 
 def _xlsx(run: RunFolder) -> bytes:
-    from kpilib.run.workbook import build_workbook
+    from kpilib.publish.workbook import build_workbook
 
     return build_workbook(run)
 

@@ -11,7 +11,7 @@ what does not change what is published from the same data: ``parameters.as_of`` 
 ``parameters.params_file`` (which parameter file named the run: a year's parameter set runs
 the month ``params/2024-05.yaml`` ran).
 
-``kpi run`` builds the manifest a run would write (:func:`kpilib.run.manifest.build_manifest`)
+``kpi run`` builds the manifest a run would write (:func:`kpilib.publish.manifest.build_manifest`)
 before any notebook runs and compares it with the current publication's (:func:`current`,
 :func:`decide`):
 
@@ -25,7 +25,7 @@ before any notebook runs and compares it with the current publication's (:func:`
 Reuse is proven, never assumed from a timestamp: the publication stands for the run only
 when every file it holds hashes as its manifest records (a file that cannot be read, a link
 or a stray folder is doubt: the run executes) and the manifest's own SHA-256 is the store's
-ledger's publication at this place (:func:`kpilib.run.placement.placement_problems`: not
+ledger's publication at this place (:func:`kpilib.publish.placement.placement_problems`: not
 swapped, not rolled back).  The run then says ``unchanged, verified``; otherwise it executes
 and says why (:func:`why`: which loads, which setting, which template or notebook changed,
 or what could not be verified).  Audit never comes here: it always re-executes.
@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib.errors import KpiError, RunError
-from kpilib.run import additions
-from kpilib.run.manifest import MANIFEST, SIGNATURE, output_hashes, sha256_file, strays
-from kpilib.run.publish import read_manifest_json
-from kpilib.run.signoff import approval
+from kpilib.publish import additions
+from kpilib.publish.manifest import MANIFEST, SIGNATURE, output_hashes, sha256_file, strays
+from kpilib.publish.publish import read_manifest_json
+from kpilib.publish.signoff import approval
 
 SECTIONS = ("manifest_format", "parameters", "edition", "data", "council", "code",
             "environment", "notebooks", "templates", "pages")
@@ -194,7 +194,7 @@ def decide(cur: Current | None, force: bool = False, supersede_signed: bool = Fa
 
 
 def guard(supersede_signed: bool) -> Callable[[Path], None] | None:
-    """For :func:`kpilib.run.publish.publish`, under the period lock: refuse to supersede a
+    """For :func:`kpilib.publish.publish.publish`, under the period lock: refuse to supersede a
     publication signed off while the run was executing (None with ``--supersede-signed``)."""
     if supersede_signed:
         return None

@@ -1,7 +1,7 @@
 """A council's report shapes (``report_shape:`` in ``council.yaml``): which optional pages a
 report type publishes, whether a first quarter's table also shows the previous quarter, and
 whether each KPI repeats its directorate.  Read with the rest of the settings
-(:mod:`kpilib.run.council`); every problem of the file is reported at once."""
+(:mod:`kpilib.settings.council`); every problem of the file is reported at once."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ given, a notebook reads, in this order:
    type named before ``all``, a month before the quarter it ends), else those of the council
    homes in folders below it (:func:`council_homes`: ``councils/county/``); the set's
    council and relative paths are found as ``kpi run`` finds them (one rule,
-   :mod:`kpilib.run.home`): its ``council:``, else the nearest ``council.yaml`` from the
+   :mod:`kpilib.settings.home`): its ``council:``, else the nearest ``council.yaml`` from the
    set's folder upwards, its paths read from the set's project folder;
 3. ``data/kpi.sqlite`` in the working folder or the nearest folder above it.
 
@@ -31,7 +31,7 @@ import yaml
 
 from kpilib import registry
 from kpilib.rules.periods import PeriodError, parse_period
-from kpilib.run.home import SETTINGS, locate
+from kpilib.settings.home import SETTINGS, locate
 
 STORE_ENV = "KPILIB_STORE"
 DEFAULT_STORE = Path("data") / "kpi.sqlite"
@@ -124,7 +124,7 @@ def defaults(report: str | None) -> Defaults:
     if found is not None:
         path, raw = found
         council = raw.get("council")
-        # the set's council and paths, as kpi run finds them (kpilib.run.home)
+        # the set's council and paths, as kpi run finds them (kpilib.settings.home)
         where = locate(path, council if isinstance(council, str) and council else None)
         store = raw["store"]
         if "://" not in store and not Path(store).is_absolute():

@@ -1,7 +1,7 @@
 """Sign-off and the states of a run folder read from its additions record.
 
 ``kpi signoff RUN --name N --role R --decision approved|rejected [--note T]`` appends a
-``signoff`` addition to ``RUN/additions.jsonl`` (:mod:`kpilib.run.additions`): who (the
+``signoff`` addition to ``RUN/additions.jsonl`` (:mod:`kpilib.publish.additions`): who (the
 name), ``role``, ``decision``, ``note``, when, bound to the SHA-256 of the manifest signed.
 Nothing published is edited.  ``kpi audit`` appends an ``audit`` addition (``verdict``).
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from kpilib.clock import normalise_timestamp
 from kpilib.errors import AuditError, KpiError, RunError
+from kpilib.publish import additions
+from kpilib.publish.manifest import MANIFEST, SIGNATURE, read_manifest, strays
 from kpilib.rules.names import visible
-from kpilib.run import additions
-from kpilib.run.manifest import MANIFEST, SIGNATURE, read_manifest, strays
 
 DECISIONS = ("approved", "rejected")
 NOT_SIGNED = "not signed off"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpilib.run.edition import folder_name
+from kpilib.settings.edition import folder_name
 
 SUPERSEDED = ".superseded"
 

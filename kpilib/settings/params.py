@@ -15,11 +15,11 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import MomentError, ParamsError, PeriodError, shown
+from kpilib.io import outpaths
+from kpilib.io.yamlfile import read_yaml, unknown_keys
 from kpilib.rules.names import CONTROL
 from kpilib.rules.periods import fy_id, parse_fy, parse_period
-from kpilib.run import outpaths
-from kpilib.run.edition import edition_problem
-from kpilib.run.yamlfile import read_yaml, unknown_keys
+from kpilib.settings.edition import edition_problem
 
 KEYS = {
     "period": "month id (2024-02), quarter id (2024-25-Q3) or financial year (2024-25: every "
@@ -81,8 +81,8 @@ class RunParams:
     output_dir: str = "outputs"
     source: str = "<params>"
     council: str | None = None
-    edition: str = "internal"  # or "public": small numbers withheld (kpilib.run.edition)
-    pdf: bool = False  # print the committee pack during the run (kpilib.run.pdfpack)
+    edition: str = "internal"  # or "public": small numbers withheld (kpilib.settings.edition)
+    pdf: bool = False  # print the committee pack during the run (kpilib.publish.pdfpack)
 
     @property
     def is_year(self) -> bool:
@@ -247,7 +247,7 @@ def read_params(path: str | Path, **overrides) -> RunParams:
 def check_output_dir(output_dir: str) -> None:
     """``output_dir`` must be a folder, or a path where one can be made: not a file, nor
     under one, not a link, device or FIFO, not the root of the file system
-    (:func:`kpilib.run.outpaths.output_dir`)."""
+    (:func:`kpilib.io.outpaths.output_dir`)."""
     try:
         outpaths.output_dir(output_dir, "folder run folders go to (e.g. outputs)")
     except outpaths.OutputPathError as e:

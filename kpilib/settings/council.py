@@ -1,6 +1,6 @@
 """Reading a council's settings file (``council.yaml``).
 
-A council's ``council.yaml`` (in its home folder: :mod:`kpilib.run.home` says how a run
+A council's ``council.yaml`` (in its home folder: :mod:`kpilib.settings.home` says how a run
 finds it) sets the council's name, logo, primary colour, footer text and report titles; a
 parameter set may name another file (``council: ../shared/council.yaml``).  All
 keys are optional; with no file the defaults of
@@ -8,9 +8,9 @@ keys are optional; with no file the defaults of
 reported at once, and a primary colour that white text cannot be read on
 (WCAG AA, 4.5:1) is rejected.  The keys that sign runs (``signing_key``,
 ``public_keys``, ``require_signature``) are read by :func:`load_signing`
-(:mod:`kpilib.run.signing`); they are not part of the pages' look.  ``spc:`` sets
+(:mod:`kpilib.publish.signing`); they are not part of the pages' look.  ``spc:`` sets
 the points a series needs for an XmR chart on the pages (:func:`parse_spc`); ``body`` and
-``benchmark_group(s)`` place the council among its peers (:mod:`kpilib.run.benchmark`).
+``benchmark_group(s)`` place the council among its peers (:mod:`kpilib.settings.benchmark`).
 """
 
 from __future__ import annotations
@@ -23,21 +23,21 @@ from pathlib import Path
 from kpilib import registry
 from kpilib.errors import ParamsError
 from kpilib.ingest.keys import builtin_keys
+from kpilib.io.yamlfile import read_yaml, unknown_keys
 from kpilib.render.branding import HEX, MIN_CONTRAST, Council, contrast_with_white
 from kpilib.rules.keyspec import KeySet, parse_keys
 from kpilib.rules.spc import MIN_POINTS
 from kpilib.rules.suppression import Suppression
-from kpilib.run.benchmark import KEYS as PEER_KEYS
-from kpilib.run.benchmark import PeerSettings, parse_peers
-from kpilib.run.edition import EDITIONS_KEY, parse_editions, parse_suppression
-from kpilib.run.edition import KEY as SUPPRESSION_KEY
-from kpilib.run.home import SETTINGS as DEFAULT_FILE
-from kpilib.run.shape import DEFAULT as DEFAULT_SHAPE
-from kpilib.run.shape import KEY as SHAPE_KEY
-from kpilib.run.shape import Shape, parse_shape
-from kpilib.run.signing import KEYS as SIGNING_KEYS
-from kpilib.run.signing import SigningSettings, parse_signing
-from kpilib.run.yamlfile import read_yaml, unknown_keys
+from kpilib.settings.benchmark import KEYS as PEER_KEYS
+from kpilib.settings.benchmark import PeerSettings, parse_peers
+from kpilib.settings.edition import EDITIONS_KEY, parse_editions, parse_suppression
+from kpilib.settings.edition import KEY as SUPPRESSION_KEY
+from kpilib.settings.home import SETTINGS as DEFAULT_FILE
+from kpilib.settings.shape import DEFAULT as DEFAULT_SHAPE
+from kpilib.settings.shape import KEY as SHAPE_KEY
+from kpilib.settings.shape import Shape, parse_shape
+from kpilib.settings.signing import KEYS as SIGNING_KEYS
+from kpilib.settings.signing import SigningSettings, parse_signing
 
 RULE_KEYS = ("status_keys", "travel_keys", "default_keys")  # the council's keys as data
 SPC_KEY = "spc"  # spc: {min_points: 12}
@@ -57,7 +57,7 @@ class CouncilError(ParamsError):
 @dataclass(frozen=True)
 class Settings:
     """Everything a settings file sets: the pages' look, the signing keys
-    (:mod:`kpilib.run.signing`) and public editions' suppression."""
+    (:mod:`kpilib.publish.signing`) and public editions' suppression."""
 
     council: Council = field(default_factory=Council)
     signing: SigningSettings = field(default_factory=SigningSettings)

@@ -5,7 +5,7 @@ middle of publishing there); every ``kpi run`` calls it for the folder it publis
 ``kpi doctor`` (:func:`doctor`) for every period folder of an output folder:
 
 * a publication journal (``.<report>.publish.json``): the interrupted publication is
-  completed or undone (:func:`kpilib.run.publish.resolve_journal`);
+  completed or undone (:func:`kpilib.publish.publish.resolve_journal`);
 * a staging folder (``.<report>.staging-<pid>-*``) that no live process holds locked:
   removed (a live run's is left alone; the lock dies with its process, so a reused PID
   changes nothing);
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpilib.errors import KpiError, RunError
-from kpilib.run.manifest import MANIFEST, read_manifest, regular, sha256_file
-from kpilib.run.placement import SUPERSEDED, placement_problems
-from kpilib.run.publish import (
+from kpilib.publish.manifest import MANIFEST, read_manifest, regular, sha256_file
+from kpilib.publish.placement import SUPERSEDED, placement_problems
+from kpilib.publish.publish import (
     JOURNAL,
     Action,
     held,
@@ -190,7 +190,7 @@ def doctor(output_dir: Path, store: str | None = None, dry_run: bool = False) ->
 
 def misplaced(period: Path, store: str | None = None) -> list[str]:
     """The current run folders of a period folder that hold another place's publication, or
-    one the ledger has since replaced there (:mod:`kpilib.run.placement`): never repaired
+    one the ledger has since replaced there (:mod:`kpilib.publish.placement`): never repaired
     (which publication belongs there is for a person to decide), only told.  The ledger is
     ``store``'s, else that of the store a manifest names when it is a file of the working
     folder; a folder no trusted ledger can be read for is passed over."""

@@ -21,7 +21,7 @@ Each rename is atomic.  After a crash, :func:`resolve_journal` rolls a committed
 forward (steps 5-7, each idempotent) and a prepared one back (the staging folder is
 removed and the current publication was never touched) unless the ledger has the
 publication, which is then rolled forward.  Recovering stale folders is
-:mod:`kpilib.run.recover`.  :func:`keep_failed` keeps a failed run's notebooks in
+:mod:`kpilib.publish.recover`.  :func:`keep_failed` keeps a failed run's notebooks in
 ``<report>.failed/``.
 """
 
@@ -40,10 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpilib.errors import KpiError, RunError
+from kpilib.publish import additions
+from kpilib.publish.journal import JOURNAL, in_ledger, journal_problem
+from kpilib.publish.manifest import MANIFEST, output_hashes, regular, sha256_file
 from kpilib.render.page import PLOTLY_ASSET, plotly_js_path
-from kpilib.run import additions
-from kpilib.run.journal import JOURNAL, in_ledger, journal_problem
-from kpilib.run.manifest import MANIFEST, output_hashes, regular, sha256_file
 
 try:
     import fcntl
@@ -54,7 +54,7 @@ CRASH_ENV = "KPILIB_TEST_CRASH_AT"  # tests: SIGKILL this process right after th
 STEPS = ("locked", "journal", "recorded", "committed", "superseded", "renamed", "done")
 SUPERSEDED = ".superseded"
 # JOURNAL, the journal file's suffix, and the checks of a journal found after a crash, are
-# in kpilib.run.journal
+# in kpilib.publish.journal
 
 # --------------------------------------------------------------------------- writing files
 

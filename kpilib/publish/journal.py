@@ -1,5 +1,5 @@
 """Is a publish journal one kpilib wrote? The checks recovery makes before it acts on a
-journal found after a crash (:func:`kpilib.run.publish.resolve_journal`): the journal is
+journal found after a crash (:func:`kpilib.publish.publish.resolve_journal`): the journal is
 bound to its own staging folder and the manifest it names, and a committed publication is
 in the store's ledger; a planted journal is refused and changes nothing."""
 
@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from kpilib.errors import KpiError
-from kpilib.run.manifest import MANIFEST, sha256_file
+from kpilib.publish.manifest import MANIFEST, sha256_file
 from kpilib.store import open_store, publications_of
 
 JOURNAL = ".publish.json"  # a publication's journal: .<report>.publish.json beside it

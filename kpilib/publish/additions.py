@@ -32,7 +32,7 @@ from pathlib import Path
 
 from kpilib.clock import normalise_timestamp, utc_now
 from kpilib.errors import AuditError, KpiError, RunError
-from kpilib.run.manifest import MANIFEST, read_manifest, regular, sha256_file
+from kpilib.publish.manifest import MANIFEST, read_manifest, regular, sha256_file
 from kpilib.store import open_store, publications_of, record_addition
 from kpilib.store.urls import project_store
 

@@ -21,8 +21,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kpilib.errors import ParamsError, PeriodError
 from kpilib.ingest.contracts import NO_DATA, PROVISIONAL, kpi_rows
 from kpilib.ingest.files import TEMPLATE_MARKER, TEMPLATE_PROPERTY, TEMPLATE_REFERENCE
+from kpilib.io.xlsxfile import header, put, to_bytes
 from kpilib.rules.periods import parse_period, previous
-from kpilib.run.xlsxfile import header, put, to_bytes
 
 KEY = ("ref", "period", "breakdown")
 ENTRY = ("value", "numerator", "denominator", "status", "commentary")

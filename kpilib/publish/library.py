@@ -31,14 +31,15 @@ from urllib.parse import quote
 from kpilib import registry
 from kpilib.clock import data_moment, human_moment
 from kpilib.errors import KpiError, RunError
+from kpilib.io import outpaths
+from kpilib.publish import additions
+from kpilib.publish.manifest import MANIFEST
+from kpilib.publish.publish import SUPERSEDED, lock, named, write_atomic
+from kpilib.publish.signoff import audit_state, exports, signoff_state
 from kpilib.render.branding import DEFAULT_COLOUR, HEX, MIN_CONTRAST, contrast_with_white
 from kpilib.render.style import slug
 from kpilib.render.templates import render, safe
 from kpilib.rules.periods import parse_period
-from kpilib.run import additions, outpaths
-from kpilib.run.manifest import MANIFEST
-from kpilib.run.publish import SUPERSEDED, lock, named, write_atomic
-from kpilib.run.signoff import audit_state, exports, signoff_state
 
 LIBRARY = "index.html"
 MARKER = '<meta name="generator" content="kpilib publication library">'

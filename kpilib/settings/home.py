@@ -120,7 +120,7 @@ def given_here(path: str | None, project: Path) -> str | None:
 
 def home_of(council: str | None) -> Path | None:
     """The home of the settings a run reads with ``council`` (as
-    :func:`kpilib.run.council.load_settings` reads them: the file named, else
+    :func:`kpilib.settings.council.load_settings` reads them: the file named, else
     ``./council.yaml`` when there is one): the folder holding them, or None."""
     if council:
         return Path(council).resolve().parent

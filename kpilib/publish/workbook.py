@@ -6,8 +6,8 @@ report column, the current column's RAG and travel), and ``results.csv`` as it w
 The figures are the run folder's own (``results.csv``: so a public edition's workbook holds
 only what that edition publishes); names, units, sections and display precision come from the
 catalogue the run read (its store, as of its ``as_of`` and ``loads_through``).  Values only,
-never formulas (:func:`kpilib.run.xlsxfile.put`); RAG and travel are text with cell colours;
-header rows frozen; dated from ``as_of`` (:func:`kpilib.run.xlsxfile.to_bytes`).
+never formulas (:func:`kpilib.io.xlsxfile.put`); RAG and travel are text with cell colours;
+header rows frozen; dated from ``as_of`` (:func:`kpilib.io.xlsxfile.to_bytes`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from openpyxl.styles import PatternFill
 
 from kpilib.clock import human_moment
 from kpilib.errors import RunError
+from kpilib.io.xlsxfile import BOLD, header, put, to_bytes
 from kpilib.rules.formats import is_blank, scaled
-from kpilib.run.xlsxfile import BOLD, header, put, to_bytes
 
 RAG_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE"}
 TRAVEL_FILLS = {"G": "C6EFCE", "A": "FFEB9C", "R": "FFC7CE"}
@@ -100,7 +100,7 @@ def _settings(run):
     tables."""
     import hashlib
 
-    from kpilib.run.council import Settings, load_settings
+    from kpilib.settings.council import Settings, load_settings
 
     rec = run.manifest.get("council") or {}
     given = Path(str(rec.get("source") or ""))
