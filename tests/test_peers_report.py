@@ -143,6 +143,11 @@ def test_the_demo_report_shows_its_peers_and_audits_identical(core_run, capsys):
     assert "Compared with Nearest neighbours (demo) (2022-23)" in page
     assert re.search(r"<dt>Rank</dt><dd>(joint )?\d+(st|nd|rd|th) of 16</dd>", page)
     assert "▶ North Northamptonshire" in page
+    assert re.search(r"quartile</dd>|top quartile|second quartile|third quartile|bottom "
+                     r"quartile", page)
+    # the percentages with counts: the group's funnel plot, the council a labelled diamond
+    assert 'aria-label="Funnel plot of Nearest neighbours (demo) for 2022-23' in page
+    assert "(this council)</th>" in page
     manifest = (core_run.folder / "manifest.json").read_text(encoding="utf-8")
     assert "benchmarks-2022-23.csv" in manifest and "groups.csv" in manifest
     capsys.readouterr()
