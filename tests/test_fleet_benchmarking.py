@@ -171,6 +171,19 @@ def test_a_second_fleet_run_leaves_the_report_unchanged(fleet, capsys, monkeypat
     assert (OUT / "manifest.json").read_bytes() == before
 
 
+@pytest.mark.slow
+def test_kpi_status_lists_the_benchmarking_report(fleet, capsys, monkeypatch):
+    """Made from published runs, not a store: in no ledger, and said so (not a crash on a
+    manifest without parameters)."""
+    root, _ = fleet
+    monkeypatch.chdir(root)
+    capsys.readouterr()
+    assert main(["status", "outputs/benchmarking"]) == 0
+    out, err = capsys.readouterr()
+    assert "2025-03" in out and "core" in out and "0 not recorded in the ledger" in out
+    assert "a fleet's benchmarking report: in no store's ledger" in out
+
+
 @pytest.mark.parametrize("block, problem", [
     ("  colour: red\n", "key 'benchmark': unknown key 'colour'"),
     ("  kpis: 5\n", "key 'benchmark': key 'kpis': expected a list of KPI refs, got 5"),

@@ -11,6 +11,7 @@ the figures of ``results.csv`` that changed (:func:`kpilib.publish.changes.resul
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from kpilib.publish.library import EDITION
 from kpilib.publish.manifest import MANIFEST, read_manifest, sha256_file
 from kpilib.publish.placement import placement_problems
 from kpilib.publish.signoff import NOT_AUDITED, NOT_SIGNED, State, audit_state, signoff_state
+from kpilib.run.benchmarking import is_benchmarking
 from kpilib.store import additions_of, open_store, publications_of
 from kpilib.store.urls import project_store
 
@@ -95,7 +97,7 @@ def _read(folder: Path, period: str, report: str, current: bool) -> Publication:
         manifest = read_manifest(folder)
     except AuditError as e:
         pub.note = str(e)
-        return pub
+        return _benchmarking(pub) or pub
     pub.as_of = manifest["as_of"]
     run = manifest.get("run")
     pub.recorded_at = run.get("recorded_at") if isinstance(run, dict) else None
@@ -103,6 +105,24 @@ def _read(folder: Path, period: str, report: str, current: bool) -> Publication:
     pub.manifest_sha256 = sha256_file(folder / MANIFEST)
     pub.edition = str(manifest["parameters"].get("edition") or EDITION)
     pub.signoff, pub.audit = signoff_state(folder), audit_state(folder)
+    return pub
+
+
+def _benchmarking(pub: Publication) -> Publication | None:
+    """A fleet's benchmarking report (its manifest has no run parameters: it is made from
+    published runs, not a store, so it is in no ledger), said so; None for anything else."""
+    try:
+        manifest = json.loads((pub.folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not is_benchmarking(manifest):
+        return None
+    pub.as_of = str(manifest.get("as_of") or "") or None
+    run = manifest.get("run")
+    pub.recorded_at = run.get("recorded_at") if isinstance(run, dict) else None
+    pub.note = ("a fleet's benchmarking report: in no store's ledger; kpi audit re-composes "
+                "it from the runs it records")
+    pub.signoff, pub.audit = signoff_state(pub.folder), audit_state(pub.folder)
     return pub
 
 
