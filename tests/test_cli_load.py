@@ -48,7 +48,8 @@ def test_load_good_files(capsys, db):
     assert counts(db) == {"loads": 3, "catalogue_rows": 15, "return_rows": 9,
                           "programme_rows": 0, "comparator_rows": 0, "target_rows": 0,
                           "override_rows": 0, "body_rows": 0, "group_rows": 0,
-                          "benchmark_rows": 0, "publications": 0, "additions": 0}
+                          "benchmark_rows": 0, "annotation_rows": 0, "publications": 0,
+                          "additions": 0}
 
 
 def test_duplicate_load_says_so_and_stores_nothing(capsys, db):
@@ -82,7 +83,8 @@ def test_broken_file_prints_every_problem_and_continues(capsys, db):
     assert counts(db) == {"loads": 1, "catalogue_rows": 13, "return_rows": 0,
                           "programme_rows": 0, "comparator_rows": 0, "target_rows": 0,
                           "override_rows": 0, "body_rows": 0, "group_rows": 0,
-                          "benchmark_rows": 0, "publications": 0, "additions": 0}
+                          "benchmark_rows": 0, "annotation_rows": 0, "publications": 0,
+                          "additions": 0}
 
 
 def test_broken_returns_store_nothing(capsys, db):
@@ -207,7 +209,7 @@ def test_installed_kpi_script(tmp_path):
         "comparator_rows": 0,
         "target_rows": 0,
         "override_rows": 0, "body_rows": 0, "group_rows": 0,
-                          "benchmark_rows": 0,
+                          "benchmark_rows": 0, "annotation_rows": 0,
         "publications": 0,
         "additions": 0,
     }

@@ -81,7 +81,8 @@ def test_open_creates_parent_dir_and_tables(tmp_path):
         assert s.counts() == {"loads": 0, "catalogue_rows": 0, "return_rows": 0,
                               "programme_rows": 0, "comparator_rows": 0, "target_rows": 0,
                               "override_rows": 0, "body_rows": 0, "group_rows": 0,
-                          "benchmark_rows": 0, "publications": 0, "additions": 0}
+                          "benchmark_rows": 0, "annotation_rows": 0, "publications": 0,
+                          "additions": 0}
         assert s.last_loaded_at() is None
         assert s.catalogue().empty and list(s.catalogue().columns) == [
             *CATALOGUE_COLUMNS,
@@ -244,7 +245,7 @@ def test_a_revision_is_a_new_row(revised_store):
     assert revised_store.counts() == {"loads": 5, "catalogue_rows": 15, "return_rows": 9 + 2 + 1,
                                       "programme_rows": 0, "comparator_rows": 0,
                                       "target_rows": 0, "override_rows": 0, "body_rows": 0, "group_rows": 0,
-                          "benchmark_rows": 0,
+                          "benchmark_rows": 0, "annotation_rows": 0,
                                       "publications": 0, "additions": 0}
 
 
