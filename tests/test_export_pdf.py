@@ -65,7 +65,7 @@ def test_cover_contents_and_every_kpi_ref(packed, core_run):
     texts = _texts(folder / "core-2024-02.pdf")
     cover = texts[0]
     for words in ("North Northamptonshire Council", "Core KPIs: Feb 2024", "Feb 2024",
-                  "Data as of 21 April 2025, 14:00 UTC", "Draft: not signed off"):
+                  "Data as of 30 April 2025, 10:00 UTC", "Draft: not signed off"):
         assert words in cover
     refs = {line.split(",")[0] for line in
             (folder / "results.csv").read_text().splitlines()[1:]}

@@ -112,9 +112,9 @@ def located_here(council: str | None) -> str | None:
 def given_here(path: str | None, project: Path) -> str | None:
     """A path given on the command line (``--output-dir``, ``--store``): from the working
     folder, so absolute when the run works in another folder (its project)."""
-    if not path or "://" in path or Path(path).is_absolute() \
+    if not path or "://" in path or "\0" in path or Path(path).is_absolute() \
             or Path.cwd().resolve() == project:
-        return path
+        return path  # (a NUL is refused with the parameter set's other problems)
     return str(Path(path).resolve())
 
 
