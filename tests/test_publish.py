@@ -454,8 +454,12 @@ def test_rerunning_a_period_keeps_the_earlier_publication_and_audit_audits_both(
     store, final = published
     first = fingerprint(final)
     params = final.parents[1] / "later.yaml"
+    # the same council as the first run (the working folder's settings, as runner.run read
+    # them): a parameter set elsewhere finds its council from its own folder
+    council = f"council: {Path('council.yaml').resolve()}\n" if Path("council.yaml").is_file() \
+        else ""
     params.write_text(f"period: '2024-02'\nreport: core\nstore: {store}\nas_of: '{LATER}'\n"
-                      f"output_dir: {final.parents[1]}\n")
+                      f"output_dir: {final.parents[1]}\n{council}")
     # a later as_of reading the same loads is the same run: --force publishes it again
     assert main(["run", str(params), "--quiet", "--force"]) == 0
     kept = final.parent / "core.superseded" / "20250630T000000000000Z"
