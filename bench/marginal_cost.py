@@ -5,10 +5,10 @@ returns, one in-process run each per repetition, fastest kept:
 ``build_report``, ``open_report``, ``render.section_body``, the overview, nbconvert),
 measured in-process for both sizes; ``--profile`` adds a cProfile of one section body.
 
-The synthetic KPIs are not the demo council's, so their reports run from an empty
-project folder: the standard notebooks only (the project's own section notebooks,
-e.g. ``notebooks/core/children-s-services.ipynb``, chart demo KPIs), with the
-project's ``council.yaml``.
+The synthetic KPIs are not the demo council's, so their reports run in a council home of
+their own (a copy of the project's ``council.yaml`` in an empty folder): the standard
+notebooks only (the project's own section notebooks, e.g.
+``notebooks/core/children-s-services.ipynb``, chart demo KPIs).
 
     .venv/bin/python bench/marginal_cost.py --quick
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,20 @@ def council_file() -> str | None:
     """The project's council settings, named explicitly (runs start from another folder)."""
     path = ROOT / "council.yaml"
     return str(path) if path.is_file() else None
+
+
+def own_home(project: Path) -> str | None:
+    """The project's council settings copied into ``project`` (with the logo they name), so
+    that the synthetic council's home is ``project``: its notebooks and templates are
+    kpilib's, never the demo council's (its notebooks chart demo KPIs)."""
+    source = council_file()
+    if source is None:
+        return None
+    shutil.copy(source, project / "council.yaml")
+    logo = ROOT / "branding"
+    if logo.is_dir():
+        shutil.copytree(logo, project / "branding", dirs_exist_ok=True)
+    return str(project / "council.yaml")
 
 
 def split(store: Path) -> dict:
@@ -82,7 +97,7 @@ def split(store: Path) -> dict:
             nbformat.v4.new_output("execute_result", data={"text/html": h}, execution_count=1)
             for h in (top, body)])])
         t3 = time.perf_counter()
-        page.to_html(nb, sec, page.footer_text(as_of), False, branding)
+        page.to_html(nb, sec, page.footer_text(), False, branding)
         html += time.perf_counter() - t3
         tops += t1 - t
         bodies += t2 - t1
@@ -144,11 +159,12 @@ def bench(ctx: Context) -> None:
     prepare_workers()  # the parent's imports, so that neither size pays them
     project = ctx.tmp / "synthetic-project"  # no notebooks/ of its own: the standard ones
     project.mkdir()
+    settings = own_home(project)
     times: dict[int, list[float]] = {n: [] for n in SIZES}
     folders, noises = {}, []
     for rep in range(1, ctx.reps + 1):
         for n in SIZES:
-            params = run_params(stores[n], ctx.tmp / f"out-synthetic-{n}-{rep}", council_file())
+            params = run_params(stores[n], ctx.tmp / f"out-synthetic-{n}-{rep}", settings)
             with contextlib.chdir(project):
                 t, tn, summary_ = measure(lambda p=params: run(p, show_progress=False)[0])
             times[n].append(t)

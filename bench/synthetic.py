@@ -106,7 +106,9 @@ def _kpi(i: int) -> dict:
     numeric = tkind not in ("none", "review")
     r = rng.random()
     if numeric and r < 0.1:
-        k["rag_scheme"], k["travel_scheme"] = "graded", "graded"
+        # graded's arrows share symbols with the default nnc's, meaning otherwise: one
+        # meaning per symbol within a council (reporting rules 5), so its travel is nnc's
+        k["rag_scheme"], k["travel_scheme"] = "graded", ""
     elif numeric and r < 0.2:
         k["rag_scheme"], k["travel_scheme"] = "trust", "trust"
     elif numeric and r < 0.3 and measure not in ("cumulative",) and tkind == "number":
