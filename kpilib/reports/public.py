@@ -317,23 +317,26 @@ def _hidden_years(withheld: set) -> dict:
     return hidden
 
 
-def _status_reach(report: Report, scheme: str) -> int | None:
-    """How far back the bands of a status key read the KPI's own figures: None when they
-    read none (a target, a floor, loaded or peer reference values), else the number of
-    periods before a column its rolling averages read (0: a direction of travel against the
-    previous period, the same period a year before or the previous year's end; ``ANY``: an
-    SPC signal, which reads the whole series)."""
+def _status_reads(report: Report, scheme: str) -> tuple[int | None, bool]:
+    """What the bands of a status key read of the KPI's own figures: how far back (None
+    when they read none: a target, a floor, loaded or peer reference values; else the
+    number of periods before a column its rolling averages read, 0 for a direction of
+    travel against the previous period, the same period a year before or the previous
+    year's end, ``ANY`` for an SPC signal, which reads the whole series), and whether they
+    compare with its catalogue ``baseline``."""
     try:
         key = report.keys.status_key(scheme)
     except (AttributeError, KeyError, TypeError, ValueError):
-        return None
+        return None, False
+    baseline = "baseline" in key.uses()
     conds = [b.travel for b in key.bands if b.travel is not None]
     if not (key.rolling or conds or key.uses_spc):
-        return None
+        return None, baseline
     if key.uses_spc:
-        return ANY
+        return ANY, baseline
     return max([n for _, n in key.rolling]
-               + [c.periods for c in conds if c.baseline == "rolling_average"], default=0)
+               + [c.periods for c in conds if c.baseline == "rolling_average"],
+               default=0), baseline
 
 
 def _status_compares(report: Report, withheld: set, settings: Suppression):
@@ -344,22 +347,16 @@ def _status_compares(report: Report, withheld: set, settings: Suppression):
     column or period -> bool``."""
     hidden = _hidden_years(withheld)
     kpis = {(k["ref"], k["breakdown"]): k for k in report.kpis.to_dict("records")}
-    reach: dict = {}
+    reads = {s: _status_reads(report, s) for s in {k.get("rag_scheme", "")
+                                                   for k in kpis.values()}}
 
     def compares(kpi: tuple, span: str) -> bool:
         k = kpis.get(kpi)
         if k is None:
             return False
-        scheme = k.get("rag_scheme", "")
-        if scheme not in reach:
-            reach[scheme] = _status_reach(report, scheme)
-        try:
-            uses_baseline = "baseline" in report.keys.status_key(scheme).uses()
-        except (AttributeError, KeyError, TypeError, ValueError):
-            uses_baseline = False
+        back, uses_baseline = reads[k.get("rag_scheme", "")]
         if uses_baseline and k.get("unit") == "count" and settings.small(k.get("baseline")):
             return True
-        back = reach[scheme]
         if back is None or kpi not in hidden:
             return False
         window = _window(span if _fy(span) else k.get("headline_period", ""), back)
@@ -371,12 +368,10 @@ def _status_compares(report: Report, withheld: set, settings: Suppression):
 def _kpi_rows(report: Report, withheld: set, values: dict, settings: Suppression,
               no_spc: set, compares=lambda kpi, span: False) -> pd.DataFrame:
     """Headline RAG and travel, baseline, SPC icons and commentary of the public edition."""
-    hidden: dict = {}  # (ref, breakdown) -> the financial years with a withheld value
+    hidden = _hidden_years(withheld)  # (ref, breakdown) -> the financial years withheld
     shown_forms: dict = {}  # ref -> how its withheld figures would be printed
     decimals = {k["ref"]: k["decimals"] for k in report.kpis.to_dict("records")}
     for key in withheld:
-        if key[3] == "value":
-            hidden.setdefault(key[:2], set()).add(_fy(key[2]))
         v = values.get(key)
         if v is not None and v != 0:
             d = decimals.get(key[0])
