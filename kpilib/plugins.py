@@ -36,17 +36,23 @@ class PluginError(KpiError):
     """An unknown name, a name registered twice, or a declaration that does not hold."""
 
 
-def entry_points(group: str) -> list:
-    """The entry points of ``group`` installed now: every package's read once per process and
-    import path (each folder's modification time in the key: installing a package, or adding
-    a folder to the path, reads them again), so that registries do not each scan them."""
+def import_path_key() -> tuple:
+    """The import path as a cache key for what is installed: each folder with its
+    modification time (installing or removing a package, or adding a folder to the path,
+    changes it)."""
     key = []
     for entry in sys.path:
         try:
             key.append((entry, os.stat(entry or ".").st_mtime_ns))
         except OSError:
             key.append((entry, None))
-    return list(_installed_entry_points(tuple(key)).select(group=group))
+    return tuple(key)
+
+
+def entry_points(group: str) -> list:
+    """The entry points of ``group`` installed now: every package's read once per process and
+    import path (:func:`import_path_key`), so that registries do not each scan them."""
+    return list(_installed_entry_points(import_path_key()).select(group=group))
 
 
 @functools.lru_cache(maxsize=4)

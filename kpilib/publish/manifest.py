@@ -27,6 +27,7 @@ from kpilib.clock import utc_now
 from kpilib.errors import AuditError
 from kpilib.ingest.contracts import CATALOGUE_ADDED, RETURN_COLUMNS, RETURNS_ADDED
 from kpilib.io.outpaths import kind as file_kind
+from kpilib.plugins import import_path_key
 from kpilib.render.templates import PROJECT_TEMPLATES
 from kpilib.store.kinds import LOAD_KINDS
 
@@ -132,14 +133,8 @@ def _git(root: Path, *args: str) -> str:
 def environment() -> dict:
     """Python version and the exact version of every installed package (a fresh copy: read
     once per process and set of package folders, :func:`_packages`)."""
-    key = []
-    for entry in sys.path:
-        try:
-            key.append((entry, os.stat(entry or ".").st_mtime_ns))
-        except OSError:
-            key.append((entry, None))
     return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "packages": dict(_packages(tuple(key)))}
+            "platform": platform.platform(), "packages": dict(_packages(import_path_key()))}
 
 
 @functools.lru_cache(maxsize=4)
