@@ -14,8 +14,7 @@ from __future__ import annotations
 from kpilib.render import funnel, templates
 from kpilib.render.style import ASSURANCE_STYLE, VARIATION_STYLE, esc, slug
 from kpilib.reports.benchmarking import KpiTable, funnel_points
-from kpilib.reports.peers import FUNNEL_KINDS, FunnelView, funnel_scale
-from kpilib.rules import funnel as F
+from kpilib.reports.peers import funnel_view
 from kpilib.rules.formats import format_value
 from kpilib.rules.periods import parse_period
 
@@ -41,18 +40,13 @@ def funnel_block(points: list[tuple[str, float, float]], table: KpiTable) -> str
     the fleet's pooled figure, its 95% and 99.8% limits (:mod:`kpilib.rules.funnel`) and
     the outliers named; "" for other KPIs, or fewer than 2 councils with counts."""
     k = table.kpi
-    kind = FUNNEL_KINDS.get(k.unit)
-    if kind is None or len(points) < 2:
+    if len(points) < 2:
         return ""
-    try:
-        result = F.funnel(points, kind)
-    except F.FunnelError as e:
-        return f'<p class="note">No funnel plot: {esc(str(e))}</p>'
-    have = {c for c, _, _ in points}
     figures = [(r.entry.council, r.entry.council, r.entry.value) for r in table.rows
                if r.entry.value is not None]
-    view = FunnelView(funnel_scale(k.unit, figures, points), result, {c: c for c in have}, "",
-                      tuple(c for c, _, _ in figures if c not in have))
+    view, why = funnel_view(k.unit, figures, points, {})
+    if view is None:
+        return f'<p class="note">N{esc(why[1:])}</p>' if why else ""
     return funnel.funnel_block(view, k.unit, None, "the fleet", parse_period(table.period).label)
 
 

@@ -155,27 +155,37 @@ def funnel_scale(unit: str, figures, counts) -> float:
     return max(sorted(seen), key=lambda p: seen[p]) if seen else 1.0
 
 
+def funnel_view(unit: str, figures, counts, names: dict, own: str = ""
+                ) -> tuple[FunnelView | None, str]:
+    """A group's funnel from its bodies' ``counts`` ((code, numerator, denominator)) and
+    published ``figures`` ((code, name, value)): the view, or None and why not (fewer than
+    2 bodies with counts, or counts that cannot be placed); (None, "") for a KPI that is
+    neither a percentage nor a rate."""
+    kind = FUNNEL_KINDS.get(unit)
+    if kind is None:
+        return None, ""
+    if len(counts) < 2:
+        return None, "no funnel plot: fewer than 2 bodies with a numerator and denominator"
+    try:
+        result = F.funnel(counts, kind)
+    except F.FunnelError as e:
+        return None, f"no funnel plot: {e}"
+    have = {c[0] for c in counts}
+    return FunnelView(funnel_scale(unit, figures, counts), result,
+                      {b: names.get(b, b) for b in have}, own if own in have else "",
+                      tuple(name for b, name, _ in figures if b not in have)), ""
+
+
 def with_funnel(view: PeerView, unit: str, names: dict) -> PeerView:
     """``view`` with its group's funnel where two or more of its bodies have a numerator
     and denominator and the KPI is a percentage or a rate (else with the reason, or
     none)."""
-    kind = FUNNEL_KINDS.get(unit)
-    if kind is None or not view.counts:
+    if FUNNEL_KINDS.get(unit) is None or not view.counts:
         return view
     shown = {b for b, _, _ in view.figures}
-    counts = [c for c in view.counts if c[0] in shown]
-    if len(counts) < 2:
-        return replace(view, funnel=None, funnel_reason="no funnel plot: fewer than 2 bodies "
-                       "with a numerator and denominator")
-    try:
-        result = F.funnel(counts, kind)
-    except F.FunnelError as e:
-        return replace(view, funnel=None, funnel_reason=f"no funnel plot: {e}")
-    have = {c[0] for c in counts}
-    return replace(view, funnel=FunnelView(
-        funnel_scale(unit, view.figures, counts), result,
-        {b: names.get(b, b) for b in have}, view.own if view.own in have else "",
-        tuple(name for b, name, _ in view.figures if b not in have)), funnel_reason="")
+    funnel, why = funnel_view(unit, view.figures, [c for c in view.counts if c[0] in shown],
+                              names, view.own)
+    return replace(view, funnel=funnel, funnel_reason=why)
 
 
 def withhold_own(view: PeerView, why: str) -> PeerView:
